@@ -1,0 +1,373 @@
+"""The catalogue of finding codes: the single source of truth.
+
+The CLI (``--select``/``--ignore`` validation, ``mcheck explain``), every reporter (SARIF rules,
+JUnit test names, JSON) and the generated ``docs/codes.md`` read this table. Adding a check starts
+with one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcheck.findings import Severity, Stage
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    severity: Severity
+    stage: Stage
+    title: str
+    why: str
+    before: str
+    after: str
+
+
+def _entry(code: str, severity: Severity, stage: Stage, title: str, why: str, before: str, after: str) -> CodeInfo:
+    return CodeInfo(code, severity, stage, title, why.strip(), before.strip("\n"), after.strip("\n"))
+
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+_ENTRIES = [
+    _entry(
+        "MC001", E, Stage.BUILD,
+        "the sdist or the wheel could not be built",
+        """
+        mcheck builds the sdist from a clean copy of the project, then the wheel from that sdist, exactly
+        as pip does when it installs from a source release. A failure here means users installing from
+        the sdist will fail too. The finding names the stage (sdist or wheel) and shows the tail of the
+        backend's log. Typical causes: a `setup.py` that imports the package itself, a file the build
+        needs that is not included in the sdist, a build backend that is not in `build-system.requires`.
+        """,
+        """
+        # pyproject.toml
+        [build-system]
+        requires = ["setuptools"]
+        build-backend = "hatchling.build"   # not installed in the build environment
+        """,
+        """
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+        """,
+    ),
+    _entry(
+        "MC002", E, Stage.INSTALL,
+        "the wheel does not install into a fresh virtual environment",
+        """
+        The built wheel is installed with its declared dependencies into a brand-new venv (no system
+        site-packages). If that fails, so will `pip install` for your users: a dependency that does not
+        exist or cannot be resolved, conflicting pins, or a `Requires-Python` that excludes the
+        interpreter. The finding shows the installer's error.
+        """,
+        """
+        [project]
+        requires-python = ">=3.13"      # but you deploy on 3.11
+        dependencies = ["requests==99.0"]
+        """,
+        """
+        [project]
+        requires-python = ">=3.11"
+        dependencies = ["requests>=2.31"]
+        """,
+    ),
+    _entry(
+        "MC101", E, Stage.DIFF,
+        "a Python file of a shipped package is missing from the wheel",
+        """
+        A `.py` file sits under the source directory of a package the wheel ships, but the wheel does not
+        contain it, so importing it after a normal install raises `ModuleNotFoundError` (editable installs
+        and tests run from the checkout still pass). The hint says why and at which stage it was dropped:
+        setuptools' `find_packages()` / `packages.find` with `namespaces = false` skips directories without
+        `__init__.py`; `include = ["pkg"]` matches only the top-level package (use `"pkg*"`); an explicit
+        `packages = [...]` list that does not name the sub-package; or the file never reached the sdist.
+        """,
+        """
+        src/pkg/__init__.py
+        src/pkg/app/main.py          # app/ has no __init__.py -> not in the wheel
+        [tool.setuptools.packages.find]
+        where = ["src"]
+        namespaces = false
+        """,
+        """
+        src/pkg/__init__.py
+        src/pkg/app/__init__.py      # add it (or set namespaces = true)
+        src/pkg/app/main.py
+        """,
+    ),
+    _entry(
+        "MC102", W, Stage.DIFF,
+        "a data file of a shipped package is missing from the wheel",
+        """
+        A non-Python file (template, JSON, `py.typed`, ...) sits in a shipped package's directory but is not
+        in the wheel, so `importlib.resources` or a path next to `__file__` will not find it after install.
+        Declare it as package data (setuptools: `[tool.setuptools.package-data]`, or
+        `include-package-data = true` plus a `MANIFEST.in` entry so it reaches the sdist first).
+        """,
+        """
+        src/pkg/templates/page.html   # not in MANIFEST.in, no package-data
+        """,
+        """
+        [tool.setuptools.package-data]
+        pkg = ["templates/*.html"]
+        """,
+    ),
+    _entry(
+        "MC103", E, Stage.DIFF,
+        "a module `x.py` and a package `x/` share a name",
+        """
+        Python can import only one of them. A regular package (`x/__init__.py`) always wins over `x.py`, so
+        `from .x import Thing` looks in `x/__init__.py` and fails with `ImportError` even though `Thing` is
+        defined in `x.py`. If `x/` has no `__init__.py`, `x.py` wins and nothing under `x/` can be imported.
+        Merge them: move the contents of `x.py` into `x/__init__.py` (or re-export from there), or rename one.
+        """,
+        """
+        pkg/models.py            # class ExecuteRequest
+        pkg/models/__init__.py   # wins: `from pkg.models import ExecuteRequest` fails
+        """,
+        """
+        pkg/models/__init__.py   # from .execute import ExecuteRequest
+        pkg/models/execute.py    # former models.py
+        """,
+    ),
+    _entry(
+        "MC104", E, Stage.DIFF,
+        "the wheel ships a file that neither the source tree nor a fresh build has",
+        """
+        The wheel you are about to upload contains a file that is not in the source tree and that a fresh
+        build from that tree does not produce: typically a module deleted from the source that survived in a
+        stale `build/lib` directory, because setuptools copies `build/lib` into the wheel without cleaning
+        it. Files the build itself generates (a `_version.py` from setuptools-scm) are expected and not
+        reported. Rebuild from a clean tree (`rm -rf build/ *.egg-info` or use `python -m build`).
+        """,
+        """
+        rm src/pkg/old.py
+        python setup.py bdist_wheel   # build/lib/pkg/old.py is still copied into the wheel
+        """,
+        """
+        rm -rf build/ src/*.egg-info
+        python -m build               # or: uv build
+        """,
+    ),
+    _entry(
+        "MC105", W, Stage.DIFF,
+        "the wheel installs a generic top-level name",
+        """
+        The wheel installs a top-level package or module with a generic name (`tests`, `docs`, `src`,
+        `build`, `examples`, ...) or a top-level `__init__.py`. Installed into site-packages it clashes with
+        every other project that makes the same mistake, and it usually means the package discovery picked
+        up a directory it should not have.
+        """,
+        """
+        [tool.setuptools.packages.find]   # finds tests/ too
+        """,
+        """
+        [tool.setuptools.packages.find]
+        include = ["pkg*"]
+        """,
+    ),
+    _entry(
+        "MC106", W, Stage.DIFF,
+        "the wheel contains bytecode or junk files",
+        """
+        `.pyc` files, `__pycache__` directories, `.DS_Store`, editor backups or VCS metadata in a wheel are
+        dead weight at best and stale code at worst (a `.pyc` for a module whose source was removed can
+        still be imported). They usually come from a dirty build directory or an over-broad include rule.
+        """,
+        """
+        [tool.hatch.build]
+        include = ["pkg/**"]       # also takes pkg/__pycache__/*.pyc
+        """,
+        """
+        [tool.hatch.build]
+        include = ["pkg/**/*.py", "pkg/**/*.json"]
+        """,
+    ),
+    _entry(
+        "MC107", E, Stage.ANALYSE,
+        "shipped code imports a first-party module that the wheel does not ship",
+        """
+        A module in the wheel imports a module that exists in your project tree (a root-level
+        `helpers.py`, a sibling `src/` or `common/` directory) but is not part of the wheel. It works when
+        you run from the checkout, where the repository root is on `sys.path`, and fails everywhere else.
+        Move the module into the package, or ship it (`py-modules = ["helpers"]`), or make it its own
+        distribution and depend on it.
+        """,
+        """
+        helpers.py              # at the repository root
+        pkg/app.py:  import helpers
+        """,
+        """
+        pkg/helpers.py
+        pkg/app.py:  from pkg import helpers
+        """,
+    ),
+    _entry(
+        "MC108", E, Stage.DIFF,
+        "the wheel's RECORD is missing entries or has wrong hashes or sizes",
+        """
+        Every file in a wheel must be listed in `*.dist-info/RECORD` with its sha256 hash and size
+        (PEP 376/427). A mismatch means the wheel was modified after it was built, or built by a broken
+        tool; installers may reject it and uninstall cannot remove unlisted files. Rebuild the wheel instead
+        of patching it.
+        """,
+        """
+        zip -u dist/pkg-1.0-py3-none-any.whl pkg/extra.py   # not in RECORD
+        """,
+        """
+        python -m build --wheel    # regenerates RECORD with every file's hash
+        """,
+    ),
+    _entry(
+        "MC201", E, Stage.PROBE,
+        "`__version__` differs from the distribution's metadata version",
+        """
+        A shipped package defines `__version__` by hand and it disagrees with the `Version` in the wheel's
+        metadata (the one pip, `importlib.metadata.version()` and PyPI see). Bug reports, `--version`
+        output and feature checks then lie. Keep one source of truth: read the version from the package
+        (`dynamic = ["version"]` with the backend's version attribute) or derive `__version__` from
+        `importlib.metadata.version("name")`.
+        """,
+        """
+        # pyproject.toml: version = "1.2.0"
+        # pkg/__init__.py
+        __version__ = "1.0.0"
+        """,
+        """
+        from importlib.metadata import version
+        __version__ = version("pkg")
+        """,
+    ),
+    _entry(
+        "MC202", E, Stage.ANALYSE,
+        "shipped code imports a third-party module that no declared dependency provides",
+        """
+        A module-level, unguarded import of a third-party module that none of the wheel's declared
+        dependencies (nor their dependencies) installs. It works on your machine because the module happens
+        to be installed there. The finding gives file and line and, where known, the distribution that does
+        provide the module: e.g. `Crypto` comes from `pycryptodome`; `pycryptodomex` installs `Cryptodome`.
+        Imports inside `try/except ImportError`, `if TYPE_CHECKING:` or functions are not reported here.
+        """,
+        """
+        dependencies = ["pycryptodomex"]
+        from Crypto.Cipher import AES        # Crypto is pycryptodome's
+        """,
+        """
+        dependencies = ["pycryptodomex"]
+        from Cryptodome.Cipher import AES
+        """,
+    ),
+    _entry(
+        "MC203", W, Stage.ANALYSE,
+        "an imported third-party module comes only from a transitive dependency",
+        """
+        Shipped code imports a module that is installed only because one of your dependencies depends on
+        it. The day that dependency drops it, your package breaks without any change of yours. Declare it
+        directly.
+        """,
+        """
+        dependencies = ["httpx"]
+        import idna              # installed only because httpx needs it
+        """,
+        """
+        dependencies = ["httpx", "idna"]
+        """,
+    ),
+    _entry(
+        "MC204", E, Stage.ANALYSE,
+        "a name used in shipped code is never defined or imported",
+        """
+        A name is used but never assigned, imported or built in: the `NameError` that waits for the first
+        request that reaches that line (for example `URLSafeTimedSerializer(...)` without
+        `from itsdangerous import URLSafeTimedSerializer`). Found statically with pyflakes, so it is caught
+        even in code no test executes. Modules with `from x import *` are skipped.
+        """,
+        """
+        def make_token(secret):
+            return URLSafeTimedSerializer(secret).dumps({})
+        """,
+        """
+        from itsdangerous import URLSafeTimedSerializer
+
+        def make_token(secret):
+            return URLSafeTimedSerializer(secret).dumps({})
+        """,
+    ),
+    _entry(
+        "MC301", E, Stage.PROBE,
+        "a shipped module raises when imported from the installed wheel",
+        """
+        The module was imported in a fresh venv where only the wheel and its declared dependencies are
+        installed and the checkout is not on `sys.path`; the import raised. The finding shows the
+        exception, its message and the raising file and line; the hint points at the root cause finding
+        when mcheck has one (a file missing from the wheel, an undeclared dependency, a shadowed module).
+        """,
+        """
+        pkg/app/main.py:  from pkg.email import send   # pkg/email/ was not shipped
+        """,
+        """
+        add pkg/email/__init__.py (see MC101), rebuild, re-run mcheck
+        """,
+    ),
+    _entry(
+        "MC302", E, Stage.PROBE,
+        "importing a module did not finish within the timeout",
+        """
+        Importing the module took longer than `--timeout` seconds (default 30) and was stopped. Import-time
+        work that blocks (network calls, waiting on a lock, an infinite loop, reading stdin) makes a service
+        hang at start-up and fail its health check. Move the work into a function called at run time.
+        """,
+        """
+        # pkg/settings.py
+        CONFIG = requests.get("http://config-service/").json()
+        """,
+        """
+        def load_config():
+            return requests.get("http://config-service/").json()
+        """,
+    ),
+    _entry(
+        "MC303", E, Stage.PROBE,
+        "importing a module exited or crashed the interpreter",
+        """
+        The import called `sys.exit()`/`os._exit()` or killed the process with a signal (a segfault in an
+        extension, an abort). Any program that imports the module dies with it. The finding gives the exit
+        code or the signal.
+        """,
+        """
+        # pkg/cli.py
+        import sys
+        sys.exit(main())          # runs at import time
+        """,
+        """
+        if __name__ == "__main__":
+            sys.exit(main())
+        """,
+    ),
+    _entry(
+        "MC304", I, Stage.PROBE,
+        "a module needs an optional extra or another platform",
+        """
+        The module could not be imported, but for an expected reason: it needs a dependency that the wheel
+        declares only in an optional extra (install `name[extra]` to use it), a test tool, or it is meant for
+        another platform (`winreg`, `msvcrt`, an `assert sys.platform == "win32"`). Not an error; listed so
+        you can confirm it is intended. Use `--extras` to install extras before probing.
+        """,
+        """
+        # pkg/cli.py (needs the `cli` extra)
+        import click
+        """,
+        """
+        [project.optional-dependencies]
+        cli = ["click"]          # declared: reported as info only
+        """,
+    ),
+]
+
+CATALOGUE: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}
+
+
+def codes_matching(selector: str) -> list[str]:
+    """Codes selected by a code (``MC101``) or a prefix (``MC1``, ``MC``)."""
+    return [code for code in CATALOGUE if code.startswith(selector.upper())]

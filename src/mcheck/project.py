@@ -1,0 +1,190 @@
+"""Stage 1, discover: what the project in a directory is and which files make up its source tree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from mcheck.errors import UsageError
+
+# Directories that are never part of a source tree, whatever .gitignore says.
+ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "venv",
+                                 ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules"})
+# Build leftovers of setuptools in the project root: copying them into the build would let a stale
+# SOURCES.txt or build/lib leak deleted files into the artifacts, so they never reach the build copy.
+BUILD_LEFTOVERS = ("build", "dist")
+
+BACKEND_FAMILIES = {
+    "setuptools": "setuptools",
+    "hatchling": "hatchling",
+    "flit_core": "flit-core",
+    "pdm": "pdm-backend",
+    "poetry": "poetry-core",
+    "maturin": "maturin",
+    "scikit_build_core": "scikit-build-core",
+    "mesonpy": "meson-python",
+}
+LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
+VCS_VERSION_PLUGINS = ("setuptools-scm", "setuptools_scm", "hatch-vcs", "hatch_vcs", "versioningit",
+                       "poetry-dynamic-versioning", "dunamai", "pdm-backend", "flit-scm", "vcs-versioning")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A Python project directory as found on disk (no build has run yet)."""
+
+    root: Path
+    backend: str  # the build-backend string, e.g. "hatchling.build"
+    build_requires: tuple[str, ...]
+    name: str | None  # from [project] or [tool.poetry]; None when dynamic / only in setup.py
+    version: str | None  # static version, None when dynamic
+    dependencies: tuple[str, ...] = ()
+    optional_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    pyproject: dict[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = ()  # posix paths relative to root: the source tree as the user sees it
+    git_root: Path | None = None
+    has_setup_py: bool = False
+
+    @property
+    def backend_family(self) -> str:
+        module = self.backend.split(":", 1)[0].split(".", 1)[0]
+        return BACKEND_FAMILIES.get(module, module)
+
+    @property
+    def is_setuptools(self) -> bool:
+        return self.backend_family == "setuptools"
+
+    @property
+    def uses_vcs_version(self) -> bool:
+        requires = " ".join(self.build_requires).lower()
+        return any(plugin in requires for plugin in VCS_VERSION_PLUGINS) and "version" not in self.static_fields
+
+    @property
+    def static_fields(self) -> set[str]:
+        project = self.pyproject.get("project", {})
+        return {key for key in project if key not in set(project.get("dynamic", []))}
+
+    @property
+    def setuptools_config(self) -> dict[str, Any]:
+        return self.pyproject.get("tool", {}).get("setuptools", {})
+
+    def file_set(self) -> frozenset[str]:
+        return frozenset(self.files)
+
+
+def discover_project(path: Path) -> Project:
+    """Read the project at ``path``. Raises :class:`UsageError` for anything that is not a project."""
+    root = path.resolve()
+    if not root.exists():
+        raise UsageError(f"{path}: no such file or directory")
+    if not root.is_dir():
+        raise UsageError(f"{path}: not a directory or a .whl file")
+    pyproject_path = root / "pyproject.toml"
+    has_setup_py = (root / "setup.py").is_file()
+    if not pyproject_path.is_file() and not has_setup_py:
+        raise UsageError(f"{path}: not a Python project (no pyproject.toml or setup.py)")
+
+    pyproject = read_pyproject(pyproject_path) if pyproject_path.is_file() else {}
+    build_system = pyproject.get("build-system", {})
+    backend = build_system.get("build-backend") or LEGACY_BACKEND
+    build_requires = tuple(build_system.get("requires", ["setuptools>=40.8.0"]))
+    project_table = pyproject.get("project", {})
+    poetry_table = pyproject.get("tool", {}).get("poetry", {})
+    dynamic = set(project_table.get("dynamic", []))
+
+    git_root = find_git_root(root)
+    return Project(
+        root=root,
+        backend=backend,
+        build_requires=build_requires,
+        name=project_table.get("name") or poetry_table.get("name"),
+        version=None if "version" in dynamic else (project_table.get("version") or poetry_table.get("version")),
+        dependencies=tuple(project_table.get("dependencies", [])),
+        optional_dependencies={k: tuple(v) for k, v in project_table.get("optional-dependencies", {}).items()},
+        pyproject=pyproject,
+        files=tuple(list_source_files(root, git_root)),
+        git_root=git_root,
+        has_setup_py=has_setup_py,
+    )
+
+
+def read_pyproject(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends with "(at line L, column C)".
+        raise UsageError(f"{path}: malformed TOML: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def find_git_root(root: Path) -> Path | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, check=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    top = Path(out.stdout.strip())
+    return top.resolve() if top.is_dir() else None
+
+
+def list_source_files(root: Path, git_root: Path | None) -> list[str]:
+    """The project's source tree: git-tracked plus untracked-but-not-ignored files when in git (what a
+    clean clone plus your uncommitted edits contain), else a walk that honours ``.gitignore`` files."""
+    files = _git_files(root) if git_root is not None else None
+    if files is None:
+        files = _walk_files(root)
+    return sorted(f for f in files if not _is_build_leftover(f) and (root / f).is_file())
+
+
+def _git_files(root: Path) -> list[str] | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
+            capture_output=True, check=True, timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def _walk_files(root: Path) -> list[str]:
+    """Walk ``root`` honouring every ``.gitignore`` on the way down (patterns relative to their directory)."""
+    found: list[str] = []
+    specs: list[tuple[str, pathspec.PathSpec]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir
+        gitignore = Path(dirpath) / ".gitignore"
+        if gitignore.is_file():
+            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+            specs.append((rel_dir, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+        dirnames[:] = sorted(d for d in dirnames if d not in ALWAYS_SKIPPED_DIRS
+                             and not _ignored(f"{rel_dir}/{d}".lstrip("/") + "/", specs))
+        for name in sorted(filenames):
+            rel = f"{rel_dir}/{name}".lstrip("/")
+            if not _ignored(rel, specs):
+                found.append(rel)
+    return found
+
+
+def _ignored(rel: str, specs: list[tuple[str, pathspec.PathSpec]]) -> bool:
+    for base, spec in specs:
+        if base and not rel.startswith(base + "/"):
+            continue
+        if spec.match_file(rel[len(base) + 1:] if base else rel):
+            return True
+    return False
+
+
+def _is_build_leftover(rel: str) -> bool:
+    first = rel.split("/", 1)[0]
+    return first in BUILD_LEFTOVERS or first.endswith(".egg-info") or (
+        first in ("src", "lib") and rel.count("/") >= 1 and rel.split("/")[1].endswith(".egg-info"))
