@@ -37,7 +37,8 @@ class WheelContents:
         try:
             with zipfile.ZipFile(path) as zf:
                 members = tuple(n for n in zf.namelist() if not n.endswith("/"))
-                dist_infos = sorted({n.split("/", 1)[0] for n in members if n.split("/", 1)[0].endswith(".dist-info")})
+                tops = {n.split("/", 1)[0] for n in members}
+                dist_infos = sorted(t for t in tops if t.endswith(".dist-info"))
                 if len(dist_infos) != 1:
                     raise UsageError(f"{path}: not a valid wheel (expected one .dist-info directory, found {len(dist_infos)})")
                 dist_info = dist_infos[0]

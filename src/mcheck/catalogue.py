@@ -363,6 +363,144 @@ _ENTRIES = [
         cli = ["click"]          # declared: reported as info only
         """,
     ),
+    _entry(
+        "MC401", E, Stage.PROBE,
+        "a declared entry point does not resolve",
+        """
+        The wheel declares an entry point (`console_scripts`, `gui_scripts` or a plugin group) whose module
+        does not import from the installed wheel, or whose attribute does not exist. The command it
+        installs crashes on first use; plugin hosts skip or crash on it.
+        """,
+        """
+        [project.scripts]
+        pkg = "pkg.cli:main"      # pkg/cli.py defines run(), not main()
+        """,
+        """
+        [project.scripts]
+        pkg = "pkg.cli:run"
+        """,
+    ),
+    _entry(
+        "MC402", E, Stage.PROBE,
+        "the ASGI app does not import from the installed wheel",
+        """
+        The ASGI application the service starts (`uvicorn pkg.app.main:app`) was imported from the
+        installed wheel, not from the checkout, and either its module raised or the attribute is missing.
+        This is exactly the start-up crash of a deploy: it passes locally because the checkout is on
+        `sys.path`.
+        """,
+        """
+        uvicorn pkg.app.main:app     # pkg/app/ is not in the wheel
+        """,
+        """
+        add pkg/app/__init__.py (see MC101), rebuild, re-run mcheck
+        """,
+    ),
+    _entry(
+        "MC403", E, Stage.PROBE,
+        "the target is not an ASGI application",
+        """
+        The object named as the ASGI app is not an ASGI 3 callable `async def app(scope, receive, send)`:
+        it is not callable, it is a WSGI app (Flask, Django's `application`) handed to an ASGI server, or it
+        is a factory function that the server must be told to call (`uvicorn --factory`).
+        """,
+        """
+        uvicorn pkg.web:create_app           # a factory, started without --factory
+        """,
+        """
+        uvicorn --factory pkg.web:create_app
+        """,
+    ),
+    _entry(
+        "MC404", E, Stage.PROBE,
+        "the ASGI lifespan startup failed or timed out",
+        """
+        The app imported, but its lifespan startup (FastAPI/Starlette `lifespan=` or `on_startup`
+        handlers) raised or did not complete within the timeout, so the server never starts accepting
+        requests. Apps that do not implement the lifespan protocol are fine, as with uvicorn's
+        `lifespan=auto`.
+        """,
+        """
+        @asynccontextmanager
+        async def lifespan(app):
+            app.state.db = connect(os.environ["DATABASE_URL"])   # KeyError at startup
+            yield
+        """,
+        """
+        async def lifespan(app):
+            app.state.db = connect(os.environ.get("DATABASE_URL", "sqlite://"))
+            yield
+        """,
+    ),
+    _entry(
+        "MC405", E, Stage.PROBE,
+        "the health path did not answer 2xx",
+        """
+        After startup, a real `GET` of the health path (the one the host's health check uses) did not return
+        a 2xx status. The host would mark the deploy unhealthy and roll back or crash-loop. The finding shows
+        the status and the start of the body.
+        """,
+        """
+        healthcheckPath = "/api/health"      # route is registered as /health
+        """,
+        """
+        @app.get("/api/health")
+        def health(): return {"ok": True}
+        """,
+    ),
+    _entry(
+        "MC501", E, Stage.ANALYSE,
+        "a module path does not resolve from the service's working directory",
+        """
+        The start command (or a module its target imports) names a module by a path that only resolves
+        from another directory: `uvicorn services.ml.ml_server:app` run with `services/ml` as the service
+        root, or `from backend.deps import get_db` run as `cd backend && python main.py`. The file exists,
+        but not where Python looks. The hint gives the module path that would resolve.
+        """,
+        """
+        # service root: services/ml
+        startCommand = "uvicorn services.ml.ml_server:app"
+        """,
+        """
+        startCommand = "uvicorn ml_server:app"
+        """,
+    ),
+    _entry(
+        "MC502", E, Stage.ANALYSE,
+        "a file the service needs is outside its build context",
+        """
+        The service imports a module, or its build command reads a requirements file, that exists in the
+        repository but not in what the host builds: outside the service's root directory, excluded by
+        `.dockerignore`, or never copied by the Dockerfile. The container starts without it. The finding
+        names the file and the line to add.
+        """,
+        """
+        # Dockerfile
+        COPY bot ./bot          # bot/main.py imports mega_sync (mega_sync.py at the root)
+        """,
+        """
+        COPY bot ./bot
+        COPY mega_sync.py .
+        """,
+    ),
+    _entry(
+        "MC503", E, Stage.DISCOVER,
+        "a deploy config cannot be parsed or names no start command",
+        """
+        A deploy file (Dockerfile, Procfile, railway.toml/json, render.yaml, fly.toml, nixpacks.toml,
+        app.json, ...) is malformed, or none of them names a start command mcheck can resolve to a Python
+        server (`uvicorn`, `gunicorn`, `hypercorn`, `granian`, `fastapi run`, `python -m mod`,
+        `python path.py`).
+        """,
+        """
+        [deploy]
+        startCommand = uvicorn main:app     # not valid TOML: the string is not quoted
+        """,
+        """
+        [deploy]
+        startCommand = "uvicorn main:app --host 0.0.0.0 --port $PORT"
+        """,
+    ),
 ]
 
 CATALOGUE: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     """How bad a finding is. Ordered: ``ERROR > WARNING > INFO``."""
 
     INFO = "info"
@@ -18,7 +18,7 @@ class Severity(str, enum.Enum):
         return {"info": 0, "warning": 1, "error": 2}[self.value]
 
 
-class Stage(str, enum.Enum):
+class Stage(enum.StrEnum):
     """The pipeline stage a finding (or a timing) belongs to, in pipeline order."""
 
     DISCOVER = "discover"

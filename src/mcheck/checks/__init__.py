@@ -15,6 +15,7 @@ from mcheck.findings import Finding
 
 if TYPE_CHECKING:
     from mcheck.analysis.model import StaticAnalysis
+    from mcheck.app_model import AppProbeResult
     from mcheck.artifacts import SdistContents, WheelContents
     from mcheck.probe_model import ProbeResult
     from mcheck.project import Project
@@ -35,6 +36,7 @@ class CheckContext:
     fresh_wheel: WheelContents | None = None
     probe: ProbeResult | None = None
     analysis: StaticAnalysis | None = None
+    app: AppProbeResult | None = None  # entry points and the ASGI app, probed in the target venv
     # Findings already made by earlier checks, so later ones can point at a root cause.
     earlier: list[Finding] = field(default_factory=list)
 

@@ -1,0 +1,3 @@
+from mcheck.cli import main
+
+main()

@@ -1,0 +1,121 @@
+"""Why a file of a shipped package did not reach the wheel, in terms of the project's own configuration.
+
+Each function recognises one cause and returns the fix, or None; :func:`explain_drop` asks them in
+order, most specific first. The causes come from the incidents mcheck was born from: directories
+without ``__init__.py`` under ``namespaces = false``, ``include`` patterns without ``*``, explicit
+``packages`` lists, files that never made it into the sdist.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+from collections.abc import Callable
+from pathlib import PurePosixPath
+
+from mcheck.layout import PackageSource
+from mcheck.project import Project
+
+
+def explain_drop(project: Project, package: PackageSource, source_file: str, *, in_sdist: bool) -> str:
+    reasons: list[Callable[[Project, PackageSource, str], str | None]] = (
+        [_explicit_packages_list, _include_without_star, _missing_init] if in_sdist else [_not_in_sdist])
+    for reason in reasons:
+        found = reason(project, package, source_file)
+        if found:
+            return found
+    return _generic(project, in_sdist)
+
+
+def _dotted_package(package: PackageSource, source_file: str) -> str:
+    return str(PurePosixPath(package.wheel_path(source_file)).parent).replace("/", ".")
+
+
+def _missing_init(project: Project, package: PackageSource, source_file: str) -> str | None:
+    if not project.is_setuptools:
+        return None
+    files = project.file_set()
+    parent = PurePosixPath(source_file).parent
+    missing = []
+    while parent.as_posix() != package.source_dir and parent.as_posix().startswith(package.source_dir):
+        if f"{parent.as_posix()}/__init__.py" not in files:
+            missing.append(parent.as_posix())
+        parent = parent.parent
+    if not missing:
+        return None
+    outermost = missing[-1]
+    return (f"{outermost}/ has no __init__.py, so setuptools' package discovery (find_packages / "
+            f"`namespaces = false`) skips it and everything below it: add {outermost}/__init__.py"
+            + (f" (and in {len(missing) - 1} more directories below it)" if len(missing) > 1 else "")
+            + ", or set `namespaces = true` in [tool.setuptools.packages.find]")
+
+
+def _include_without_star(project: Project, package: PackageSource, source_file: str) -> str | None:
+    if not project.is_setuptools:
+        return None
+    find = project.setuptools_config.get("packages", {})
+    includes = find.get("find", {}).get("include") if isinstance(find, dict) else None
+    if not includes:
+        return None
+    dotted = _dotted_package(package, source_file)
+    if any(fnmatch.fnmatchcase(dotted, pattern) for pattern in includes):
+        return None
+    suggestion = ", ".join(f'"{p}*"' for p in includes if not p.endswith("*")) or f'"{package.name}*"'
+    return (f"[tool.setuptools.packages.find] include = {includes!r} does not match the sub-package "
+            f"`{dotted}` (patterns match whole dotted names): use include = [{suggestion}]")
+
+
+def _explicit_packages_list(project: Project, package: PackageSource, source_file: str) -> str | None:
+    if not project.is_setuptools:
+        return None
+    listed = project.setuptools_config.get("packages")
+    where = "[tool.setuptools] packages"
+    if not isinstance(listed, list):
+        listed, where = _setup_py_packages(project), "setup(packages=[...]) in setup.py"
+    if not isinstance(listed, list):
+        return None
+    dotted = _dotted_package(package, source_file)
+    if dotted in listed:
+        return None
+    return (f"{where} lists {listed!r} but not `{dotted}`: add it, or use package discovery "
+            "(find_packages() / [tool.setuptools.packages.find])")
+
+
+def _setup_py_packages(project: Project) -> list[str] | None:
+    """A literal ``packages=[...]`` argument in setup.py, if there is one."""
+    setup_py = project.root / "setup.py"
+    if not setup_py.is_file():
+        return None
+    try:
+        tree = ast.parse(setup_py.read_text(encoding="utf-8", errors="replace"))
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "packages" and isinstance(node.value, ast.List | ast.Tuple):
+            values = [e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            return values if len(values) == len(node.value.elts) else None
+    return None
+
+
+def _not_in_sdist(project: Project, package: PackageSource, source_file: str) -> str | None:
+    family = project.backend_family
+    if family == "setuptools":
+        return (f"{source_file} is not in the sdist, so a wheel built from it cannot contain it: include it "
+                "with MANIFEST.in (e.g. `graft " + package.source_dir + "`) or let setuptools-scm list git files")
+    if family == "hatchling":
+        return (f"{source_file} is not in the sdist: check `exclude`/`only-include` under "
+                "[tool.hatch.build.targets.sdist] and .gitignore")
+    if family == "poetry-core":
+        return f"{source_file} is not in the sdist: check `exclude` and `packages` in [tool.poetry]"
+    return f"{source_file} is not in the sdist built by {project.backend}: check its include/exclude settings"
+
+
+def _generic(project: Project, in_sdist: bool) -> str:
+    family = project.backend_family
+    if family == "hatchling":
+        return "it is in the sdist but the wheel excludes it: check [tool.hatch.build.targets.wheel] " \
+               "`packages`/`only-include`/`exclude`"
+    if family == "setuptools":
+        return "it is in the sdist but not in any package setuptools installs: check `packages`, " \
+               "`package-dir` and `package-data`/`exclude-package-data`"
+    return f"it is in the sdist but {project.backend} left it out of the wheel: check its include/exclude settings"

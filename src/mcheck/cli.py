@@ -1,0 +1,164 @@
+"""The ``mcheck`` command line: argument parsing, exit codes and where output goes. No checking logic."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from mcheck import __version__
+from mcheck.errors import Interrupted, UsageError
+from mcheck.findings import Report
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Build, install and import your package the way your users will.")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"mcheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """mcheck: catch the ModuleNotFoundError before your users do."""
+
+
+@app.command()
+def wheel(
+    targets: Annotated[list[Path] | None, typer.Argument(
+        help="Project directories or .whl files (default: the current directory).")] = None,
+    source: Annotated[Path | None, typer.Option(
+        help="Source tree of a given .whl (default: the current directory if it is a project).")] = None,
+    formats: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", help="text, json, junit, sarif or github; repeat to write several.")] = None,
+    outputs: Annotated[list[Path] | None, typer.Option(
+        "--output", "-o", help="File for the --format at the same position (default: stdout).")] = None,
+    python: Annotated[str | None, typer.Option(help="Interpreter for the test venv (default: mcheck's own).")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds each module's import may take [30].")] = None,
+    extras: Annotated[list[str] | None, typer.Option("--extras", help="Install these extras before probing.")] = None,
+    select: Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes (MC1, MC202).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Never report these codes or prefixes.")] = None,
+    fail_on: Annotated[str | None, typer.Option(help="Exit 1 on 'error' (default) or also on 'warning'.")] = None,
+    jobs: Annotated[int, typer.Option(help="Modules imported in parallel.")] = max(1, os.cpu_count() or 1),
+    keep: Annotated[bool, typer.Option(help="Keep the temporary work directory (build, venv, probe logs).")] = False,
+    quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")] = 0,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also stage timings.")] = 0,
+) -> None:
+    """Check the wheel of a project (or a given .whl): build, install, import, diff."""
+    from mcheck.api import check_wheel
+
+    _install_signal_handlers()
+    pairs = _format_pairs(formats or ["text"], outputs or [])
+    progress = _progress_printer(verbose)
+    settings = {"python": python, "timeout": timeout, "extras": extras, "select": select, "ignore": ignore,
+                "fail_on": fail_on}
+    try:
+        reports = _check_all(targets or [Path()], lambda target: check_wheel(
+            target, source=source, jobs=jobs, keep=keep, progress=progress, **settings))
+    except UsageError as exc:
+        _fail(str(exc), exc.exit_code)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        _fail("interrupted; temporary files removed", getattr(exc, "exit_code", 130))
+    _emit(reports, pairs, verbosity=verbose - quiet)
+    raise typer.Exit(max((r.exit_code for r in reports), default=0))
+
+
+@app.command()
+def explain(
+    code: Annotated[str | None, typer.Argument(help="A finding code, e.g. MC101.")] = None,
+    list_codes: Annotated[bool, typer.Option("--list", help="List every code.")] = False,
+) -> None:
+    """Explain a finding code: what it means, why it happens, how to fix it."""
+    from mcheck.explain import explain as explain_code
+    from mcheck.explain import explain_list
+
+    try:
+        if list_codes or code is None:
+            typer.echo(explain_list())
+        else:
+            typer.echo(explain_code(code))
+    except UsageError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+def _check_all(targets: list[Path], check: Callable[[Path], Report]) -> list[Report]:
+    """Check several targets concurrently (each run is mostly subprocesses), reports in argument order."""
+    if len(targets) == 1:
+        return [check(targets[0])]
+    with ThreadPoolExecutor(max_workers=min(len(targets), 4)) as pool:
+        return list(pool.map(check, targets))
+
+
+def _format_pairs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Path | None]]:
+    from mcheck.reporters import FORMATS
+
+    for name in formats:
+        if name not in FORMATS:
+            _fail(f"unknown format {name!r}; choose from {', '.join(sorted(FORMATS))}", 2)
+    if len(outputs) > len(formats):
+        _fail("more --output files than --format options", 2)
+    return [(name, outputs[i] if i < len(outputs) else None) for i, name in enumerate(formats)]
+
+
+def _emit(reports: list[Report], pairs: list[tuple[str, Path | None]], *, verbosity: int) -> None:
+    from mcheck.reporters import render
+
+    for name, output in pairs:
+        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        text = render(name, reports, color=color, verbosity=verbosity)
+        if output is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        else:
+            output.write_text(text, encoding="utf-8")
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file and any(name == "github" for name, _ in pairs):
+        from mcheck.reporters.github import github_step_summary
+
+        with open(summary_file, "a", encoding="utf-8") as fh:
+            fh.write(github_step_summary(reports))
+
+
+def _progress_printer(verbose: int):
+    """A live status line on stderr for people at a terminal; silent in CI logs unless -v."""
+    interactive = sys.stderr.isatty()
+    if not interactive and not verbose:
+        return None
+
+    def show(stage: str) -> None:
+        if interactive:
+            sys.stderr.write(f"\r\x1b[2Kmcheck: {stage}...")
+            sys.stderr.flush()
+        else:
+            sys.stderr.write(f"mcheck: {stage}\n")
+
+    return show
+
+
+def _install_signal_handlers() -> None:
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _fail(message: str, code: int) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[2K")
+    typer.echo(f"mcheck: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    app()

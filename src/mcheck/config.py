@@ -1,0 +1,131 @@
+"""Settings: ``[tool.mcheck]`` in ``pyproject.toml`` or ``mcheck.toml``, overridden by the command line.
+
+Every setting has one name (the TOML key; the CLI flag and the API keyword use the same name with
+``-`` spelled ``_``). Unknown keys and unknown codes are bad input (exit 2) with the nearest valid name
+suggested, so a typo never silently disables a check.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from mcheck.catalogue import CATALOGUE, codes_matching
+from mcheck.errors import UsageError
+from mcheck.findings import Finding, Severity
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ()  # codes or prefixes; empty means every code
+    ignore: tuple[str, ...] = ()
+    per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # glob -> codes
+    fail_on: Severity = Severity.ERROR
+    extras: tuple[str, ...] = ()
+    timeout: float = 30.0
+    asgi: tuple[str, ...] = ()
+    health: str | None = None
+    python: str | None = None
+
+    def is_enabled(self, code: str) -> bool:
+        selected = not self.select or any(code.startswith(s) for s in self.select)
+        return selected and not any(code.startswith(s) for s in self.ignore)
+
+    def keeps(self, finding: Finding) -> bool:
+        if not self.is_enabled(finding.code):
+            return False
+        return not any(_path_matches(finding.path, pattern) and any(finding.code.startswith(c) for c in codes)
+                       for pattern, codes in self.per_path_ignores.items())
+
+
+SETTING_NAMES = tuple(f.name.replace("_", "-") for f in fields(Settings))
+
+
+def load_file_settings(directory: Path | None) -> tuple[dict[str, Any], str | None]:
+    """Raw settings from ``mcheck.toml`` (preferred) or ``[tool.mcheck]``, and where they came from."""
+    if directory is None:
+        return {}, None
+    dedicated = directory / "mcheck.toml"
+    if dedicated.is_file():
+        return _read_toml(dedicated), str(dedicated)
+    pyproject = directory / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("mcheck")
+        if isinstance(table, dict):
+            return table, f"{pyproject} [tool.mcheck]"
+    return {}, None
+
+
+def resolve_settings(file_values: Mapping[str, Any], cli_values: Mapping[str, Any],
+                     origin: str | None = None) -> Settings:
+    """File settings overridden by every CLI/API value that is not None."""
+    merged: dict[str, Any] = {}
+    for source, values in ((origin or "configuration", file_values), ("option", cli_values)):
+        for key, value in values.items():
+            name = key.replace("_", "-")
+            if name not in SETTING_NAMES:
+                raise UsageError(f"{source}: unknown setting {key!r}{_did_you_mean(name, SETTING_NAMES)}")
+            if value is not None:
+                merged[name.replace("-", "_")] = value
+    return _validated(merged, origin or "configuration")
+
+
+def _validated(values: dict[str, Any], origin: str) -> Settings:
+    def as_tuple(value: Any) -> tuple[str, ...]:
+        return (value,) if isinstance(value, str) else tuple(value)
+
+    out: dict[str, Any] = {}
+    for key in ("select", "ignore", "extras", "asgi"):
+        if key in values:
+            out[key] = as_tuple(values[key])
+    for key in ("select", "ignore"):
+        out[key] = tuple(_check_code(c, origin) for c in out.get(key, ()))
+    if "per_path_ignores" in values:
+        out["per_path_ignores"] = {glob: tuple(_check_code(c, origin) for c in as_tuple(codes))
+                                   for glob, codes in dict(values["per_path_ignores"]).items()}
+    if "fail_on" in values:
+        if values["fail_on"] not in ("error", "warning"):
+            raise UsageError(f"{origin}: fail-on must be 'error' or 'warning', not {values['fail_on']!r}")
+        out["fail_on"] = Severity(values["fail_on"])
+    if "timeout" in values:
+        try:
+            out["timeout"] = float(values["timeout"])
+        except (TypeError, ValueError):
+            raise UsageError(f"{origin}: timeout must be a number of seconds") from None
+    for key in ("health", "python"):
+        if key in values:
+            out[key] = str(values[key])
+    return Settings(**out)
+
+
+def _check_code(selector: str, origin: str) -> str:
+    selector = str(selector).strip().upper()
+    if not codes_matching(selector):
+        raise UsageError(f"{origin}: unknown code {selector!r}{_did_you_mean(selector, list(CATALOGUE))}")
+    return selector
+
+
+def _did_you_mean(name: str, valid: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _path_matches(path: str | None, pattern: str) -> bool:
+    if path is None:
+        return False
+    candidates = {path, path.replace(".", "/")}
+    return any(fnmatch.fnmatchcase(c, pattern) or fnmatch.fnmatchcase(c, pattern.rstrip("/") + "/*")
+               for c in candidates)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: malformed TOML: {exc}") from None

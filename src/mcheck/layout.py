@@ -1,0 +1,78 @@
+"""Where each package the wheel ships lives in the source tree.
+
+Backends map source directories to installed paths in many ways (``src/`` layouts, ``package-dir``,
+hatch ``packages``/``sources``, poetry ``from``). Rather than re-implementing each configuration,
+mcheck infers the mapping from the artifacts: for every top-level package in the wheel it picks the
+source directory of the same name whose files best match the wheel's files.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from mcheck.artifacts import WheelContents
+
+# Never expected in a wheel, so never "missing" from one.
+JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", ".gitignore", ".gitattributes", ".gitkeep", "desktop.ini"})
+JUNK_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+JUNK_SUFFIXES = (".pyc", ".pyo", ".orig", ".rej", ".swp", ".swo", "~", ".bak")
+# Sources compiled into extensions: shipping them is optional, not shipping them is not a defect.
+COMPILED_SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hpp", ".pyx", ".pxd", ".pxi", ".rs", ".f90")
+
+
+@dataclass(frozen=True)
+class PackageSource:
+    """A top-level package of the wheel and the project directory it was built from."""
+
+    name: str  # "pkg"
+    source_dir: str  # "src/pkg" (project-relative, posix); "" never happens
+
+    def wheel_path(self, source_file: str) -> str:
+        return self.name + source_file[len(self.source_dir):]
+
+    def source_path(self, wheel_path: str) -> str:
+        return self.source_dir + wheel_path[len(self.name):]
+
+    def contains(self, source_file: str) -> bool:
+        return source_file.startswith(self.source_dir + "/")
+
+
+def is_junk(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return (bool(parts) and parts[-1] in JUNK_NAMES) or any(p in JUNK_DIRS for p in parts) or path.endswith(
+        JUNK_SUFFIXES)
+
+
+def map_packages(wheel: WheelContents, source_files: frozenset[str]) -> list[PackageSource]:
+    """Find the source directory of every top-level package directory in ``wheel``."""
+    by_top: dict[str, list[str]] = defaultdict(list)
+    for installed in wheel.installed_files:
+        top, sep, rest = installed.partition("/")
+        if sep and top.isidentifier():
+            by_top[top].append(rest)
+    dirs = _directories(source_files)
+    mapped = []
+    for top, rests in sorted(by_top.items()):
+        best = _best_source_dir(top, rests, dirs, source_files)
+        if best is not None:
+            mapped.append(PackageSource(top, best))
+    return mapped
+
+
+def _directories(files: frozenset[str]) -> set[str]:
+    dirs = set()
+    for f in files:
+        parent = PurePosixPath(f).parent
+        while str(parent) != ".":
+            dirs.add(parent.as_posix())
+            parent = parent.parent
+    return dirs
+
+
+def _best_source_dir(top: str, rests: list[str], dirs: set[str], files: frozenset[str]) -> str | None:
+    candidates = [d for d in dirs if PurePosixPath(d).name == top]
+    scored = [(sum(f"{d}/{rest}" in files for rest in rests), -d.count("/"), d) for d in candidates]
+    scored = [s for s in scored if s[0] > 0]
+    return max(scored)[2] if scored else None
