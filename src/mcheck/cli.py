@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,6 +17,8 @@ import typer
 from mcheck import __version__
 from mcheck.errors import Interrupted, UsageError
 from mcheck.findings import Report
+
+INTERNAL_ERROR = 3
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Build, install and import your package the way your users will.")
@@ -71,6 +74,10 @@ def wheel(
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:
         _fail("interrupted; temporary files removed", getattr(exc, "exit_code", 130))
+    except Exception as exc:  # a bug in mcheck, not in the user's project: say so, traceback only on -v
+        if verbose:
+            traceback.print_exc()
+        _fail(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for the traceback)", INTERNAL_ERROR)
     _emit(reports, pairs, verbosity=verbose - quiet)
     raise typer.Exit(max((r.exit_code for r in reports), default=0))
 
@@ -86,9 +93,9 @@ def explain(
 
     try:
         if list_codes or code is None:
-            typer.echo(explain_list())
+            typer.echo(explain_list(), nl=False)
         else:
-            typer.echo(explain_code(code))
+            typer.echo(explain_code(code), nl=False)
     except UsageError as exc:
         _fail(str(exc), exc.exit_code)
 
@@ -119,7 +126,7 @@ def _emit(reports: list[Report], pairs: list[tuple[str, Path | None]], *, verbos
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         text = render(name, reports, color=color, verbosity=verbosity)
         if output is None:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.write(text)
         else:
             output.write_text(text, encoding="utf-8")
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")

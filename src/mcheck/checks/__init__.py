@@ -7,6 +7,7 @@ whose inputs are available; checks never run subprocesses or touch the network.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -76,18 +77,17 @@ def check(*codes: str, needs: tuple[str, ...] = ()) -> Callable[[CheckFunction],
     return register
 
 
+# Check modules in run order: root causes (contents, dependencies, ...) before the checks that link to
+# them (probe_results, entrypoints). A new check module is added here.
+CHECK_MODULES = ("contents", "versions", "first_party", "dependencies", "names", "probe_results", "entrypoints")
+
+
 def load_all() -> list[RegisteredCheck]:
     """Import every check module (which registers its checks) and return the registry."""
-    from mcheck.checks import (  # noqa: F401  (imported for their registrations; order matters)
-        contents,
-        dependencies,
-        first_party,
-        names,
-        probe_results,
-        versions,
-    )
-
-    return REGISTRY
+    for name in CHECK_MODULES:
+        importlib.import_module(f"mcheck.checks.{name}")
+    # Sorted, not import-ordered: a test importing one check module first must not change the order.
+    return sorted(REGISTRY, key=lambda r: CHECK_MODULES.index(r.function.__module__.rsplit(".", 1)[-1]))
 
 
 def run_checks(ctx: CheckContext) -> list[Finding]:

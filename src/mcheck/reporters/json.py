@@ -1,0 +1,61 @@
+"""The machine-readable reporter: the stable JSON contract documented in ``docs/json-schema.json``.
+
+Changing the shape of this output means changing that schema (and bumping ``SCHEMA_VERSION`` when
+the change is not purely additive); the test suite validates the output against it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import mcheck
+from mcheck.findings import Finding, Report
+
+SCHEMA_VERSION = 1
+
+
+def render_json(reports: Sequence[Report], *, color: bool = False, verbosity: int = 0) -> str:
+    """One report -> one report object; several (or none) -> ``{"reports": [...]}`` with the max exit code."""
+    return json.dumps(to_json_data(reports), indent=2) + "\n"
+
+
+def to_json_data(reports: Sequence[Report]) -> dict[str, Any]:
+    """The JSON document as Python data (for callers that embed it instead of printing it)."""
+    if len(reports) == 1:
+        return _report_object(reports[0])
+    return {
+        "schema": SCHEMA_VERSION,
+        "mcheck_version": mcheck.__version__,
+        "exit_code": max((r.exit_code for r in reports), default=0),
+        "reports": [_report_object(r) for r in reports],
+    }
+
+
+def _report_object(report: Report) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_VERSION,
+        "mcheck_version": mcheck.__version__,
+        "target": report.target,
+        "exit_code": report.exit_code,
+        "findings": [_finding_object(f) for f in report.sorted_findings],
+        "stages": [{"name": s.name, "seconds": round(s.seconds, 3), "ok": s.ok} for s in report.stages],
+        "modules": {
+            "imported": report.modules.imported,
+            "failed": report.modules.failed,
+            "skipped": report.modules.skipped,
+        },
+    }
+
+
+def _finding_object(finding: Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "severity": finding.severity.value,
+        "path": finding.path,
+        "message": finding.message,
+        "hint": finding.hint,
+        "stage": finding.stage.value,
+        "line": finding.line,
+    }

@@ -1,0 +1,80 @@
+"""SARIF 2.1.0 for code-scanning UIs (GitHub code scanning, VS Code SARIF viewer, ...).
+
+One run for all targets; ``tool.driver.rules`` is the whole catalogue so a result's ``ruleIndex`` is
+stable across runs; each result records its target in ``properties.target``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+import mcheck
+from mcheck.catalogue import CATALOGUE, CodeInfo
+from mcheck.explain import dedent_example, fold_prose
+from mcheck.findings import Finding, Report, Severity
+from mcheck.reporters import looks_like_file
+
+SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+_RULE_INDEX = {code: index for index, code in enumerate(CATALOGUE)}
+
+
+def render_sarif(reports: Sequence[Report], *, color: bool = False, verbosity: int = 0) -> str:
+    """A SARIF 2.1.0 log with one run holding the findings of every report."""
+    return json.dumps(to_sarif_data(reports), indent=2) + "\n"
+
+
+def to_sarif_data(reports: Sequence[Report]) -> dict[str, Any]:
+    results = [_result(f, r.target) for r in reports for f in r.sorted_findings]
+    driver = {"name": "mcheck", "version": mcheck.__version__, "rules": [_rule(i) for i in CATALOGUE.values()]}
+    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
+
+
+def rule_name(title: str) -> str:
+    """A readable identifier from a title: "a `x.py` and `x/` share a name" -> "a-x-py-and-x-share-a-name"."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def _rule(info: CodeInfo) -> dict[str, Any]:
+    before, after = dedent_example(info.before), dedent_example(info.after)
+    return {
+        "id": info.code,
+        "name": rule_name(info.title),
+        "shortDescription": {"text": info.title},
+        "fullDescription": {"text": fold_prose(info.why)},
+        "help": {
+            "text": f"Before:\n{before}\n\nAfter:\n{after}",
+            "markdown": f"Before:\n\n```\n{before}\n```\n\nAfter:\n\n```\n{after}\n```",
+        },
+        "defaultConfiguration": {"level": LEVELS[info.severity]},
+    }
+
+
+def _result(finding: Finding, target: str) -> dict[str, Any]:
+    text = f"{finding.message} (fix: {finding.hint})" if finding.hint else finding.message
+    return {
+        "ruleId": finding.code,
+        "ruleIndex": _RULE_INDEX[finding.code],
+        "level": LEVELS[finding.severity],
+        "message": {"text": text},
+        "locations": _locations(finding),
+        "properties": {"target": target, "stage": finding.stage.value},
+    }
+
+
+def _locations(finding: Finding) -> list[dict[str, Any]]:
+    if finding.path is None:
+        return []
+    if not looks_like_file(finding.path):
+        name = finding.path.rsplit(".", 1)[-1]
+        return [{"logicalLocations": [{"name": name, "fullyQualifiedName": finding.path, "kind": "module"}]}]
+    # artifactLocation.uri must be a URI reference: percent-encode spaces, '%', '#', '?' and the like.
+    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(finding.path.replace("\\", "/"), safe="/")}}
+    if finding.line is not None and finding.line >= 1:
+        physical["region"] = {"startLine": finding.line}
+    return [{"physicalLocation": physical}]
+
