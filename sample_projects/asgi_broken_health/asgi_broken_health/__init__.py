@@ -1,0 +1,1 @@
+"""A Starlette service whose health check fails, plus an app factory started the wrong way."""

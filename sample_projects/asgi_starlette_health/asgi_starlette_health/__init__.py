@@ -1,0 +1,1 @@
+"""A small Starlette service, started by uvicorn as the deploy files say."""

@@ -1,0 +1,5 @@
+"""The package's one real module."""
+
+
+def greet(name: str) -> str:
+    return f"hello, {name}"

@@ -1,0 +1,2 @@
+def get_db():
+    return {"connected": True}

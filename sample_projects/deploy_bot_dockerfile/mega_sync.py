@@ -1,0 +1,2 @@
+def sync(cipher):
+    return cipher is not None

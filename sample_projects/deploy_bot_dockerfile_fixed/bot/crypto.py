@@ -1,0 +1,5 @@
+from Cryptodome.Cipher import AES
+
+
+def cipher(key: bytes):
+    return AES.new(key, AES.MODE_ECB)

@@ -1,0 +1,2 @@
+class Config:
+    service_name = "health"

@@ -1,0 +1,1 @@
+"""Sub-package: dropped, because packages = ["pkg"] does not name pkg.sub."""

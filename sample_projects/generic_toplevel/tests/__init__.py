@@ -1,0 +1,1 @@
+"""The project's tests: installed as a top-level 'tests' package by mistake."""

@@ -1,0 +1,4 @@
+"""Never finishes importing (think: a blocking call at import time)."""
+
+while True:
+    pass

@@ -1,0 +1,3 @@
+"""Raises as soon as it is imported."""
+
+raise RuntimeError("boom")

@@ -1,0 +1,5 @@
+"""Health route."""
+
+
+def health() -> dict:
+    return {"status": "ok"}

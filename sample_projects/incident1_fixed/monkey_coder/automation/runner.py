@@ -1,0 +1,5 @@
+"""Background automation."""
+
+
+def run_job(name: str) -> str:
+    return f"ran {name}"

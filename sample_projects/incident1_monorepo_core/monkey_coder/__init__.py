@@ -1,0 +1,3 @@
+"""Monkey Coder core package."""
+
+__version__ = "1.0.0"

@@ -1,0 +1,5 @@
+"""Persistence models."""
+
+
+class Base:
+    table: str = ""

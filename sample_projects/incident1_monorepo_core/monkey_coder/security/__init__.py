@@ -1,0 +1,3 @@
+"""Security policies."""
+
+ALLOWED_ORIGINS = ("https://monkey-coder.example",)

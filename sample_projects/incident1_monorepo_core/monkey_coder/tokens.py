@@ -1,0 +1,6 @@
+"""Signed tokens for e-mail confirmation links."""
+
+
+def make_confirmation_token(secret: str, email: str) -> str:
+    serializer = URLSafeTimedSerializer(secret, salt="confirm-email")
+    return serializer.dumps({"email": email})

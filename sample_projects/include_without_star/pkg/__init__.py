@@ -1,0 +1,1 @@
+"""Top-level package: the only one include = ["pkg"] matches."""

@@ -1,0 +1,1 @@
+"""Sub-package: dropped, because include = ["pkg"] does not match pkg.sub."""

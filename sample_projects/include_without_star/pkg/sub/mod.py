@@ -1,0 +1,5 @@
+"""Dropped with its package."""
+
+
+def answer() -> int:
+    return 42

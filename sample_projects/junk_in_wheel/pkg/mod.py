@@ -1,0 +1,5 @@
+"""The real module."""
+
+
+def value() -> int:
+    return 2

@@ -1,0 +1,1 @@
+"""A package whose directory holds editor junk that hatchling ships."""

@@ -1,0 +1,1 @@
+"""A package with an optional CLI and a Windows-only module."""

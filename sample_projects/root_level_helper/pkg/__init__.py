@@ -1,0 +1,1 @@
+"""A package that imports a helper module it does not ship."""

@@ -1,0 +1,1 @@
+"""A package whose sdist leaves out a module the wheel needs."""

@@ -1,0 +1,1 @@
+"""A package with pkg/util.py next to pkg/util/."""

@@ -1,0 +1,3 @@
+"""This package shadows pkg/util.py."""
+
+SEPARATOR = "-"

@@ -1,0 +1,1 @@
+"""Uses six, which only python-dateutil brings in."""

@@ -1,0 +1,1 @@
+"""Encrypts things with the wrong import name (incident 5)."""

@@ -1,0 +1,1 @@
+"""A package with a NameError waiting in a function."""

@@ -1,0 +1,1 @@
+"""A package that requires a Python that does not exist yet."""

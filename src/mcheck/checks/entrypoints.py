@@ -1,0 +1,227 @@
+"""MC401-MC405: entry points and the ASGI app, as resolved and exercised from the installed wheel."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from packaging.utils import canonicalize_name
+
+from mcheck.app_model import AppResult, EntryPointResult, ServeResult
+from mcheck.artifacts import module_name_for
+from mcheck.checks import CheckContext, check
+from mcheck.findings import Finding
+from mcheck.probe_model import ExceptionInfo
+
+EXCERPT = 300
+# Import names whose distribution is named differently, for recognising a module an extra provides.
+KNOWN_DISTRIBUTIONS = {
+    "yaml": "pyyaml", "PIL": "pillow", "Crypto": "pycryptodome", "Cryptodome": "pycryptodomex",
+    "sklearn": "scikit-learn", "cv2": "opencv-python", "bs4": "beautifulsoup4", "dateutil": "python-dateutil",
+    "jwt": "pyjwt", "dotenv": "python-dotenv", "multipart": "python-multipart", "magic": "python-magic",
+    "attr": "attrs", "google": "protobuf", "serial": "pyserial", "usb": "pyusb", "zmq": "pyzmq",
+    "OpenSSL": "pyopenssl", "jose": "python-jose", "socks": "pysocks", "psycopg2": "psycopg2-binary",
+}
+ROOT_CAUSE_CODES = ("MC101", "MC103", "MC202")
+
+
+@check("MC401", "MC402", "MC403", "MC404", "MC405", needs=("app",))
+def entry_points_and_apps(ctx: CheckContext) -> Iterator[Finding]:
+    assert ctx.app is not None
+    for entry_point in ctx.app.entry_points:
+        if entry_point.status != "ok" and not _needs_optional_extra(ctx, entry_point):
+            yield _entry_point_finding(entry_point)
+    for app in ctx.app.apps:
+        yield from _app_findings(ctx, app)
+
+
+# --- MC401 ----------------------------------------------------------------------------------------
+
+
+def _entry_point_finding(ep: EntryPointResult) -> Finding:
+    what = f"entry point {ep.name!r} in [{ep.group}] ({ep.value})"
+    reason = {
+        "invalid": "is not of the form `module:attribute`",
+        "attribute_missing": f"does not resolve: {ep.module} has no attribute {ep.missing_attribute!r}",
+        "import_error": f"does not resolve: importing {ep.module} raised {_describe(ep.error)}",
+        "timeout": f"does not resolve: importing {ep.module} did not finish within the timeout",
+        "exited": f"does not resolve: importing {ep.module} exited with code {ep.exit_code}",
+        "crashed": f"does not resolve: importing {ep.module} was killed by signal {ep.signal}",
+    }[ep.status]
+    hint = (f"the `{ep.name}` command crashes on first use; fix the target in [project.scripts]/"
+            f"[project.entry-points] or the code it names") if ep.group in ("console_scripts", "gui_scripts") else None
+    return Finding("MC401", path=ep.value, message=f"{what} {reason}", hint=hint)
+
+
+def _needs_optional_extra(ctx: CheckContext, ep: EntryPointResult) -> bool:
+    """The import failed only because a module of an optional extra is not installed (MC304's business)."""
+    error = ep.error
+    if ep.status != "import_error" or error is None or error.type != "ModuleNotFoundError" or not error.missing_name:
+        return False
+    top = error.missing_name.split(".", 1)[0]
+    if top in ctx.wheel.top_level_names:
+        return False  # a module of this wheel is missing: that is a packaging error, not an extra
+    if any(f.code == "MC304" and f.path == ep.module for f in ctx.earlier):
+        return True
+    extras = ctx.wheel.extra_requirements()
+    candidates = {canonicalize_name(top), canonicalize_name(KNOWN_DISTRIBUTIONS.get(top, top))}
+    return any(name in extras for name in candidates)
+
+
+# --- MC402-MC405 ----------------------------------------------------------------------------------
+
+
+def _app_findings(ctx: CheckContext, app: AppResult) -> Iterator[Finding]:
+    if app.serve is not None:
+        finding = _serve_finding(app, app.serve)
+        if finding is not None:
+            yield finding
+        return
+    declared = f" (declared in {app.target.source})"
+    if app.status != "ok" and not (app.status == "factory_error" and app.kind == "asgi3"):
+        yield Finding("MC402", path=app.spec, message=f"{app.spec}{declared} {_import_failure(app)}",
+                      hint=_root_cause_hint(ctx, app))
+        return
+    problem = _not_asgi(app)
+    if problem is not None:
+        yield Finding("MC403", path=app.spec, message=f"{app.spec}{declared} {problem[0]}", hint=problem[1])
+        return
+    if app.lifespan is not None and app.lifespan.status in ("failed", "timeout"):
+        yield _lifespan_finding(app)
+        return
+    if app.http is not None and not app.http.ok:
+        yield _http_finding(app)
+
+
+def _import_failure(app: AppResult) -> str:
+    module = app.target.module
+    return {
+        "invalid": "is not of the form `module:attribute`",
+        "import_error": f"does not import from the installed wheel: importing {module} raised {_describe(app.error)}",
+        "attribute_missing": f"does not resolve: {module} imported but has no attribute "
+                             f"{app.missing_attribute!r}",
+        "factory_error": f"could not be created: calling the factory raised {_describe(app.error)}",
+        "timeout": f"did not import within the timeout (importing {module} blocks)",
+        "exited": f"killed the server: importing or starting it exited with code {app.exit_code}",
+        "crashed": f"killed the server: importing or starting it died from signal {app.signal}",
+    }[app.status]
+
+
+def _not_asgi(app: AppResult) -> tuple[str, str | None] | None:
+    """(message, hint) when the object is not something an ASGI server can run as declared."""
+    signature = f" {app.signature}" if app.signature else ""
+    if app.target.factory:
+        if app.kind == "asgi3":
+            return ("is started with --factory but is already an ASGI app: the server calls it with no "
+                    "arguments", "drop --factory (or the `()` suffix)")
+        if app.factory_result_kind != "asgi3":
+            return (f"is a factory whose result is not an ASGI app (it returned a {app.factory_result_kind} "
+                    "object)", None)
+        return None
+    if app.kind == "factory":
+        if app.factory_result_kind == "asgi3":
+            return (f"is a factory{signature} that returns an ASGI app, but the server is not told to call it",
+                    f"start it with `uvicorn --factory {app.spec}` (gunicorn/hypercorn: `{app.spec}()`)")
+        return f"is a callable taking no arguments{signature}, not an ASGI app", None
+    return {
+        "asgi3": None,
+        "not_callable": ("is not callable, so it cannot be an ASGI app", None),
+        "wsgi": (f"is a WSGI app{signature} (environ, start_response) handed to an ASGI server",
+                 "serve it with a WSGI server (gunicorn), or wrap it: `asgiref.wsgi.WsgiToAsgi(app)` / "
+                 "`a2wsgi.WSGIMiddleware(app)`"),
+        "sync_asgi": (f"takes (scope, receive, send){signature} but is not `async`: ASGI servers run it "
+                      "as an ASGI 2 app and the first request fails", "make it `async def`"),
+        "unknown": (f"is not an ASGI 3 callable{signature}: expected `async def app(scope, receive, send)`",
+                    None),
+    }.get(app.kind or "unknown")
+
+
+def _lifespan_finding(app: AppResult) -> Finding:
+    assert app.lifespan is not None
+    lifespan = app.lifespan
+    if lifespan.status == "timeout":
+        message = f"{app.spec}: lifespan {lifespan.phase} did not complete: {lifespan.message}"
+    else:
+        raised = f"; the app raised {_describe(lifespan.error)}" if lifespan.error else ""
+        message = f"{app.spec}: lifespan {lifespan.phase} failed{raised}"
+    detail = _last_lines(lifespan.message) if lifespan.status == "failed" else ""
+    return Finding("MC404", path=app.spec, message=message,
+                   hint=f"the app reported:\n{detail}" if detail else app.output_tail.strip()[-EXCERPT:] or None)
+
+
+def _http_finding(app: AppResult) -> Finding:
+    assert app.http is not None
+    http = app.http
+    if http.timed_out:
+        outcome = "did not answer within the timeout"
+    elif http.status is None:
+        outcome = f"raised {_describe(http.error)} before sending a response (servers answer 500)"
+    else:
+        outcome = f"answered {http.status}"
+        if http.error is not None:
+            outcome += f" after the app raised {_describe(http.error)}"
+    body = f"; body: {_excerpt(http.body)}" if http.body.strip() else ""
+    return Finding("MC405", path=app.spec, message=f"{app.spec}: GET {http.path} {outcome}{body}",
+                   hint="the host's health check fails on this, marks the deploy unhealthy and rolls back")
+
+
+def _serve_finding(app: AppResult, serve: ServeResult) -> Finding | None:
+    if serve.ready:
+        return None
+    command = " ".join(serve.command)
+    log = f"server log:\n{serve.log_tail}" if serve.log_tail.strip() else None
+    if serve.status is not None:
+        body = f"; body: {_excerpt(serve.body)}" if serve.body.strip() else ""
+        return Finding("MC405", path=app.spec, message=f"{app.spec}: `{command}` answered GET {serve.url} with "
+                                                       f"{serve.status}{body}", hint=log)
+    return Finding("MC404", path=app.spec, message=f"{app.spec}: `{command}` did not start serving: {serve.reason}",
+                   hint=log)
+
+
+# --- root causes and text -------------------------------------------------------------------------
+
+
+def _root_cause_hint(ctx: CheckContext, app: AppResult) -> str | None:
+    missing = _missing_names(app.error)
+    causes = [f for f in ctx.earlier if f.code in ROOT_CAUSE_CODES and any(_explains(f, m) for m in missing)]
+    if causes:
+        listed = "; ".join(f"{f.code} {f.path}: {f.message}" for f in causes[:3])
+        return f"root cause (see above): {listed}"
+    same = next((f for f in ctx.earlier if f.code == "MC301" and f.path == app.target.module), None)
+    return f"the import probe reports the same failure ({same.code} {same.path})" if same else None
+
+
+def _missing_names(error: ExceptionInfo | None) -> list[str]:
+    if error is None:
+        return []
+    return [e.missing_name for e in (error, *error.chain) if e.missing_name]
+
+
+def _explains(finding: Finding, missing: str) -> bool:
+    path = finding.path or ""
+    if finding.code == "MC101":
+        module = module_name_for(path) or ""
+        return module == missing or module.startswith(missing + ".") or missing.startswith(module + ".")
+    if finding.code == "MC103":
+        module = path.removesuffix(".py").removesuffix("/").replace("/", ".")
+        return module == missing
+    top = missing.split(".", 1)[0]
+    named = re.search(rf"(?<![\w.]){re.escape(top)}(?!\w)", finding.message) is not None
+    return path.split(".", 1)[0] == top or named
+
+
+def _describe(error: ExceptionInfo | None) -> str:
+    if error is None:
+        return "an exception"
+    frame = error.raising_frame
+    where = f" at {frame.file}:{frame.line}" if frame else ""
+    return f"{error.type}: {_excerpt(error.message)}{where}"
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 3] + "..."
+
+
+def _last_lines(text: str, count: int = 6) -> str:
+    return "\n".join(text.strip().splitlines()[-count:])

@@ -1,0 +1,499 @@
+"""Classify the import probe's failures: MC301 (raises), MC302 (hangs), MC303 (exits/crashes), MC304 (expected).
+
+Importing every shipped module of a healthy package fails more often than one would think, for good
+reasons: a module needs an optional extra, is meant for Windows, or is test tooling. Those become MC304
+(info); everything else is an error, linked to its root cause when an earlier check found one.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from mcheck.artifacts import WheelContents, module_name_for
+from mcheck.checks import CheckContext, check
+from mcheck.findings import Finding
+from mcheck.import_names import distributions_for_import, import_names_for_distribution
+from mcheck.probe_model import ExceptionInfo, Frame, ModuleResult, ProbeResult
+
+# Modules that exist only on some platforms (stdlib and the usual third-party bindings) -> where.
+PLATFORM_MODULES: dict[str, str] = {
+    **dict.fromkeys(("winreg", "_winreg", "msvcrt", "_winapi", "winsound", "_msi", "msilib", "nt",
+                     "_overlapped", "_wmi", "win32api", "win32con", "win32com", "win32file", "win32gui",
+                     "win32process", "win32event", "win32service", "win32serviceutil", "pywintypes",
+                     "pythoncom", "winerror", "wmi", "comtypes", "_win32sysloader"), "Windows"),
+    **dict.fromkeys(("fcntl", "termios", "pwd", "grp", "resource", "posix", "tty", "pty", "crypt", "syslog",
+                     "_posixsubprocess", "_posixshmem", "nis", "spwd", "readline", "_curses", "curses"),
+                    "POSIX"),
+    **dict.fromkeys(("objc", "AppKit", "Foundation", "CoreFoundation", "Quartz", "_scproxy"), "macOS"),
+    **dict.fromkeys(("js", "pyodide", "pyodide_js", "pyscript"), "Emscripten (Pyodide)"),
+    "ossaudiodev": "Linux",
+}
+# Exception types (last component) that platform guards raise, and what such a guard mentions.
+PLATFORM_GUARD_TYPES = frozenset({"AssertionError", "ImportError", "ModuleNotFoundError", "OSError",
+                                  "RuntimeError", "NotImplementedError", "AttributeError", "ValueError"})
+PLATFORM_WORDS = re.compile(r"sys\.platform|os\.name|platform\.system|\b(win32|windows|darwin|macos|windll|"
+                            r"oledll|WinDLL|wintypes|epoll|kqueue)\b", re.IGNORECASE)
+# Module-name keywords of developer tooling -> the tools such a module may need without them being
+# runtime dependencies (a `pkg.testing` helper needs pytest, `pkg.mypy` is a mypy plugin).
+TEST_MODULE = re.compile(r"^(tests?|testing|conftest|test_\w+|\w+_tests?|pytest_?plugin|fixtures)$")
+TEST_TOOLS = frozenset({"pytest", "_pytest", "hypothesis", "nose", "nose2", "tox", "nox", "py"})
+TOOL_PLUGINS: dict[str, frozenset[str]] = {
+    "pytest": frozenset({"pytest", "_pytest"}),
+    "hypothesis": frozenset({"hypothesis"}),
+    "mypy": frozenset({"mypy"}),
+    "sphinx": frozenset({"sphinx", "docutils"}),
+    "pylint": frozenset({"pylint", "astroid"}),
+    "flake8": frozenset({"flake8"}),
+    "setuptools": frozenset({"setuptools", "distutils", "pkg_resources"}),
+    "distutils": frozenset({"setuptools", "distutils"}),
+}
+# Sub-packages that by convention hold optional integrations with other projects.
+INTEGRATION_PACKAGES = frozenset({"integrations", "integration", "contrib", "ext", "extensions", "plugins",
+                                  "backends", "adapters"})
+# Exceptions a framework raises when a module is imported outside a configured application.
+NEEDS_CONFIGURATION = {
+    "django.core.exceptions.ImproperlyConfigured": "a configured Django project (DJANGO_SETTINGS_MODULE)",
+    "django.core.exceptions.AppRegistryNotReady": "a configured Django project (django.setup())",
+}
+REMOVED_STDLIB = {**dict.fromkeys(("distutils", "imp", "asynchat", "asyncore", "smtpd"), "3.12"),
+                  **dict.fromkeys(("aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap",
+                                   "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd",
+                                   "sunau", "telnetlib", "uu", "xdrlib", "lib2to3"), "3.13")}
+ROOT_CAUSE_CODES = ("MC101", "MC103", "MC107", "MC202", "MC204")
+NO_MODULE = re.compile(r"No module named '([^']+)'")
+CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
+FROM_IMPORT = re.compile(r"\bfrom\s+([\w.]+)\s+import\s+\(?\s*([\w\s,]+)")
+PLAIN_IMPORT = re.compile(r"^\s*import\s+([\w.\s,]+)")
+TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
+
+
+@check("MC301", "MC302", "MC303", "MC304", needs=("probe",))
+def probe_failures(ctx: CheckContext) -> list[Finding]:
+    assert ctx.probe is not None  # guaranteed by needs=("probe",)
+    return classify_probe(ctx.probe, ctx.wheel, ctx.earlier)
+
+
+def classify_probe(probe: ProbeResult, wheel: WheelContents, earlier: Iterable[Finding] = ()) -> list[Finding]:
+    """Exactly one finding per module that did not import, in module-name order."""
+    facts = Facts(probe, wheel, tuple(earlier))
+    failed = sorted(name for name, result in probe.modules.items() if result.status != "ok")
+    findings = {name: classify_module(probe.modules[name], facts) for name in failed}
+    _resolve_siblings(findings, probe, facts)
+    return [findings[name] for name in failed]
+
+
+def classify_module(result: ModuleResult, facts: Facts) -> Finding:
+    if result.status == "timeout":
+        return _timeout(result)
+    if result.status in ("exited", "crashed"):
+        return _exited(result)
+    if result.error is None:
+        return Finding("MC301", result.name, f"importing {result.name} failed without an exception report")
+    return expected_failure(result.name, result.error, facts) or _raised(result.name, result.error, facts)
+
+
+# --- the facts every classification needs ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    probe: ProbeResult
+    wheel: WheelContents
+    earlier: tuple[Finding, ...]
+
+    @cached_property
+    def extras(self) -> dict[str, str]:
+        return self.wheel.extra_requirements()
+
+    @cached_property
+    def first_party(self) -> frozenset[str]:
+        return frozenset(self.wheel.top_level_names)
+
+    @cached_property
+    def marker_env(self) -> dict[str, str]:
+        """Marker variables of the probed interpreter (it may differ from the one running mcheck)."""
+        env = dict(default_environment())
+        system = {"win32": "Windows", "darwin": "Darwin", "cygwin": "CYGWIN"}.get(self.probe.platform, "Linux")
+        version = self.probe.python_version
+        env.update(sys_platform=self.probe.platform, platform_system=system, python_full_version=version,
+                   os_name="nt" if self.probe.platform == "win32" else "posix",
+                   python_version=".".join(version.split(".")[:2]))
+        return env
+
+    @cached_property
+    def other_environments(self) -> dict[str, Requirement]:
+        """Canonical name -> requirement, for dependencies declared only for other platforms or Pythons."""
+        found: dict[str, Requirement] = {}
+        for req in self.wheel.requirements:
+            name = canonicalize_name(req.name)
+            if req.marker is None or name in self.extras:
+                continue
+            if not any(self._holds(req, extra) for extra in ("", *self.wheel.extras)):
+                found.setdefault(name, req)
+        runtime = {canonicalize_name(r.name) for r in self.wheel.requirements if self._holds(r, "")}
+        return {name: req for name, req in found.items() if name not in runtime}
+
+    def is_runtime_dependency(self, dists: Iterable[str]) -> bool:
+        runtime = {canonicalize_name(r.name) for r in self.wheel.requirements if self._holds(r, "")}
+        return bool(runtime & set(dists))
+
+    def _holds(self, req: Requirement, extra: str) -> bool:
+        if req.marker is None:
+            return True
+        try:
+            return req.marker.evaluate({**self.marker_env, "extra": extra})
+        except Exception:  # an unknown marker variable: treat as not applying here
+            return False
+
+    @cached_property
+    def site_dirs(self) -> tuple[str, ...]:
+        """The probe's sys.path entries, longest first, as ``/``-terminated posix prefixes."""
+        dirs = {_posix(entry).rstrip("/") + "/" for entry in self.probe.sys_path if entry}
+        return tuple(sorted(dirs, key=len, reverse=True))
+
+    def relative(self, file: str) -> str | None:
+        """``file`` relative to the sys.path entry it was imported from, when there is one."""
+        posix = _posix(file)
+        for prefix in self.site_dirs:
+            if posix.startswith(prefix):
+                return posix[len(prefix):]
+        return None
+
+    def in_wheel(self, file: str) -> str | None:
+        """The wheel-relative path of ``file`` when it is one of the wheel's shipped files."""
+        rel = self.relative(file)
+        if rel is not None and (rel in self.wheel.installed_files or rel.split("/", 1)[0] in self.first_party):
+            return rel
+        return None
+
+
+def _posix(path: str) -> str:
+    return path.replace("\\", "/")
+
+
+# --- MC304: failures with an expected cause ----------------------------------------------------------
+
+
+def expected_failure(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """An MC304 finding when the failure has an expected cause, else None."""
+    for rule in (_optional_extra, _other_platform, _dev_tooling, _needs_configuration, _integration):
+        finding = rule(module, error, facts)
+        if finding is not None:
+            return finding
+    return None
+
+
+def _exceptions(error: ExceptionInfo) -> tuple[ExceptionInfo, ...]:
+    return (error, *error.chain)
+
+
+def missing_modules(error: ExceptionInfo) -> list[str]:
+    """Modules reported as not found by the exception or its chain, nearest first."""
+    found: list[str] = []
+    for exc in _exceptions(error):
+        match = NO_MODULE.search(exc.message)
+        name = match.group(1) if match else None
+        if name is None and exc.missing_name and _short_type(exc) == "ModuleNotFoundError":
+            name = exc.missing_name
+        if name and name not in found:
+            found.append(name)
+    return found
+
+
+def specific_missing_modules(error: ExceptionInfo) -> list[str]:
+    """:func:`missing_modules`, made as specific as the raising import statement allows (for telling
+    which distribution was wanted; the result may end in an attribute name, not a module)."""
+    frames = [exc.raising_frame for exc in _exceptions(error)]
+    refined = [_refine(name, frame) for name in missing_modules(error) for frame in frames]
+    return list(dict.fromkeys(refined + missing_modules(error)))
+
+
+def _refine(name: str, frame: Frame | None) -> str:
+    """The most specific module the raising import statement names inside ``name``: a missing namespace
+    ``google`` from ``from google.protobuf import message`` is really ``google.protobuf``."""
+    if frame is None:
+        return name
+    targets = [n.strip() for m in PLAIN_IMPORT.finditer(frame.source) for n in m.group(1).split(",")]
+    for match in FROM_IMPORT.finditer(frame.source):
+        targets += [f"{match.group(1)}.{n.strip()}" for n in match.group(2).split(",") if n.strip()]
+        targets.append(match.group(1))
+    inside = [t.split(" as ")[0].strip() for t in targets]
+    inside = [t for t in inside if t.startswith(name + ".")]
+    return min(inside, key=len) if inside else name
+
+
+def _short_type(exc: ExceptionInfo) -> str:
+    return exc.type.rsplit(".", 1)[-1]
+
+
+def _mentioned_names(error: ExceptionInfo) -> list[str]:
+    """Words of ImportError-like messages ("jinja2 must be installed", "pip install pkg[extra]")."""
+    words: list[str] = []
+    for exc in _exceptions(error):
+        if "Import" in exc.type or "ModuleNotFound" in exc.type or "install" in exc.message.lower():
+            words.extend(w for w in TOKEN.findall(exc.message) if w not in words)
+    return words
+
+
+def _provides(dist: str, module: str) -> bool:
+    """Would ``dist`` (canonical) install ``module`` (dotted)? ``protobuf`` installs ``google.protobuf`` but
+    not every ``google``: a missing namespace says nothing about which of its distributions is wanted."""
+    return any(module == name or module.startswith(name + ".") for name in import_names_for_distribution(dist))
+
+
+def _related(name: str, module: str) -> bool:
+    """Same module, or one is inside the other (``google`` vs ``google.protobuf``)."""
+    return name == module or module.startswith(name + ".") or name.startswith(module + ".")
+
+
+def _candidate_dists(module: str, dists: Iterable[str]) -> list[str]:
+    """Which of ``dists`` (canonical names) would provide ``module``."""
+    guesses = {*distributions_for_import(module), canonicalize_name(module.split(".", 1)[0])}
+    return [d for d in dists if d in guesses or _provides(d, module)]
+
+
+def _optional_extra(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    if not facts.extras:
+        return None
+    missing = specific_missing_modules(error)
+    candidates = [m for m in missing if m.split(".", 1)[0] not in facts.first_party]
+    if not missing:  # a custom message naming the dependency instead of a ModuleNotFoundError
+        candidates = [w for w in _mentioned_names(error) if w.split(".", 1)[0] not in facts.first_party]
+    for name in candidates:
+        for dist in _candidate_dists(name, facts.extras) or _candidate_dists(name.lower(), facts.extras):
+            extra = facts.extras[dist]
+            return Finding("MC304", module, f"{module} needs the optional extra [{extra}] ({dist} provides "
+                           f"{name}): {_describe(error)}", hint=f"pip install '{facts.wheel.name}[{extra}]'")
+    return None
+
+
+def _other_platform(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    for name in missing_modules(error):
+        reason = _platform_reason(name, facts)
+        if reason is not None:
+            return Finding("MC304", module, f"{module} is for another platform: it needs {name}, {reason}",
+                           hint=_platform_hint(facts))
+    for exc in _exceptions(error):
+        frame = exc.raising_frame
+        text = f"{exc.message}\n{frame.source if frame else ''}"
+        if _short_type(exc) in PLATFORM_GUARD_TYPES and PLATFORM_WORDS.search(text):
+            where = f" at {_frame_text(frame, facts)}" if frame else ""
+            return Finding("MC304", module, f"{module} is for another platform: {_describe(exc)}{where}",
+                           hint=_platform_hint(facts))
+    return None
+
+
+def _platform_reason(name: str, facts: Facts) -> str | None:
+    top = name.split(".", 1)[0]
+    if top in PLATFORM_MODULES:
+        return f"which exists only on {PLATFORM_MODULES[top]}"
+    if name == top and top in facts.probe.stdlib_module_names and top not in REMOVED_STDLIB:
+        return "a standard-library module this interpreter does not have (platform-specific or not built)"
+    for dist, req in facts.other_environments.items():
+        if _provides(dist, name) or dist in distributions_for_import(name):
+            return f"declared only for other environments ({req})"
+    return None
+
+
+def _platform_hint(facts: Facts) -> str:
+    return (f"expected on {facts.probe.platform} (Python {facts.probe.python_version}) if the module is "
+            "only imported on the platform it is meant for")
+
+
+def _dev_tooling(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    parts = module.split(".")
+    tools: set[str] = set()
+    if any(TEST_MODULE.match(part) for part in parts):
+        tools |= TEST_TOOLS
+    for keyword, allowed in TOOL_PLUGINS.items():
+        if any(keyword in part.lower() for part in parts):
+            tools |= allowed
+    for name in missing_modules(error):
+        top = name.split(".", 1)[0]
+        if top in tools or (top.startswith("pytest_") and tools & TEST_TOOLS):
+            return Finding("MC304", module, f"{module} is developer tooling: it needs {top}, which is not a "
+                           f"runtime dependency", hint="expected if only tests or tools import this module")
+    return None
+
+
+def _needs_configuration(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    for exc in _exceptions(error):
+        needed = NEEDS_CONFIGURATION.get(exc.type)
+        if needed is not None:
+            return Finding("MC304", module, f"{module} can only be imported inside {needed}: {_describe(exc)}",
+                           hint="expected for modules of a framework application imported on their own")
+    return None
+
+
+def _integration(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """A module named after the third-party package it needs (``pkg.contrib.pyopenssl`` needing
+    ``OpenSSL``) or inside an ``integrations``/``contrib`` package is an optional integration by design,
+    even when the dependency is not declared as an extra. Runtime dependencies never qualify."""
+    parts = {part.strip("_").lower() for part in module.split(".")[1:]}
+    for name in specific_missing_modules(error):
+        top = name.split(".", 1)[0]
+        dists = distributions_for_import(name)
+        if top in facts.first_party or facts.is_runtime_dependency(dists):
+            continue
+        if parts & INTEGRATION_PACKAGES or parts & {top.lower(), *(d.replace("-", "_") for d in dists)}:
+            return Finding("MC304", module, f"{module} is an optional integration with {top}, which the wheel "
+                           f"does not depend on: {_describe(error)}",
+                           hint=f"users install {dists[0]} to use it; declaring it as an extra in "
+                                "[project.optional-dependencies] documents that")
+    return None
+
+
+def _resolve_siblings(findings: dict[str, Finding], probe: ProbeResult, facts: Facts) -> None:
+    """MC301 -> MC304 when the module fails only because a first-party module it needs is optional."""
+    expected = {f.path for f in facts.earlier if f.code == "MC304" and f.path}
+    changed = True
+    while changed:
+        changed = False
+        expected |= {name for name, f in findings.items() if f.code == "MC304"}
+        for name, finding in findings.items():
+            error = probe.modules[name].error
+            if finding.code != "MC301" or error is None:
+                continue
+            needed = _needed_first_party(error, facts)
+            # Directional: needing `demo._main.core` when `demo._main` is optional, not the reverse.
+            cause = next((e for e in sorted(expected) if any(n == e or n.startswith(e + ".") for n in needed)), None)
+            if cause is not None:
+                findings[name] = Finding("MC304", name, f"{name} needs {cause}, which is optional here: "
+                                         f"{_describe(error)}", hint=f"see the MC304 finding for {cause}")
+                changed = True
+
+
+def _needed_first_party(error: ExceptionInfo, facts: Facts) -> list[str]:
+    names = missing_modules(error) + _mentioned_names(error)
+    names += [m.group(2) for exc in _exceptions(error) if (m := CANNOT_IMPORT.search(exc.message))]
+    return [n for n in names if n.split(".", 1)[0] in facts.first_party]
+
+
+# --- MC301/MC302/MC303 ---------------------------------------------------------------------------------
+
+
+def _raised(module: str, error: ExceptionInfo, facts: Facts) -> Finding:
+    frame = _display_frame(error, facts)
+    where = f" ({_frame_text(frame, facts)})" if frame else ""
+    return Finding("MC301", module, f"importing {module} raised {_describe(error)}{where}",
+                   hint=_root_cause_hint(error, frame, facts))
+
+
+def _describe(error: ExceptionInfo) -> str:
+    first_line = error.message.strip().splitlines()[0] if error.message.strip() else ""
+    if len(first_line) > 200:
+        first_line = first_line[:197] + "..."
+    return f"{error.type}: {first_line}" if first_line else error.type
+
+
+def _display_frame(error: ExceptionInfo, facts: Facts) -> Frame | None:
+    """The innermost frame in the wheel's own files, else the raising frame."""
+    for frame in reversed(error.frames):
+        if facts.in_wheel(frame.file):
+            return frame
+    return error.raising_frame
+
+
+def _frame_text(frame: Frame, facts: Facts) -> str:
+    return f"{facts.relative(frame.file) or frame.file}:{frame.line}"
+
+
+def _root_cause_hint(error: ExceptionInfo, frame: Frame | None, facts: Facts) -> str | None:
+    missing = missing_modules(error)
+    if missing:
+        return _missing_module_hint(missing[0], facts)
+    cannot = CANNOT_IMPORT.search(error.message)
+    if cannot is not None:
+        name, source = cannot.groups()
+        cause = _earlier_for(source, facts, codes=("MC103", "MC101"))
+        if cause is not None:
+            return f"`{source}` does not define `{name}`; root cause: {_cite(cause)}"
+        if "partially initialized module" in error.message:
+            return f"circular import: `{source}` is still being imported when `{name}` is needed"
+        return None
+    if frame is not None and (rel := facts.in_wheel(frame.file)) is not None:
+        cause = next((f for f in facts.earlier if f.code in ROOT_CAUSE_CODES and f.path == rel
+                      and f.line in (None, frame.line)), None)
+        if cause is not None:
+            return f"root cause: {_cite(cause)}"
+    return None
+
+
+def _missing_module_hint(name: str, facts: Facts) -> str:
+    top = name.split(".", 1)[0]
+    cause = _earlier_for(name, facts, codes=ROOT_CAUSE_CODES)
+    if top in facts.first_party:
+        text = f"`{name}` is not in the wheel"
+        if cause is not None:
+            return f"{text}; root cause: {_cite(cause)}"
+        return f"{text}; see MC101 for the file that was dropped (a directory without `__init__.py`?)"
+    if cause is not None:
+        return f"root cause: {_cite(cause)}"
+    if top in REMOVED_STDLIB:
+        return f"`{top}` was removed from the standard library in Python {REMOVED_STDLIB[top]}"
+    dists = " or ".join(f"`{d}`" for d in distributions_for_import(name))
+    return f"no installed distribution provides `{top}`; declare the one that does (probably {dists}) in " \
+           "[project.dependencies]"
+
+
+def _earlier_for(module: str, facts: Facts, *, codes: tuple[str, ...]) -> Finding | None:
+    """An earlier finding (of ``codes``) about ``module``, a module inside it, or a package around it."""
+    for finding in facts.earlier:
+        if finding.code in codes and finding.path and _related(_as_module(finding.path), module):
+            return finding
+    return None
+
+
+def _as_module(path: str) -> str:
+    """Finding paths are files (``pkg/a/b.py``), dotted modules or import names: make them dotted."""
+    if "/" in path or path.endswith((".py", ".so", ".pyd")):
+        return module_name_for(path) or path.rstrip("/").replace("/", ".")
+    return path
+
+
+def _cite(finding: Finding) -> str:
+    line = f":{finding.line}" if finding.line else ""
+    return f"{finding.code} {finding.path}{line}"
+
+
+def _timeout(result: ModuleResult) -> Finding:
+    return Finding("MC302", result.name, f"importing {result.name} did not finish within {result.seconds:.0f} s"
+                   f"{_last_output(result)}",
+                   hint="move blocking work (network, locks, loops, input()) out of module level")
+
+
+def _exited(result: ModuleResult) -> Finding:
+    if result.status == "crashed":
+        what = f"was killed by signal {_signal_name(result.signal)}"
+        hint = "a crash in an extension module or an abort() during import"
+    else:
+        what = f"exited with code {result.exit_code}"
+        hint = "the module calls sys.exit() or os._exit() at import time; guard it with " \
+               "`if __name__ == \"__main__\":`"
+    return Finding("MC303", result.name, f"importing {result.name} {what}{_last_output(result)}", hint=hint)
+
+
+def _signal_name(number: int | None) -> str:
+    if number is None:
+        return "(unknown)"
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _last_output(result: ModuleResult) -> str:
+    lines = [line.strip() for line in result.output_tail.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    last = lines[-1] if len(lines[-1]) <= 160 else lines[-1][:157] + "..."
+    return f"; last output: {last}"
+

@@ -1,0 +1,309 @@
+"""Replay a Dockerfile's filesystem instructions without Docker.
+
+Only what decides which Python files the container holds and where Python looks is modelled:
+``FROM`` (stages, one stage built on another), ``WORKDIR``, ``ENV``/``ARG`` (for ``$VAR`` expansion and
+``PYTHONPATH``), ``COPY``/``ADD`` from the build context (globs, directory-copy semantics, ``--from=``
+an earlier stage), ``RUN pip install -r`` (the file must already be in the image) and ``CMD``/
+``ENTRYPOINT`` (the start command).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import json
+import posixpath
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockerfile_parse import DockerfileParser
+
+from mcheck.deploy.commands import pip_installs
+from mcheck.deploy.model import RequirementRef, StartCommand
+from mcheck.findings import Finding
+
+_VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str
+    value: str
+    line: int  # 1-based
+
+
+def instructions(text: str) -> list[Instruction]:
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")))
+    return [Instruction(item["instruction"], item["value"], item["startline"] + 1)
+            for item in parser.structure if item["instruction"] != "COMMENT"]
+
+
+@dataclass
+class Stage:
+    name: str | None
+    files: dict[str, str] = field(default_factory=dict)  # container path -> repository path
+    workdir: str = "/"
+    env: dict[str, str] = field(default_factory=dict)
+    cmd: tuple[list[str] | str, int] | None = None
+    entrypoint: tuple[list[str] | str, int] | None = None
+
+    def derive(self, name: str | None) -> Stage:
+        return Stage(name, dict(self.files), self.workdir, dict(self.env), self.cmd, self.entrypoint)
+
+
+@dataclass
+class DockerBuild:
+    """The result of replaying a Dockerfile: the final stage plus what went wrong on the way."""
+
+    final: Stage
+    requirements: list[RequirementRef] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    ignored: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # see Runtime.ignored
+
+
+class ContextFiles:
+    """The build context: repository files under ``context``, minus what ``.dockerignore`` excludes."""
+
+    def __init__(self, repo_files: list[str], context: str, dockerignore) -> None:  # DockerIgnore
+        self.context = context
+        prefix = context + "/" if context else ""
+        self.all: dict[str, str] = {}  # context-relative -> repository-relative, before .dockerignore
+        for repo in repo_files:
+            if repo.startswith(prefix):
+                self.all[repo[len(prefix):]] = repo
+        self.excluded = {rel: rule for rel in self.all if (rule := dockerignore.excluded_by(rel)) is not None}
+        self.files = {rel: repo for rel, repo in self.all.items() if rel not in self.excluded}
+        self.dirs = {posixpath.dirname(rel) for rel in self.files} | {""}
+        for rel in list(self.dirs):
+            while rel:
+                rel = posixpath.dirname(rel)
+                self.dirs.add(rel)
+
+
+class Replayer:
+    """Replays one Dockerfile against a build context."""
+
+    def __init__(self, source: str, context: ContextFiles, ignore_source: str) -> None:
+        self.source = source
+        self.context = context
+        self.ignore_source = ignore_source
+        self.stages: list[Stage] = []
+        self.args: dict[str, str] = {}
+        self.build = DockerBuild(Stage(None))
+
+    def run(self, text: str) -> DockerBuild:
+        for ins in instructions(text):
+            handler = getattr(self, "_" + ins.keyword.lower(), None)
+            if handler is not None and (self.stages or ins.keyword in ("FROM", "ARG")):
+                handler(ins)
+        if self.stages:
+            self.build.final = self.stages[-1]
+        for rel, rule in self.context.excluded.items():
+            self.build.ignored[self.context.all[rel]] = (self.ignore_source, rule.line, rule.text)
+        return self.build
+
+    @property
+    def stage(self) -> Stage:
+        return self.stages[-1]
+
+    def expand(self, value: str) -> str:
+        env = {**self.args, **(self.stage.env if self.stages else {})}
+        return _VAR_RE.sub(lambda m: env.get(m.group(1) or m.group(2), ""), value)
+
+    def _from(self, ins: Instruction) -> None:
+        words = [w for w in ins.value.split() if not w.startswith("--")]
+        image = self.expand(words[0]).lower() if words else ""
+        name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
+        parent = next((s for s in reversed(self.stages) if s.name == image), None)
+        self.stages.append(parent.derive(name) if parent else Stage(name))
+
+    def _arg(self, ins: Instruction) -> None:
+        key, _, default = ins.value.strip().partition("=")
+        if self.stages:
+            self.stage.env.setdefault(key, default.strip('"'))
+        else:
+            self.args[key] = default.strip('"')
+
+    def _env(self, ins: Instruction) -> None:
+        try:
+            words = shlex.split(ins.value)
+        except ValueError:
+            return
+        if words and "=" not in words[0]:  # legacy `ENV KEY value with spaces`
+            self.stage.env[words[0]] = self.expand(" ".join(words[1:]))
+            return
+        for word in words:
+            key, _, value = word.partition("=")
+            self.stage.env[key] = self.expand(value)
+
+    def _workdir(self, ins: Instruction) -> None:
+        self.stage.workdir = posixpath.normpath(posixpath.join(self.stage.workdir, self.expand(ins.value.strip())))
+
+    def _cmd(self, ins: Instruction) -> None:
+        self.stage.cmd = (_exec_or_shell(ins.value), ins.line)
+
+    def _entrypoint(self, ins: Instruction) -> None:
+        self.stage.entrypoint = (_exec_or_shell(ins.value), ins.line)
+        self.stage.cmd = None  # Docker resets CMD when ENTRYPOINT is set
+
+    def _run(self, ins: Instruction) -> None:
+        for install in pip_installs(self.expand(ins.value)):
+            base = posixpath.normpath(posixpath.join(self.stage.workdir, install.cwd))
+            for name in install.requirement_files:
+                path = posixpath.normpath(posixpath.join(base, name))
+                written = name if install.cwd == "." else posixpath.join(install.cwd, name)
+                self.build.requirements.append(RequirementRef(self.source, ins.line, path, path in self.stage.files,
+                                                              written))
+            self.build.packages.extend(install.packages)
+
+    def _add(self, ins: Instruction) -> None:
+        self._copy(ins)
+
+    def _copy(self, ins: Instruction) -> None:
+        flags, words = _copy_words(ins.value)
+        words = [self.expand(w) for w in words]
+        if len(words) < 2:
+            return
+        *sources, dest = words
+        dest_abs = posixpath.normpath(posixpath.join(self.stage.workdir, dest))
+        dest_is_dir = (dest.endswith("/") or dest in (".", "./") or len(sources) > 1
+                       or any(_GLOB_CHARS & set(s) for s in sources))
+        origin = flags.get("from")
+        for src in sources:
+            if src.startswith(("http://", "https://", "git@")):
+                continue
+            if origin is not None:
+                self._copy_from_stage(origin, src, dest_abs, dest_is_dir)
+            else:
+                self._copy_from_context(ins, src, dest_abs, dest_is_dir)
+
+    def _copy_from_context(self, ins: Instruction, src: str, dest: str, dest_is_dir: bool) -> None:
+        clean = posixpath.normpath(src.lstrip("/")) if src.strip("/") not in ("", ".") else ""
+        if clean == ".." or clean.startswith("../"):
+            self._missing(ins, src, "is outside the build context")
+            return
+        matches = list(_glob(clean, self.context)) if _GLOB_CHARS & set(clean) else [clean]
+        copied = False
+        for match in matches:
+            copied |= self._place(match, dest, dest_is_dir, self.context.files, self.context.dirs)
+        if not copied:
+            excluded = [rel for rel in self.context.excluded if rel == clean or rel.startswith(clean + "/")]
+            reason = "is excluded by .dockerignore" if excluded else "is not in the build context"
+            self._missing(ins, src, reason)
+
+    def _place(self, rel: str, dest: str, dest_is_dir: bool, files: dict[str, str], dirs: set[str]) -> bool:
+        """Copy one source (file or directory, context-relative) to ``dest``; False when it does not exist."""
+        if rel in files:
+            # Copying a file onto an existing directory (WORKDIR creates one) puts it inside.
+            existing_dir = dest in {posixpath.dirname(p) for p in self.stage.files} or (
+                self.stage.workdir == dest or self.stage.workdir.startswith(dest.rstrip("/") + "/"))
+            target = posixpath.join(dest, posixpath.basename(rel)) if dest_is_dir or existing_dir else dest
+            self.stage.files[target] = files[rel]
+            return True
+        if rel in dirs:  # a directory: its contents are copied, not the directory itself
+            prefix = rel + "/" if rel else ""
+            for sub, repo in files.items():
+                if sub.startswith(prefix):
+                    self.stage.files[posixpath.join(dest, sub[len(prefix):])] = repo
+            return True
+        return False
+
+    def _copy_from_stage(self, origin: str, src: str, dest: str, dest_is_dir: bool) -> None:
+        stage = next((s for s in self.stages[:-1] if s.name == origin.lower()), None)
+        if stage is None and origin.isdigit() and int(origin) < len(self.stages) - 1:
+            stage = self.stages[int(origin)]
+        if stage is None:
+            return  # an external image: nothing of the repository comes from it
+        files = {path.lstrip("/"): repo for path, repo in stage.files.items()}
+        dirs = {posixpath.dirname(p) for p in files} | {""}
+        for d in list(dirs):
+            while d:
+                d = posixpath.dirname(d)
+                dirs.add(d)
+        clean = posixpath.normpath(posixpath.join(stage.workdir, src)).lstrip("/")
+        self._place(clean, dest, dest_is_dir, files, dirs)
+
+    def _missing(self, ins: Instruction, src: str, reason: str) -> None:
+        self.build.findings.append(Finding(
+            "MC502", self.source, f"`{ins.keyword} {ins.value}`: the source {src!r} {reason}; the build fails here",
+            hint=_missing_hint(reason, self.context.context, self.ignore_source), line=ins.line))
+
+
+def _missing_hint(reason: str, context: str, ignore_source: str) -> str:
+    if "dockerignore" in reason:
+        return f"remove the matching line from {ignore_source}"
+    return (f"the build context is {context or 'the repository root'}/; build from a directory that "
+            "contains the source (and adjust the COPY paths) or move the file into the context")
+
+
+def _copy_words(value: str) -> tuple[dict[str, str], list[str]]:
+    flags: dict[str, str] = {}
+    try:
+        words = shlex.split(value)
+    except ValueError:
+        words = value.split()
+    while words and words[0].startswith("--"):
+        key, _, val = words.pop(0)[2:].partition("=")
+        flags[key] = val
+    rest = " ".join(words)
+    if rest.startswith("["):
+        try:
+            parsed = json.loads(value[value.index("["):])
+            return flags, [str(w) for w in parsed]
+        except json.JSONDecodeError:
+            pass
+    return flags, words
+
+
+def _exec_or_shell(value: str) -> list[str] | str:
+    stripped = value.strip()
+    if stripped.startswith("["):
+        try:
+            parsed = json.loads(stripped)
+            if isinstance(parsed, list):
+                return [str(w) for w in parsed]
+        except json.JSONDecodeError:
+            pass
+    return stripped
+
+
+def _glob(pattern: str, context: ContextFiles) -> Iterator[str]:
+    """Context entries (files and directories) matching a COPY glob; ``*`` does not cross ``/``."""
+    depth = pattern.count("/")
+    for entry in sorted(set(context.files) | context.dirs):
+        if entry and entry.count("/") == depth and fnmatch.fnmatchcase(entry, pattern):
+            yield entry
+
+
+def start_argv(stage: Stage) -> tuple[list[str] | str, int] | None:
+    """The command the final stage runs: ENTRYPOINT (exec form) followed by CMD, or either alone."""
+    if stage.entrypoint is None:
+        return stage.cmd
+    entry, line = stage.entrypoint
+    if isinstance(entry, list) and stage.cmd is not None and isinstance(stage.cmd[0], list):
+        return [*entry, *stage.cmd[0]], line
+    return entry, line
+
+
+def read_dockerfile_start(repo_root: Path, dockerfile: str, health_path: str | None,
+                          findings: list[Finding]) -> list[StartCommand]:
+    """The Dockerfile's CMD/ENTRYPOINT as a start command (used when the host does not override it)."""
+    from mcheck.deploy.configs import make_start_command
+    from mcheck.deploy.dockerignore import DockerIgnore
+
+    path = repo_root / dockerfile
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        findings.append(Finding("MC503", dockerfile, f"{dockerfile} cannot be read: {exc}"))
+        return []
+    replayer = Replayer(dockerfile, ContextFiles([], "", DockerIgnore("", [])), "")
+    found = start_argv(replayer.run(text).final)
+    if found is None:
+        return []
+    return [make_start_command(dockerfile, found[1], found[0], health_path)]

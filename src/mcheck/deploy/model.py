@@ -1,0 +1,141 @@
+"""Typed data of ``mcheck deploy``: what the deploy files say and what the container will hold."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mcheck.findings import Finding
+
+
+class StartCommandLike(Protocol):
+    """The fields of a start command this package reads. Both our own :class:`StartCommand` and the
+    colleague's ``mcheck.deploy_files.StartCommand`` provide them."""
+
+    source_file: str
+    line: int | None
+    argv: list[str]
+    health_path: str | None
+    cwd: str | None
+
+
+@dataclass
+class StartCommand:
+    """One way the host starts the service, as written in a deploy file.
+
+    ``argv`` is the server's own command line (``cd x &&``, ``exec`` and ``FOO=bar`` prefixes removed);
+    ``cwd`` is the directory the ``cd`` prefixes moved to, relative to the runtime working directory.
+    """
+
+    source_file: str  # repository-relative path of the deploy file
+    line: int | None
+    argv: list[str]
+    server: str | None = None  # uvicorn, gunicorn, hypercorn, granian, fastapi, python
+    app_spec: str | None = None  # "pkg.mod:app", "pkg.mod" (python -m) or "path.py"
+    factory: bool = False
+    health_path: str | None = None
+    cwd: str | None = None
+    raw: str = ""  # the command as written, for messages and hints
+
+
+@dataclass(frozen=True)
+class BuildCommand:
+    """A shell command of the build (``buildCommand``, a nixpacks phase, a Dockerfile ``RUN``)."""
+
+    source_file: str
+    line: int | None
+    command: str
+
+
+@dataclass
+class DeployConfig:
+    """Everything the deploy files of one service say about building and starting it."""
+
+    service_dir: str  # repository-relative ("" for the repository root)
+    start_commands: list[StartCommand] = field(default_factory=list)
+    build_commands: list[BuildCommand] = field(default_factory=list)
+    dockerfile: str | None = None  # repository-relative; set when the host builds with Docker
+    docker_context: str | None = None  # repository-relative
+    env: dict[str, str] = field(default_factory=dict)  # variables the host sets (PYTHONPATH matters)
+    files_read: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # MC503 for files that do not parse
+
+    @property
+    def uses_docker(self) -> bool:
+        return self.dockerfile is not None
+
+
+@dataclass(frozen=True)
+class RequirementRef:
+    """A requirements file a build command installs, resolved against the runtime filesystem."""
+
+    source_file: str  # where the command is written
+    line: int | None
+    container_path: str  # where the build looks for it
+    present: bool  # was it in the filesystem when the command ran?
+    written: str = ""  # as written, joined to the command's `cd`: "../../requirements.txt"
+
+
+@dataclass
+class Runtime:
+    """The container's filesystem as reconstructed from the build settings, without Docker.
+
+    ``files`` maps absolute container paths to repository-relative paths; ``workdir`` is where the
+    start command runs; ``pythonpath`` holds the absolute ``PYTHONPATH`` entries.
+    """
+
+    kind: str  # "dockerfile" or "root-directory"
+    context: str  # repository-relative build context ("" for the repository root)
+    files: dict[str, str] = field(default_factory=dict)
+    workdir: str = "/app"
+    pythonpath: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    dockerfile: str | None = None
+    requirements: list[RequirementRef] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)  # `pip install name` arguments of build commands
+    # repository file -> (.dockerignore path, line, pattern) for files the build context leaves out
+    ignored: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._dirs: set[str] | None = None
+        self._by_repo: dict[str, str] | None = None
+
+    def invalidate(self) -> None:
+        self._dirs = None
+        self._by_repo = None
+
+    @property
+    def dirs(self) -> set[str]:
+        if self._dirs is None:
+            dirs = {"/"}
+            for path in self.files:
+                parent = posixpath.dirname(path)
+                while parent not in dirs:
+                    dirs.add(parent)
+                    parent = posixpath.dirname(parent)
+            self._dirs = dirs
+        return self._dirs
+
+    def container_path_of(self, repo_file: str) -> str | None:
+        """Where a repository file ended up in the container (None when it was not shipped)."""
+        if self._by_repo is None:
+            self._by_repo = {}
+            for container, repo in sorted(self.files.items()):
+                self._by_repo.setdefault(repo, container)
+        return self._by_repo.get(repo_file)
+
+    def repo_dir_of(self, container_dir: str) -> str | None:
+        """The repository directory a container directory was copied from, judged by its files."""
+        prefix = container_dir.rstrip("/") + "/"
+        votes: dict[str, int] = {}
+        for container, repo in self.files.items():
+            if not container.startswith(prefix):
+                continue
+            rel = container[len(prefix):]
+            if repo == rel:
+                votes[""] = votes.get("", 0) + 1
+            elif repo.endswith("/" + rel):
+                base = repo[: -len(rel) - 1]
+                votes[base] = votes.get(base, 0) + 1
+        return max(votes, key=lambda d: (votes[d], -len(d))) if votes else None

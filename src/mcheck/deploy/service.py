@@ -1,0 +1,321 @@
+"""``mcheck deploy``: check a service deployed from a directory (not installed as a wheel).
+
+Sequence: read the deploy files -> reconstruct the container filesystem -> resolve each start command and
+follow its first-party imports (static) -> build a venv from the service's requirements and import the
+target there (real) -> when the colleague's ASGI app probe is available, run lifespan and the health GET.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from mcheck.deploy.configs import read_deploy_config
+from mcheck.deploy.follow import Analysis, Follower, Target, _statement
+from mcheck.deploy.model import DeployConfig, Runtime
+from mcheck.deploy.resolve import FileTree
+from mcheck.deploy.runner import (
+    EnvFailed,
+    ProbeOutcome,
+    add_runtime_path,
+    create_service_env,
+    host_path,
+    materialise,
+    run_target_probe,
+)
+from mcheck.deploy.runtime import reconstruct
+from mcheck.errors import UsageError
+from mcheck.findings import Finding, Report
+from mcheck.import_names import distributions_for_import, import_names_for_distribution
+from mcheck.project import find_git_root, list_source_files
+
+Progress = Callable[[str], None]
+
+
+def check_deploy(service_dir: str | Path, *, repo_root: str | Path | None = None, timeout: float = 30.0,
+                 python: str | None = None, install: bool = True, app_probe: bool = True, keep: bool = False,
+                 progress: Progress | None = None) -> Report:
+    """Check the service rooted at ``service_dir``; ``repo_root`` defaults to the git top level.
+
+    ``install=False`` skips the venv and every runtime probe (static checks only). Raises
+    :class:`~mcheck.errors.UsageError` for a missing directory or a service outside ``repo_root``.
+    """
+    service, root = _paths(Path(service_dir), repo_root)
+    say = progress or (lambda message: None)
+    report = Report(target=str(service_dir))
+    workdir = Path(tempfile.mkdtemp(prefix="mcheck-deploy-"))
+    try:
+        _DeployRun(service, root, report, say, workdir, timeout=timeout, python=python).execute(
+            install=install, app_probe=app_probe)
+    finally:
+        if keep:
+            say(f"kept the work directory {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report.findings = _unique(report.findings)
+    return report
+
+
+def _paths(service_dir: Path, repo_root: str | Path | None) -> tuple[Path, Path]:
+    if not service_dir.is_dir():
+        raise UsageError(f"{service_dir}: not a directory")
+    service = service_dir.resolve()
+    root = Path(repo_root).resolve() if repo_root is not None else (find_git_root(service) or service)
+    if not root.is_dir():
+        raise UsageError(f"{repo_root}: not a directory")
+    if service != root and root not in service.parents:
+        raise UsageError(f"{service_dir} is not inside the repository root {root}")
+    return service, root
+
+
+class _DeployRun:
+    def __init__(self, service: Path, root: Path, report: Report, say: Progress, workdir: Path, *,
+                 timeout: float, python: str | None) -> None:
+        self.service, self.root, self.report, self.say = service, root, report, say
+        self.workdir, self.timeout, self.python = workdir, timeout, python
+
+    def execute(self, *, install: bool, app_probe: bool) -> None:
+        repo_files = list_source_files(self.root, find_git_root(self.root))
+        config = read_deploy_config(self.service, self.root)
+        self.report.findings.extend(config.findings)
+        runtime, findings = reconstruct(config, self.root, repo_files)
+        self.report.findings.extend(findings)
+        analyses = self._analyse(config, runtime, repo_files)
+        if install:
+            self._probe(config, runtime, analyses, app_probe=app_probe)
+
+    def _analyse(self, config: DeployConfig, runtime: Runtime, repo_files: list[str]) -> list[Analysis]:
+        follower = Follower(runtime, FileTree(repo_files), self.root)
+        analyses: list[Analysis] = []
+        seen: set[tuple[tuple[str, ...], str | None]] = set()
+        for start in config.start_commands:
+            key = (tuple(start.argv), start.cwd)
+            if key in seen:
+                continue
+            seen.add(key)
+            analysis = follower.analyse(start)
+            if analysis is not None:
+                analyses.append(analysis)
+                self.report.findings.extend(analysis.findings)
+        if not analyses and not any(f.code == "MC503" for f in config.findings):
+            self.report.findings.append(_no_start_command(config))
+        return analyses
+
+    # --- the runtime probes -------------------------------------------------------------------------------
+
+    def _probe(self, config: DeployConfig, runtime: Runtime, analyses: list[Analysis], *, app_probe: bool) -> None:
+        runnable = [a for a in analyses if a.target is not None and a.target.file is not None]
+        if not runnable:
+            return
+        fs_root = materialise(runtime, self.root, self.workdir / "root")
+        interpreter = self._environment(runtime, fs_root)
+        if interpreter is None:
+            return
+        requirement_dists = _requirement_names(runtime, fs_root)
+        for index, analysis in enumerate(runnable):
+            target = analysis.target
+            assert target is not None
+            outcome = run_target_probe(interpreter, fs_root, target, sorted(analysis.third_party),
+                                       timeout=self.timeout, workdir=self.workdir / f"probe-{index}",
+                                       env={**config.env, **runtime.env})
+            self.report.findings.extend(_undeclared(analysis, outcome, runtime, requirement_dists))
+            self.report.findings.extend(_import_failure(analysis, outcome, runtime, fs_root))
+            if outcome.ok and outcome.has_attr is not False and app_probe:
+                self.report.findings.extend(self._asgi(interpreter, fs_root, target, index))
+
+    def _environment(self, runtime: Runtime, fs_root: Path) -> Path | None:
+        files = [host_path(fs_root, r.container_path) for r in runtime.requirements if r.present]
+        packages = list(runtime.packages) or (_pyproject_dependencies(runtime, fs_root) if not files else [])
+        if not files and not packages:
+            self.say("no requirements file or packages in the build: third-party imports are checked "
+                     "against an empty venv")
+        try:
+            return create_service_env(self.workdir / "venv", files, packages, python=self.python,
+                                      cwd=host_path(fs_root, runtime.workdir))
+        except EnvFailed as exc:
+            source = next((r.source_file for r in runtime.requirements if r.present), None)
+            self.report.findings.append(Finding("MC002", source, f"the service's requirements do not install "
+                                                f"into a fresh venv: {exc}", hint=exc.log_tail or None))
+            return None
+
+    def _asgi(self, interpreter: Path, fs_root: Path, target: Target, index: int) -> list[Finding]:
+        """Lifespan startup and the health GET, through the colleague's app probe when it is available."""
+        try:
+            from mcheck.app_model import AppTarget
+            from mcheck.app_probe import AppProbeError, run_app_probe
+            from mcheck.deploy_files import parse_command
+        except ImportError:  # the app probe is optional; without it only the import is checked
+            return []
+        parsed = parse_command(list(target.start.argv))
+        if not parsed.asgi or target.module in (None, "__main__") or not target.call.attr:
+            return []
+        add_runtime_path(interpreter, [host_path(fs_root, p) for p in target.sys_path])
+        app = AppTarget(spec=f"{target.module}:{target.call.attr}", factory=target.call.factory,
+                        health=target.start.health_path, source=_where(target),
+                        command=tuple(target.start.argv))
+        try:
+            result = run_app_probe(interpreter, {}, [app], timeout=self.timeout,
+                                   workdir=self.workdir / f"app-{index}").apps[0]
+        except AppProbeError as exc:
+            self.say(f"the ASGI app probe failed: {exc}")
+            return []
+        return _app_findings(result, target)
+
+
+def _where(target: Target) -> str:
+    start = target.start
+    return f"{start.source_file}:{start.line}" if start.line else start.source_file
+
+
+def _no_start_command(config: DeployConfig) -> Finding:
+    named = next((s for s in config.start_commands), None)
+    if named is not None:
+        return Finding("MC503", named.source_file, f"`{getattr(named, 'raw', '') or ' '.join(named.argv)}` does "
+                       "not run a Python server mcheck knows (uvicorn, gunicorn, hypercorn, granian, fastapi run, "
+                       "python -m mod, python path.py)", hint="start the service with one of them", line=named.line)
+    where = config.files_read[0] if config.files_read else (config.dockerfile or config.service_dir or ".")
+    read = ", ".join(config.files_read) or "no deploy file found"
+    return Finding("MC503", where, f"no start command for the service {config.service_dir or '.'}/ ({read})",
+                   hint="declare one, e.g. `web: uvicorn main:app --host 0.0.0.0 --port $PORT` in a Procfile or "
+                        "`startCommand` in railway.toml")
+
+
+def _undeclared(analysis: Analysis, outcome: ProbeOutcome, runtime: Runtime,
+                requirement_dists: list[str]) -> list[Finding]:
+    """MC202 for every module-level third-party import the service's venv cannot find."""
+    findings: list[Finding] = []
+    sources = ", ".join(sorted({posixpath.basename(r.container_path) for r in runtime.requirements if r.present}))
+    for name in outcome.missing:
+        hint = _provider_hint(name, requirement_dists, sources)
+        for site in analysis.third_party.get(name, []):
+            installed = f"installed: {', '.join(requirement_dists)}" if requirement_dists else "nothing is installed"
+            message = (f"`{_statement(site)}`: no requirement of the service installs "
+                       f"`{name}` ({installed})")
+            findings.append(Finding("MC202", site.path, message, hint=hint, line=site.line))
+    return findings
+
+
+def _provider_hint(name: str, installed: list[str], sources: str) -> str:
+    providers = distributions_for_import(name)
+    where = sources or "requirements.txt"
+    parts = [f"`{name}` comes from {' or '.join(providers)}"]
+    for dist in installed:
+        if any(_related(dist, p) for p in providers):
+            names = import_names_for_distribution(dist)
+            parts.append(f"{dist} (installed) provides `{'`, `'.join(names)}`, not `{name}`")
+            parts.append(f"import `{names[0]}` instead, or add {providers[0]} to {where}")
+            return "; ".join(parts)
+    parts.append(f"add {providers[0]} to {where}")
+    return "; ".join(parts)
+
+
+def _related(a: str, b: str) -> bool:
+    """pycryptodome vs pycryptodomex: one name is a prefix of the other."""
+    return a != b and (a.startswith(b) or b.startswith(a))
+
+
+def _import_failure(analysis: Analysis, outcome: ProbeOutcome, runtime: Runtime, fs_root: Path) -> list[Finding]:
+    """MC301/MC302/MC501 when the real import fails for a reason no static finding explains."""
+    target = analysis.target
+    assert target is not None and target.file is not None
+    entry = runtime.files[target.file]
+    shown = target.call.target if target.module == "__main__" else target.module
+    if outcome.timed_out:
+        return [Finding("MC302", entry, f"importing `{shown}` (run by `{target.command}`) did not finish within "
+                        "the timeout", hint="move blocking work out of import time")]
+    if outcome.ok and outcome.has_attr is False:
+        return [Finding("MC501", target.start.source_file, f"`{target.command}`: module `{shown}` has no attribute "
+                        f"`{target.call.attr}`", line=target.start.line)]
+    error = outcome.error
+    if outcome.ok or error is None or _explained(error, analysis, outcome):
+        return []
+    path, line = _raising_location(error, runtime, fs_root, entry)
+    return [Finding("MC301", path, f"importing `{shown}` in the service's environment (run by `{target.command}`) "
+                    f"raised {error['type']}: {error['message']}", line=line)]
+
+
+def _explained(error: dict, analysis: Analysis, outcome: ProbeOutcome) -> bool:
+    if error.get("type") not in ("ModuleNotFoundError", "ImportError"):
+        return False
+    top = (error.get("missing_name") or "").split(".")[0]
+    # A static MC501/MC502 already names the import that fails (a relative import in a script has no
+    # missing name at all), so the same failure is not reported twice.
+    return top in outcome.missing or top in analysis.unresolved or any(
+        f.code in ("MC501", "MC502") for f in analysis.findings)
+
+
+def _raising_location(error: dict, runtime: Runtime, fs_root: Path, default: str) -> tuple[str, int | None]:
+    """The innermost traceback frame in a service file, as a repository path."""
+    prefix = str(fs_root)
+    for file, line in reversed(error.get("frames", [])):
+        if file.startswith(prefix):
+            repo = runtime.files.get(file[len(prefix):])
+            if repo is not None:
+                return repo, line
+    return default, None
+
+
+def _requirement_names(runtime: Runtime, fs_root: Path) -> list[str]:
+    names: list[str] = []
+    for ref in runtime.requirements:
+        path = host_path(fs_root, ref.container_path)
+        if ref.present and path.is_file():
+            names.extend(_names_in(path.read_text(encoding="utf-8", errors="replace").splitlines()))
+    names.extend(_names_in(runtime.packages))
+    return sorted(set(names))
+
+
+def _names_in(lines: list[str]) -> list[str]:
+    from packaging.utils import canonicalize_name
+
+    found: list[str] = []
+    for line in lines:
+        text = line.split("#", 1)[0].strip()
+        if not text or text.startswith("-"):
+            continue
+        try:
+            found.append(canonicalize_name(Requirement(text).name))
+        except InvalidRequirement:
+            continue
+    return found
+
+
+def _pyproject_dependencies(runtime: Runtime, fs_root: Path) -> list[str]:
+    """Root-directory builders install a pyproject.toml's dependencies when there is no requirements file."""
+    path = host_path(fs_root, posixpath.join(runtime.workdir, "pyproject.toml"))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    deps = data.get("project", {}).get("dependencies", [])
+    return [d for d in deps if isinstance(d, str)]
+
+
+def _app_findings(result, target: Target) -> list[Finding]:  # result: mcheck.app_model.AppResult
+    path, line = target.start.source_file, target.start.line
+    spec = result.spec
+    if result.status == "ok" and result.kind not in (None, "asgi3", "unknown") and not target.call.factory:
+        return [Finding("MC403", path, f"`{spec}` is not an ASGI 3 application ({result.kind}{result.signature})",
+                        line=line)]
+    findings: list[Finding] = []
+    lifespan = result.lifespan
+    if lifespan is not None and lifespan.status in ("failed", "timeout"):
+        findings.append(Finding("MC404", path, f"`{spec}`: lifespan startup {lifespan.status}: {lifespan.message}",
+                                line=line))
+    http = result.http
+    if http is not None and not http.ok:
+        status = http.status if http.status is not None else "no response"
+        findings.append(Finding("MC405", path, f"`GET {http.path}` on `{spec}` answered {status}: "
+                                f"{http.body[:200]}", line=line))
+    return findings
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    return list(dict.fromkeys(findings))
+

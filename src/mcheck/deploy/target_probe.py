@@ -1,0 +1,87 @@
+"""mcheck deploy probe: import a service's start target the way its host will, and report as JSON.
+
+Runs INSIDE the service's venv as ``<venv python> -I target_probe.py <in.json> <out.json>`` with the
+reconstructed container filesystem's working directory as cwd. Standard library only, no mcheck imports.
+
+Input::
+
+    {"sys_path": ["/tmp/x/root/app", ...],     # the runtime sys.path entries, in order
+     "module": "ml_server" | null,              # imported with importlib (module targets)
+     "script": "/tmp/x/root/app/main.py" | null,  # run with runpy as "__mcheck_main__" (script targets)
+     "attr": "app" | null,                      # must exist on the imported module
+     "names": ["Crypto", "starlette"]}          # third-party top-level names: is each importable?
+
+Output::
+
+    {"missing": ["Crypto"],                     # names find_spec cannot find
+     "ok": true|false, "has_attr": true|false|null,
+     "error": {"type", "message", "missing_name", "frames": [[file, line], ...]} | null}
+
+Scripts run under a name other than ``__main__``, so their ``if __name__ == "__main__":`` block (the
+server loop, the bot's polling) does not start.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import json
+import runpy
+import sys
+import traceback
+
+
+def missing_names(names: list[str]) -> list[str]:
+    missing = []
+    for name in names:
+        try:
+            if importlib.util.find_spec(name) is None:
+                missing.append(name)
+        except (ImportError, ValueError):
+            missing.append(name)
+    return missing
+
+
+def describe(exc: BaseException) -> dict:
+    frames = [[f.filename, f.lineno] for f in traceback.extract_tb(exc.__traceback__)]
+    return {"type": type(exc).__name__, "message": str(exc)[:2000],
+            "missing_name": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
+            "frames": frames}
+
+
+def load(request: dict) -> dict:
+    result: dict = {"ok": False, "has_attr": None, "error": None}
+    try:
+        # What the target prints is not ours to parse: keep stdout for nothing, stderr for the log.
+        with contextlib.redirect_stdout(sys.stderr):
+            if request.get("script"):
+                namespace = runpy.run_path(request["script"], run_name="__mcheck_main__")
+                has = request.get("attr") in namespace if request.get("attr") else None
+            elif request.get("module"):
+                module = importlib.import_module(request["module"])
+                has = hasattr(module, request["attr"]) if request.get("attr") else None
+            else:
+                has = None
+    except SystemExit as exc:
+        result["error"] = {"type": "SystemExit", "message": str(exc.code), "missing_name": None, "frames": []}
+        return result
+    except BaseException as exc:  # anything the import raises is the finding
+        result["error"] = describe(exc)
+        return result
+    result.update(ok=True, has_attr=has)
+    return result
+
+
+def main() -> None:
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        request = json.load(fh)
+    # The runtime's sys.path first, then the venv's own stdlib and site-packages (what -I left).
+    sys.path[:0] = request["sys_path"]
+    output = {"missing": missing_names(request.get("names", []))}
+    output.update(load(request))
+    with open(sys.argv[2], "w", encoding="utf-8") as fh:
+        json.dump(output, fh)
+
+
+if __name__ == "__main__":
+    main()

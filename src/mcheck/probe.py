@@ -1,0 +1,170 @@
+"""Stage 4, probe (host side): run the import probe inside the target venv and parse its report.
+
+The probe script (:mod:`mcheck.probes.import_probe`) is copied into ``workdir`` and run with the venv's
+interpreter in isolated mode (``-I``) from an empty directory, so neither the checkout nor the caller's
+``PYTHONPATH`` can leak onto ``sys.path``: what imports there is exactly what a user gets from the wheel.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mcheck.probe_model import Distribution, ExceptionInfo, Frame, ModuleResult, ProbeResult
+
+PROBE_SCRIPT = Path(__file__).parent / "probes" / "import_probe.py"
+PROTOCOL = 1
+STDERR_TAIL = 4000
+GUARD_SLACK = 60.0  # venv start-up, metadata scan and JSON writing on top of the per-module timeouts
+MODULE_STATUSES = ("ok", "error", "timeout", "exited", "crashed")
+
+# Passed through to the probe; everything else in os.environ is dropped so the result does not depend
+# on the caller's shell (PYTHON* variables, an activated venv, app settings that mask missing config).
+ENV_ALLOWLIST = ("PATH", "LANG", "LANGUAGE", "TZ", "USER", "LOGNAME", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH",
+                 "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT", "PROCESSOR_ARCHITECTURE",
+                 "NUMBER_OF_PROCESSORS", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+class ProbeError(Exception):
+    """The probe itself failed (not a module it imported): no usable report was written."""
+
+
+def run_import_probe(python: Path, modules: Sequence[str], *, timeout: float, jobs: int,
+                     workdir: Path) -> ProbeResult:
+    """Import every module of ``modules`` with ``python`` (a venv interpreter), each in isolation."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    script = workdir / "mcheck_import_probe.py"
+    shutil.copyfile(PROBE_SCRIPT, script)  # run a copy: the checkout's directory must not be involved
+    request, output = workdir / "probe-input.json", workdir / "probe-output.json"
+    request.write_text(json.dumps({"modules": list(modules), "timeout": timeout, "jobs": jobs}), "utf-8")
+    output.unlink(missing_ok=True)
+    guard = timeout * math.ceil(len(modules) / max(1, jobs)) + GUARD_SLACK
+    log = _run_guarded([str(python), "-I", str(script), str(request), str(output)], workdir, guard)
+    return _parse_output(output, log)
+
+
+def probe_environment(workdir: Path) -> tuple[dict[str, str], Path]:
+    """A minimal environment with HOME and TMPDIR in fresh directories, and a fresh empty cwd."""
+    home = Path(tempfile.mkdtemp(prefix="home-", dir=workdir))
+    tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=workdir))
+    cwd = Path(tempfile.mkdtemp(prefix="cwd-", dir=workdir))
+    env = {key: value for key, value in os.environ.items() if key in ENV_ALLOWLIST or key.startswith("LC_")}
+    env.update(HOME=str(home), USERPROFILE=str(home), TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp),
+               PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONIOENCODING="utf-8")
+    return env, cwd
+
+
+def _run_guarded(command: list[str], workdir: Path, guard: float) -> Path:
+    """Run the probe; its stdout+stderr go to a file (bounded when read). Returns that file."""
+    env, cwd = probe_environment(workdir)
+    log = workdir / "probe-output.log"
+    with log.open("wb") as out:
+        try:
+            proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=os.name == "posix")
+        except OSError as exc:
+            raise ProbeError(f"cannot start the import probe with {command[0]}: {exc}") from None
+        try:
+            proc.wait(timeout=guard)
+        except subprocess.TimeoutExpired:
+            raise ProbeError(f"the import probe did not finish within {guard:.0f} s{_tail(log)}") from None
+        finally:
+            _stop(proc)
+    return log
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Ask first (the probe then kills its children, which lead their own process groups), then force."""
+    if proc.poll() is not None:
+        return
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            proc.terminate()
+        proc.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+
+
+def _tail(log: Path) -> str:
+    try:
+        with log.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - STDERR_TAIL))
+            text = fh.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+    return f"\n{text}" if text else ""
+
+
+def _parse_output(output: Path, log: Path) -> ProbeResult:
+    try:
+        data = json.loads(output.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ProbeError(f"the import probe wrote no report{_tail(log)}") from None
+    except (OSError, ValueError) as exc:
+        raise ProbeError(f"the import probe wrote an unreadable report ({exc}){_tail(log)}") from None
+    try:
+        return parse_probe_report(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProbeError(f"the import probe wrote a malformed report ({exc!r}){_tail(log)}") from None
+
+
+def parse_probe_report(data: dict[str, Any]) -> ProbeResult:
+    """The probe's JSON -> :class:`ProbeResult`. Raises KeyError/TypeError/ValueError when malformed."""
+    if data.get("protocol") != PROTOCOL:
+        raise ValueError(f"protocol {data.get('protocol')!r}, expected {PROTOCOL}")
+    return ProbeResult(
+        python_version=str(data["python_version"]),
+        platform=str(data["platform"]),
+        stdlib_module_names=frozenset(map(str, data["stdlib_module_names"])),
+        sys_path=tuple(map(str, data["sys_path"])),
+        modules={str(name): _module(raw) for name, raw in data["modules"].items()},
+        distributions=tuple(_distribution(raw) for raw in data["distributions"]),
+    )
+
+
+def _module(raw: dict[str, Any]) -> ModuleResult:
+    status = raw["status"]
+    if status not in MODULE_STATUSES:
+        raise ValueError(f"unknown module status {status!r}")
+    return ModuleResult(
+        name=str(raw["name"]), status=status, seconds=float(raw["seconds"]),
+        file=_opt_str(raw.get("file")), version=_opt_str(raw.get("version")),
+        error=_exception(raw["error"]) if raw.get("error") else None,
+        exit_code=_opt_int(raw.get("exit_code")), signal=_opt_int(raw.get("signal")),
+        output_tail=str(raw.get("output_tail") or ""),
+    )
+
+
+def _exception(raw: dict[str, Any]) -> ExceptionInfo:
+    return ExceptionInfo(
+        type=str(raw["type"]), message=str(raw["message"]), missing_name=_opt_str(raw.get("missing_name")),
+        frames=tuple(Frame(str(f["file"]), int(f["line"]), str(f["function"]), str(f.get("source") or ""))
+                     for f in raw.get("frames") or ()),
+        chain=tuple(_exception(linked) for linked in raw.get("chain") or ()),
+    )
+
+
+def _distribution(raw: dict[str, Any]) -> Distribution:
+    return Distribution(name=str(raw["name"]), version=str(raw["version"]),
+                        requires=tuple(map(str, raw.get("requires") or ())),
+                        import_names=tuple(map(str, raw.get("import_names") or ())))
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[call-overload]

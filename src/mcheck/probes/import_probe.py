@@ -1,0 +1,478 @@
+"""mcheck import probe: imports modules one by one, each in its own process, and reports as JSON.
+
+Runs INSIDE the target venv as ``<venv python> -I import_probe.py <input.json> <output.json>``.
+It must stay self-contained: standard library only, Python 3.8+, no mcheck imports (mcheck is not
+installed in the target venv). The output schema mirrors ``mcheck.probe_model``; see
+``docs/probe-protocol.md``.
+
+Isolation: on POSIX every module is imported in a forked child that is the leader of its own process
+group, so a crash, hang, ``sys.exit`` or ``os._exit`` in one module cannot hide the others, and the
+whole group (including grandchildren the import spawned) is killed afterwards. Without ``fork``
+(Windows) one subprocess per module runs this script with ``--one``.
+
+The parent imports as little as possible before forking: whatever it has imported is already in
+``sys.modules`` of every child, which would change what "importing X" exercises. Heavier modules
+(``importlib.metadata``, ``traceback``) are imported only after all children ran, or inside a child.
+"""
+# os-level fd and path calls are deliberate here: pathlib would add imports to every child.
+# ruff: noqa: PTH100, PTH103, PTH118, PTH120, PTH208
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import select
+import signal
+import sys
+import time
+
+PROTOCOL = 1
+TAIL_BYTES = 4096  # how much of a module's output is kept
+MAX_FRAMES = 50  # a RecursionError has ~1000 frames; the innermost ones are the interesting ones
+MAX_TEXT = 2000  # cap for exception messages and source lines
+CHAIN_DEPTH = 5
+POLL_SECONDS = 0.01
+# waitid(WNOWAIT) lets the parent see that a child exited without reaping it (Linux, most BSDs).
+_CAN_PEEK = hasattr(os, "waitid") and hasattr(os, "WNOWAIT")
+
+# Bound early so an imported module that monkeypatches os/json cannot break result reporting.
+_exit = os._exit
+_dumps = json.dumps
+_replace = os.replace
+
+# Best-effort extras for Python < 3.10, which has no sys.stdlib_module_names.
+_PLATFORM_STDLIB = (
+    "_msi", "_overlapped", "_winapi", "_winreg", "msilib", "msvcrt", "nt", "winreg", "winsound", "_wmi",
+    "_posixsubprocess", "_posixshmem", "fcntl", "grp", "posix", "pty", "pwd", "resource", "termios", "tty",
+    "crypt", "nis", "ossaudiodev", "spwd", "syslog", "readline", "_curses", "curses", "_scproxy",
+)
+
+
+# --- child side: import one module and describe the outcome ----------------------------------------
+
+
+def _text(value: object) -> str:
+    """``str(value)`` that survives exceptions with a broken ``__str__``, capped in length."""
+    try:
+        text = str(value)
+    except BaseException:  # any failure of user code must not kill the report
+        text = f"<unprintable {type(value).__name__}>"
+    return text[:MAX_TEXT]
+
+
+def _type_name(exc: BaseException) -> str:
+    cls = type(exc)
+    module = getattr(cls, "__module__", "builtins")
+    qualname = getattr(cls, "__qualname__", cls.__name__)
+    return qualname if module == "builtins" else f"{module}.{qualname}"
+
+
+def _frames(exc: BaseException) -> list:
+    """Traceback frames, outermost first, without this script's and importlib's bootstrap frames."""
+    import traceback  # imported lazily: only children that saw an exception pay for it
+
+    own = {os.path.abspath(__file__), os.path.abspath(importlib.__file__)}  # import_module() itself
+    frames = []
+    for summary in traceback.extract_tb(exc.__traceback__):
+        filename = summary.filename
+        if filename.startswith("<frozen importlib") or os.path.abspath(filename) in own:
+            continue
+        frames.append({"file": filename, "line": summary.lineno or 0, "function": summary.name,
+                       "source": (summary.line or "")[:MAX_TEXT]})
+    return frames[-MAX_FRAMES:]
+
+
+def _exception_info(exc: BaseException, with_chain: bool = True) -> dict:
+    missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
+    info = {"type": _type_name(exc), "message": _text(exc),
+            "missing_name": missing if isinstance(missing, str) else None,
+            "frames": _frames(exc), "chain": []}
+    if with_chain:
+        info["chain"] = [_exception_info(linked, with_chain=False) for linked in _chain(exc)]
+    return info
+
+
+def _chain(exc: BaseException) -> list:
+    """The ``__cause__``/``__context__`` exceptions of ``exc``, nearest first, without cycles."""
+    found = []
+    seen = {id(exc)}
+    current = exc
+    while len(found) < CHAIN_DEPTH:
+        current = current.__cause__ or current.__context__
+        if current is None or id(current) in seen:
+            break
+        seen.add(id(current))
+        found.append(current)
+    return found
+
+
+def _exit_code(code: object) -> int:
+    """What the interpreter would exit with for ``sys.exit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    sys.stderr.write(_text(code) + "\n")  # sys.exit("message") prints the message; keep it in the tail
+    return 1
+
+
+def import_one(name: str) -> dict:
+    """Import ``name`` in this process and describe what happened (never raises)."""
+    result = {"name": name, "status": "ok", "seconds": 0.0, "file": None, "version": None, "error": None,
+              "exit_code": None, "signal": None, "output_tail": ""}
+    start = time.perf_counter()
+    try:
+        module = importlib.import_module(name)
+    except SystemExit as exc:
+        result.update(status="exited", exit_code=_exit_code(exc.code))
+    except BaseException as exc:  # a KeyboardInterrupt from an import is still a result
+        result.update(status="error", error=_exception_info(exc))
+    else:
+        file = getattr(module, "__file__", None)
+        result["file"] = file if isinstance(file, str) else None
+        version = getattr(module, "__version__", None) if "." not in name else None
+        result["version"] = version if isinstance(version, str) else None
+    result["seconds"] = time.perf_counter() - start
+    return result
+
+
+def _flush_std_streams() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:  # a closed or replaced stream must not stop us
+            continue
+
+
+def write_result(result: dict, path: str) -> None:
+    """Write atomically, so the parent never reads half a result from a child killed mid-write."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(_dumps(result))
+    _replace(tmp, path)
+
+
+def _child_main(name: str, result_path: str, output_fd: int) -> None:
+    """Body of a forked child: never returns."""
+    me = os.getpid()
+    try:
+        os.setpgid(0, 0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # undo the parent's cleanup handler
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        result = import_one(name)
+        _flush_std_streams()
+        if os.getpid() == me:  # a module that forked: only the original child reports
+            write_result(result, result_path)
+    finally:
+        _exit(0)
+
+
+# --- parent side: schedule children, enforce timeouts, collect results -----------------------------
+
+
+def _ignore_oserror(func: object, *args: object) -> None:
+    try:
+        func(*args)  # type: ignore[operator]
+    except OSError:
+        return
+
+
+class Job:
+    """One module being imported in a child process."""
+
+    def __init__(self, name: str, result_path: str) -> None:
+        self.name = name
+        self.result_path = result_path
+        self.started = time.monotonic()
+        self.tail = b""
+        self.pid = 0
+        self.output_fd: int | None = None
+        self.exit_code: int | None = None
+        self.signal: int | None = None
+        self.timed_out = False
+
+    def add_output(self, data: bytes) -> None:
+        self.tail = (self.tail + data)[-TAIL_BYTES:]
+
+    def result(self) -> dict:
+        result = _read_result(self.result_path)
+        if result is None:
+            result = {"name": self.name, "status": "exited", "seconds": time.monotonic() - self.started,
+                      "file": None, "version": None, "error": None, "exit_code": self.exit_code,
+                      "signal": None, "output_tail": ""}
+            if self.timed_out:
+                result.update(status="timeout", exit_code=None)
+            elif self.signal is not None:
+                result.update(status="crashed", exit_code=None, signal=self.signal)
+        result["output_tail"] = self.tail.decode("utf-8", "replace")
+        return result
+
+
+def _read_result(path: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+class ForkJob(Job):
+    def start(self) -> None:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            _child_main(self.name, self.result_path, write_fd)
+        os.close(write_fd)
+        self.pid = pid
+        self.output_fd = read_fd
+        os.set_blocking(read_fd, False)  # a grandchild may keep the pipe open after the child is gone
+        # Also done by the child; whoever runs first closes the race with killpg. Fails harmlessly
+        # when the child already exited.
+        _ignore_oserror(os.setpgid, pid, pid)
+
+    def poll(self) -> bool:
+        """True once the child has exited. The zombie is reaped only after its group was killed, so
+        the pid (= the process group id) cannot be reused by another process in between."""
+        if _CAN_PEEK:
+            if os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                return False
+            self.kill_group()
+        pid, status = os.waitpid(self.pid, 0 if _CAN_PEEK else os.WNOHANG)
+        if pid == 0:
+            return False
+        if os.WIFSIGNALED(status):
+            self.signal = os.WTERMSIG(status)
+        else:
+            self.exit_code = os.WEXITSTATUS(status)
+        self.kill_group()
+        return True
+
+    def kill_group(self) -> None:
+        _ignore_oserror(os.killpg, self.pid, signal.SIGKILL)  # fails when the group is already empty
+
+    def kill(self) -> None:
+        self.timed_out = True
+        self.kill_group()
+
+
+class SubprocessJob(Job):
+    """Fallback without fork: ``python -I this_script --one <module> <result>``; output goes to a file."""
+
+    def start(self) -> None:
+        self.output_path = self.result_path + ".out"
+        import subprocess  # only this fallback needs it; it drags in threading and selectors
+
+        with open(self.output_path, "wb") as out:
+            kwargs = {"start_new_session": True} if os.name == "posix" else {}
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", os.path.abspath(__file__), "--one", self.name, self.result_path],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, **kwargs)
+
+    def poll(self) -> bool:
+        code = self.proc.poll()
+        if code is None:
+            return False
+        if code < 0 and os.name == "posix":
+            self.signal = -code
+        else:
+            self.exit_code = code
+        self.kill_group()
+        self.tail = _file_tail(self.output_path)
+        return True
+
+    def kill(self) -> None:
+        self.timed_out = True
+        self.kill_group()
+
+    def kill_group(self) -> None:
+        try:
+            if os.name == "posix":
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:
+                self.proc.kill()
+        except OSError:
+            pass
+
+
+def _file_tail(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - TAIL_BYTES))
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def _drain(job: Job) -> None:
+    """Read whatever the child wrote; EOF closes the pipe."""
+    if job.output_fd is None:
+        return
+    while True:
+        try:
+            data = os.read(job.output_fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            os.close(job.output_fd)
+            job.output_fd = None
+            return
+        job.add_output(data)
+
+
+def _wait_for_activity(running: list) -> None:
+    fds = [job.output_fd for job in running if job.output_fd is not None]
+    if fds:
+        ready = select.select(fds, [], [], POLL_SECONDS)[0]
+        for job in running:
+            if job.output_fd in ready:
+                _drain(job)
+    else:
+        time.sleep(POLL_SECONDS)
+
+
+def _finish(job: Job) -> dict:
+    _drain(job)
+    if job.output_fd is not None:  # a grandchild kept the pipe open; it was killed with the group
+        os.close(job.output_fd)
+        job.output_fd = None
+    return job.result()
+
+
+def probe_modules(modules: list, timeout: float, jobs: int, tmpdir: str, use_fork: bool) -> dict:
+    """Import every module in its own child, at most ``jobs`` at a time; name -> result dict."""
+    job_class = ForkJob if use_fork else SubprocessJob
+    pending = list(enumerate(modules))
+    pending.reverse()
+    running: list = []
+    results: dict = {}
+    _install_cleanup(running)
+    while pending or running:
+        while pending and len(running) < max(1, jobs):
+            index, name = pending.pop()
+            job = job_class(name, os.path.join(tmpdir, f"result-{index}.json"))
+            job.start()
+            running.append(job)
+        _wait_for_activity(running)
+        for job in list(running):
+            if time.monotonic() - job.started > timeout and not job.timed_out:
+                job.kill()
+            if job.poll():
+                running.remove(job)
+                results[job.name] = _finish(job)
+    return results
+
+
+def _install_cleanup(running: list) -> None:
+    """On SIGTERM (the host's wall-clock guard) take the children down too: they lead their own
+    process groups, so killing the probe's group would not reach them."""
+
+    def handler(signum: int, frame: object) -> None:
+        for job in running:
+            job.kill()
+        _exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+# --- environment facts, gathered after the children ran ---------------------------------------------
+
+
+def stdlib_module_names() -> list:
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return sorted(names)
+    found = set(sys.builtin_module_names) | set(_PLATFORM_STDLIB)
+    stdlib_dir = os.path.dirname(os.__file__)
+    for directory in (stdlib_dir, os.path.join(stdlib_dir, "lib-dynload")):
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for entry in entries:
+            stem = entry.split(".", 1)[0]
+            if stem.isidentifier() and entry != "site-packages" and (
+                    entry.endswith((".py", ".so", ".pyd")) or "." not in entry):
+                found.add(stem)
+    return sorted(found)
+
+
+def _canonical(name: str) -> str:
+    return "".join("-" if c in "-_." else c for c in name.lower())
+
+
+def _record_import_names(dist: object) -> set:
+    """Top-level import names from top_level.txt, else from the files the distribution installed."""
+    names = set()
+    top_level = dist.read_text("top_level.txt") or ""  # type: ignore[attr-defined]
+    names.update(line.strip().replace("/", ".").split(".")[0] for line in top_level.splitlines())
+    for path in dist.files or ():  # type: ignore[attr-defined]
+        parts = path.parts
+        if not parts or parts[0] == ".." or parts[0].endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        if len(parts) > 1 and parts[0] != "__pycache__":
+            names.add(parts[0])
+        elif len(parts) == 1 and parts[0].endswith((".py", ".so", ".pyd")):
+            names.add(parts[0].split(".", 1)[0])
+    return {n for n in names if n.isidentifier()}
+
+
+def distributions() -> list:
+    try:
+        import importlib.metadata as metadata
+    except ImportError:  # Python < 3.8 is not supported, but do not crash the report over it
+        return []
+    by_dist: dict = {}
+    packages_distributions = getattr(metadata, "packages_distributions", None)  # Python 3.10+
+    if packages_distributions is not None:
+        for import_name, dist_names in packages_distributions().items():
+            for dist_name in dist_names:
+                by_dist.setdefault(_canonical(dist_name), set()).add(import_name)
+    found = []
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if not name:
+            continue
+        names = set(by_dist.get(_canonical(name), ())) | _record_import_names(dist)
+        found.append({"name": name, "version": dist.version, "requires": list(dist.requires or []),
+                      "import_names": sorted(n for n in names if n.isidentifier())})
+    found.sort(key=lambda d: _canonical(d["name"]))
+    return found
+
+
+# --- entry points ------------------------------------------------------------------------------------
+
+
+def main(argv: list) -> int:
+    if len(argv) == 4 and argv[1] == "--one":
+        write_result(import_one(argv[2]), argv[3])
+        _flush_std_streams()
+        _exit(0)
+    if len(argv) != 3:
+        sys.stderr.write("usage: import_probe.py INPUT.json OUTPUT.json | --one MODULE RESULT.json\n")
+        return 2
+    with open(argv[1], encoding="utf-8") as fh:
+        request = json.load(fh)
+    output = os.path.abspath(argv[2])
+    tmpdir = output + ".d"
+    os.makedirs(tmpdir, exist_ok=True)
+    use_fork = hasattr(os, "fork") and request.get("isolation", "fork") == "fork"
+    _flush_std_streams()  # nothing buffered may be duplicated into the children
+    modules = probe_modules(list(request["modules"]), float(request["timeout"]), int(request["jobs"]),
+                            tmpdir, use_fork)
+    report = {"protocol": PROTOCOL, "python_version": ".".join(str(n) for n in sys.version_info[:3]),
+              "platform": sys.platform, "stdlib_module_names": stdlib_module_names(),
+              "sys_path": list(sys.path), "distributions": distributions(), "modules": modules}
+    write_result(report, output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

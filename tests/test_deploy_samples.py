@@ -1,0 +1,139 @@
+"""``mcheck deploy`` on the incident samples (2-5) and their fixed twins.
+
+Each sample is checked on a private copy (not a git checkout, so the repository root is given). The
+broken ones must report exactly the listed ``(code, path, line)`` triples; the fixed twins nothing at
+all. These runs create real venvs and install the samples' (tiny) requirements with uv.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_sample
+from mcheck.deploy import check_deploy
+from mcheck.findings import Report
+
+# sample -> (service directory inside it, exact findings)
+SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
+    "deploy_ml_root_dir": ("services/ml", {
+        ("MC501", "services/ml/railway.toml", 6),  # uvicorn services.ml.ml_server:app from services/ml
+        ("MC502", "services/ml/railway.toml", 3),  # pip install -r ../../requirements-deploy.txt
+    }),
+    "deploy_ml_root_dir_fixed": ("services/ml", set()),
+    "deploy_backend_wrong_cwd": (".", {
+        ("MC501", "backend/main.py", 1),  # from backend.deps import get_db, run as cd backend && python main.py
+        ("MC501", "backend/worker.py", 1),  # from .deps import get_db in a script
+    }),
+    "deploy_backend_wrong_cwd_fixed": (".", set()),
+    "deploy_health_sibling_src": ("health-service", {
+        ("MC502", "health-service/main.py", 5),  # from src.config import Config; src/ is outside the root
+    }),
+    "deploy_health_sibling_src_fixed": (".", set()),
+    "deploy_bot_dockerfile": (".", {
+        ("MC502", "bot/main.py", 1),  # import mega_sync; the Dockerfile only copies bot/
+        ("MC202", "bot/crypto.py", 1),  # from Crypto.Cipher import AES with pycryptodomex installed
+    }),
+    "deploy_bot_dockerfile_fixed": (".", set()),
+}
+
+_reports: dict[str, Report] = {}
+
+
+@pytest.fixture(scope="module")
+def deploy_report(tmp_path_factory: pytest.TempPathFactory):
+    def run(name: str) -> Report:
+        if name not in _reports:
+            repo = copy_sample(name, tmp_path_factory.mktemp("deploy") / name)
+            _reports[name] = check_deploy(repo / SPEC[name][0], repo_root=repo, timeout=30.0)
+        return _reports[name]
+
+    return run
+
+
+def _keys(report: Report) -> set[tuple[str, str | None, int | None]]:
+    return {(f.code, f.path, f.line) for f in report.findings}
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_sample_reports_exactly_the_spec(name: str, deploy_report) -> None:
+    report = deploy_report(name)
+    assert _keys(report) == SPEC[name][1], [f"{f.code} {f.path}:{f.line} {f.message}" for f in report.findings]
+    assert report.exit_code == (1 if SPEC[name][1] else 0)
+
+
+def test_every_deploy_sample_has_a_readme_and_a_fixed_twin() -> None:
+    samples = Path(__file__).resolve().parent.parent / "sample_projects"
+    on_disk = {p.name for p in samples.iterdir() if p.is_dir() and p.name.startswith("deploy_")}
+    assert on_disk == set(SPEC)
+    assert all((samples / name / "README.md").is_file() for name in on_disk)
+
+
+def _finding(report: Report, code: str):
+    (finding,) = [f for f in report.findings if f.code == code]
+    return finding
+
+
+def test_root_directory_start_command_hint_names_the_module_that_resolves(deploy_report) -> None:
+    report = deploy_report("deploy_ml_root_dir")
+    start = _finding(report, "MC501")
+    assert "services/ml/ml_server.py" in start.message and "/app/ml_server.py" in start.message
+    assert start.hint == "start it as `uvicorn ml_server:app --host 0.0.0.0 --port $PORT`"
+    requirements = _finding(report, "MC502")
+    assert "the repository has it at requirements-deploy.txt" in requirements.message
+    assert "services/ml/" in requirements.hint
+
+
+def test_self_import_from_the_wrong_directory_suggests_python_m(deploy_report) -> None:
+    report = deploy_report("deploy_backend_wrong_cwd")
+    main = next(f for f in report.findings if f.path == "backend/main.py")
+    assert "`backend.deps` does not resolve on sys.path (/app/backend)" in main.message
+    assert "python -m backend.main" in main.hint
+    worker = next(f for f in report.findings if f.path == "backend/worker.py")
+    assert "attempted relative import" in worker.message and "python -m backend.worker" in worker.hint
+
+
+def test_sibling_package_outside_the_root_directory(deploy_report) -> None:
+    finding = _finding(deploy_report("deploy_health_sibling_src"), "MC502")
+    assert "src/config.py" in finding.message and "outside the service's root directory health-service/" in (
+        finding.message)
+    assert "COPY src ./src" in finding.hint
+
+
+def test_dockerfile_without_copy_and_the_wrong_crypto_package(deploy_report) -> None:
+    report = deploy_report("deploy_bot_dockerfile")
+    missing = _finding(report, "MC502")
+    assert "mega_sync.py" in missing.message and "never copies it" in missing.message
+    assert missing.hint == "add `COPY mega_sync.py ./` to Dockerfile"
+    crypto = _finding(report, "MC202")
+    assert "`Crypto`" in crypto.message and "pycryptodomex" in crypto.message
+    assert "pycryptodome" in crypto.hint and "`Cryptodome`" in crypto.hint
+
+
+def test_fixed_twin_breaks_again_when_the_copy_line_goes(sample_copy) -> None:
+    repo = sample_copy("deploy_bot_dockerfile_fixed")
+    dockerfile = repo / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("COPY mega_sync.py ./\n", ""))
+    report = check_deploy(repo, repo_root=repo, install=False)
+    assert _keys(report) == {("MC502", "bot/main.py", 1)}
+
+
+def test_fixed_twin_health_path_is_really_requested(sample_copy) -> None:
+    """The fixed ML service passes because GET /health answers 200; a wrong path must fail (MC405)."""
+    pytest.importorskip("mcheck.app_probe")
+    repo = sample_copy("deploy_ml_root_dir_fixed")
+    config = repo / "services/ml/railway.toml"
+    config.write_text(config.read_text().replace('"/health"', '"/api/health"'))
+    report = check_deploy(repo / "services/ml", repo_root=repo)
+    assert _keys(report) == {("MC405", "services/ml/railway.toml", 6)}
+
+
+def test_the_import_really_runs_in_the_requirements_venv(sample_copy) -> None:
+    """Dropping starlette from the fixed twin's requirements makes the real import fail (MC202)."""
+    repo = sample_copy("deploy_health_sibling_src_fixed")
+    (repo / "health-service/requirements.txt").write_text("")
+    report = check_deploy(repo, repo_root=repo)
+    assert {(f.code, f.path) for f in report.findings} == {("MC202", "health-service/main.py")}
+    shutil.rmtree(repo)

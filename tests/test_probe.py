@@ -1,0 +1,262 @@
+"""The import probe script and its host-side runner, against a real venv."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import uv
+
+from mcheck import probe as probe_module
+from mcheck.artifacts import module_name_for
+from mcheck.probe import PROBE_SCRIPT, ProbeError, parse_probe_report, run_import_probe
+from mcheck.probe_model import ProbeResult
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="exercises the POSIX fork isolation")
+
+MODULES = {
+    "okmod.py": "__version__ = '1.2'\nprint('hello from okmod')\n",
+    "okpkg/__init__.py": "__version__ = '2.0'\n",
+    "okpkg/sub.py": "__version__ = 'not recorded for submodules'\n",
+    "raises_missing.py": "import os\n\nimport missing_thing_xyz  # line 3\n",
+    "raises_chained.py": textwrap.dedent("""\
+        try:
+            import missing_dep_abc
+        except ImportError as exc:
+            raise RuntimeError("needs missing_dep_abc") from exc
+        """),
+    "raises_custom.py": "class Boom(Exception):\n    pass\n\nraise Boom('custom failure')\n",
+    "exits_3.py": "import sys\nprint('bye')\nsys.exit(3)\n",
+    "exits_message.py": "import sys\nsys.exit('fatal: no config')\n",
+    "os_exit_0.py": "import os\nos._exit(0)\n",
+    "segfaults.py": "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
+    "loops_forever.py": "while True:\n    pass\n",
+    "prints_5mb.py": "import sys\nfor _ in range(5000):\n    sys.stdout.write('x' * 1023 + '\\n')\nprint('END')\n",
+    "reads_stdin.py": "import sys\nDATA = sys.stdin.read()\nassert DATA == ''\n",
+    "spawns_child.py": textwrap.dedent("""\
+        import subprocess, sys
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        with open("grandchild.pid", "w") as fh:
+            fh.write(str(child.pid))
+        """),
+    "writes_cwd.py": "import os\nwith open('probe_was_here.txt', 'w') as fh:\n    fh.write(os.getcwd())\n",
+    "forks_itself.py": "import os\nif os.fork() == 0:\n    pass  # the grandchild returns from the import too\n",
+}
+# Only importable if the test's cwd or PYTHONPATH leaked onto the probe's sys.path:
+LEAK_MODULES = ("shadow_in_cwd", "from_pythonpath")
+DIST_INFO = {
+    "fake_dist-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: Fake-Dist\nVersion: 1.0\n"
+                                        "Requires-Dist: requests>=2\nRequires-Dist: click; extra == 'cli'\n",
+    "fake_dist-1.0.dist-info/RECORD": "fake_pkg/__init__.py,,\nfake_single.py,,\n../../bin/fake,,\n"
+                                      "fake_dist-1.0.dist-info/METADATA,,\n",
+    "fake_pkg/__init__.py": "",
+    "fake_single.py": "",
+}
+
+
+def make_venv(root: Path) -> tuple[Path, Path]:
+    """A fresh venv of this interpreter; returns (python, site-packages)."""
+    venv = root / "venv"
+    subprocess.run([uv.find_uv_bin(), "venv", "--quiet", str(venv), "--python", sys.executable],
+                   check=True, capture_output=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    return venv / "bin" / "python", site
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory: pytest.TempPathFactory) -> tuple[ProbeResult, Path, Path]:
+    """One probe run over every scenario (timeout 2 s, 2 jobs): (result, workdir, test cwd)."""
+    root = tmp_path_factory.mktemp("probe")
+    python, site = make_venv(root)
+    write_files(site, MODULES | DIST_INFO)
+    test_cwd, pythonpath = root / "test-cwd", root / "pythonpath"
+    write_files(test_cwd, {"shadow_in_cwd.py": ""})
+    write_files(pythonpath, {"from_pythonpath.py": ""})
+    names = [module_name_for(path) for path in MODULES]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(test_cwd)
+        mp.setenv("PYTHONPATH", str(pythonpath))
+        result = run_import_probe(python, [*names, *LEAK_MODULES], timeout=2.0, jobs=2, workdir=root / "work")
+    return result, root / "work", test_cwd
+
+
+def test_every_module_gets_a_result(probed: tuple[ProbeResult, Path, Path]) -> None:
+    result, _, _ = probed
+    statuses = {name: r.status for name, r in result.modules.items()}
+    assert statuses == {
+        "okmod": "ok", "okpkg": "ok", "okpkg.sub": "ok", "raises_missing": "error", "raises_chained": "error",
+        "raises_custom": "error", "exits_3": "exited", "exits_message": "exited", "os_exit_0": "exited",
+        "segfaults": "crashed", "loops_forever": "timeout", "prints_5mb": "ok", "reads_stdin": "ok",
+        "spawns_child": "ok", "writes_cwd": "ok", "forks_itself": "ok",
+        "shadow_in_cwd": "error", "from_pythonpath": "error",
+    }
+
+
+def test_ok_modules_report_file_version_and_output(probed: tuple[ProbeResult, Path, Path]) -> None:
+    modules = probed[0].modules
+    assert modules["okmod"].version == "1.2"
+    assert modules["okmod"].file is not None and modules["okmod"].file.endswith("site-packages/okmod.py")
+    assert modules["okmod"].output_tail == "hello from okmod\n"
+    assert modules["okpkg"].version == "2.0"
+    assert modules["okpkg.sub"].version is None
+    assert modules["reads_stdin"].seconds < 1.5
+
+
+def test_exception_details(probed: tuple[ProbeResult, Path, Path]) -> None:
+    modules = probed[0].modules
+    error = modules["raises_missing"].error
+    assert error is not None
+    assert (error.type, error.message, error.missing_name) == (
+        "ModuleNotFoundError", "No module named 'missing_thing_xyz'", "missing_thing_xyz")
+    assert [Path(f.file).name for f in error.frames] == ["raises_missing.py"]  # probe/importlib frames dropped
+    assert (error.frames[-1].line, error.frames[-1].source) == (3, "import missing_thing_xyz  # line 3")
+
+    chained = modules["raises_chained"].error
+    assert chained is not None and chained.type == "RuntimeError"
+    assert [(c.type, c.missing_name) for c in chained.chain] == [("ModuleNotFoundError", "missing_dep_abc")]
+
+    custom = modules["raises_custom"].error
+    assert custom is not None and (custom.type, custom.message) == ("raises_custom.Boom", "custom failure")
+
+
+def test_exits_crashes_and_timeouts(probed: tuple[ProbeResult, Path, Path]) -> None:
+    modules = probed[0].modules
+    assert (modules["exits_3"].exit_code, modules["exits_3"].output_tail) == (3, "bye\n")
+    assert modules["exits_message"].exit_code == 1
+    assert modules["exits_message"].output_tail.endswith("fatal: no config\n")
+    assert (modules["os_exit_0"].exit_code, modules["os_exit_0"].signal) == (0, None)
+    assert (modules["segfaults"].signal, modules["segfaults"].exit_code) == (signal.SIGSEGV, None)
+    assert 2.0 <= modules["loops_forever"].seconds < 5.0
+
+
+def test_huge_output_is_bounded(probed: tuple[ProbeResult, Path, Path]) -> None:
+    tail = probed[0].modules["prints_5mb"].output_tail
+    assert len(tail) <= 4096
+    assert tail.endswith("x\nEND\n")
+
+
+def test_grandchildren_are_killed(probed: tuple[ProbeResult, Path, Path]) -> None:
+    _, workdir, _ = probed
+    pid = int(next(workdir.glob("cwd-*/grandchild.pid")).read_text())
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():  # a zombie waiting for a reaper is dead too
+        assert stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    else:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_runs_isolated_from_checkout_and_environment(probed: tuple[ProbeResult, Path, Path]) -> None:
+    result, workdir, test_cwd = probed
+    written = list(workdir.glob("cwd-*/probe_was_here.txt"))
+    assert len(written) == 1
+    assert written[0].read_text() == str(written[0].parent)
+    assert not (test_cwd / "probe_was_here.txt").exists()
+    for name in LEAK_MODULES:
+        error = result.modules[name].error
+        assert error is not None and error.type == "ModuleNotFoundError"
+    checkout = Path(__file__).resolve().parents[1]
+    for entry in result.sys_path:
+        assert not Path(entry).resolve().is_relative_to(checkout)
+        assert Path(entry).resolve() != test_cwd.resolve()
+    assert str(Path.cwd()) not in result.sys_path
+
+
+def test_environment_facts(probed: tuple[ProbeResult, Path, Path]) -> None:
+    result = probed[0]
+    assert result.platform == sys.platform
+    assert result.python_version == ".".join(map(str, sys.version_info[:3]))
+    assert {"os", "winreg", "json"} <= result.stdlib_module_names
+    fake = [d for d in result.distributions if d.name == "Fake-Dist"]
+    assert len(fake) == 1
+    assert fake[0].version == "1.0"
+    assert fake[0].requires == ("requests>=2", "click; extra == 'cli'")
+    assert fake[0].import_names == ("fake_pkg", "fake_single")
+
+
+def run_script(python: Path, workdir: Path, request: dict[str, object]) -> dict[str, object]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "in.json").write_text(json.dumps(request))
+    subprocess.run([str(python), "-I", str(PROBE_SCRIPT), str(workdir / "in.json"), str(workdir / "out.json")],
+                   cwd=workdir, check=True, stdin=subprocess.DEVNULL, timeout=60)
+    return json.loads((workdir / "out.json").read_text())
+
+
+def test_subprocess_fallback_without_fork(tmp_path: Path) -> None:
+    """The Windows code path (one ``--one`` subprocess per module), exercised on POSIX."""
+    python, site = make_venv(tmp_path)
+    names = ["okmod", "exits_3", "segfaults", "loops_forever", "raises_missing", "prints_5mb"]
+    write_files(site, {f"{name}.py": MODULES[f"{name}.py"] for name in names})
+    report = run_script(python, tmp_path / "work",
+                        {"modules": names, "timeout": 1.0, "jobs": 3, "isolation": "subprocess"})
+    modules = parse_probe_report(report).modules
+    assert {n: m.status for n, m in modules.items()} == {
+        "okmod": "ok", "exits_3": "exited", "segfaults": "crashed", "loops_forever": "timeout",
+        "raises_missing": "error", "prints_5mb": "ok"}
+    assert (modules["okmod"].version, modules["okmod"].output_tail) == ("1.2", "hello from okmod\n")
+    assert (modules["exits_3"].exit_code, modules["segfaults"].signal) == (3, signal.SIGSEGV)
+    assert modules["prints_5mb"].output_tail.endswith("END\n") and len(modules["prints_5mb"].output_tail) <= 4096
+
+
+def test_script_is_stdlib_only_and_python38_syntax() -> None:
+    source = PROBE_SCRIPT.read_text("utf-8")
+    tree = ast.parse(source, feature_version=(3, 8))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+    assert imported - {"__future__"} <= sys.stdlib_module_names
+    for node in ast.walk(tree):  # str.removeprefix/removesuffix and dict | dict are 3.9+
+        if isinstance(node, ast.Attribute):
+            assert node.attr not in ("removeprefix", "removesuffix")
+
+
+def test_probe_that_writes_no_report_raises(tmp_path: Path) -> None:
+    fake_python = tmp_path / "python"
+    fake_python.write_text("#!/bin/sh\necho 'probe exploded' >&2\nexit 1\n")
+    fake_python.chmod(0o755)
+    with pytest.raises(ProbeError, match=r"wrote no report\nprobe exploded"):
+        run_import_probe(fake_python, ["x"], timeout=1.0, jobs=1, workdir=tmp_path / "work")
+
+
+def test_probe_with_invalid_report_raises(tmp_path: Path) -> None:
+    fake_python = tmp_path / "python"
+    fake_python.write_text('#!/bin/sh\necho "{not json" > "$4"\n')  # $1=-I $2=script $3=input $4=output
+    fake_python.chmod(0o755)
+    with pytest.raises(ProbeError, match="unreadable report"):
+        run_import_probe(fake_python, ["x"], timeout=1.0, jobs=1, workdir=tmp_path / "work")
+
+
+def test_wall_clock_guard_stops_a_hung_probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_python = tmp_path / "python"
+    fake_python.write_text('#!/bin/sh\necho $$ > "$(dirname "$3")/hung.pid"\nexec sleep 60\n')
+    fake_python.chmod(0o755)
+    monkeypatch.setattr(probe_module, "GUARD_SLACK", 0.5)
+    with pytest.raises(ProbeError, match="did not finish within 1 s"):
+        run_import_probe(fake_python, ["x"], timeout=0.2, jobs=1, workdir=tmp_path / "work")
+    pid = int((tmp_path / "work" / "hung.pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_parse_rejects_other_protocols() -> None:
+    with pytest.raises(ValueError, match="protocol"):
+        parse_probe_report({"protocol": 2})
+    report = {"protocol": 1, "python_version": "3.11.7", "platform": "linux", "stdlib_module_names": [],
+              "sys_path": [], "distributions": [], "modules": {"m": {"name": "m", "status": "weird", "seconds": 0}}}
+    with pytest.raises(ValueError, match="unknown module status"):
+        parse_probe_report(report)

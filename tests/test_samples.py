@@ -1,0 +1,427 @@
+"""The specification of mcheck, sample by sample.
+
+Each project under ``sample_projects/`` reproduces one failure class (or is clean). ``SPEC`` says
+exactly which errors and warnings ``check_wheel`` must report for it: a finding that is not listed is
+as much a failure as a listed one that is missing.
+
+Key of a finding: ``(code, path)``, plus the line for the codes that point into a shipped file
+(``LINE_CODES``). Path conventions:
+
+* MC101-MC106: the wheel-relative file (for MC101 the path it *would* have in the wheel);
+  MC103 names the module file that the package of the same name shadows; MC105 names a top-level
+  package as ``name/`` (a top-level ``__init__.py`` as ``__init__.py``).
+* MC107, MC202, MC203, MC204: the wheel file holding the import / the use, and its line.
+* MC201: the file defining ``__version__``.
+* MC301-MC304: the dotted module name.
+* MC001, MC002: None.
+
+A file dropped from a shipped package is reported once, as MC101; an import of it from shipped code
+is not reported again as MC107 (MC107 is for modules outside every shipped package).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES_DIR, run_check, tree_digest
+
+LINE_CODES = frozenset({"MC107", "MC202", "MC203", "MC204"})
+
+NO_FINDINGS: dict[str, set] = {"errors": set(), "warnings": set()}
+
+SPEC: dict[str, dict[str, set]] = {
+    # --- incident 1 and its fix ------------------------------------------------------------------
+    "incident1_monorepo_core": {
+        "errors": {
+            ("MC101", "monkey_coder/email/sender.py"),
+            ("MC101", "monkey_coder/app/routes/health.py"),
+            ("MC101", "monkey_coder/automation/runner.py"),
+            ("MC103", "monkey_coder/models.py"),
+            ("MC103", "monkey_coder/security.py"),
+            ("MC201", "monkey_coder/__init__.py"),
+            ("MC204", "monkey_coder/tokens.py", 5),
+            ("MC301", "monkey_coder.app.main"),
+        },
+        "warnings": set(),
+    },
+    "incident1_fixed": NO_FINDINGS,
+    # --- clean projects, one per backend -----------------------------------------------------------
+    "clean_setuptools_flat": NO_FINDINGS,
+    "clean_setuptools_src": NO_FINDINGS,
+    "clean_hatchling": NO_FINDINGS,
+    "clean_flit": NO_FINDINGS,
+    "clean_pdm": NO_FINDINGS,
+    "clean_poetry": NO_FINDINGS,
+    "clean_namespace": NO_FINDINGS,
+    # --- build and install -------------------------------------------------------------------------
+    "build_fails": {"errors": {("MC001", None)}, "warnings": set()},
+    "uninstallable": {"errors": {("MC002", None)}, "warnings": set()},
+    # --- source -> sdist -> wheel diff -------------------------------------------------------------
+    "include_without_star": {
+        "errors": {("MC101", "pkg/sub/__init__.py"), ("MC101", "pkg/sub/mod.py")},
+        "warnings": set(),
+    },
+    "explicit_packages_list": {
+        "errors": {("MC101", "pkg/sub/__init__.py"), ("MC101", "pkg/sub/mod.py")},
+        "warnings": set(),
+    },
+    "sdist_drops_file": {
+        "errors": {("MC101", "pkg/extra.py"), ("MC301", "pkg.main")},
+        "warnings": set(),
+    },
+    "missing_package_data": {"errors": set(), "warnings": {("MC102", "pkg/templates/page.html")}},
+    "shadowed_module": {"errors": {("MC103", "pkg/util.py"), ("MC301", "pkg.cli")}, "warnings": set()},
+    "generic_toplevel": {"errors": set(), "warnings": {("MC105", "tests/")}},
+    "junk_in_wheel": {
+        "errors": set(),
+        "warnings": {("MC106", "pkg/.DS_Store"), ("MC106", "pkg/mod.py.orig")},
+    },
+    # pkg/.DS_Store is in the source but hatchling always drops it: neither junk nor missing data.
+    "junk_in_wheel_hatchling": {
+        "errors": set(),
+        "warnings": {("MC106", "pkg/mod.py.orig"), ("MC106", "pkg/mod.py~")},
+    },
+    # --- static analysis ---------------------------------------------------------------------------
+    "root_level_helper": {"errors": {("MC107", "pkg/app.py", 3), ("MC301", "pkg.app")}, "warnings": set()},
+    "version_mismatch": {"errors": {("MC201", "pkg/__init__.py")}, "warnings": set()},
+    "undeclared_dependency": {
+        "errors": {("MC202", "pkg/crypto.py", 3), ("MC301", "pkg.crypto")},
+        "warnings": set(),
+    },
+    "transitive_only": {"errors": set(), "warnings": {("MC203", "pkg/compat.py", 3)}},
+    "undefined_name": {"errors": {("MC204", "pkg/tokens.py", 5)}, "warnings": set()},
+    # --- import probe ------------------------------------------------------------------------------
+    "import_raises": {"errors": {("MC301", "pkg.boom")}, "warnings": set()},
+    "import_hangs": {"errors": {("MC302", "pkg.spin")}, "warnings": set()},
+    "import_exits": {"errors": {("MC303", "pkg.cli")}, "warnings": set()},
+    "optional_extra": {
+        "errors": set(),
+        "warnings": set(),
+        "infos": {("MC304", "pkg.cli"), ("MC304", "pkg._windows")},
+    },
+}
+
+CLEAN_SAMPLES = [*sorted(name for name in SPEC if name.startswith("clean_")), "incident1_fixed"]
+
+# Codes reproduced by the given-wheel tests below rather than by a sample project.
+GIVEN_WHEEL_CODES = {"MC104", "MC108"}
+
+# The sample the given-wheel tests tamper with, and the package it ships.
+BASE_SAMPLE, BASE_PACKAGE = "clean_hatchling", "clean_hatch"
+
+
+def key(finding) -> tuple:
+    if finding.code in LINE_CODES:
+        return (finding.code, finding.path, finding.line)
+    return (finding.code, finding.path)
+
+
+def keys(report, severity: str) -> set[tuple]:
+    return {key(f) for f in report.findings if f.severity.value == severity}
+
+
+def text_of(finding) -> str:
+    return f"{finding.message}\n{finding.hint or ''}"
+
+
+def only(report, code: str, path: str | None):
+    matching = [f for f in report.findings if f.code == code and f.path == path]
+    assert len(matching) == 1, f"expected one {code} for {path!r}, got {report.findings!r}"
+    return matching[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The table itself
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_errors_and_warnings_are_exactly_the_specified_ones(checked, name):
+    report = checked(name)
+    assert keys(report, "error") == SPEC[name]["errors"]
+    assert keys(report, "warning") == SPEC[name]["warnings"]
+    if "infos" in SPEC[name]:
+        assert keys(report, "info") == SPEC[name]["infos"]
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_exit_code_is_1_exactly_when_there_is_an_error(checked, name):
+    assert checked(name).exit_code == (1 if SPEC[name]["errors"] else 0)
+
+
+@pytest.mark.parametrize("name", CLEAN_SAMPLES)
+def test_clean_samples_import_every_module_without_an_error(checked, name):
+    report = checked(name)
+    assert [f for f in report.findings if f.severity.value == "error"] == []
+    assert report.exit_code == 0
+
+
+def test_the_spec_covers_every_sample_and_every_code():
+    from mcheck.catalogue import CATALOGUE
+
+    for name in SPEC:
+        assert (SAMPLES_DIR / name / "README.md").is_file(), f"{name}: no such sample, or it has no README.md"
+    specified = {k[0] for spec in SPEC.values() for group in spec.values() for k in group}
+    assert specified <= set(CATALOGUE)
+    # The wheel pipeline's codes (build, install, diff, analysis, import probe); the app and deploy
+    # checks (MC4xx, MC5xx) have their own tests.
+    wheel_codes = {code for code in CATALOGUE if code[2] in "0123"}
+    assert wheel_codes - specified == GIVEN_WHEEL_CODES
+
+
+def test_the_repository_samples_hold_no_build_leftovers():
+    leftovers = [p.relative_to(SAMPLES_DIR).as_posix() for p in SAMPLES_DIR.rglob("*")
+                 if p.name in ("__pycache__", "build", "dist") or p.name.endswith((".egg-info", ".pyc", ".pyo"))]
+    assert leftovers == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the findings say: the stage, the reason, the root cause
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_build_failure_names_the_stage_and_shows_the_backends_error(checked):
+    finding = only(checked("build_fails"), "MC001", None)
+    assert "sdist" in text_of(finding)
+    assert "setup.py refuses to run" in text_of(finding)
+
+
+def test_install_failure_shows_the_installers_reason(checked):
+    finding = only(checked("uninstallable"), "MC002", None)
+    assert ">=4" in text_of(finding)
+
+
+@pytest.mark.parametrize(("name", "path", "reason"), [
+    ("incident1_monorepo_core", "monkey_coder/email/sender.py", "__init__.py"),
+    ("incident1_monorepo_core", "monkey_coder/app/routes/health.py", "__init__.py"),
+    ("include_without_star", "pkg/sub/mod.py", "pkg*"),
+    ("explicit_packages_list", "pkg/sub/mod.py", "packages"),
+    ("sdist_drops_file", "pkg/extra.py", "sdist"),
+])
+def test_missing_file_says_why_it_was_dropped(checked, name, path, reason):
+    assert reason in text_of(only(checked(name), "MC101", path))
+
+
+@pytest.mark.parametrize(("name", "module", "root_cause"), [
+    ("incident1_monorepo_core", "monkey_coder.app.main", "MC103"),
+    ("shadowed_module", "pkg.cli", "MC103"),
+    ("sdist_drops_file", "pkg.main", "MC101"),
+    ("root_level_helper", "pkg.app", "MC107"),
+    ("undeclared_dependency", "pkg.crypto", "MC202"),
+])
+def test_import_failure_points_at_its_root_cause(checked, name, module, root_cause):
+    assert root_cause in text_of(only(checked(name), "MC301", module))
+
+
+def test_import_failure_shows_the_exception(checked):
+    finding = only(checked("import_raises"), "MC301", "pkg.boom")
+    assert "RuntimeError" in text_of(finding)
+    assert "boom" in text_of(finding)
+
+
+def test_exit_at_import_gives_the_exit_status(checked):
+    assert re.search(r"\b3\b", text_of(only(checked("import_exits"), "MC303", "pkg.cli")))
+
+
+def test_undeclared_dependency_names_the_distribution_that_provides_the_module(checked):
+    finding = only(checked("undeclared_dependency"), "MC202", "pkg/crypto.py")
+    assert "Crypto" in text_of(finding)
+    assert re.search(r"pycryptodome(?!x)", text_of(finding)), "pycryptodome (not -x) provides Crypto"
+
+
+def test_undefined_name_is_named(checked):
+    assert "URLSafeTimedSerializer" in text_of(only(checked("undefined_name"), "MC204", "pkg/tokens.py"))
+
+
+def test_version_mismatch_shows_both_versions(checked):
+    finding = only(checked("version_mismatch"), "MC201", "pkg/__init__.py")
+    assert "1.9.0" in text_of(finding)
+    assert "2.0.0" in text_of(finding)
+
+
+def test_optional_extra_names_the_extra(checked):
+    assert "cli" in text_of(only(checked("optional_extra"), "MC304", "pkg.cli"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The source tree is never written to
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_checking_leaves_the_source_tree_byte_identical(sample_run, name):
+    run = sample_run(name)
+    assert run.tree_after == run.tree_before
+
+
+def test_stale_setuptools_leftovers_neither_reach_the_wheel_nor_change(sample_copy):
+    root = sample_copy("clean_setuptools_flat")
+    # A module deleted from the source that survives in build/lib, and an egg-info that still lists it:
+    # an in-place setuptools build would ship it (and importing it would raise).
+    stale = root / "build" / "lib" / "clean_flat" / "stale.py"
+    stale.parent.mkdir(parents=True)
+    stale.write_text('raise RuntimeError("a stale build/lib module was shipped")\n')
+    (root / "build" / "lib" / "clean_flat" / "__init__.py").write_text("")
+    egg_info = root / "mcheck_sample_clean_setuptools_flat.egg-info"
+    egg_info.mkdir()
+    (egg_info / "SOURCES.txt").write_text(
+        "pyproject.toml\nclean_flat/__init__.py\nclean_flat/core.py\nclean_flat/stale.py\n")
+    (egg_info / "top_level.txt").write_text("clean_flat\n")
+    before = tree_digest(root)
+
+    report = run_check(root)
+
+    assert tree_digest(root) == before, "the run wrote to, or deleted from, the source tree"
+    assert [f for f in report.findings if "stale" in (f.path or "")] == []
+    assert keys(report, "error") == set()
+    assert keys(report, "warning") == set()
+
+
+# ---------------------------------------------------------------------------------------------------
+# A given wheel: MC104 (a file neither the source nor a fresh build has) and MC108 (RECORD mismatch)
+# ---------------------------------------------------------------------------------------------------
+
+
+def _uv() -> str:
+    try:
+        import uv
+
+        return uv.find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if found is None:
+            pytest.fail("uv is needed to build the given wheels (it is a dependency of mcheck)")
+        return found
+
+
+def build_wheel(project: Path, outdir: Path) -> Path:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    proc = subprocess.run([_uv(), "build", "--wheel", "--quiet", "--python", sys.executable,
+                           "--out-dir", str(outdir), str(project)],
+                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False)
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = outdir.glob("*.whl")
+    return wheel
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def rewrite_wheel(wheel: Path, dest: Path, *, add: dict[str, bytes] | None = None,
+                  replace: dict[str, bytes] | None = None, update_record: bool) -> Path:
+    """Copy ``wheel`` to ``dest`` (same file name) with members added or replaced; RECORD is rewritten to
+    match only when ``update_record``."""
+    add, replace = add or {}, replace or {}
+    dest.mkdir(parents=True, exist_ok=True)
+    out = dest / wheel.name
+    with zipfile.ZipFile(wheel) as zin:
+        names = zin.namelist()
+        record_name = next(n for n in names if n.endswith(".dist-info/RECORD"))
+        contents = {n: zin.read(n) for n in names}
+    assert not set(add) & set(contents), "add is for new members"
+    assert set(replace) <= set(contents), "replace is for existing members"
+    contents.update(replace)
+    contents.update(add)
+    if update_record:
+        rows = [[n, _record_hash(data), str(len(data))] for n, data in contents.items() if n != record_name]
+        rows.append([record_name, "", ""])
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(rows)
+        contents[record_name] = buf.getvalue().encode()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in contents.items():  # dist-info last, as in the original
+            zout.writestr(name, data)
+    return out
+
+
+def record_mismatches(wheel: Path) -> set[str]:
+    """Members whose RECORD entry is missing or wrong (an independent check of the test's own tampering)."""
+    with zipfile.ZipFile(wheel) as zf:
+        names = [n for n in zf.namelist() if not n.endswith("/")]
+        record_name = next(n for n in names if n.endswith(".dist-info/RECORD"))
+        rows = {row[0]: row for row in csv.reader(io.StringIO(zf.read(record_name).decode())) if row}
+        bad = set()
+        for name in names:
+            if name == record_name:
+                continue
+            data = zf.read(name)
+            row = rows.get(name)
+            if row is None or row[1] != _record_hash(data) or row[2] != str(len(data)):
+                bad.add(name)
+        return bad
+
+
+@pytest.fixture(scope="module")
+def given_wheels(tmp_path_factory):
+    """The wheel of ``clean_hatchling`` built from a copy of it, plus tampered variants of that wheel."""
+    from conftest import copy_sample
+
+    base = tmp_path_factory.mktemp("given-wheels")
+    source = copy_sample(BASE_SAMPLE, base / "source")
+    # Build from a second copy: the source handed to check_wheel stays exactly as committed.
+    built = build_wheel(copy_sample(BASE_SAMPLE, base / "build-copy"), base / "built")
+    init = f"{BASE_PACKAGE}/__init__.py"
+    core = f"{BASE_PACKAGE}/core.py"
+    with zipfile.ZipFile(built) as zf:
+        assert {init, core} <= set(zf.namelist())
+        core_bytes = zf.read(core)
+    return {
+        "source": source,
+        "pristine": built,
+        "stale_module": rewrite_wheel(
+            built, base / "stale", add={f"{BASE_PACKAGE}/stale.py": b'"""Deleted from the source long ago."""\n'},
+            update_record=True),
+        "changed_bytes": rewrite_wheel(
+            built, base / "changed", replace={core: core_bytes + b"# patched after the build\n"},
+            update_record=False),
+        "unlisted_file": rewrite_wheel(
+            built, base / "unlisted", add={f"{BASE_PACKAGE}/extra.py": b"EXTRA = 1\n"}, update_record=False),
+    }
+
+
+def test_the_tampered_wheels_are_what_the_tests_claim(given_wheels):
+    assert record_mismatches(given_wheels["pristine"]) == set()
+    assert record_mismatches(given_wheels["stale_module"]) == set()
+    assert record_mismatches(given_wheels["changed_bytes"]) == {f"{BASE_PACKAGE}/core.py"}
+    assert record_mismatches(given_wheels["unlisted_file"]) == {f"{BASE_PACKAGE}/extra.py"}
+
+
+def test_given_wheel_matching_its_source_is_clean(given_wheels):
+    report = run_check(given_wheels["pristine"], source=given_wheels["source"])
+    assert keys(report, "error") == set()
+    assert keys(report, "warning") == set()
+    assert report.exit_code == 0
+
+
+def test_given_wheel_with_a_file_the_source_does_not_have(given_wheels):
+    before = tree_digest(given_wheels["source"])
+    report = run_check(given_wheels["stale_module"], source=given_wheels["source"])
+    assert keys(report, "error") == {("MC104", f"{BASE_PACKAGE}/stale.py")}
+    assert keys(report, "warning") == set()
+    assert report.exit_code == 1
+    assert tree_digest(given_wheels["source"]) == before
+
+
+@pytest.mark.parametrize(("variant", "path"), [
+    ("changed_bytes", f"{BASE_PACKAGE}/core.py"),
+    ("unlisted_file", f"{BASE_PACKAGE}/extra.py"),
+])
+def test_given_wheel_whose_record_does_not_match(given_wheels, variant, path):
+    report = run_check(given_wheels[variant])
+    assert keys(report, "error") == {("MC108", path)}
+    assert keys(report, "warning") == set()
+    assert report.exit_code == 1
