@@ -40,7 +40,8 @@ class WheelContents:
                 tops = {n.split("/", 1)[0] for n in members}
                 dist_infos = sorted(t for t in tops if t.endswith(".dist-info"))
                 if len(dist_infos) != 1:
-                    raise UsageError(f"{path}: not a valid wheel (expected one .dist-info directory, found {len(dist_infos)})")
+                    raise UsageError(f"{path}: not a valid wheel (expected one .dist-info directory, "
+                                     f"found {len(dist_infos)})")
                 dist_info = dist_infos[0]
                 metadata = _read_member(zf, f"{dist_info}/METADATA")
                 if metadata is None:

@@ -83,6 +83,39 @@ def wheel(
 
 
 @app.command()
+def deploy(
+    service_dir: Annotated[Path, typer.Argument(help="The service's root directory on the host.")] = Path(),
+    repo_root: Annotated[Path | None, typer.Option(
+        "--repo-root", help="Repository root (default: the git top level, else SERVICE_DIR).")] = None,
+    formats: Annotated[list[str] | None, typer.Option(
+        "--format", "-f", help="text, json, junit, sarif or github; repeat to write several.")] = None,
+    outputs: Annotated[list[Path] | None, typer.Option(
+        "--output", "-o", help="File for the --format at the same position (default: stdout).")] = None,
+    python: Annotated[str | None, typer.Option(help="Interpreter for the service venv.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds the target's import (and the app probe) may take.")] = 30.0,
+    install: Annotated[bool, typer.Option(help="Install the service's requirements and import its start target "
+                                               "(--no-install: static checks only).")] = True,
+    keep: Annotated[bool, typer.Option(help="Keep the temporary work directory.")] = False,
+    quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")] = 0,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also notes and timings.")] = 0,
+) -> None:
+    """Check a service deployed from a directory: deploy files, build context, start command."""
+    from mcheck.deploy import check_deploy
+
+    _install_signal_handlers()
+    pairs = _format_pairs(formats or ["text"], outputs or [])
+    try:
+        report = check_deploy(service_dir, repo_root=repo_root, timeout=timeout, python=python, install=install,
+                              keep=keep, progress=_progress_printer(verbose))
+    except UsageError as exc:
+        _fail(str(exc), exc.exit_code)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        _fail("interrupted; temporary files removed", getattr(exc, "exit_code", 130))
+    _emit([report], pairs, verbosity=verbose - quiet)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
 def explain(
     code: Annotated[str | None, typer.Argument(help="A finding code, e.g. MC101.")] = None,
     list_codes: Annotated[bool, typer.Option("--list", help="List every code.")] = False,

@@ -18,8 +18,12 @@ from mcheck.project import Project
 
 
 def explain_drop(project: Project, package: PackageSource, source_file: str, *, in_sdist: bool) -> str:
-    reasons: list[Callable[[Project, PackageSource, str], str | None]] = (
-        [_explicit_packages_list, _include_without_star, _missing_init] if in_sdist else [_not_in_sdist])
+    # Package-selection causes first: setuptools applies them to the sdist as well, so a file they drop
+    # is missing from both artifacts and "not in the sdist" would only be a symptom.
+    reasons: list[Callable[[Project, PackageSource, str], str | None]] = [
+        _explicit_packages_list, _include_without_star, _missing_init]
+    if not in_sdist:
+        reasons.append(_not_in_sdist)
     for reason in reasons:
         found = reason(project, package, source_file)
         if found:

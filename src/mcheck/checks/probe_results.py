@@ -97,7 +97,25 @@ def classify_module(result: ModuleResult, facts: Facts) -> Finding:
         return _exited(result)
     if result.error is None:
         return Finding("MC301", result.name, f"importing {result.name} failed without an exception report")
+    if _static_cause(result.error, facts) is not None:  # a known defect is never an "expected" failure
+        return _raised(result.name, result.error, facts)
     return expected_failure(result.name, result.error, facts) or _raised(result.name, result.error, facts)
+
+
+STATIC_CAUSE_CODES = ("MC107", "MC202", "MC204")
+
+
+def _static_cause(error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """A static finding (undeclared dependency, unshipped first-party module, undefined name) at exactly
+    the file and line the import raised from."""
+    for frame in reversed(error.frames):
+        rel = facts.in_wheel(frame.file)
+        if rel is None:
+            continue
+        for finding in facts.earlier:
+            if finding.code in STATIC_CAUSE_CODES and finding.path == rel and finding.line == frame.line:
+                return finding
+    return None
 
 
 # --- the facts every classification needs ------------------------------------------------------------
@@ -407,6 +425,9 @@ def _frame_text(frame: Frame, facts: Facts) -> str:
 
 
 def _root_cause_hint(error: ExceptionInfo, frame: Frame | None, facts: Facts) -> str | None:
+    static = _static_cause(error, facts)
+    if static is not None:
+        return f"root cause: {_cite(static)}"
     missing = missing_modules(error)
     if missing:
         return _missing_module_hint(missing[0], facts)
