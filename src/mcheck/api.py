@@ -15,13 +15,13 @@ from mcheck.pipeline import Options, Progress, run_pipeline
 
 
 def check_wheel(target: str | Path, *, source: str | Path | None = None, jobs: int | None = None,
-                keep: bool = False, progress: Progress | None = None, **settings: Any) -> Report:
+                keep: bool = False, serve: bool = False, progress: Progress | None = None, **settings: Any) -> Report:
     """Build (or take) the wheel of ``target``, install it into a fresh venv, import it and diff it.
 
     ``settings`` override ``[tool.mcheck]``: ``timeout``, ``python``, ``extras``, ``select``, ``ignore``,
     ``per_path_ignores``, ``fail_on``, ``asgi``, ``health`` (None means "not given").
     Raises :class:`mcheck.errors.UsageError` for bad input.
     """
-    options = Options(overrides=settings, keep=keep, source=Path(source) if source is not None else None,
+    options = Options(overrides=settings, keep=keep, serve=serve, source=Path(source) if source is not None else None,
                       **({"jobs": jobs} if jobs else {}))
     return run_pipeline(Path(target), options, progress)

@@ -54,6 +54,9 @@ def wheel(
     select: Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes (MC1, MC202).")] = None,
     ignore: Annotated[list[str] | None, typer.Option(help="Never report these codes or prefixes.")] = None,
     fail_on: Annotated[str | None, typer.Option(help="Exit 1 on 'error' (default) or also on 'warning'.")] = None,
+    asgi: Annotated[list[str] | None, typer.Option(help="ASGI app MODULE:ATTR to import and start.")] = None,
+    health: Annotated[str | None, typer.Option(help="Health path that must answer 2xx.")] = None,
+    serve: Annotated[bool, typer.Option(help="Also start the real server command and poll the health path.")] = False,
     jobs: Annotated[int, typer.Option(help="Modules imported in parallel.")] = max(1, os.cpu_count() or 1),
     keep: Annotated[bool, typer.Option(help="Keep the temporary work directory (build, venv, probe logs).")] = False,
     quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")] = 0,
@@ -66,10 +69,10 @@ def wheel(
     pairs = _format_pairs(formats or ["text"], outputs or [])
     progress = _progress_printer(verbose)
     settings = {"python": python, "timeout": timeout, "extras": extras, "select": select, "ignore": ignore,
-                "fail_on": fail_on}
+                "fail_on": fail_on, "asgi": asgi, "health": health}
     try:
         reports = _check_all(targets or [Path()], lambda target: check_wheel(
-            target, source=source, jobs=jobs, keep=keep, progress=progress, **settings))
+            target, source=source, jobs=jobs, keep=keep, serve=serve, progress=progress, **settings))
     except UsageError as exc:
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:

@@ -20,6 +20,8 @@ from typing import Any
 
 from mcheck.analysis import analyse_wheel
 from mcheck.analysis.model import StaticAnalysis
+from mcheck.app_model import AppProbeResult
+from mcheck.app_probe import AppProbeError, app_targets, run_app_probe, serve_app
 from mcheck.artifacts import SdistContents, WheelContents
 from mcheck.build import BuildResult, build_artifacts
 from mcheck.checks import CheckContext, run_checks
@@ -46,6 +48,7 @@ class Options:
     jobs: int = max(1, os.cpu_count() or 1)
     keep: bool = False
     source: Path | None = None  # the source tree of a given wheel
+    serve: bool = False  # also start the real server command and poll the health path
 
 
 @dataclass
@@ -110,9 +113,12 @@ class Run:
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Static analysis needs only the wheel: it runs while the venv is created and probed.
             analysis = pool.submit(analyse_wheel, artifacts.wheel)
-            probe = self._install_and_probe(artifacts.wheel)
+            env = self._install(artifacts.wheel)
+            probe = self._probe_imports(env, artifacts.wheel) if env is not None else None
+            app = self._probe_apps(env, artifacts.wheel, project) if env is not None else None
             with self.stage("analyse"):
                 ctx = self._context(project, artifacts, probe, analysis)
+                ctx.app = app
                 self.report.findings = [f for f in run_checks(ctx) if not _silenced_inline(ctx, f)]
         self.report.modules = _module_counts(artifacts.wheel, probe, self.report.findings)
 
@@ -142,10 +148,28 @@ class Run:
             return Artifacts(wheel=given, sdist=sdist, fresh_wheel=fresh)
         return Artifacts(wheel=fresh, sdist=sdist)
 
-    def _install_and_probe(self, wheel: WheelContents) -> ProbeResult | None:
-        env = self._install(wheel)
-        if env is None:
+    def _probe_apps(self, env: TargetEnv, wheel: WheelContents, project: Project | None) -> AppProbeResult | None:
+        """Entry points and the ASGI app(s), imported from the installed wheel (and served with --serve)."""
+        targets = app_targets(cli_specs=self.settings.asgi, cli_health=self.settings.health,
+                              project_root=project.root if project else None, wheel_top_level=wheel.top_level_names,
+                              search_up_to=project.git_root if project else None)
+        if not targets and not wheel.entry_points:
             return None
+        with self.stage("app"):
+            try:
+                app = run_app_probe(env.python, wheel.entry_points, targets, timeout=self.settings.timeout,
+                                    workdir=self.workdir / "app-probe", jobs=min(4, self.options.jobs))
+            except AppProbeError as exc:
+                self.add(Finding("MC402", path=None, message=f"the app probe itself failed: {exc}"))
+                return None
+            if self.options.serve:
+                served = tuple(serve_app(env.python, r.target, list(r.target.command) or None,
+                                         timeout=self.settings.timeout, workdir=self.workdir / f"serve-{i}")
+                               for i, r in enumerate(app.apps) if r.exercised_cleanly)
+                app = AppProbeResult(app.entry_points, app.apps + served)
+            return app
+
+    def _probe_imports(self, env: TargetEnv, wheel: WheelContents) -> ProbeResult | None:
         with self.stage("probe"):
             modules = [m for m in wheel.modules if "__main__" not in m.split(".")]
             try:
