@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from mcheck.catalogue import CATALOGUE, codes_matching
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, Severity
+from mcheck.project import read_pyproject
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,10 @@ def load_file_settings(directory: Path | None) -> tuple[dict[str, Any], str | No
         return {}, None
     dedicated = directory / "mcheck.toml"
     if dedicated.is_file():
-        return _read_toml(dedicated), str(dedicated)
+        return read_pyproject(dedicated), str(dedicated)
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("mcheck")
+        table = read_pyproject(pyproject).get("tool", {}).get("mcheck")
         if isinstance(table, dict):
             return table, f"{pyproject} [tool.mcheck]"
     return {}, None
@@ -121,11 +121,3 @@ def _path_matches(path: str | None, pattern: str) -> bool:
     candidates = {path, path.replace(".", "/")}
     return any(fnmatch.fnmatchcase(c, pattern) or fnmatch.fnmatchcase(c, pattern.rstrip("/") + "/*")
                for c in candidates)
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: malformed TOML: {exc}") from None
