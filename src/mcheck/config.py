@@ -31,6 +31,7 @@ class Settings:
     asgi: tuple[str, ...] = ()
     health: str | None = None
     python: str | None = None
+    cache: bool = True  # reuse a cached venv with the same resolved dependencies (mcheck.environment)
 
     def is_enabled(self, code: str) -> bool:
         selected = not self.select or any(code.startswith(s) for s in self.select)
@@ -100,6 +101,10 @@ def _validated(values: dict[str, Any], origin: str) -> Settings:
     for key in ("health", "python"):
         if key in values:
             out[key] = str(values[key])
+    if "cache" in values:
+        if not isinstance(values["cache"], bool):
+            raise UsageError(f"{origin}: cache must be true or false, not {values['cache']!r}")
+        out["cache"] = values["cache"]
     return Settings(**out)
 
 

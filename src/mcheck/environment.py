@@ -3,19 +3,38 @@
 The venv is created by ``uv`` (``virtualenv`` when uv is unavailable), never with system
 site-packages. Dependencies are resolved by ``uv pip install`` from uv's configured index (PyPI unless
 ``UV_DEFAULT_INDEX``/``UV_INDEX``/``uv.toml`` say otherwise); pip's configuration is never read.
+Installs compile bytecode, as pip does by default: the probe's children then load each shared module's
+``.pyc`` instead of compiling its source again in every child.
+
+Venv cache: resolving and installing the dependencies is most of this stage, and they rarely change
+between runs. With ``cache=True`` the dependency set is first resolved (``uv pip compile`` of the wheel
+with its extras, for the target interpreter), and a venv holding exactly those pins is kept under
+:func:`cache_dir`, keyed by the interpreter, the pins and uv's version. Each run then gets its own copy
+of that venv at ``venv_dir`` and installs only the wheel into the copy (``--no-deps``): runs never share
+a mutable venv, and the copy holds the same distributions a fresh install would. Cache entries are
+built in a staging directory and renamed into place (atomic), under a per-key file lock, so concurrent
+runs neither see half-built entries nor build the same one twice. Whenever the cache cannot serve a
+run (resolution fails, the copy fails ...) the run installs from scratch, so failures read exactly as
+without the cache.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 INSTALL_LOG_TAIL = 25
+CACHE_FORMAT = 1  # bump when the layout of a cache entry changes
+ORIGIN_FILE = "origin.txt"  # where the cached venv was created: scripts in its bin/ hard-code that path
 
 
 @dataclass(frozen=True)
@@ -41,23 +60,159 @@ def find_uv() -> str | None:
         return shutil.which("uv")
 
 
+def cache_dir() -> Path:
+    """``$MCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/mcheck``, else ``~/.cache/mcheck``."""
+    explicit = os.environ.get("MCHECK_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "mcheck"
+
+
 def create_target_env(wheel: Path, venv_dir: Path, *, python: str | None = None,
-                      extras: Sequence[str] = ()) -> TargetEnv:
-    """Create ``venv_dir`` and install ``wheel`` (with ``extras``) and its dependencies into it."""
+                      extras: Sequence[str] = (), cache: bool = False) -> TargetEnv:
+    """Create ``venv_dir`` and install ``wheel`` (with ``extras``) and its dependencies into it.
+
+    With ``cache``, the dependencies come from a cached venv with the same resolved dependency set.
+    """
     interpreter = python or sys.executable
     uv = find_uv()
+    if cache and uv is not None:
+        env = _env_from_cache(uv, wheel, venv_dir, interpreter, extras)
+        if env is not None:
+            return env
+        shutil.rmtree(venv_dir, ignore_errors=True)  # whatever the attempt left; start over from scratch
+    return _fresh_env(uv, wheel, venv_dir, interpreter, extras)
+
+
+def _fresh_env(uv: str | None, wheel: Path, venv_dir: Path, interpreter: str, extras: Sequence[str]) -> TargetEnv:
+    env = _create_venv(uv, venv_dir, interpreter)
+    requirement = f"{wheel}[{','.join(extras)}]" if extras else str(wheel)
+    if uv is not None:
+        _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(env.python), requirement],
+             "install the wheel")
+    else:  # pragma: no cover
+        _run([str(env.python), "-m", "pip", "install", "--quiet", requirement], "install the wheel")
+    return env
+
+
+def _create_venv(uv: str | None, venv_dir: Path, interpreter: str) -> TargetEnv:
     if uv is not None:
         _run([uv, "venv", "--quiet", "--no-project", "--python", interpreter, str(venv_dir)], "create the venv")
     else:  # pragma: no cover - uv is a dependency; this keeps mcheck usable where its binary is missing
         _run([sys.executable, "-m", "virtualenv", "--quiet", "--no-download", "--python", interpreter,
               str(venv_dir)], "create the venv")
-    env = TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
-    requirement = f"{wheel}[{','.join(extras)}]" if extras else str(wheel)
-    if uv is not None:
-        _run([uv, "pip", "install", "--quiet", "--python", str(env.python), requirement], "install the wheel")
-    else:  # pragma: no cover
-        _run([str(env.python), "-m", "pip", "install", "--quiet", requirement], "install the wheel")
+    return TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
+
+
+# --- the venv cache --------------------------------------------------------------------------------
+
+
+def _env_from_cache(uv: str, wheel: Path, venv_dir: Path, interpreter: str,
+                    extras: Sequence[str]) -> TargetEnv | None:
+    """A copy of the cached venv for the wheel's resolved dependencies, with the wheel installed; None
+    when the cache cannot serve this run."""
+    try:
+        pins = resolve_dependencies(uv, wheel, interpreter, extras, venv_dir.parent)
+        cached = _cached_venv(uv, dependency_key(uv, interpreter, pins), interpreter, pins)
+        _copy_venv(cached, venv_dir)
+        env = TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
+        _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--no-deps", "--python", str(env.python),
+              str(wheel)], "install the wheel")
+    except (InstallFailed, OSError):
+        return None
     return env
+
+
+def resolve_dependencies(uv: str, wheel: Path, interpreter: str, extras: Sequence[str], scratch: Path) -> list[str]:
+    """The pinned dependency set a fresh install of ``wheel[extras]`` would get, without the wheel itself."""
+    requirement = f"{wheel.resolve()}[{','.join(extras)}]" if extras else str(wheel.resolve())
+    scratch.mkdir(parents=True, exist_ok=True)
+    request = scratch / "mcheck-requirements.in"
+    request.write_text(requirement + "\n", "utf-8")
+    output = _run([uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python", interpreter,
+                   str(request)], "resolve the dependencies")
+    request.unlink()
+    own = (str(wheel.resolve()), wheel.resolve().as_uri())
+    lines = (line.strip() for line in output.splitlines())
+    return sorted(line for line in lines if line and not line.startswith("#") and not line.startswith(own))
+
+
+def dependency_key(uv: str, interpreter: str, pins: Sequence[str]) -> str:
+    """The cache key: what a venv's contents depend on (the interpreter binary, uv, the pins)."""
+    identity = {"format": CACHE_FORMAT, "platform": sys.platform, "pins": list(pins),
+                "python": _file_identity(shutil.which(interpreter) or interpreter), "uv": _file_identity(uv)}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _file_identity(path: str) -> list[object]:
+    """Resolved path, size and mtime: an upgraded interpreter or uv gets a new key."""
+    real = Path(path).resolve()
+    stat = real.stat()
+    return [str(real), stat.st_size, stat.st_mtime_ns]
+
+
+def _cached_venv(uv: str, key: str, interpreter: str, pins: Sequence[str]) -> Path:
+    """The cached venv for ``key``, built first if missing. Entries are never modified once in place."""
+    root = cache_dir() / "venvs"
+    entry = root / key
+    if (entry / "venv").is_dir():
+        return entry / "venv"
+    root.mkdir(parents=True, exist_ok=True)
+    with _locked(root / f"{key}.lock"):
+        if not (entry / "venv").is_dir():  # built by another run while we waited for the lock
+            _build_entry(uv, entry, interpreter, pins)
+    return entry / "venv"
+
+
+def _build_entry(uv: str, entry: Path, interpreter: str, pins: Sequence[str]) -> None:
+    staging = Path(tempfile.mkdtemp(prefix=f"{entry.name}.tmp-", dir=entry.parent))
+    try:
+        env = _create_venv(uv, staging / "venv", interpreter)
+        if pins:
+            (staging / "requirements.txt").write_text("\n".join(pins) + "\n", "utf-8")
+            _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(env.python), "-r",
+                  str(staging / "requirements.txt")], "install the dependencies")
+        (staging / ORIGIN_FILE).write_text(str(staging / "venv"), "utf-8")
+        try:
+            staging.rename(entry)  # atomic: an entry is complete or absent
+        except OSError:
+            if not (entry / "venv").is_dir():  # a run without the lock (no fcntl) may have won the race
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` where ``fcntl`` exists; elsewhere the atomic rename alone keeps
+    entries consistent (two runs may then both build the same entry, and one is thrown away)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _copy_venv(cached: Path, venv_dir: Path) -> None:
+    """Copy the cached venv to ``venv_dir`` and point its scripts (shebangs, activate) at the copy."""
+    origin = (cached.parent / ORIGIN_FILE).read_text("utf-8").encode()
+    shutil.copytree(cached, venv_dir, symlinks=True)
+    for script in (venv_dir / ("Scripts" if os.name == "nt" else "bin")).iterdir():
+        if script.is_symlink() or not script.is_file():
+            continue
+        content = script.read_bytes()
+        if origin in content:
+            script.write_bytes(content.replace(origin, str(venv_dir).encode()))
+
+
+# --- helpers -----------------------------------------------------------------------------------------
 
 
 def _venv_python(venv_dir: Path) -> Path:
@@ -66,10 +221,12 @@ def _venv_python(venv_dir: Path) -> Path:
     return venv_dir / "bin" / "python"
 
 
-def _run(cmd: list[str], what: str) -> None:
+def _run(cmd: list[str], what: str) -> str:
+    """Run an installer command; its stdout, or InstallFailed with the tail of its output."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
     env["UV_PYTHON_DOWNLOADS"] = "never"  # use the interpreter we were given, never fetch another one
     proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, check=False)
     if proc.returncode:
         output = (proc.stdout + proc.stderr).rstrip().splitlines()
         raise InstallFailed(f"could not {what}", "\n".join(output[-INSTALL_LOG_TAIL:]))
+    return proc.stdout

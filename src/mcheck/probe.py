@@ -14,16 +14,20 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mcheck.errors import raise_if_interrupted
 from mcheck.probe_model import Distribution, ExceptionInfo, Frame, ModuleResult, ProbeResult
+from mcheck.sandbox import Sandbox
 
 PROBE_SCRIPT = Path(__file__).parent / "probes" / "import_probe.py"
 PROTOCOL = 1
 STDERR_TAIL = 4000
 GUARD_SLACK = 60.0  # venv start-up, metadata scan and JSON writing on top of the per-module timeouts
+INTERRUPT_POLL = 0.25  # seconds between checks for an interrupt while the probe runs
 MODULE_STATUSES = ("ok", "error", "timeout", "exited", "crashed")
 
 # Passed through to the probe; everything else in os.environ is dropped so the result does not depend
@@ -38,7 +42,7 @@ class ProbeError(Exception):
 
 
 def run_import_probe(python: Path, modules: Sequence[str], *, timeout: float, jobs: int,
-                     workdir: Path) -> ProbeResult:
+                     workdir: Path, sandbox: Sandbox | None = None) -> ProbeResult:
     """Import every module of ``modules`` with ``python`` (a venv interpreter), each in isolation."""
     workdir.mkdir(parents=True, exist_ok=True)
     script = workdir / "mcheck_import_probe.py"
@@ -47,7 +51,10 @@ def run_import_probe(python: Path, modules: Sequence[str], *, timeout: float, jo
     request.write_text(json.dumps({"modules": list(modules), "timeout": timeout, "jobs": jobs}), "utf-8")
     output.unlink(missing_ok=True)
     guard = timeout * math.ceil(len(modules) / max(1, jobs)) + GUARD_SLACK
-    log = _run_guarded([str(python), "-I", str(script), str(request), str(output)], workdir, guard)
+    command = [str(python), "-I", str(script), str(request), str(output)]
+    if sandbox is not None:  # the probe writes only below workdir (its cwd, HOME and TMPDIR are there too)
+        command = sandbox.wrap(command, writable=[workdir])
+    log = _run_guarded(command, workdir, guard)
     return _parse_output(output, log)
 
 
@@ -73,12 +80,25 @@ def _run_guarded(command: list[str], workdir: Path, guard: float) -> Path:
         except OSError as exc:
             raise ProbeError(f"cannot start the import probe with {command[0]}: {exc}") from None
         try:
-            proc.wait(timeout=guard)
+            _wait(proc, guard)
         except subprocess.TimeoutExpired:
             raise ProbeError(f"the import probe did not finish within {guard:.0f} s{_tail(log)}") from None
         finally:
             _stop(proc)
     return log
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """``proc.wait(timeout)`` that notices an interrupt of mcheck even when it runs outside the main thread."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            proc.wait(timeout=max(0.0, min(INTERRUPT_POLL, deadline - time.monotonic())))
+            return
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+            raise_if_interrupted()
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -13,12 +13,24 @@ whole group (including grandchildren the import spawned) is killed afterwards. W
 The parent imports as little as possible before forking: whatever it has imported is already in
 ``sys.modules`` of every child, which would change what "importing X" exercises. Heavier modules
 (``importlib.metadata``, ``traceback``) are imported only after all children ran, or inside a child.
+
+Fork server: importing ``a.b.c`` imports ``a`` and ``a.b`` first, so a package with many modules would
+be imported again by every child. Instead, once the child that imported package ``P`` proves the import
+fork-safe (it succeeded, printed nothing, and left no thread, child process, open file descriptor, signal
+handler or replaced std stream behind), a server process is forked that imports ``P`` once and forks one
+child per module *below* ``P`` from there, recursively for sub-packages. Only modules whose own import
+would have imported ``P`` first run in that server, so ``P``'s side effects reach nobody who would not have
+seen them anyway. When the proof fails, or the server cannot start, those modules are forked from the
+current process as before. With fork servers on, the root also imports a short list of pure standard
+library modules (:data:`WARM_STDLIB`) once; a module that inspects ``sys.modules`` for exactly those
+names is the only one that can tell. ``"preimport": false`` in the request turns all of this off.
 """
 # os-level fd and path calls are deliberate here: pathlib would add imports to every child.
 # ruff: noqa: PTH100, PTH103, PTH118, PTH120, PTH208
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -33,6 +45,18 @@ MAX_FRAMES = 50  # a RecursionError has ~1000 frames; the innermost ones are the
 MAX_TEXT = 2000  # cap for exception messages and source lines
 CHAIN_DEPTH = 5
 POLL_SECONDS = 0.01
+# A package gets its own fork server when at least this many modules sit below it: the server costs
+# one extra fork and one extra import of the package, each module below it saves one import.
+MIN_GROUP = 3
+# Pure standard-library modules that many packages import and whose import neither reads nor changes
+# process state (no environment, no threads, no patching): with fork servers on, the root imports them
+# once instead of every child importing them again (``dataclasses`` alone pulls in ``inspect``, ``ast``,
+# ``dis`` and ``tokenize``, ~5 ms per child). json, re, enum and functools are in every child anyway,
+# since this script imports json. Modules that gevent/eventlet patch (socket, ssl, threading ...) are
+# deliberately absent: their monkey-patching must run before those are imported.
+WARM_STDLIB = ("abc", "ast", "collections", "collections.abc", "contextlib", "copy", "dataclasses", "dis",
+               "functools", "inspect", "keyword", "linecache", "operator", "string", "textwrap", "token",
+               "tokenize", "types", "typing", "weakref")
 # waitid(WNOWAIT) lets the parent see that a child exited without reaping it (Linux, most BSDs).
 _CAN_PEEK = hasattr(os, "waitid") and hasattr(os, "WNOWAIT")
 
@@ -153,8 +177,8 @@ def write_result(result: dict, path: str) -> None:
     _replace(tmp, path)
 
 
-def _child_main(name: str, result_path: str, output_fd: int) -> None:
-    """Body of a forked child: never returns."""
+def _child_main(name: str, result_path: str, output_fd: int, trial: bool) -> None:
+    """Body of a forked child: never returns. A ``trial`` also reports whether its import was fork-safe."""
     me = os.getpid()
     try:
         os.setpgid(0, 0)
@@ -163,12 +187,70 @@ def _child_main(name: str, result_path: str, output_fd: int) -> None:
         os.dup2(devnull, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
+        before = _fork_state() if trial else None
         result = import_one(name)
+        if trial:
+            result[FORK_SAFE_KEY] = result["status"] == "ok" and _fork_safe_since(before)
         _flush_std_streams()
         if os.getpid() == me:  # a module that forked: only the original child reports
             write_result(result, result_path)
     finally:
         _exit(0)
+
+
+# --- fork safety: what a fork would not carry over faithfully ----------------------------------------
+
+FORK_SAFE_KEY = "_fork_safe"  # set by trial children only; removed before results leave the probe
+
+
+def _fork_state() -> tuple:
+    """Process state that differs between "imported here, then forked" and "imported in the child".
+
+    Threads do not survive a fork, descriptors and signal handlers would be shared or inherited by
+    modules that did not open or install them, and a replaced ``sys.stdout`` may hold buffered output.
+    """
+    streams = (id(sys.stdin), id(sys.stdout), id(sys.stderr))
+    return _thread_count(), _open_fds(), _signal_handlers(), streams
+
+
+def _fork_safe_since(before: object) -> bool:
+    return _fork_state() == before and not _has_children()
+
+
+def _thread_count() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))  # sees threads started by C extensions too
+    except OSError:
+        threading = sys.modules.get("threading")
+        return threading.active_count() if threading is not None else 1
+
+
+def _open_fds() -> frozenset:
+    for directory in ("/proc/self/fd", "/dev/fd"):
+        try:
+            return frozenset(os.listdir(directory))
+        except OSError:
+            continue
+    return frozenset()
+
+
+def _signal_handlers() -> tuple:
+    handlers = []
+    for signum in sorted(signal.valid_signals()):
+        try:
+            handlers.append((int(signum), id(signal.getsignal(signum))))
+        except (OSError, ValueError):
+            continue
+    return tuple(handlers)
+
+
+def _has_children() -> bool:
+    """True if this process started a child (reaping it, if it already exited: we exit right after)."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return True
 
 
 # --- parent side: schedule children, enforce timeouts, collect results -----------------------------
@@ -184,13 +266,16 @@ def _ignore_oserror(func: object, *args: object) -> None:
 class Job:
     """One module being imported in a child process."""
 
-    def __init__(self, name: str, result_path: str) -> None:
+    def __init__(self, name: str, result_path: str, trial: bool = False) -> None:
         self.name = name
         self.result_path = result_path
+        self.trial = trial
+        self.fork_safe = False
         self.started = time.monotonic()
         self.tail = b""
         self.pid = 0
         self.output_fd: int | None = None
+        self.exit_fd: int | None = None  # readable once the child exited (a pidfd), where available
         self.exit_code: int | None = None
         self.signal: int | None = None
         self.timed_out = False
@@ -209,6 +294,8 @@ class Job:
             elif self.signal is not None:
                 result.update(status="crashed", exit_code=None, signal=self.signal)
         result["output_tail"] = self.tail.decode("utf-8", "replace")
+        # Output of the import would go to the server's stdout instead of each module's tail: not safe.
+        self.fork_safe = bool(result.pop(FORK_SAFE_KEY, False)) and not self.tail
         return result
 
 
@@ -226,11 +313,12 @@ class ForkJob(Job):
         pid = os.fork()
         if pid == 0:
             os.close(read_fd)
-            _child_main(self.name, self.result_path, write_fd)
+            _child_main(self.name, self.result_path, write_fd, self.trial)
         os.close(write_fd)
         self.pid = pid
         self.output_fd = read_fd
         os.set_blocking(read_fd, False)  # a grandchild may keep the pipe open after the child is gone
+        self.exit_fd = _pidfd(pid)
         # Also done by the child; whoever runs first closes the race with killpg. Fails harmlessly
         # when the child already exited.
         _ignore_oserror(os.setpgid, pid, pid)
@@ -250,6 +338,9 @@ class ForkJob(Job):
         else:
             self.exit_code = os.WEXITSTATUS(status)
         self.kill_group()
+        if self.exit_fd is not None:
+            os.close(self.exit_fd)
+            self.exit_fd = None
         return True
 
     def kill_group(self) -> None:
@@ -327,8 +418,21 @@ def _drain(job: Job) -> None:
         job.add_output(data)
 
 
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits (Linux 5.3+, Python 3.9+): without it, a
+    child that closed its output but is not yet a zombie costs a ``POLL_SECONDS`` sleep."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None:
+        return None
+    try:
+        return pidfd_open(pid)
+    except OSError:  # kernel without pidfds, or the child is already gone
+        return None
+
+
 def _wait_for_activity(running: list) -> None:
     fds = [job.output_fd for job in running if job.output_fd is not None]
+    fds += [job.exit_fd for job in running if job.exit_fd is not None]
     if fds:
         ready = select.select(fds, [], [], POLL_SECONDS)[0]
         for job in running:
@@ -346,18 +450,48 @@ def _finish(job: Job) -> dict:
     return job.result()
 
 
-def probe_modules(modules: list, timeout: float, jobs: int, tmpdir: str, use_fork: bool) -> dict:
+def probe_modules(modules: list, timeout: float, jobs: int, tmpdir: str, use_fork: bool,
+                  preimport: bool = True) -> dict:
     """Import every module in its own child, at most ``jobs`` at a time; name -> result dict."""
-    job_class = ForkJob if use_fork else SubprocessJob
-    pending = list(enumerate(modules))
-    pending.reverse()
+    keyed = [(str(index), name) for index, name in enumerate(modules)]
+    if use_fork and preimport:
+        _warm_stdlib()
+        results = probe_tree(keyed, "", timeout, jobs, tmpdir)
+    else:
+        job_class = ForkJob if use_fork else SubprocessJob
+        results = {job.name: result for job, result in run_jobs(keyed, set(), timeout, jobs, tmpdir, job_class)}
+    return {name: results[name] for name in modules if name in results}  # in request order, not finishing order
+
+
+def _warm_stdlib() -> None:
+    for name in WARM_STDLIB:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a trimmed-down interpreter: the children import what they need themselves
+            continue
+    _freeze_heap()
+
+
+def _freeze_heap() -> None:
+    """Move everything imported so far out of the collector's reach before forking: a collection in a
+    child would otherwise walk (and so copy-on-write) every page the server's objects live on. It only
+    changes which objects a child's ``gc`` examines, and the server's objects are not garbage there."""
+    freeze = getattr(gc, "freeze", None)  # Python 3.7+
+    if freeze is not None:
+        freeze()
+
+
+def run_jobs(keyed: list, trials: set, timeout: float, jobs: int, tmpdir: str, job_class: type) -> list:
+    """Run one child per ``(key, name)``, at most ``jobs`` at a time; [(job, result)] in finishing order.
+    Names in ``trials`` also report whether their import is fork-safe (``job.fork_safe``)."""
+    pending = list(reversed(keyed))
     running: list = []
-    results: dict = {}
+    finished: list = []
     _install_cleanup(running)
     while pending or running:
         while pending and len(running) < max(1, jobs):
-            index, name = pending.pop()
-            job = job_class(name, os.path.join(tmpdir, f"result-{index}.json"))
+            key, name = pending.pop()
+            job = job_class(name, os.path.join(tmpdir, f"result-{key}.json"), trial=name in trials)
             job.start()
             running.append(job)
         _wait_for_activity(running)
@@ -366,8 +500,79 @@ def probe_modules(modules: list, timeout: float, jobs: int, tmpdir: str, use_for
                 job.kill()
             if job.poll():
                 running.remove(job)
-                results[job.name] = _finish(job)
+                finished.append((job, _finish(job)))
+    return finished
+
+
+def probe_tree(keyed: list, package: str, timeout: float, jobs: int, tmpdir: str) -> dict:
+    """Like :func:`probe_modules` for ``(key, name)`` pairs below ``package`` (already imported in this
+    process, "" for none), with a fork server for every sub-package proven fork-safe."""
+    groups = _subgroups([name for _, name in keyed], package)
+    below = {name for members in groups.values() for name in members}
+    first = [(key, name) for key, name in keyed if name not in below]
+    requested = {name for _, name in keyed}
+    # A namespace package is not a module of the wheel: import it just to prove it safe.
+    first += [(f"ns-{group}", group) for group in groups if group not in requested]
+    finished = run_jobs(first, set(groups), timeout, jobs, tmpdir, ForkJob)
+    results = {job.name: result for job, result in finished if job.name in requested}
+    safe = {job.name for job, _ in finished if job.fork_safe}
+    for group, members in groups.items():
+        group_keyed = [(key, name) for key, name in keyed if name in set(members)]
+        served = _serve_group(group, group_keyed, timeout, jobs, tmpdir) if group in safe else {}
+        missing = [(key, name) for key, name in group_keyed if name not in served]
+        results.update(served)
+        results.update({job.name: result for job, result in run_jobs(missing, set(), timeout, jobs, tmpdir, ForkJob)})
     return results
+
+
+def _subgroups(names: list, package: str) -> dict:
+    """Sub-packages of ``package`` (one level down) -> the names strictly below them, for sub-packages with
+    at least :data:`MIN_GROUP` such names; in order of first appearance."""
+    depth = package.count(".") + 1 if package else 0
+    groups: dict = {}
+    for name in names:
+        parts = name.split(".")
+        if len(parts) > depth + 1:
+            groups.setdefault(".".join(parts[:depth + 1]), []).append(name)
+    return {group: members for group, members in groups.items() if len(members) >= MIN_GROUP}
+
+
+def _serve_group(package: str, keyed: list, timeout: float, jobs: int, tmpdir: str) -> dict:
+    """Fork a server that imports ``package`` once and probes ``keyed`` (all below it) from there.
+
+    Returns the results it wrote; modules missing from them (the server failed to start or died) are
+    the caller's to probe. The server stays in the probe's process group, so SIGTERM reaches it too.
+    """
+    ready_read, ready_write = os.pipe()
+    output = os.path.join(tmpdir, f"group-{package}.json")
+    pid = os.fork()
+    if pid == 0:
+        os.close(ready_read)
+        _server_main(package, keyed, timeout, jobs, tmpdir, ready_write, output)
+    os.close(ready_write)
+    ready = select.select([ready_read], [], [], timeout)[0] and os.read(ready_read, 1) == b"r"
+    os.close(ready_read)
+    if not ready:  # the import hung or turned out unsafe this time: the caller forks from here instead
+        _ignore_oserror(os.kill, pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    served = _read_result(output) if ready else None
+    return served if isinstance(served, dict) else {}
+
+
+def _server_main(package: str, keyed: list, timeout: float, jobs: int, tmpdir: str, ready_fd: int,
+                 output: str) -> None:
+    """Body of a fork server: never returns."""
+    try:
+        before = _fork_state()
+        importlib.import_module(package)
+        if _fork_safe_since(before):
+            _freeze_heap()
+            _flush_std_streams()
+            os.write(ready_fd, b"r")
+            os.close(ready_fd)
+            write_result(probe_tree(keyed, package, timeout, jobs, tmpdir), output)
+    finally:
+        _exit(0)
 
 
 def _install_cleanup(running: list) -> None:
@@ -466,7 +671,7 @@ def main(argv: list) -> int:
     use_fork = hasattr(os, "fork") and request.get("isolation", "fork") == "fork"
     _flush_std_streams()  # nothing buffered may be duplicated into the children
     modules = probe_modules(list(request["modules"]), float(request["timeout"]), int(request["jobs"]),
-                            tmpdir, use_fork)
+                            tmpdir, use_fork, preimport=bool(request.get("preimport", True)))
     report = {"protocol": PROTOCOL, "python_version": ".".join(str(n) for n in sys.version_info[:3]),
               "platform": sys.platform, "stdlib_module_names": stdlib_module_names(),
               "sys_path": list(sys.path), "distributions": distributions(), "modules": modules}
