@@ -12,10 +12,13 @@ is not consulted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tarfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +27,12 @@ from typing import Literal
 import build
 import build.env
 
+from mcheck.errors import raise_if_interrupted
 from mcheck.project import Project
+from mcheck.sandbox import Sandbox
 
 LOG_TAIL_LINES = 30
+INTERRUPT_POLL = 0.25  # seconds between checks for an interrupt while a backend hook runs
 BuildStage = Literal["sdist", "wheel"]
 
 
@@ -47,50 +53,68 @@ class BuildResult:
 class _CapturingRunner:
     """A pyproject-hooks subprocess runner that keeps the backend's output for the failure report."""
 
-    def __init__(self) -> None:
+    def __init__(self, sandbox: Sandbox | None = None, workdir: Path | None = None) -> None:
         self.output: list[str] = []
+        self.sandbox = sandbox
+        self.workdir = workdir
 
     def __call__(self, cmd: Sequence[str], cwd: str | None = None,
                  extra_environ: Mapping[str, str] | None = None) -> None:
         env = os.environ.copy()
         env.update(extra_environ or {})
-        proc = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False)
-        self.output.append(_decode(proc.stdout) + _decode(proc.stderr))
+        if self.sandbox is not None and self.workdir is not None:
+            cmd, env["TMPDIR"] = self._sandboxed(cmd), str(self.workdir / "tmp")
+        # Its own process group: helpers the backend starts (compilers, daemons) are killed with it,
+        # when the hook returns and when mcheck is interrupted.
+        with subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, start_new_session=os.name == "posix") as proc:
+            try:
+                stdout, stderr = _communicate(proc)
+            finally:
+                _kill_group(proc)
+        self.output.append(_decode(stdout) + _decode(stderr))
         if proc.returncode:
-            raise subprocess.CalledProcessError(proc.returncode, cmd, proc.stdout, proc.stderr)
+            raise subprocess.CalledProcessError(proc.returncode, cmd, stdout, stderr)
 
     def tail(self) -> str:
         return _tail("".join(self.output))
 
+    def _sandboxed(self, cmd: Sequence[str]) -> list[str]:
+        assert self.sandbox is not None and self.workdir is not None
+        (self.workdir / "tmp").mkdir(parents=True, exist_ok=True)
+        # pyproject-hooks passes the hook's control directory (where the hook writes its result) as an argument
+        control_dirs = [Path(arg) for arg in cmd[1:] if Path(arg).is_dir()]
+        return self.sandbox.wrap(cmd, writable=[self.workdir, *control_dirs])
 
-def build_artifacts(project: Project, workdir: Path) -> BuildResult:
-    """Build sdist then wheel-from-sdist for ``project`` entirely inside ``workdir``."""
+
+def build_artifacts(project: Project, workdir: Path, sandbox: Sandbox | None = None) -> BuildResult:
+    """Build sdist then wheel-from-sdist for ``project`` entirely inside ``workdir``; with ``sandbox`` the
+    backend's hooks run in it (build requirements are still installed outside: that needs the network)."""
     staged = stage_source(project, workdir / "source")
     dist = workdir / "dist"
     with build.env.DefaultIsolatedEnv(installer="uv") as env:
-        sdist, failure = _build_one(env, staged, "sdist", dist)
+        sdist, failure = _build_one(env, staged, "sdist", dist, _CapturingRunner(sandbox, workdir))
         if failure is not None:
             return BuildResult(failure=failure)
         unpacked = _unpack_sdist(sdist, workdir / "sdist")
-        wheel, failure = _build_one(env, unpacked, "wheel", dist)
+        wheel, failure = _build_one(env, unpacked, "wheel", dist, _CapturingRunner(sandbox, workdir))
     return BuildResult(sdist=sdist, wheel=wheel, failure=failure)
 
 
 def build_wheel_only(source_dir: Path, workdir: Path) -> BuildResult:
     """Build just a wheel from an already prepared directory (used for an unpacked sdist)."""
     with build.env.DefaultIsolatedEnv(installer="uv") as env:
-        wheel, failure = _build_one(env, source_dir, "wheel", workdir / "dist")
+        wheel, failure = _build_one(env, source_dir, "wheel", workdir / "dist", _CapturingRunner())
     return BuildResult(wheel=wheel, failure=failure)
 
 
-def _build_one(env: build.env.DefaultIsolatedEnv, srcdir: Path, stage: BuildStage,
-               outdir: Path) -> tuple[Path, None] | tuple[None, BuildFailure]:
-    runner = _CapturingRunner()
+def _build_one(env: build.env.DefaultIsolatedEnv, srcdir: Path, stage: BuildStage, outdir: Path,
+               runner: _CapturingRunner) -> tuple[Path, None] | tuple[None, BuildFailure]:
     try:
         builder = build.ProjectBuilder.from_isolated_env(env, srcdir, runner=runner)
         env.install(builder.build_system_requires)
         env.install(builder.get_requires_for_build(stage))
-        return Path(builder.build(stage, outdir)), None
+        built = Path(builder.build(stage, outdir))
     except subprocess.CalledProcessError as exc:  # installing build requirements failed
         log = _decode(exc.stdout) + _decode(exc.stderr)
         return None, BuildFailure(stage, "could not install the build requirements", _tail(log))
@@ -98,6 +122,35 @@ def _build_one(env: build.env.DefaultIsolatedEnv, srcdir: Path, stage: BuildStag
         return None, BuildFailure(stage, _backend_message(exc), runner.tail())
     except build.BuildException as exc:  # e.g. invalid [build-system] table
         return None, BuildFailure(stage, str(exc), runner.tail())
+    unusable = _unusable_output(built, stage)
+    if unusable is not None:
+        return None, BuildFailure(stage, unusable, runner.tail())
+    return built, None
+
+
+def _unusable_output(path: Path, stage: BuildStage) -> str | None:
+    """Why the file a backend says it built cannot be used (PEP 517 only asks it to return a name)."""
+    if not path.is_file():
+        return f"the build backend reported {path.name} but wrote no such file"
+    readable = zipfile.is_zipfile(path) if stage == "wheel" else tarfile.is_tarfile(path)
+    return None if readable else f"the build backend wrote {path.name}, which is not a valid {stage} archive"
+
+
+def _communicate(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """``proc.communicate()`` that notices an interrupt of mcheck even when it runs outside the main thread."""
+    while True:
+        try:
+            return proc.communicate(timeout=INTERRUPT_POLL)
+        except subprocess.TimeoutExpired:  # retrying loses no output
+            raise_if_interrupted()
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    if os.name == "posix":
+        with contextlib.suppress(OSError):  # the group is already empty
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _backend_message(exc: build.BuildBackendException) -> str:

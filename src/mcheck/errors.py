@@ -1,6 +1,17 @@
-"""Errors that end a run before any finding can be made (exit code 2)."""
+"""Errors that end a run before any finding can be made, and how SIGINT/SIGTERM end one."""
 
 from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+# Set by the signal handler. Signals reach only the main thread; runs in other threads (several targets
+# checked at once) look at this at every stage boundary. Process-wide on purpose: so are signals.
+_interrupted_by: list[int] = []
+_interrupted = threading.Event()
 
 
 class UsageError(Exception):
@@ -10,9 +21,40 @@ class UsageError(Exception):
     exit_code = 2
 
 
-class Interrupted(Exception):
-    """The run was stopped by SIGINT/SIGTERM; carries the conventional exit status (130/143)."""
+class Interrupted(BaseException):
+    """The run was stopped by SIGINT/SIGTERM; carries the conventional exit status (130/143).
+
+    A ``BaseException``, like ``KeyboardInterrupt``: an ``except Exception`` on the way up (in mcheck or in
+    a library it calls; ``build`` wraps any ``Exception`` from a backend hook into a backend failure) must
+    not turn the interruption into a finding and carry on with the next stage.
+    """
 
     def __init__(self, signum: int) -> None:
         super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum
         self.exit_code = 128 + signum
+
+
+def interrupt_on_signals() -> None:
+    """Make SIGINT and SIGTERM raise :class:`Interrupted` in the main thread (and at the next stage boundary
+    of runs in other threads).
+
+    The first signal unwinds through the cleanup (killing process groups, removing the work directory);
+    a second one has the default effect again, so an impatient second Ctrl-C quits at once.
+    """
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        for each in INTERRUPT_SIGNALS:
+            signal.signal(each, signal.SIG_DFL)
+        _interrupted_by.append(signum)
+        _interrupted.set()
+        raise Interrupted(signum)
+
+    for each in INTERRUPT_SIGNALS:
+        signal.signal(each, on_signal)
+
+
+def raise_if_interrupted() -> None:
+    """Raise :class:`Interrupted` when a signal arrived (for code running outside the main thread)."""
+    if _interrupted.is_set():
+        raise Interrupted(_interrupted_by[0])

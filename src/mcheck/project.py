@@ -91,6 +91,7 @@ def discover_project(path: Path) -> Project:
         raise UsageError(f"{path}: not a Python project (no pyproject.toml or setup.py)")
 
     pyproject = read_pyproject(pyproject_path) if pyproject_path.is_file() else {}
+    check_pyproject_shape(pyproject, pyproject_path)
     build_system = pyproject.get("build-system", {})
     backend = build_system.get("build-backend") or LEGACY_BACKEND
     build_requires = tuple(build_system.get("requires", ["setuptools>=40.8.0"]))
@@ -98,7 +99,7 @@ def discover_project(path: Path) -> Project:
     poetry_table = pyproject.get("tool", {}).get("poetry", {})
     dynamic = set(project_table.get("dynamic", []))
 
-    git_root = find_git_root(root)
+    git_root = _tracking_git_root(root)
     return Project(
         root=root,
         backend=backend,
@@ -121,8 +122,38 @@ def read_pyproject(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already ends with "(at line L, column C)".
         raise UsageError(f"{path}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise UsageError(f"{path}: malformed TOML: not UTF-8 (at line {line})") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+# The parts of pyproject.toml that mcheck reads, parents before children, with the type each must have:
+# a wrong type is bad input (exit 2) rather than a crash deep inside a check.
+_PYPROJECT_SHAPE: dict[tuple[str, ...], type | str] = {
+    ("build-system",): dict, ("build-system", "requires"): "strings", ("build-system", "build-backend"): str,
+    ("project",): dict, ("project", "name"): str, ("project", "version"): str, ("project", "dynamic"): "strings",
+    ("project", "dependencies"): "strings", ("project", "optional-dependencies"): dict,
+    ("tool",): dict, ("tool", "setuptools"): dict, ("tool", "poetry"): dict, ("tool", "mcheck"): dict,
+    ("tool", "pytest"): dict,
+}
+_TOML_TYPES = {dict: "a table", str: "a string", "strings": "an array of strings"}
+
+
+def check_pyproject_shape(data: dict[str, Any], path: Path) -> None:
+    """Raise :class:`UsageError` naming the first key whose value has the wrong TOML type."""
+    for keys, expected in _PYPROJECT_SHAPE.items():
+        parent = data
+        for key in keys[:-1]:
+            parent = parent.get(key, {})
+        value = parent.get(keys[-1])
+        if value is None:
+            continue
+        ok = (isinstance(value, list) and all(isinstance(v, str) for v in value)) if expected == "strings" \
+            else isinstance(value, expected)  # type: ignore[arg-type]
+        if not ok:
+            raise UsageError(f"{path}: malformed pyproject.toml: {'.'.join(keys)} must be {_TOML_TYPES[expected]}")
 
 
 def find_git_root(root: Path) -> Path | None:
@@ -133,6 +164,20 @@ def find_git_root(root: Path) -> Path | None:
         return None
     top = Path(out.stdout.strip())
     return top.resolve() if top.is_dir() else None
+
+
+def _tracking_git_root(root: Path) -> Path | None:
+    """The work tree that tracks ``root``; None when ``root`` merely sits inside one that ignores it (an
+    sdist unpacked under a repository's ignored ``.nox/`` or ``build/``): git would list none of its files."""
+    git_root = find_git_root(root)
+    if git_root is None:
+        return None
+    try:
+        ignored = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", "."],
+                                 capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return git_root
+    return None if ignored else git_root
 
 
 def list_source_files(root: Path, git_root: Path | None) -> list[str]:

@@ -1,0 +1,1 @@
+"""Never installed: the backend writes no wheel."""

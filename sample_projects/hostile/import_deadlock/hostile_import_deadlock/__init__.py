@@ -1,0 +1,1 @@
+"""mcheck hostile sample: a deadlock at import time."""

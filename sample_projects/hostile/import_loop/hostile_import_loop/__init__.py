@@ -1,0 +1,1 @@
+"""mcheck hostile sample: an infinite loop at import time."""

@@ -1,0 +1,1 @@
+"""mcheck hostile sample: a network connection at import time."""

@@ -1,0 +1,1 @@
+"""mcheck hostile sample: a child process that outlives the import."""

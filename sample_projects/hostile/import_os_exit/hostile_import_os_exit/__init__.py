@@ -1,0 +1,1 @@
+"""mcheck hostile sample: os._exit(0) at import time."""

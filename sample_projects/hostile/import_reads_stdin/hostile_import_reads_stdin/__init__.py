@@ -1,0 +1,1 @@
+"""mcheck hostile sample: input() at import time."""

@@ -1,0 +1,1 @@
+"""mcheck hostile sample: a segmentation fault at import time."""

@@ -1,0 +1,1 @@
+"""mcheck hostile sample: sys.exit(3) at import time."""

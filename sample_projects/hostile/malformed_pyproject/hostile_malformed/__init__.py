@@ -1,0 +1,1 @@
+"""Never built: pyproject.toml does not parse."""

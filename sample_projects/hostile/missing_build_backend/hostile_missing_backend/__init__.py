@@ -1,0 +1,1 @@
+"""Never built: the build backend does not exist."""

@@ -1,0 +1,1 @@
+"""mcheck hostile sample: code that tries to get out of its sandbox."""
