@@ -78,6 +78,7 @@ KNOWN_IMPORT_NAMES: dict[str, tuple[str, ...]] = {
     "pyobjc-framework-quartz": ("Quartz",),
     "pymysql": ("pymysql",),
     "discord-py": ("discord",),
+    "railroad-diagrams": ("railroad",),
     "influxdb-client": ("influxdb_client",),
     "azure-storage-blob": ("azure.storage.blob",),
     "azure-identity": ("azure.identity",),

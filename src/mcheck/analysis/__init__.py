@@ -13,7 +13,7 @@ import gc
 
 from mcheck.analysis.imports import imports_from_tree, inline_ignores
 from mcheck.analysis.model import ImportSite, StaticAnalysis, UndefinedName
-from mcheck.analysis.names import undefined_names_in_tree
+from mcheck.analysis.names import noqa_undefined_lines, undefined_names_in_tree
 from mcheck.artifacts import WheelContents, module_name_for
 
 __all__ = ["ImportSite", "StaticAnalysis", "UndefinedName", "analyse_sources", "analyse_wheel"]
@@ -57,7 +57,8 @@ def _analyse_file(result: StaticAnalysis, path: str, module: str, source: str) -
         return
     is_package = path == "__init__.py" or path.endswith("/__init__.py")
     result.imports.extend(imports_from_tree(module, path, tree, is_package=is_package))
-    result.undefined_names.extend(undefined_names_in_tree(path, tree))
+    noqa = noqa_undefined_lines(source)  # pyflakes' own suppression comment counts here too
+    result.undefined_names.extend(u for u in undefined_names_in_tree(path, tree) if u.line not in noqa)
 
 
 def _describe_syntax_error(exc: SyntaxError | ValueError) -> str:

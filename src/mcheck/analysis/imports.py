@@ -18,6 +18,9 @@ from mcheck.analysis.model import ImportSite
 _IMPORT_ERROR_NAMES = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 # Dotted names that make an `if` platform- or version-specific: both branches run only somewhere.
 _CONDITION_NAMES = frozenset({"sys.platform", "os.name", "platform.system", "sys.version_info"})
+# Bare names that hold the interpreter version: `from sys import version_info as py_version_info`, six's
+# `PY2`/`PY3` flags.
+_VERSION_NAME = re.compile(r"^(\w*version_info|_*(PY|PYTHON|IS_PY|IS_PYTHON)_?[23]\w*)$")
 _SUPPRESS_NAMES = frozenset({"suppress", "contextlib.suppress"})
 
 _IGNORE_RE = re.compile(r"#\s*mcheck:\s*ignore\b(?:\[([^\]]*)\])?")
@@ -74,10 +77,12 @@ def _child_bodies(node: ast.stmt, scope: _Scope) -> Iterator[tuple[list[ast.stmt
     elif isinstance(node, ast.Try | ast.TryStar):
         guarded = any(_catches_import_error(h) for h in node.handlers)
         yield node.body, scope.in_guard() if guarded else scope
-        # Handlers, else and finally run when the guarded import succeeded or failed: not guarded.
+        # Handlers and finally run when the guarded import succeeded or failed: not guarded.
         for handler in node.handlers:
             yield handler.body, scope
-        yield node.orelse, scope
+        # `else:` runs only when the guarded (optional) import succeeded: what it imports is as optional
+        # (`try: from urllib3.contrib import pyopenssl ... else: import OpenSSL`).
+        yield node.orelse, scope.in_guard() if guarded else scope
         yield node.finalbody, scope
     elif isinstance(node, ast.If):
         yield from _if_bodies(node, scope)
@@ -157,7 +162,8 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def _mentions_condition(test: ast.expr) -> bool:
-    return any(_dotted(n) in _CONDITION_NAMES for n in ast.walk(test) if isinstance(n, ast.Attribute))
+    return any(_dotted(n) in _CONDITION_NAMES for n in ast.walk(test) if isinstance(n, ast.Attribute)) \
+        or any(_VERSION_NAME.match(n.id) for n in ast.walk(test) if isinstance(n, ast.Name))
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:

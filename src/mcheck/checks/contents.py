@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 import pathspec
+from packaging.utils import canonicalize_name
 from wheel.wheelfile import WheelError, WheelFile
 
 from mcheck.artifacts import WheelContents
@@ -109,7 +110,8 @@ def shadowed_modules(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.project is not None:
         for package in map_packages(ctx.wheel, ctx.project.file_set()):
             files |= {package.wheel_path(f) for f in ctx.project.files if package.contains(f)}
-    directories = {PurePosixPath(f).parent.as_posix() for f in files if f.endswith(".py")}
+    # every directory holding a module at any depth: x.py also hides x/sub/m.py when x/ has no __init__.py
+    directories = {d.as_posix() for f in files if f.endswith(".py") for d in PurePosixPath(f).parents}
     for path in sorted(files):
         if not path.endswith(".py") or path.endswith("/__init__.py"):
             continue
@@ -154,7 +156,9 @@ def stale_files(ctx: CheckContext) -> Iterator[Finding]:
 @check("MC105")
 def generic_top_level(ctx: CheckContext) -> Iterator[Finding]:
     tops = {p.split("/", 1)[0] for p in ctx.wheel.installed_files if "/" in p}
-    for name in sorted(tops & GENERIC_TOP_LEVEL):
+    # A distribution named after the generic word owns it (the `build` package of PyPI's `build`).
+    own = canonicalize_name(ctx.wheel.name).replace("-", "_")
+    for name in sorted(tops & GENERIC_TOP_LEVEL - {own}):
         yield Finding("MC105", path=f"{name}/",
                       message=f"the wheel installs a top-level package named `{name}` into site-packages",
                       hint=f"exclude it from package discovery (setuptools: `exclude = [\"{name}*\"]` in "

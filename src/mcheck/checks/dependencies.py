@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from mcheck.analysis.model import ImportSite
+from mcheck.artifacts import WheelContents
 from mcheck.checks import CheckContext, check
 from mcheck.checks.first_party import ProjectModules, project_modules, shipped_top_levels
+from mcheck.checks.probe_results import INTEGRATION_PACKAGES, PLATFORM_MODULES, is_test_code, named_after
 from mcheck.findings import Finding
 from mcheck.import_names import distributions_for_import, import_names_for_distribution
 from mcheck.probe_model import Distribution, ProbeResult
+
+# Modules of Python 2 (or of Python 3 releases long gone) that no distribution provides: imports of
+# them sit in compatibility branches (`except ImportError: import dummy_threading`, `else: import StringIO`).
+FORMER_STDLIB = frozenset({
+    "__builtin__", "_dummy_thread", "BaseHTTPServer", "CGIHTTPServer", "ConfigParser", "Cookie", "DocXMLRPCServer",
+    "HTMLParser", "Queue", "SimpleHTTPServer", "SimpleXMLRPCServer", "SocketServer", "StringIO", "Tkinter",
+    "UserDict", "UserList", "UserString", "anydbm", "cPickle", "cStringIO", "commands", "cookielib", "copy_reg",
+    "dbhash", "dummy_thread", "dummy_threading", "exceptions", "htmlentitydefs", "httplib", "md5", "new",
+    "popen2", "repr", "robotparser", "sets", "sha", "thread", "tkMessageBox", "urllib2", "urlparse", "whichdb",
+    "xmlrpclib",
+})
+# Directories whose sub-packages a project imports by their own top-level name after putting the
+# directory on sys.path (`poetry/core/_vendor/lark` is imported as `lark`).
+VENDOR_DIRS = frozenset({"_vendor", "vendor", "_vendored", "vendored", "extern", "_extern"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +44,8 @@ class DependencyGraph:
     # canonical name -> display chain from a direct dependency ("httpx -> idna"), transitive ones only
     transitive: dict[str, str]
     installed: dict[str, Distribution]  # canonical name -> distribution
+    # canonical names declared for other platforms or Pythons only (`cffi; os_name == "nt"`)
+    elsewhere: frozenset[str] = frozenset()
 
 
 def dependency_graph(ctx: CheckContext) -> DependencyGraph:
@@ -36,8 +55,10 @@ def dependency_graph(ctx: CheckContext) -> DependencyGraph:
     direct = frozenset(name for name, _ in roots)
     chains = _walk(roots, installed, _marker_environment(ctx.probe))
     transitive = {name: chain for name, chain in chains.items() if name not in direct}
+    elsewhere = frozenset(canonicalize_name(r.name) for r in ctx.wheel.requirements
+                          if r.marker is not None and "extra" not in str(r.marker)) - direct
     return DependencyGraph(direct=direct, optional=frozenset(ctx.wheel.extra_requirements()) - direct,
-                           transitive=transitive, installed=installed)
+                           transitive=transitive, installed=installed, elsewhere=elsewhere)
 
 
 def _walk(roots: list[tuple[str, frozenset[str]]], installed: dict[str, Distribution],
@@ -97,9 +118,16 @@ def undeclared_dependencies(ctx: CheckContext) -> Iterator[Finding]:
     graph = dependency_graph(ctx)
     first_party = project_modules(ctx.project, ctx.wheel) if ctx.project is not None else None
     seen: set[tuple[str, str]] = set()
-    for site in third_party_sites(ctx, first_party):
-        if (site.path, site.top_level) in seen:
+    sites = list(third_party_sites(ctx, first_party))
+    # A file that itself treats a module as optional (a guarded import of it somewhere) is not judged by
+    # its other imports of that module: `if has_simplejson: from simplejson import JSONDecodeError`.
+    optional_in_file = {(site.path, site.top_level) for site in sites if site.guarded}
+    optional_files = _optional_files(ctx, graph, sites)
+    for site in sites:
+        if (site.path, site.top_level) in seen or site.path in optional_files:
             continue
+        if (site.path, site.top_level) in optional_in_file and not site.guarded:
+            site = replace(site, guarded=True)
         finding = _finding_for(ctx, graph, site)
         if finding is not None and not ctx.analysis.is_ignored(site.path, site.line, finding.code):
             seen.add((site.path, site.top_level))
@@ -110,11 +138,15 @@ def third_party_sites(ctx: CheckContext, first_party: ProjectModules | None) -> 
     """Absolute imports that are neither stdlib, nor shipped by the wheel, nor first-party code MC107
     already reports, in file and line order."""
     assert ctx.analysis is not None and ctx.probe is not None
-    shipped = shipped_top_levels(ctx.wheel)
-    stdlib = ctx.probe.stdlib_module_names
+    shipped = shipped_top_levels(ctx.wheel) | vendored_top_levels(ctx.wheel)
+    stdlib = ctx.probe.stdlib_module_names | FORMER_STDLIB
     for site in sorted(ctx.analysis.imports, key=lambda s: (s.path, s.line)):
         top = site.top_level
-        if site.level or top == "__future__" or top in stdlib or top in shipped:
+        if site.level or top == "__future__" or top in stdlib or top in shipped or top in PLATFORM_MODULES:
+            continue
+        # Tests shipped inside a package import test-only tools (pytest, mock): dev dependencies. When
+        # such a module does not import, the probe says so (MC304, test tooling).
+        if is_test_code(site.importer):
             continue
         if first_party is not None and not ctx.probe.distributions_providing(top) \
                 and first_party.locate(site.target) is not None:
@@ -122,11 +154,62 @@ def third_party_sites(ctx: CheckContext, first_party: ProjectModules | None) -> 
         yield site
 
 
+def vendored_top_levels(wheel: WheelContents) -> frozenset[str]:
+    """Names importable from a vendor directory the wheel ships (``pkg/_vendor/lark/`` -> ``lark``)."""
+    names = set()
+    for installed in wheel.installed_files:
+        parts = installed.split("/")
+        for index, part in enumerate(parts[:-1]):
+            if part in VENDOR_DIRS:
+                names.add(parts[index + 1].removesuffix(".py"))
+    return frozenset(name for name in names if name.isidentifier())
+
+
+def _optional_files(ctx: CheckContext, graph: DependencyGraph, sites: list[ImportSite]) -> set[str]:
+    """Files that are optional by design, so that none of their imports is a missing runtime dependency:
+
+    * a file importing an optional-extra dependency unconditionally works only with the extra installed,
+      and the extra's own dependencies (`trio` brings `outcome`) cannot be seen without installing it;
+    * an integration module, named after what it integrates (`tqdm/dask.py` imports dask,
+      `pygments/sphinxext.py` sphinx) or inside an `integrations`/`contrib`/`backends` package, unless
+      a declared dependency looks like the one meant (`Crypto` imported, `pycryptodomex` declared);
+    * a module for one platform (`trio/_core/_windows_cffi.py`, `urllib3/contrib/emscripten/`).
+
+    When such a module does not import, the probe reports it (MC304 when the cause is expected).
+    """
+    assert ctx.probe is not None
+    found = set()
+    for site in sites:
+        if not site.module_level or site.guarded:
+            continue
+        providers = {canonicalize_name(d.name) for d in ctx.probe.distributions_providing(site.top_level)}
+        if providers & graph.direct:
+            continue
+        submodule = site.importer.partition(".")[2]  # the package's own name says nothing about the platform
+        if _optional(site, providers, graph) or _PLATFORM_PART.search(submodule) \
+                or (_integration_module(site) and _similar_declared(site.top_level, graph) is None):
+            found.add(site.path)
+    return found
+
+
+# A module-name part that says "for this platform only": `_windows_cffi`, `_io_windows`, `emscripten`.
+_PLATFORM_PART = re.compile(r"(^|[._])(windows|win32|winapi|nt|macos|darwin|osx|android|ios|emscripten|pyodide|"
+                            r"wasm)(?=$|[._])", re.IGNORECASE)
+
+
+def _integration_module(site: ImportSite) -> bool:
+    parts = [part.strip("_").lower() for part in site.importer.split(".")[1:]]
+    if set(parts) & INTEGRATION_PACKAGES:
+        return True
+    return any(named_after(part, site.top_level.lower()) for part in parts)
+
+
 def _finding_for(ctx: CheckContext, graph: DependencyGraph, site: ImportSite) -> Finding | None:
     assert ctx.probe is not None
     providers = {canonicalize_name(d.name) for d in ctx.probe.distributions_providing(site.top_level)}
     # The name table backs up the probe's view (a namespace package's files can hide its distribution).
-    if (providers | set(distributions_for_import(site.target))) & graph.direct or _optional(site, providers, graph):
+    declared = graph.direct | graph.elsewhere  # one for another platform is declared, and the probe's business
+    if (providers | set(distributions_for_import(site.target))) & declared or _optional(site, providers, graph):
         return None  # declared; an optional one is the probe's business (MC304)
     chained = sorted(p for p in providers if p in graph.transitive)
     if chained:

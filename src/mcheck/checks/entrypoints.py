@@ -10,6 +10,7 @@ from packaging.utils import canonicalize_name
 from mcheck.app_model import AppResult, EntryPointResult, ServeResult
 from mcheck.artifacts import module_name_for
 from mcheck.checks import CheckContext, check
+from mcheck.checks.probe_results import extra_named_in
 from mcheck.findings import Finding
 from mcheck.probe_model import ExceptionInfo
 
@@ -56,6 +57,8 @@ def _entry_point_finding(ep: EntryPointResult) -> Finding:
 def _needs_optional_extra(ctx: CheckContext, ep: EntryPointResult) -> bool:
     """The import failed only because a module of an optional extra is not installed (MC304's business)."""
     error = ep.error
+    if ep.status == "exited" and extra_named_in(ep.output_tail, ctx.wheel) is not None:
+        return True  # it exits telling the user which extra to install: by design (the probe's MC304)
     if ep.status != "import_error" or error is None or error.type != "ModuleNotFoundError" or not error.missing_name:
         return False
     top = error.missing_name.split(".", 1)[0]

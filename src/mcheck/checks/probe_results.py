@@ -17,6 +17,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from mcheck.analysis.model import StaticAnalysis
 from mcheck.artifacts import WheelContents, module_name_for
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
@@ -43,7 +44,9 @@ PLATFORM_WORDS = re.compile(r"sys\.platform|os\.name|platform\.system|\b(win32|w
                             r"oledll|WinDLL|wintypes|epoll|kqueue)\b", re.IGNORECASE)
 # Module-name keywords of developer tooling -> the tools such a module may need without them being
 # runtime dependencies (a `pkg.testing` helper needs pytest, `pkg.mypy` is a mypy plugin).
-TEST_MODULE = re.compile(r"^(tests?|testing|conftest|test_\w+|\w+_tests?|pytest_?plugin|fixtures)$")
+# Leading underscores are allowed: `pkg._tests`, `pkg._core._tests.test_x` are as much test code.
+TEST_MODULE = re.compile(r"^_*(tests?|testing|conftest|test_\w+|\w+_tests?|pytest_?plugin|fixtures)$"
+                         r"|^_+tools$")  # a private `_tools` package: code generators, release scripts
 TEST_TOOLS = frozenset({"pytest", "_pytest", "hypothesis", "nose", "nose2", "tox", "nox", "py"})
 TOOL_PLUGINS: dict[str, frozenset[str]] = {
     "pytest": frozenset({"pytest", "_pytest"}),
@@ -78,12 +81,13 @@ TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
 @check("MC301", "MC302", "MC303", "MC304", needs=("probe",))
 def probe_failures(ctx: CheckContext) -> list[Finding]:
     assert ctx.probe is not None  # guaranteed by needs=("probe",)
-    return classify_probe(ctx.probe, ctx.wheel, ctx.earlier)
+    return classify_probe(ctx.probe, ctx.wheel, ctx.earlier, ctx.analysis)
 
 
-def classify_probe(probe: ProbeResult, wheel: WheelContents, earlier: Iterable[Finding] = ()) -> list[Finding]:
+def classify_probe(probe: ProbeResult, wheel: WheelContents, earlier: Iterable[Finding] = (),
+                   analysis: StaticAnalysis | None = None) -> list[Finding]:
     """Exactly one finding per module that did not import, in module-name order."""
-    facts = Facts(probe, wheel, tuple(earlier))
+    facts = Facts(probe, wheel, tuple(earlier), analysis)
     failed = sorted(name for name, result in probe.modules.items() if result.status != "ok")
     findings = {name: classify_module(probe.modules[name], facts) for name in failed}
     _resolve_siblings(findings, probe, facts)
@@ -93,6 +97,14 @@ def classify_probe(probe: ProbeResult, wheel: WheelContents, earlier: Iterable[F
 def classify_module(result: ModuleResult, facts: Facts) -> Finding:
     if result.status == "timeout":
         return _timeout(result)
+    if result.status == "exited" and (extra := extra_named_in(result.output_tail, facts.wheel)) is not None:
+        return Finding("MC304", result.name, f"{result.name} exits when imported without the optional extra "
+                       f"[{extra}], and says so: {_last_output(result).removeprefix('; last output: ')}",
+                       hint=f"pip install '{facts.wheel.name}[{extra}]'")
+    if result.status == "exited" and is_test_code(result.name):
+        # A test or check script shipped in the package that runs (and exits) when imported.
+        return Finding("MC304", result.name, f"{result.name} is test tooling that exits when imported "
+                       f"(code {result.exit_code})", hint="expected if only the test suite runs this module")
     if result.status in ("exited", "crashed"):
         return _exited(result)
     if result.error is None:
@@ -126,6 +138,7 @@ class Facts:
     probe: ProbeResult
     wheel: WheelContents
     earlier: tuple[Finding, ...]
+    analysis: StaticAnalysis | None = None
 
     @cached_property
     def extras(self) -> dict[str, str]:
@@ -202,7 +215,8 @@ def _posix(path: str) -> str:
 
 def expected_failure(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
     """An MC304 finding when the failure has an expected cause, else None."""
-    for rule in (_optional_extra, _other_platform, _dev_tooling, _needs_configuration, _integration):
+    for rule in (_optional_extra, _other_platform, _dev_tooling, _needs_configuration, _integration,
+                 _extra_only_file, _imported_only_conditionally):
         finding = rule(module, error, facts)
         if finding is not None:
             return finding
@@ -294,7 +308,10 @@ def _optional_extra(module: str, error: ExceptionInfo, facts: Facts) -> Finding 
 
 
 def _other_platform(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
-    for name in missing_modules(error):
+    # `from six.moves import winreg` raises "cannot import name 'winreg'": as platform-bound as the module.
+    unimportable = [m.group(1) for exc in _exceptions(error) if (m := CANNOT_IMPORT.search(exc.message))
+                    and m.group(1) in PLATFORM_MODULES]
+    for name in missing_modules(error) + unimportable:
         reason = _platform_reason(name, facts)
         if reason is not None:
             return Finding("MC304", module, f"{module} is for another platform: it needs {name}, {reason}",
@@ -326,17 +343,25 @@ def _platform_hint(facts: Facts) -> str:
             "only imported on the platform it is meant for")
 
 
+def is_test_code(module: str) -> bool:
+    """Is ``module`` (dotted) part of a test suite shipped inside the package?"""
+    return any(TEST_MODULE.match(part) for part in module.split("."))
+
+
 def _dev_tooling(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
     parts = module.split(".")
     tools: set[str] = set()
-    if any(TEST_MODULE.match(part) for part in parts):
-        tools |= TEST_TOOLS
+    tests = is_test_code(module)
     for keyword, allowed in TOOL_PLUGINS.items():
         if any(keyword in part.lower() for part in parts):
             tools |= allowed
     for name in missing_modules(error):
         top = name.split(".", 1)[0]
-        if top in tools or (top.startswith("pytest_") and tools & TEST_TOOLS):
+        # Tests need their own dependencies (pytest, mock, hypothesis ...): anything that is neither
+        # first-party nor a runtime dependency is a test dependency there.
+        test_dependency = tests and top not in facts.first_party \
+            and not facts.is_runtime_dependency(distributions_for_import(name))
+        if top in tools or test_dependency:
             return Finding("MC304", module, f"{module} is developer tooling: it needs {top}, which is not a "
                            f"runtime dependency", hint="expected if only tests or tools import this module")
     return None
@@ -361,12 +386,70 @@ def _integration(module: str, error: ExceptionInfo, facts: Facts) -> Finding | N
         dists = distributions_for_import(name)
         if top in facts.first_party or facts.is_runtime_dependency(dists):
             continue
-        if parts & INTEGRATION_PACKAGES or parts & {top.lower(), *(d.replace("-", "_") for d in dists)}:
+        named = {top.lower(), *(d.replace("-", "_") for d in dists)}
+        if parts & INTEGRATION_PACKAGES or any(named_after(part, name) for part in parts for name in named):
             return Finding("MC304", module, f"{module} is an optional integration with {top}, which the wheel "
                            f"does not depend on: {_describe(error)}",
                            hint=f"users install {dists[0]} to use it; declaring it as an extra in "
                                 "[project.optional-dependencies] documents that")
     return None
+
+
+# How modules named after a dependency differ from its name: `sphinxext` (sphinx), `_greenlets` (greenlet),
+# `smb` (smbclient). Not any prefix: `openssl_utils` is a module of one's own that uses OpenSSL.
+_MODULE_SUFFIXES = ("", "s", "ext", "_ext", "_support", "_compat", "_plugin", "_integration")
+_DEPENDENCY_SUFFIXES = ("client", "_client", "lib", "py")
+
+
+def named_after(part: str, dependency: str) -> bool:
+    """Is the module-name ``part`` named after ``dependency`` (both lower case)?"""
+    part = part.strip("_")
+    return any(part == dependency + suffix for suffix in _MODULE_SUFFIXES) \
+        or any(dependency == part + suffix for suffix in _DEPENDENCY_SUFFIXES)
+
+
+def extra_named_in(output: str, wheel: WheelContents) -> str | None:
+    """An extra of ``wheel`` that ``output`` tells the user to install (``pip install "pkg[cli]"``)."""
+    name = re.escape(wheel.name).replace(r"\-", "[-_.]").replace(r"\_", "[-_.]")
+    for match in re.finditer(rf"{name}\[([\w,\s-]+)\]", output, re.IGNORECASE):
+        extra = next((e for e in wheel.extras if e in match.group(1).replace(" ", "").split(",")), None)
+        if extra is not None:
+            return extra
+    return None
+
+
+def _extra_only_file(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """The import raised in a shipped file that unconditionally imports a dependency declared only in an
+    extra: the file works only with that extra, whose own dependencies (``requests`` brings ``urllib3``)
+    are not installed either."""
+    if facts.analysis is None or not missing_modules(error):
+        return None
+    raising = {rel for exc in _exceptions(error) if exc.raising_frame
+               and (rel := facts.in_wheel(exc.raising_frame.file)) is not None}
+    for site in facts.analysis.imports:
+        if site.path not in raising or not site.module_level or site.guarded or site.level:
+            continue
+        for dist in _candidate_dists(site.target, facts.extras):
+            extra = facts.extras[dist]
+            return Finding("MC304", module, f"{module} needs the optional extra [{extra}]: {site.path} imports "
+                           f"{site.top_level} ({dist}): {_describe(error)}",
+                           hint=f"pip install '{facts.wheel.name}[{extra}]'")
+    return None
+
+
+def _imported_only_conditionally(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """The package itself imports ``module`` only under a guard (a version or platform check, a try/except
+    ImportError): it is not meant to import everywhere (``pexpect._async_pre_await`` on Python < 3.6)."""
+    if facts.analysis is None:
+        return None
+    sites = [s for s in facts.analysis.imports if s.target == module
+             or (module.startswith(s.target + ".") and module.rsplit(".", 1)[-1] in s.names)]
+    if not sites or not all(s.guarded for s in sites):
+        return None
+    importer = sites[0]
+    return Finding("MC304", module, f"{module} is imported only conditionally ({importer.path}:{importer.line}) "
+                   f"and does not import here: {_describe(error)}",
+                   hint="expected if the guard that imports it is false on this interpreter or platform")
 
 
 def _resolve_siblings(findings: dict[str, Finding], probe: ProbeResult, facts: Facts) -> None:

@@ -1,0 +1,5 @@
+"""Windows API bindings; cffi is a dependency on Windows only."""
+
+import cffi
+
+ffi = cffi.FFI()

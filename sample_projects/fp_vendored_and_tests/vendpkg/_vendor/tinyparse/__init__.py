@@ -1,0 +1,3 @@
+from tinyparse.core import parse
+
+__all__ = ["parse"]

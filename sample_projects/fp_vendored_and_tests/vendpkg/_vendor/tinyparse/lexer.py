@@ -1,0 +1,2 @@
+def tokens(text: str) -> list[str]:
+    return text.split()
