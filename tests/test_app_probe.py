@@ -11,13 +11,14 @@ import subprocess
 import sys
 import textwrap
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from conftest import SAMPLES_DIR, copy_sample
 from mcheck.app_model import AppProbeResult, AppTarget
-from mcheck.app_probe import app_targets, discover_asgi_targets, run_app_probe, serve_app, server_argv
+from mcheck.app_probe import app_outcomes, app_targets, discover_asgi_targets, run_app_probe, serve_app, server_argv
 from mcheck.artifacts import WheelContents
 from mcheck.checks import CheckContext
 from mcheck.checks.entrypoints import entry_points_and_apps
@@ -281,3 +282,81 @@ def test_explicit_targets_take_precedence_and_borrow_the_deploy_health(tmp_path)
     assert [(t.spec, t.health, t.source) for t in app_targets(pyproject=config, project_root=tmp_path,
                                                                wheel_top_level=["pkg"])] == [
         ("pkg.other:app", "/up", "[tool.mcheck]")]
+
+
+# --- incident 1: the app that works from the checkout and not from the wheel ----------------------------
+
+
+def _venv_with_checkout(checkout: Path, venv: Path) -> Path:
+    """A venv holding the project's declared dependencies, with the checkout itself on sys.path (through a
+    ``.pth`` file, as an editable install or the test suite's rootdir puts it there)."""
+    uv = find_uv()
+    assert uv is not None
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = venv / "bin" / "python"
+    dependencies = tomllib.loads((checkout / "pyproject.toml").read_text("utf-8"))["project"]["dependencies"]
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python), *dependencies], check=True)
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site) / "checkout.pth").write_text(f"{checkout}\n", encoding="utf-8")
+    return python
+
+
+def test_incident1_app_imports_from_the_checkout_but_not_from_the_installed_wheel(checked, tmp_path):
+    [target] = discover_asgi_targets(SAMPLES_DIR / "incident1_monorepo_core", ["monkey_coder"])
+    assert (target.spec, target.health, target.source) == ("monkey_coder.app.main:app", "/api/health",
+                                                           "railway.toml:7")
+    checkout = copy_sample("incident1_monorepo_core", tmp_path / "checkout")
+    python = _venv_with_checkout(checkout, tmp_path / "venv")
+    [from_checkout] = _probe(python, tmp_path, [target]).apps
+    assert from_checkout.exercised_cleanly, from_checkout
+    assert from_checkout.http is not None and (from_checkout.http.status, from_checkout.http.body) == (
+        200, '{"status": "ok"}')
+    # The same app, as mcheck imported it from the wheel it built and installed:
+    report = checked("incident1_monorepo_core")
+    [from_wheel] = [f for f in report.findings if f.code == "MC402"]
+    assert from_wheel.path == "monkey_coder.app.main:app"
+    assert "does not import from the installed wheel" in from_wheel.message
+    assert "No module named 'monkey_coder.app.routes'" in from_wheel.message
+    assert "root cause (see above): MC101 monkey_coder/app/routes/health.py" in (from_wheel.hint or "")
+    assert [(a.spec, a.mode, a.ok, a.status) for a in report.apps] == [
+        ("monkey_coder.app.main:app", "in-process", False, None)]
+
+
+def test_incident1_fixed_app_starts_from_the_wheel_and_passes_its_health_check(checked):
+    report = checked("incident1_fixed")
+    assert report.findings == []
+    assert [(a.spec, a.source, a.mode, a.ok, a.health, a.status) for a in report.apps] == [
+        ("monkey_coder.app.main:app", "railway.toml:7", "in-process", True, "/api/health", 200)]
+
+
+# --- the MC401 and MC404 samples ---------------------------------------------------------------------
+
+
+def test_console_script_naming_a_missing_function_is_mc401_with_the_attribute(checked):
+    [finding] = checked("entrypoint_missing_attr").findings
+    assert (finding.code, finding.path) == ("MC401", "entrypoint_missing_attr.cli:main")
+    assert "'entrypoint-missing-attr' in [console_scripts]" in finding.message
+    assert "entrypoint_missing_attr.cli has no attribute 'main'" in finding.message
+
+
+def test_lifespan_startup_that_raises_is_mc404_with_the_apps_traceback(checked):
+    report = checked("asgi_lifespan_fails")
+    [finding] = report.findings
+    assert (finding.code, finding.path) == ("MC404", "asgi_lifespan_fails.main:app")
+    assert "lifespan startup failed" in finding.message
+    assert "RuntimeError: MCHECK_SAMPLE_DATABASE_URL is not set" in (finding.hint or "")
+    assert [(a.mode, a.ok, a.status) for a in report.apps] == [("in-process", False, None)]
+
+
+def test_app_outcomes_summarise_in_process_and_served_results(venv_python, tmp_path):
+    [target] = discover_asgi_targets(SAMPLES_DIR / "asgi_starlette_health", ["asgi_starlette_health"])
+    [checked_in_process] = _probe(venv_python, tmp_path, [target]).apps
+    unhealthy = serve_app(venv_python, AppTarget("asgi_broken_health.main:app", health="/api/health"), None,
+                          timeout=3, workdir=tmp_path / "serve")
+    outcomes = app_outcomes(AppProbeResult(apps=(checked_in_process, unhealthy)))
+    assert [(o.spec, o.mode, o.ok, o.health, o.status) for o in outcomes] == [
+        ("asgi_starlette_health.main:app", "in-process", True, "/api/health", 200),
+        ("asgi_broken_health.main:app", "serve", False, "/api/health", 500),
+    ]
+    assert outcomes[1].command == unhealthy.serve.command

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mcheck.app_probe import discover_asgi_targets
+from mcheck.deploy.commands import parse_server
 from mcheck.deploy_files import DeployFileError, parse_command, read_start_commands
 
 
@@ -131,3 +132,35 @@ def test_discovery_keeps_only_asgi_apps_of_this_wheel_and_searches_up_to_the_rep
         ("core_pkg.admin:create", None, "Procfile:3"),
         ("core_pkg.app.main:app", "/api/health", "../../railway.toml:2"),
     ]
+
+
+# --- one parser for every consumer -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("command", "cwd", "sys_path", "call"), [
+    # uvicorn's --app-dir puts a directory on sys.path; it does not change the working directory.
+    ("cd api && uvicorn --app-dir src pkg.web:app", "api", ("src",), ("uvicorn", "module", "pkg.web", "app", "api")),
+    ("gunicorn --chdir backend --pythonpath lib,vendor main:app", "backend", ("lib", "vendor"),
+     ("gunicorn", "module", "main", "app", "backend")),
+    ("cd services && cd ml/.. && granian --interface asgi --working-dir=web main:app", "services/web", (),
+     ("granian", "module", "main", "app", "services/web")),
+    ("bash -ec 'cd bot && exec python -u -m bot.main'", "bot", (), ("python", "module", "bot.main", None, "bot")),
+    ("tini -- env -u DEBUG python server.py", None, (), ("python", "script", "server.py", None, ".")),
+    ("hypercorn pkg.app --bind 0.0.0.0:$PORT", None, (), ("hypercorn", "module", "pkg.app", None, ".")),
+])
+def test_deploy_files_and_the_deploy_follower_read_a_command_the_same_way(command, cwd, sys_path, call):
+    parsed = parse_command(command)
+    assert (parsed.cwd, parsed.sys_path) == (cwd, sys_path)
+    # The follower's view: the start command's `cd` prefix plus the server's own options.
+    server_call = parse_server(parsed.argv, parsed.shell_cwd or ".")
+    assert server_call is not None
+    assert (server_call.server, server_call.kind, server_call.target, server_call.attr, server_call.cwd) == call
+    assert server_call.extra_path == sys_path
+
+
+def test_commands_that_run_no_known_python_program_have_no_server():
+    assert parse_command("npm start").server is None
+    assert parse_command("python -c 'import app'").server is None
+    assert parse_command("fastapi --version").app_spec is None
+    assert parse_server(["npm", "start"]) is None
+    assert parse_server(["fastapi", "--version"]) is None

@@ -17,7 +17,7 @@ import pytest
 
 import mcheck
 from mcheck.catalogue import CATALOGUE
-from mcheck.findings import Finding, ModuleCounts, Report, Severity, Stage, StageTiming
+from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report, Severity, Stage, StageTiming
 from mcheck.reporters import FORMATS, clean_text, junit, render
 from mcheck.reporters.github import command, escape_data, escape_property, github_step_summary
 from mcheck.reporters.sarif import to_sarif_data
@@ -34,6 +34,10 @@ def fixed_version(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mcheck, "__version__", "9.9.9")
 
 
+# Where the fixture's project lives in its repository: a src layout in a monorepo sub-directory.
+SRC = "packages/demo/src"
+
+
 def make_report(**overrides: object) -> Report:
     """A fixed report with findings of several stages and severities, deliberately out of order."""
     findings = [
@@ -43,6 +47,7 @@ def make_report(**overrides: object) -> Report:
             "demo.app.main",
             "ModuleNotFoundError: No module named 'demo.email'\n  raised at demo/app/main.py:4",
             hint="see MC101: demo/email/sender.py is not in the wheel",
+            repo_path=f"{SRC}/demo/app/main.py",
         ),
         Finding("MC106", "demo/__pycache__/util.cpython-311.pyc", "bytecode file in the wheel"),
         Finding(
@@ -50,6 +55,7 @@ def make_report(**overrides: object) -> Report:
             "demo/email/sender.py",
             "not in the wheel: demo/email/ has no __init__.py",
             hint="add demo/email/__init__.py (or set namespaces = true)",
+            repo_path=f"{SRC}/demo/email/sender.py",
         ),
         Finding(
             "MC202",
@@ -57,8 +63,16 @@ def make_report(**overrides: object) -> Report:
             "imports `Crypto`, which no declared dependency provides",
             hint="Crypto comes from pycryptodome; declare it",
             line=3,
+            repo_path=f"{SRC}/demo/crypto.py",
         ),
         Finding("MC203", "idna", "imported by demo/net.py but installed only because httpx needs it"),
+    ]
+    outcomes = [
+        ModuleOutcome("demo", ModuleStatus.OK, 0.0512),
+        ModuleOutcome("demo.__main__", ModuleStatus.SKIPPED, None, "not imported: a __main__ module runs the program"),
+        ModuleOutcome("demo.app", ModuleStatus.OK, 0.01),
+        ModuleOutcome("demo.app.main", ModuleStatus.FAILED, 0.2),
+        ModuleOutcome("demo.win", ModuleStatus.SKIPPED, 0.03, "needs another platform: No module named 'winreg'"),
     ]
     values: dict[str, object] = {
         "target": "dist/demo-1.0-py3-none-any.whl",
@@ -69,7 +83,9 @@ def make_report(**overrides: object) -> Report:
             StageTiming("install", 1.25, True),
             StageTiming("probe", 3.0, True),
         ],
-        "modules": ModuleCounts(imported=12, failed=2, skipped=1),
+        "modules": ModuleCounts.of(outcomes),
+        "module_outcomes": outcomes,
+        "project_file": "packages/demo/pyproject.toml",
     }
     values.update(overrides)
     return Report(**values)  # type: ignore[arg-type]
@@ -117,7 +133,7 @@ def test_text_golden(golden: str, verbosity: int) -> None:
 def test_text_single_target_summary_line() -> None:
     out = render("text", [make_report()])
     assert out.splitlines()[-1] == (
-        "mcheck: 3 errors, 2 warnings, 1 info in 1 target (imported 12 modules, 2 failed, 1 skipped)"
+        "mcheck: 3 errors, 2 warnings, 1 info in 1 target (imported 2 modules, 1 failed, 2 skipped)"
     )
     assert render("text", [clean_report()]).splitlines()[-1] == (
         "mcheck: no problems found in 1 target (imported 3 modules, 0 failed)"
@@ -182,9 +198,17 @@ def test_json_single_report_validates_and_is_sorted() -> None:
         "hint": "Crypto comes from pycryptodome; declare it",
         "stage": "analyse",
         "line": 3,
+        "repo_path": "packages/demo/src/demo/crypto.py",
     }
     assert data["stages"][0] == {"name": "discover", "seconds": 0.012, "ok": True}
-    assert data["modules"] == {"imported": 12, "failed": 2, "skipped": 1}
+    assert data["modules"] == {"imported": 2, "failed": 1, "skipped": 2}
+    assert data["module_outcomes"][:2] == [
+        {"name": "demo", "status": "ok", "seconds": 0.051, "reason": None},
+        {"name": "demo.__main__", "status": "skipped", "seconds": None,
+         "reason": "not imported: a __main__ module runs the program"},
+    ]
+    assert [o["status"] for o in data["module_outcomes"]] == ["ok", "skipped", "ok", "failed", "skipped"]
+    assert data["project_file"] == "packages/demo/pyproject.toml"
 
 
 def test_json_several_reports_wrap_with_max_exit_code() -> None:
@@ -214,10 +238,12 @@ def test_junit_golden(monkeypatch: pytest.MonkeyPatch) -> None:
     assert_golden("junit.xml", render("junit", [make_report(), clean_report()]))
 
 
-def _cases(xml: str) -> dict[str, ET.Element]:
+def _cases(xml: str, classname: str | None = None) -> dict[str, ET.Element]:
+    """The first suite's testcases by code (``MC101``), or by module for ``classname="mcheck.import"``."""
     suite = ET.fromstring(xml).find("testsuite")
     assert suite is not None
-    return {case.get("name", "").split(" ")[0]: case for case in suite.iter("testcase")}
+    cases = [c for c in suite.iter("testcase") if (c.get("classname") == "mcheck.import") == (classname is not None)]
+    return {case.get("name", "").split(" ")[0]: case for case in cases}
 
 
 def test_junit_one_testcase_per_code_failing_only_at_fail_on() -> None:
@@ -229,11 +255,34 @@ def test_junit_one_testcase_per_code_failing_only_at_fail_on() -> None:
     assert cases["MC101"].get("name") == f"MC101 {CATALOGUE['MC101'].title}"
     failed = sorted(code for code, case in cases.items() if case.find("failure") is not None)
     assert failed == ["MC101", "MC202", "MC301"]
-    assert root.get("failures") == "3"
+    assert root.get("failures") == "4"  # the three codes and the module demo.app.main
     assert "demo/crypto.py:3" in (cases["MC202"].findtext("failure") or "")
     # Below fail_on: visible but passing.
     assert cases["MC106"].find("failure") is None
     assert "bytecode file in the wheel" in (cases["MC106"].findtext("system-out") or "")
+
+
+def test_junit_one_testcase_per_module_failed_ones_carry_their_finding() -> None:
+    xml = render("junit", [make_report()])
+    suite = ET.fromstring(xml).find("testsuite")
+    assert suite is not None
+    modules = _cases(xml, classname="mcheck.import")
+    assert list(modules) == ["demo", "demo.__main__", "demo.app", "demo.app.main", "demo.win"]
+    assert [m.get("time") for m in modules.values()] == ["0.051", None, "0.010", "0.200", "0.030"]
+    # Passing modules have no child element at all.
+    assert [len(modules[name]) for name in ("demo", "demo.app")] == [0, 0]
+    failure = modules["demo.app.main"].find("failure")
+    assert failure is not None
+    assert failure.get("type") == "MC301"
+    assert failure.get("message") == "ModuleNotFoundError: No module named 'demo.email'"
+    assert failure.text == (
+        "error demo.app.main: ModuleNotFoundError: No module named 'demo.email'\n  raised at demo/app/main.py:4\n"
+        "  fix: see MC101: demo/email/sender.py is not in the wheel"
+    )
+    skipped = modules["demo.win"].find("skipped")
+    assert skipped is not None and skipped.get("message") == "needs another platform: No module named 'winreg'"
+    assert suite.get("skipped") == "2"
+    assert suite.get("tests") == str(len(CATALOGUE) + 5)
 
 
 def test_junit_warnings_fail_when_fail_on_is_warning() -> None:
@@ -265,13 +314,10 @@ URI_REFERENCE = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
 def test_sarif_validates_against_the_schema_subset() -> None:
     data = json.loads(render("sarif", [make_report(), clean_report()]))
     _sarif_validator().validate(data)
-    uris = [
-        loc["physicalLocation"]["artifactLocation"]["uri"]
-        for result in data["runs"][0]["results"]
-        for loc in result["locations"]
-        if "physicalLocation" in loc
-    ]
-    assert len(uris) == 3 and all(URI_REFERENCE.fullmatch(uri) for uri in uris)
+    results = data["runs"][0]["results"]
+    # GitHub code scanning rejects a result without a file location ("expected at least one location").
+    uris = [result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for result in results]
+    assert len(uris) == 6 and all(URI_REFERENCE.fullmatch(uri) for uri in uris)
 
 
 def test_sarif_subset_schema_is_not_vacuous() -> None:
@@ -295,18 +341,42 @@ def test_sarif_rules_are_the_catalogue_and_results_point_at_them() -> None:
                       "MC202": "error", "MC203": "warning"}
 
 
-def test_sarif_locations_physical_for_files_logical_for_modules() -> None:
+def test_sarif_locations_are_repository_paths_and_modules_are_also_logical() -> None:
     results = {r["ruleId"]: r for r in to_sarif_data([make_report()])["runs"][0]["results"]}
     assert results["MC202"]["locations"] == [
-        {"physicalLocation": {"artifactLocation": {"uri": "demo/crypto.py"}, "region": {"startLine": 3}}}
+        {"physicalLocation": {"artifactLocation": {"uri": f"{SRC}/demo/crypto.py"}, "region": {"startLine": 3}}}
     ]
-    assert "region" not in results["MC101"]["locations"][0]["physicalLocation"]
-    assert results["MC301"]["locations"] == [
-        {"logicalLocations": [{"name": "main", "fullyQualifiedName": "demo.app.main", "kind": "module"}]}
+    assert results["MC101"]["locations"] == [
+        {"physicalLocation": {"artifactLocation": {"uri": f"{SRC}/demo/email/sender.py"}}}
     ]
+    assert results["MC301"]["locations"] == [{
+        "physicalLocation": {"artifactLocation": {"uri": f"{SRC}/demo/app/main.py"}},
+        "logicalLocations": [{"name": "main", "fullyQualifiedName": "demo.app.main", "kind": "module"}],
+    }]
     assert results["MC101"]["message"]["text"] == (
         "not in the wheel: demo/email/ has no __init__.py (fix: add demo/email/__init__.py (or set namespaces = true))"
     )
+
+
+def test_sarif_without_a_source_file_anchors_at_the_project_file_or_keeps_the_wheel_path() -> None:
+    results = {r["ruleId"]: r for r in to_sarif_data([make_report()])["runs"][0]["results"]}
+    # A module without a known file and an import name: anchored at pyproject.toml, named logically.
+    assert results["MC304"]["locations"] == [{
+        "physicalLocation": {"artifactLocation": {"uri": "packages/demo/pyproject.toml"}},
+        "logicalLocations": [{"name": "win", "fullyQualifiedName": "demo.win", "kind": "module"}],
+    }]
+    assert results["MC203"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "packages/demo/pyproject.toml"
+    )
+    # A wheel file the source tree does not have keeps its wheel path.
+    assert results["MC106"]["locations"] == [
+        {"physicalLocation": {"artifactLocation": {"uri": "demo/__pycache__/util.cpython-311.pyc"}}}
+    ]
+    # A wheel checked without its source tree has no project file: logical location only.
+    bare = make_report(project_file=None, findings=[Finding("MC304", "demo.win", "optional")])
+    assert to_sarif_data([bare])["runs"][0]["results"][0]["locations"] == [
+        {"logicalLocations": [{"name": "win", "fullyQualifiedName": "demo.win", "kind": "module"}]}
+    ]
 
 
 def test_sarif_uri_is_percent_encoded() -> None:
@@ -327,6 +397,10 @@ def test_github_golden() -> None:
 def test_github_command_shape() -> None:
     finding = Finding("MC202", "pkg/a.py", "imports yaml", hint="declare pyyaml", line=3)
     assert command(finding) == "::error file=pkg/a.py,line=3,title=MC202::imports yaml (fix: declare pyyaml)"
+    in_repo = Finding("MC202", "pkg/a.py", "imports yaml", line=3, repo_path="libs/x/src/pkg/a.py")
+    assert command(in_repo) == "::error file=libs/x/src/pkg/a.py,line=3,title=MC202::imports yaml"
+    module = Finding("MC301", "pkg.a", "raised", repo_path="src/pkg/a.py")
+    assert command(module) == "::error file=src/pkg/a.py,title=MC301::pkg.a: raised"
     assert command(Finding("MC304", "pkg.win", "needs Windows")).startswith("::notice title=MC304::pkg.win: ")
     assert command(Finding("MC106", "pkg/x.pyc", "junk")).startswith("::warning file=pkg/x.pyc,")
 

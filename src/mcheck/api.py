@@ -1,8 +1,11 @@
-"""The Python API: the same objects the CLI uses.
+"""The Python API: the same objects the CLI uses (also importable as ``mcheck.check_wheel``/``mcheck.check_deploy``).
 
->>> from mcheck.api import check_wheel
->>> report = check_wheel("path/to/project")          # or "dist/pkg-1.0-py3-none-any.whl"
+>>> import mcheck
+>>> report = mcheck.check_wheel("path/to/project", ignore=["MC304"])  # or "dist/pkg-1.0-py3-none-any.whl"
 >>> [(f.code, f.path) for f in report.findings if f.severity.value == "error"]
+>>> report.exit_code, report.modules.failed
+>>> from mcheck.reporters import render
+>>> sarif = render("sarif", [report])                 # any CLI format, as a string
 """
 
 from __future__ import annotations
@@ -10,18 +13,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mcheck.deploy import check_deploy
 from mcheck.findings import Report
 from mcheck.pipeline import Options, Progress, run_pipeline
 
+__all__ = ["Report", "check_deploy", "check_wheel"]
+
 
 def check_wheel(target: str | Path, *, source: str | Path | None = None, jobs: int | None = None,
-                keep: bool = False, serve: bool = False, progress: Progress | None = None, **settings: Any) -> Report:
+                keep: bool = False, serve: bool = False, sandbox: bool = False, progress: Progress | None = None,
+                **settings: Any) -> Report:
     """Build (or take) the wheel of ``target``, install it into a fresh venv, import it and diff it.
 
     ``settings`` override ``[tool.mcheck]``: ``timeout``, ``python``, ``extras``, ``select``, ``ignore``,
-    ``per_path_ignores``, ``fail_on``, ``asgi``, ``health`` (None means "not given").
-    Raises :class:`mcheck.errors.UsageError` for bad input.
+    ``per_path_ignores``, ``fail_on``, ``asgi``, ``health``, ``cache`` (None means "not given").
+    ``sandbox`` runs the build backend and the probes under bubblewrap (no network, read-only file system).
+    Raises :class:`mcheck.errors.UsageError` for bad input (and for ``sandbox`` where bwrap cannot run).
     """
-    options = Options(overrides=settings, keep=keep, serve=serve, source=Path(source) if source is not None else None,
-                      **({"jobs": jobs} if jobs else {}))
+    options = Options(overrides=settings, keep=keep, serve=serve, sandbox=sandbox,
+                      source=Path(source) if source is not None else None, **({"jobs": jobs} if jobs else {}))
     return run_pipeline(Path(target), options, progress)

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -32,8 +33,11 @@ from mcheck.app_model import (
     LifespanResult,
     ServeResult,
 )
-from mcheck.deploy_files import DeployFileError, parse_command, read_start_commands
+from mcheck.deploy.commands import parse_command
+from mcheck.deploy_files import DeployFileError, read_start_commands
+from mcheck.findings import AppOutcome
 from mcheck.probe_model import ExceptionInfo, Frame
+from mcheck.sandbox import Sandbox
 
 PROBE_SCRIPT = Path(__file__).parent / "probes" / "app_probe.py"
 LOG_TAIL_LINES = 40
@@ -53,7 +57,7 @@ class AppProbeError(Exception):
 
 
 def run_app_probe(python: Path, entry_points: dict[str, dict[str, str]], apps: Sequence[AppTarget], *,
-                  timeout: float, workdir: Path, jobs: int = 4) -> AppProbeResult:
+                  timeout: float, workdir: Path, jobs: int = 4, sandbox: Sandbox | None = None) -> AppProbeResult:
     """Resolve every entry point and exercise every app in the venv of ``python``.
 
     ``timeout`` applies per entry point and per app (import, lifespan, health GET and shutdown together).
@@ -71,7 +75,8 @@ def run_app_probe(python: Path, entry_points: dict[str, dict[str, str]], apps: S
     cwd, home = _fresh_dir(workdir / "cwd"), _fresh_dir(workdir / "home")
     limit = (len(flat) + len(apps)) * (timeout + 5) + 60  # a backstop: the probe enforces per-item limits
     try:
-        proc = subprocess.run([str(python), "-I", str(script), str(in_path), str(out_path)], cwd=cwd,
+        command = [str(python), "-I", str(script), str(in_path), str(out_path)]
+        proc = subprocess.run(sandbox.wrap(command, writable=[workdir]) if sandbox else command, cwd=cwd,
                               env=_clean_env(home), stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=limit, check=False)
     except subprocess.TimeoutExpired:
@@ -116,6 +121,23 @@ def _exception(raw: dict[str, Any] | None) -> ExceptionInfo | None:
     frames = tuple(Frame(f["file"], int(f["line"]), f["function"], f.get("source", "")) for f in raw.get("frames", []))
     return ExceptionInfo(type=raw["type"], message=raw["message"], missing_name=raw.get("missing_name"),
                          frames=frames, chain=tuple(_exception(c) for c in raw.get("chain", []) if c))
+
+
+def app_outcomes(result: AppProbeResult) -> list[AppOutcome]:
+    """The report's summary of every app checked, in the order they were checked (served ones last)."""
+    return [_outcome(app) for app in result.apps]
+
+
+def _outcome(app: AppResult) -> AppOutcome:
+    source = app.target.source
+    if app.serve is not None:
+        serve = app.serve
+        return AppOutcome(spec=app.spec, source=source, mode="serve", ok=serve.ready,
+                          health=urllib.parse.urlsplit(serve.url).path, status=serve.status, seconds=serve.seconds,
+                          command=serve.command)
+    http = app.http
+    return AppOutcome(spec=app.spec, source=source, mode="in-process", ok=app.exercised_cleanly,
+                      health=http.path if http else None, status=http.status if http else None, seconds=app.seconds)
 
 
 def _clean_env(home: Path, **extra: str) -> dict[str, str]:

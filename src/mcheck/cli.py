@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 from mcheck import __version__
-from mcheck.errors import Interrupted, UsageError
+from mcheck.errors import Interrupted, UsageError, interrupt_on_signals
 from mcheck.findings import Report
 
 INTERNAL_ERROR = 3
@@ -47,7 +46,7 @@ def wheel(
     formats: Annotated[list[str] | None, typer.Option(
         "--format", "-f", help="text, json, junit, sarif or github; repeat to write several.")] = None,
     outputs: Annotated[list[Path] | None, typer.Option(
-        "--output", "-o", help="File for the --format at the same position (default: stdout).")] = None,
+        "--output", "-o", help="File for the --format at the same position; '-' or none: stdout.")] = None,
     python: Annotated[str | None, typer.Option(help="Interpreter for the test venv (default: mcheck's own).")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds each module's import may take [30].")] = None,
     extras: Annotated[list[str] | None, typer.Option("--extras", help="Install these extras before probing.")] = None,
@@ -59,6 +58,10 @@ def wheel(
     serve: Annotated[bool, typer.Option(help="Also start the real server command and poll the health path.")] = False,
     jobs: Annotated[int, typer.Option(help="Modules imported in parallel.")] = max(1, os.cpu_count() or 1),
     keep: Annotated[bool, typer.Option(help="Keep the temporary work directory (build, venv, probe logs).")] = False,
+    sandbox: Annotated[bool, typer.Option(help="Run the build backend and the probes under bubblewrap: no network, "
+                                               "read-only file system outside their temp dirs.")] = False,
+    cache: Annotated[bool | None, typer.Option(
+        "--cache/--no-cache", help="Reuse a cached venv with the same resolved dependencies [cache].")] = None,
     quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")] = 0,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also stage timings.")] = 0,
 ) -> None:
@@ -69,10 +72,11 @@ def wheel(
     pairs = _format_pairs(formats or ["text"], outputs or [])
     progress = _progress_printer(verbose)
     settings = {"python": python, "timeout": timeout, "extras": extras, "select": select, "ignore": ignore,
-                "fail_on": fail_on, "asgi": asgi, "health": health}
+                "fail_on": fail_on, "asgi": asgi, "health": health, "cache": cache}
     try:
         reports = _check_all(targets or [Path()], lambda target: check_wheel(
-            target, source=source, jobs=jobs, keep=keep, serve=serve, progress=progress, **settings))
+            target, source=source, jobs=jobs, keep=keep, serve=serve, sandbox=sandbox, progress=progress,
+            **settings))
     except UsageError as exc:
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:
@@ -93,7 +97,7 @@ def deploy(
     formats: Annotated[list[str] | None, typer.Option(
         "--format", "-f", help="text, json, junit, sarif or github; repeat to write several.")] = None,
     outputs: Annotated[list[Path] | None, typer.Option(
-        "--output", "-o", help="File for the --format at the same position (default: stdout).")] = None,
+        "--output", "-o", help="File for the --format at the same position; '-' or none: stdout.")] = None,
     python: Annotated[str | None, typer.Option(help="Interpreter for the service venv.")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds the target's import (and the app probe) may take.")] = 30.0,
     install: Annotated[bool, typer.Option(help="Install the service's requirements and import its start target "
@@ -149,17 +153,22 @@ def _format_pairs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Pa
 
     for name in formats:
         if name not in FORMATS:
-            _fail(f"unknown format {name!r}; choose from {', '.join(sorted(FORMATS))}", 2)
+            close = difflib.get_close_matches(name, list(FORMATS), n=1)
+            suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+            _fail(f"unknown format {name!r}{suggestion}; choose from {', '.join(sorted(FORMATS))}", 2)
     if len(outputs) > len(formats):
         _fail("more --output files than --format options", 2)
-    return [(name, outputs[i] if i < len(outputs) else None) for i, name in enumerate(formats)]
+    # "-o -" is stdout, so "-f text -o - -f sarif -o x.sarif" reads in order (outputs pair by position).
+    return [(name, outputs[i] if i < len(outputs) and str(outputs[i]) != "-" else None)
+            for i, name in enumerate(formats)]
 
 
 def _emit(reports: list[Report], pairs: list[tuple[str, Path | None]], *, verbosity: int) -> None:
     from mcheck.reporters import render
 
     for name, output in pairs:
-        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        # no-color.org: NO_COLOR disables colour when set to a non-empty value.
+        color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         text = render(name, reports, color=color, verbosity=verbosity)
         if output is None:
             sys.stdout.write(text)
@@ -190,10 +199,7 @@ def _progress_printer(verbose: int):
 
 
 def _install_signal_handlers() -> None:
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        raise Interrupted(signum)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    interrupt_on_signals()
 
 
 def _fail(message: str, code: int) -> None:

@@ -2,87 +2,36 @@
 and the start commands they name.
 
 :func:`read_start_commands` reads every deploy file of one service directory and returns one
-:class:`StartCommand` per command, parsed by :func:`parse_command` into the server (uvicorn, gunicorn,
-hypercorn, granian, ``fastapi run``, ``python -m``/``python file.py``) and the app it serves. Malformed
-files raise :class:`DeployFileError` (file and line), or are collected into ``errors`` when given.
-Nothing here imports or runs project code.
+:class:`StartCommand` per command, parsed by :func:`mcheck.deploy.commands.parse_command` (mcheck's one
+command-line parser, re-exported here) into the server (uvicorn, gunicorn, hypercorn, granian,
+``fastapi run``, ``python -m``/``python file.py``) and the app it serves. Malformed files raise
+:class:`DeployFileError` (file and line), or are collected into ``errors`` when given. Nothing here
+imports or runs project code.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import posixpath
 import re
 import shlex
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import yaml
 from dockerfile_parse import DockerfileParser
 
-ASGI_SERVERS = ("uvicorn", "gunicorn", "hypercorn", "granian", "fastapi")
-# Options that take a value, per server: needed to tell the app argument from an option's value.
-_VALUE_OPTIONS: dict[str, frozenset[str]] = {
-    "uvicorn": frozenset({
-        "--host", "--port", "--uds", "--fd", "--loop", "--http", "--ws", "--ws-max-size", "--ws-max-queue",
-        "--ws-ping-interval", "--ws-ping-timeout", "--ws-per-message-deflate", "--lifespan", "--interface",
-        "--env-file", "--log-config", "--log-level", "--root-path", "--limit-concurrency", "--backlog",
-        "--limit-max-requests", "--timeout-keep-alive", "--timeout-graceful-shutdown", "--ssl-keyfile",
-        "--ssl-certfile", "--ssl-keyfile-password", "--ssl-version", "--ssl-cert-reqs", "--ssl-ca-certs",
-        "--ssl-ciphers", "--header", "--forwarded-allow-ips", "--app-dir", "--reload-dir", "--reload-include",
-        "--reload-exclude", "--reload-delay", "--workers", "--h11-max-incomplete-event-size"}),
-    "gunicorn": frozenset({
-        "-b", "--bind", "-w", "--workers", "-k", "--worker-class", "-t", "--timeout", "-c", "--config",
-        "--chdir", "--log-level", "--access-logfile", "--error-logfile", "--log-file", "--threads",
-        "--graceful-timeout", "--keep-alive", "--max-requests", "--max-requests-jitter", "-e", "--env",
-        "--pythonpath", "-n", "--name", "--forwarded-allow-ips", "--log-config", "--worker-connections",
-        "--backlog", "-u", "--user", "-g", "--group", "-m", "--umask", "--access-logformat",
-        "--worker-tmp-dir", "-p", "--pid", "--certfile", "--keyfile", "--limit-request-line"}),
-    "hypercorn": frozenset({
-        "-b", "--bind", "-w", "--workers", "-k", "--worker-class", "-c", "--config", "--root-path",
-        "--access-logfile", "--error-logfile", "--log-level", "--log-config", "--access-logformat", "--backlog",
-        "--graceful-timeout", "--keep-alive", "--certfile", "--keyfile", "--ca-certs", "--ciphers",
-        "--insecure-bind", "--quic-bind", "--server-name", "-p", "--pid", "-m", "--umask", "-g", "--group",
-        "-u", "--user", "--read-timeout", "--max-requests", "--max-requests-jitter"}),
-    "granian": frozenset({
-        "--host", "--port", "--interface", "--workers", "--threads", "--blocking-threads", "--runtime-threads",
-        "--runtime-mode", "--loop", "--task-impl", "--http", "--ws", "--backlog", "--backpressure",
-        "--log-level", "--log-config", "--ssl-keyfile", "--ssl-certificate", "--url-path-prefix",
-        "--respawn-interval", "--workers-lifetime", "--reload-paths", "--reload-ignore-dirs",
-        "--reload-ignore-patterns", "--pid-file", "--working-dir", "--env-files", "--process-name"}),
-    "fastapi": frozenset({"--host", "--port", "--app", "--entrypoint", "-e", "--root-path", "--workers",
-                          "--forwarded-allow-ips", "--proxy-headers"}),
-}
-# Options that change the directory the app is imported from.
-_CWD_OPTIONS = frozenset({"--chdir", "--working-dir", "--app-dir"})
-# Commands that run the rest of their argv: (tokens to match, option that takes a value).
-_WRAPPERS: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
-    (("exec",), frozenset()),
-    (("nohup",), frozenset()),
-    (("env",), frozenset({"-u", "-C"})),
-    (("uv", "run"), frozenset({"--with", "--python", "-p", "--extra", "--group", "--project", "--directory",
-                               "--package", "--env-file", "--with-requirements", "--index"})),
-    (("poetry", "run"), frozenset()),
-    (("pipenv", "run"), frozenset()),
-    (("pdm", "run"), frozenset()),
-    (("hatch", "run"), frozenset()),
-    (("rye", "run"), frozenset()),
-    (("opentelemetry-instrument",), frozenset()),
-    (("ddtrace-run",), frozenset()),
-    (("newrelic-admin", "run-program"), frozenset()),
-    (("doppler", "run"), frozenset()),
-    (("dotenv", "run"), frozenset()),
-)
-_SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/env sh", "dash", "zsh"})
-_SEPARATORS = frozenset({"&&", "||", ";", "|", "&"})
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_PYTHON = re.compile(r"^(?:.*/)?python(?:\d+(?:\.\d+)?)?$")
-_APP_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*(?::[A-Za-z_][\w.]*(?P<call>\(\))?)?$")
-_PYTHON_VALUE_OPTIONS = frozenset({"-X", "-W", "-c"})
+from mcheck.deploy.commands import SERVERS as ASGI_SERVERS
+from mcheck.deploy.commands import ParsedCommand, parse_command
+
+__all__ = ["ASGI_SERVERS", "DEPLOY_FILE_NAMES", "DeployFileError", "ParsedCommand", "StartCommand",
+           "health_path_from_url", "parse_command", "read_start_commands"]
+
 _URL = re.compile(r"https?://[^\s'\"]+")
 
 
@@ -94,19 +43,6 @@ class DeployFileError(Exception):
         self.source_file = source_file
         self.line = line
         self.message = message
-
-
-@dataclass(frozen=True)
-class ParsedCommand:
-    """What a start command runs, independent of where it was written."""
-
-    argv: tuple[str, ...]  # the server's argv, after `cd x &&`, env assignments and wrappers
-    server: str | None  # uvicorn|gunicorn|hypercorn|granian|fastapi|python-module|python-script|None
-    app_spec: str | None = None  # "pkg.app.main:app" (``()`` removed; see ``factory``)
-    factory: bool = False
-    asgi: bool = False  # the server talks ASGI to ``app_spec``
-    module: str | None = None  # the module run: app_spec's module, ``python -m X``'s X, a script's dotted path
-    cwd: str | None = None  # from `cd dir && ...`, ``--chdir``, ``--app-dir``, ``--working-dir``
 
 
 @dataclass(frozen=True)
@@ -131,190 +67,11 @@ class StartCommand:
         return f"{self.source_file}:{self.line}" if self.line else self.source_file
 
 
-# --- parsing one command ----------------------------------------------------------------------------
-
-
-def parse_command(command: str | Sequence[str], *, base_dir: Path | None = None) -> ParsedCommand:
-    """Parse a shell command line (``cd app && uvicorn main:app``) or an exec-form argv.
-
-    Raises ``ValueError`` for unbalanced quotes. ``base_dir`` (the service root) lets ``fastapi run
-    path.py`` and ``python path.py`` map a file to its importable module by walking up ``__init__.py`` files.
-    """
-    segments = _segments(command)
-    cwd: str | None = None
-    fallback: ParsedCommand | None = None
-    for segment in segments:
-        argv = _strip_wrappers(segment)
-        if not argv:
-            continue
-        if argv[0] == "cd" and len(argv) > 1:
-            cwd = argv[1] if cwd is None or argv[1].startswith("/") else f"{cwd}/{argv[1]}"
-            continue
-        if argv[0] in _SHELLS and len(argv) > 2 and argv[1] == "-c":
-            return parse_command(argv[2], base_dir=base_dir)
-        parsed = _parse_argv(argv, base_dir / cwd if base_dir and cwd else base_dir)
-        parsed = replace(parsed, cwd=_join_cwd(cwd, parsed.cwd))
-        if parsed.server is not None:
-            return parsed
-        fallback = parsed
-    return fallback or ParsedCommand(argv=(), server=None, cwd=cwd)
-
-
-def _segments(command: str | Sequence[str]) -> list[list[str]]:
-    if not isinstance(command, str):
-        return [list(command)]
-    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|")
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    segments: list[list[str]] = [[]]
-    for token in lexer:
-        if token in _SEPARATORS:
-            segments.append([])
-        else:
-            segments[-1].append(token)
-    return [s for s in segments if s]
-
-
-def _strip_wrappers(argv: list[str]) -> list[str]:
-    changed = True
-    while changed and argv:
-        changed = False
-        while argv and _ASSIGNMENT.match(argv[0]):
-            argv, changed = argv[1:], True
-        for tokens, value_options in _WRAPPERS:
-            if tuple(argv[: len(tokens)]) == tokens:
-                argv, changed = _skip_options(argv[len(tokens):], value_options), True
-                break
-    return argv
-
-
-def _skip_options(argv: list[str], value_options: frozenset[str]) -> list[str]:
-    i = 0
-    while i < len(argv) and (argv[i].startswith("-") or _ASSIGNMENT.match(argv[i])):
-        if argv[i] == "--":
-            return argv[i + 1:]
-        i += 2 if argv[i] in value_options else 1
-    return argv[i:]
-
-
-def _parse_argv(argv: list[str], base_dir: Path | None) -> ParsedCommand:
-    program = PurePosixPath(argv[0]).name
-    if _PYTHON.match(argv[0]):
-        return _parse_python(argv, base_dir)
-    if program in ASGI_SERVERS:
-        return _parse_server(program, argv, base_dir)
-    return ParsedCommand(argv=tuple(argv), server=None)
-
-
-def _parse_python(argv: list[str], base_dir: Path | None) -> ParsedCommand:
-    i = 1
-    while i < len(argv) and argv[i].startswith("-") and argv[i] != "-m":
-        i += 2 if argv[i] in _PYTHON_VALUE_OPTIONS else 1
-    if i + 1 < len(argv) and argv[i] == "-m":
-        module = argv[i + 1]
-        if module in ASGI_SERVERS or module == "fastapi_cli":
-            server = "fastapi" if module == "fastapi_cli" else module
-            return replace(_parse_server(server, [server, *argv[i + 2:]], base_dir), argv=tuple(argv))
-        return ParsedCommand(argv=tuple(argv), server="python-module", module=module)
-    if i < len(argv) and argv[i].endswith(".py"):
-        return ParsedCommand(argv=tuple(argv), server="python-script", module=_module_for_path(argv[i], base_dir))
-    return ParsedCommand(argv=tuple(argv), server=None)
-
-
-def _parse_server(server: str, argv: list[str], base_dir: Path | None) -> ParsedCommand:
-    options, positionals, flags = _split_options(argv[1:], _VALUE_OPTIONS[server])
-    cwd = next((options[o] for o in _CWD_OPTIONS if o in options), None)
-    if server == "fastapi":
-        return _parse_fastapi(argv, options, positionals, base_dir, cwd)
-    reference = next((p for p in positionals if _APP_REFERENCE.match(p)), None)
-    spec, factory = _split_reference(reference, server)
-    factory = factory or "--factory" in flags
-    worker = options.get("-k") or options.get("--worker-class") or ""
-    interface = options.get("--interface", "")
-    asgi = {
-        "uvicorn": interface not in ("wsgi", "asgi2"),
-        "gunicorn": "uvicorn" in worker.lower(),  # gunicorn itself speaks WSGI
-        "hypercorn": True,
-        "granian": interface in ("asgi", "asginl"),  # granian's default interface is RSGI
-    }[server]
-    return ParsedCommand(argv=tuple(argv), server=server, app_spec=spec, factory=factory,
-                         asgi=asgi and spec is not None, module=spec.partition(":")[0] if spec else None, cwd=cwd)
-
-
-def _split_options(args: list[str], value_options: frozenset[str]) -> tuple[dict[str, str], list[str], set[str]]:
-    options: dict[str, str] = {}
-    positionals: list[str] = []
-    flags: set[str] = set()
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg.startswith("-") and "=" in arg:
-            key, _, value = arg.partition("=")
-            options[key] = value
-        elif arg in value_options and i + 1 < len(args):
-            options[arg] = args[i + 1]
-            i += 1
-        elif arg.startswith("-"):
-            flags.add(arg)
-        else:
-            positionals.append(arg)
-        i += 1
-    return options, positionals, flags
-
-
-def _split_reference(reference: str | None, server: str) -> tuple[str | None, bool]:
-    """``pkg.app:create_app()`` -> (``pkg.app:create_app``, True); a bare module gets the server's default."""
-    if reference is None:
-        return None, False
-    factory = reference.endswith("()")
-    reference = reference.removesuffix("()")
-    if ":" not in reference and server in ("gunicorn", "hypercorn"):
-        reference += ":application" if server == "gunicorn" else ":app"
-    return reference, factory
-
-
-def _parse_fastapi(argv: list[str], options: dict[str, str], positionals: list[str], base_dir: Path | None,
-                   cwd: str | None) -> ParsedCommand:
-    """``fastapi run [path] [--app NAME] [--entrypoint mod:attr]``; the path defaults to main.py/app/main.py."""
-    entrypoint = options.get("--entrypoint") or options.get("-e")
-    if entrypoint:
-        return ParsedCommand(argv=tuple(argv), server="fastapi", app_spec=entrypoint, asgi=True,
-                             module=entrypoint.partition(":")[0], cwd=cwd)
-    paths = [p for p in positionals if p not in ("run", "dev")]
-    path = paths[0] if paths else _default_fastapi_path(base_dir)
-    module = _module_for_path(path, base_dir)
-    attribute = options.get("--app", "app")
-    spec = f"{module}:{attribute}" if module else None
-    return ParsedCommand(argv=tuple(argv), server="fastapi", app_spec=spec, asgi=spec is not None, module=module,
-                         cwd=cwd)
-
-
-def _default_fastapi_path(base_dir: Path | None) -> str:
-    for candidate in ("main.py", "app/main.py", "api/main.py", "app.py", "api.py"):
-        if base_dir is not None and (base_dir / candidate).is_file():
-            return candidate
-    return "main.py"
-
-
-def _module_for_path(path: str, base_dir: Path | None) -> str | None:
-    """``app/main.py`` -> ``app.main`` when ``app/`` is a package, else ``main`` (its directory on sys.path)."""
-    pure = PurePosixPath(path)
-    if pure.suffix != ".py":
-        return None
-    parts = [pure.stem] if pure.stem != "__init__" else []
-    parent = pure.parent
-    while base_dir is not None and parent.name and (base_dir / parent / "__init__.py").is_file():
-        parts.insert(0, parent.name)
-        parent = parent.parent
-    if base_dir is None:  # nothing to walk: the path as written is the best guess
-        parts = [*[p for p in pure.parent.parts if p not in (".", "/")], pure.stem]
-    return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
-
-
 def _join_cwd(outer: str | None, inner: str | None) -> str | None:
+    """The command's directory under the file's (render ``rootDir``, Dockerfile ``WORKDIR``)."""
     if outer is None or inner is None or inner.startswith("/"):
         return inner or outer
-    return f"{outer}/{inner}"
+    return posixpath.join(outer, inner)
 
 
 def health_path_from_url(text: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -36,6 +37,10 @@ class Finding:
     ``path`` is whatever the finding is about: a wheel-relative file (``pkg/sub/mod.py``), a dotted
     module (``pkg.sub.mod``) or an import name (``yaml``). ``line`` is set when the finding points at
     a line of a shipped file. Severity and stage come from the catalogue entry of ``code``.
+
+    ``repo_path`` is the same file (for a module: its file) as it lives in the repository, relative to
+    the git top level (``packages/core/src/pkg/sub/mod.py``). Checks never set it: the pipeline fills it
+    in one place once every finding is made, so code-scanning outputs can point at a file GitHub knows.
     """
 
     code: str
@@ -44,6 +49,7 @@ class Finding:
     hint: str | None = None
     line: int | None = None
     target: str | None = None
+    repo_path: str | None = None
 
     @property
     def entry(self):  # -> catalogue.CodeInfo; imported lazily to keep this module dependency-free
@@ -70,11 +76,49 @@ class StageTiming:
     ok: bool
 
 
+class ModuleStatus(enum.StrEnum):
+    """What the import probe made of one shipped module."""
+
+    OK = "ok"  # imported cleanly from the installed wheel
+    FAILED = "failed"  # a kept MC301/MC302/MC303 finding names it
+    SKIPPED = "skipped"  # not imported, optional (MC304), or its failure is ignored by the configuration
+
+
+@dataclass(frozen=True)
+class ModuleOutcome:
+    """One shipped module's import result; ``seconds`` is None when the probe never imported it."""
+
+    name: str
+    status: ModuleStatus
+    seconds: float | None = None
+    reason: str | None = None  # why it was skipped; a failed module's reason is its finding
+
+
 @dataclass(frozen=True)
 class ModuleCounts:
     imported: int = 0
     failed: int = 0
     skipped: int = 0
+
+    @classmethod
+    def of(cls, outcomes: Iterable[ModuleOutcome]) -> ModuleCounts:
+        statuses = [o.status for o in outcomes]
+        return cls(imported=statuses.count(ModuleStatus.OK), failed=statuses.count(ModuleStatus.FAILED),
+                   skipped=statuses.count(ModuleStatus.SKIPPED))
+
+
+@dataclass(frozen=True)
+class AppOutcome:
+    """How one declared ASGI app fared: exercised in-process from the installed wheel, or served for real."""
+
+    spec: str  # "pkg.app.main:app"
+    source: str  # where it was declared: "railway.toml:7", "--asgi", "[tool.mcheck]"
+    mode: str  # "in-process", or "serve" (the real start command, ``--serve``)
+    ok: bool  # imported as an ASGI app, started, and answered the health path (any path when none) as required
+    health: str | None = None  # the path requested; None when no health path is known
+    status: int | None = None  # the HTTP status answered; None when no request was answered
+    seconds: float = 0.0
+    command: tuple[str, ...] = ()  # the server command that was run (mode "serve")
 
 
 @dataclass
@@ -85,6 +129,11 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     stages: list[StageTiming] = field(default_factory=list)
     modules: ModuleCounts = field(default_factory=ModuleCounts)
+    module_outcomes: list[ModuleOutcome] = field(default_factory=list)  # in module-name order
+    apps: list[AppOutcome] = field(default_factory=list)  # ASGI apps checked, in-process ones first
+    # Repository path of the project's pyproject.toml (or setup.py): where code-scanning outputs anchor
+    # findings that name no file, because GitHub code scanning rejects a result without a file location.
+    project_file: str | None = None
     fail_on: Severity = Severity.ERROR
 
     @property

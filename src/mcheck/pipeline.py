@@ -21,17 +21,19 @@ from typing import Any
 from mcheck.analysis import analyse_wheel
 from mcheck.analysis.model import StaticAnalysis
 from mcheck.app_model import AppProbeResult
-from mcheck.app_probe import AppProbeError, app_targets, run_app_probe, serve_app
+from mcheck.app_probe import AppProbeError, app_outcomes, app_targets, run_app_probe, serve_app
 from mcheck.artifacts import SdistContents, WheelContents
 from mcheck.build import BuildResult, build_artifacts
 from mcheck.checks import CheckContext, run_checks
 from mcheck.config import Settings, load_file_settings, resolve_settings
 from mcheck.environment import InstallFailed, TargetEnv, create_target_env
-from mcheck.errors import UsageError
-from mcheck.findings import Finding, ModuleCounts, Report, StageTiming
+from mcheck.errors import UsageError, raise_if_interrupted
+from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report, StageTiming
+from mcheck.locations import RepoPaths, project_file
 from mcheck.probe import ProbeError, run_import_probe
 from mcheck.probe_model import ProbeResult
 from mcheck.project import Project, discover_project
+from mcheck.sandbox import require_sandbox
 
 Progress = Callable[[str], None]
 
@@ -49,6 +51,7 @@ class Options:
     keep: bool = False
     source: Path | None = None  # the source tree of a given wheel
     serve: bool = False  # also start the real server command and poll the health path
+    sandbox: bool = False  # run the backend's hooks and the probes under bubblewrap (see sandbox.py)
 
 
 @dataclass
@@ -68,11 +71,14 @@ class Run:
         self.options = options
         self.progress = progress or (lambda message: None)
         self.report = Report(target=str(target))
+        self.sandbox = require_sandbox() if options.sandbox else None  # before mkdtemp: it may raise
         self.workdir = Path(tempfile.mkdtemp(prefix="mcheck-"))
         self.settings = Settings()
+        self._imported: tuple[WheelContents, ProbeResult | None] | None = None  # set once the wheel is known
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        raise_if_interrupted()  # a run in a worker thread (several targets) stops here after Ctrl-C
         self.progress(name)
         started = time.perf_counter()
         ok = False
@@ -98,8 +104,22 @@ class Run:
         self.settings = self._settings(project)
         self.report.fail_on = self.settings.fail_on
         self._produce(project)
-        self.report.findings = [f for f in self.report.findings if self.settings.keeps(f)]
+        self._finish(project)
         return self.report
+
+    def _finish(self, project: Project | None) -> None:
+        """Apply the settings, then judge each module and locate each finding in the repository, so the
+        reporters only format."""
+        self.report.findings = [f for f in self.report.findings if self.settings.keeps(f)]
+        if self._imported is not None:  # after filtering: an ignored import failure does not fail its module
+            wheel, probe = self._imported
+            self.report.module_outcomes = module_outcomes(wheel, probe, self.report.findings)
+            self.report.modules = ModuleCounts.of(self.report.module_outcomes)
+            if project is not None:
+                repo_paths = RepoPaths(wheel, project)
+                self.report.findings = [repo_paths.resolve(f) for f in self.report.findings]
+        if project is not None:  # code scanning anchors findings that name no file here
+            self.report.project_file = project_file(project)
 
     def _settings(self, project: Project | None) -> Settings:
         config_dir = project.root if project is not None else _cwd_project()
@@ -119,8 +139,9 @@ class Run:
             with self.stage("analyse"):
                 ctx = self._context(project, artifacts, probe, analysis)
                 ctx.app = app
+                self.report.apps = app_outcomes(app) if app is not None else []
                 self.report.findings = [f for f in run_checks(ctx) if not _silenced_inline(ctx, f)]
-        self.report.modules = _module_counts(artifacts.wheel, probe, self.report.findings)
+        self._imported = (artifacts.wheel, probe)
 
     def _discover(self) -> Project | None:
         with self.stage("discover"):
@@ -137,7 +158,7 @@ class Run:
             assert given is not None
             return Artifacts(wheel=given)
         with self.stage("build"):
-            built = build_artifacts(project, self.workdir / "build")
+            built = build_artifacts(project, self.workdir / "build", sandbox=self.sandbox)
         if built.failure is not None:
             self.add(_build_failure(built))
             return Artifacts(wheel=given) if given is not None else None
@@ -158,7 +179,8 @@ class Run:
         with self.stage("app"):
             try:
                 app = run_app_probe(env.python, wheel.entry_points, targets, timeout=self.settings.timeout,
-                                    workdir=self.workdir / "app-probe", jobs=min(4, self.options.jobs))
+                                    workdir=self.workdir / "app-probe", jobs=min(4, self.options.jobs),
+                                    sandbox=self.sandbox)
             except AppProbeError as exc:
                 self.add(Finding("MC402", path=None, message=f"the app probe itself failed: {exc}"))
                 return None
@@ -174,7 +196,7 @@ class Run:
             modules = [m for m in wheel.modules if "__main__" not in m.split(".")]
             try:
                 return run_import_probe(env.python, modules, timeout=self.settings.timeout,
-                                        jobs=self.options.jobs, workdir=self.workdir / "probe")
+                                        jobs=self.options.jobs, workdir=self.workdir / "probe", sandbox=self.sandbox)
             except ProbeError as exc:
                 self.add(Finding("MC303", path=None, message=f"the import probe itself failed: {exc}",
                                  hint="run with --keep and -v to inspect the probe's work directory"))
@@ -184,7 +206,7 @@ class Run:
         with self.stage("install"):
             try:
                 return create_target_env(wheel.path, self.workdir / "venv", python=self.settings.python,
-                                         extras=self.settings.extras)
+                                         extras=self.settings.extras, cache=self.settings.cache)
             except InstallFailed as exc:
                 self.add(Finding("MC002", path=None,
                                  message=f"{wheel.path.name} does not install into a fresh venv: {exc}",
@@ -224,9 +246,33 @@ def _build_failure(built: BuildResult) -> Finding:
                    hint=failure.log_tail or None)
 
 
-def _module_counts(wheel: WheelContents, probe: ProbeResult | None, findings: list[Finding]) -> ModuleCounts:
+FAILED_IMPORT_CODES = ("MC301", "MC302", "MC303")
+
+
+def module_outcomes(wheel: WheelContents, probe: ProbeResult | None, findings: list[Finding]) -> list[ModuleOutcome]:
+    """One outcome per shipped (or probed) module, judged by the findings that survived the settings."""
+    failed = {f.path for f in findings if f.code in FAILED_IMPORT_CODES}
+    optional = {f.path: f.message for f in findings if f.code == "MC304"}
+    probed = probe.modules if probe is not None else {}
+    outcomes = []
+    for name in sorted(set(wheel.modules) | set(probed)):
+        result = probed.get(name)
+        seconds = result.seconds if result is not None else None
+        if name in failed:
+            outcomes.append(ModuleOutcome(name, ModuleStatus.FAILED, seconds))
+        elif result is not None and result.status == "ok":
+            outcomes.append(ModuleOutcome(name, ModuleStatus.OK, seconds))
+        else:
+            outcomes.append(ModuleOutcome(name, ModuleStatus.SKIPPED, seconds, _skip_reason(name, probe, optional)))
+    return outcomes
+
+
+def _skip_reason(name: str, probe: ProbeResult | None, optional: dict[str | None, str]) -> str:
     if probe is None:
-        return ModuleCounts(skipped=len(wheel.modules))
-    failed = {f.path for f in findings if f.code in ("MC301", "MC302", "MC303")}
-    imported = sum(1 for r in probe.modules.values() if r.status == "ok")
-    return ModuleCounts(imported=imported, failed=len(failed), skipped=len(wheel.modules) - imported - len(failed))
+        return "not imported: the wheel could not be installed or probed"
+    result = probe.modules.get(name)
+    if result is None:
+        if "__main__" in name.split("."):
+            return "not imported: a __main__ module runs the program when imported"
+        return "not imported by the probe"
+    return optional.get(name) or f"import {result.status}, but no finding for it is reported (select/ignore)"

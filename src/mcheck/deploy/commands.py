@@ -1,7 +1,15 @@
-"""Shell command lines of deploy files: which server a start command runs, and what a build installs.
+"""mcheck's one parser of shell command lines: what a start command runs, and what a build installs.
+
+:func:`parse_command` reduces a start command (a shell line from a Procfile or ``railway.toml``, or a
+Dockerfile exec-form argv) to the server it runs (uvicorn, gunicorn, hypercorn, granian, ``fastapi
+run``, ``python -m mod``, ``python path.py``), the app it serves and the directory it runs from.
+:func:`parse_server` gives the same answer in the shape the ``mcheck deploy`` import follower needs
+(:class:`ServerCall`), and :func:`pip_installs` reads what a build command installs. The deploy-file
+readers (:mod:`mcheck.deploy_files`, :mod:`mcheck.deploy.configs`) and ``--serve`` all use this module.
 
 Commands are split with :mod:`shlex` (POSIX rules, ``&&``/``;``/``|`` as separate tokens), never with
-regular expressions over the whole line, so quoting and ``sh -c "..."`` nesting are honoured.
+regular expressions over the whole line, so quoting and ``sh -c "..."`` nesting are honoured. Nothing
+here imports or runs project code; ``base_dir`` is only read to map a file path to its module.
 """
 
 from __future__ import annotations
@@ -9,35 +17,281 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 
 SERVERS = ("uvicorn", "gunicorn", "hypercorn", "granian", "fastapi")
-_PYTHON_RE = re.compile(r"^python(\d+(\.\d+)?)?$")
-_ENV_ASSIGNMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_APP_SPEC_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*(\(.*\))?$")
-_SEPARATORS = frozenset({"&&", ";", "||", "|", "&"})
-# Wrappers that run the real command given after them.
-_WRAPPERS = {"exec": 1, "uv": 2, "poetry": 2, "pipenv": 2, "pdm": 2, "rye": 2, "hatch": 2,
-             "opentelemetry-instrument": 1, "ddtrace-run": 1, "newrelic-admin": 2, "doppler": 2, "dumb-init": 1,
-             "tini": 1}
-# Options that take a value, per server: their value is never the app.
-_VALUE_OPTIONS = {
-    "uvicorn": {"--host", "--port", "--uds", "--fd", "--workers", "--loop", "--http", "--ws", "--lifespan",
-                "--interface", "--env-file", "--log-config", "--log-level", "--root-path", "--limit-concurrency",
-                "--backlog", "--timeout-keep-alive", "--ssl-keyfile", "--ssl-certfile", "--app-dir",
-                "--h11-max-incomplete-event-size",
-                "--forwarded-allow-ips", "--header", "--reload-dir", "--reload-include", "--reload-exclude",
-                "--ws-max-size", "--limit-max-requests", "--timeout-graceful-shutdown"},
-    "gunicorn": {"-b", "--bind", "-w", "--workers", "-k", "--worker-class", "-t", "--timeout", "-c", "--config",
-                 "--chdir", "--pythonpath", "--log-level", "--access-logfile", "--error-logfile", "-e", "--env",
-                 "--threads", "--keep-alive", "--graceful-timeout", "--max-requests", "--max-requests-jitter",
-                 "--forwarded-allow-ips", "--worker-connections", "--access-logformat", "-n", "--name"},
-    "hypercorn": {"-b", "--bind", "-w", "--workers", "-k", "--worker-class", "-c", "--config", "--root-path",
-                  "--log-level", "--access-logfile", "--error-logfile", "--keep-alive", "--graceful-timeout"},
-    "granian": {"--interface", "--host", "--port", "--workers", "--threads", "--loop", "--http",
-                "--working-dir", "--log-level", "--blocking-threads", "--backlog", "--url-path-prefix"},
-    "fastapi": {"--host", "--port", "--app", "--workers", "--root-path", "--entrypoint", "-e"},
+# Options that take a value, per server: needed to tell the app argument from an option's value.
+_VALUE_OPTIONS: dict[str, frozenset[str]] = {
+    "uvicorn": frozenset({
+        "--host", "--port", "--uds", "--fd", "--loop", "--http", "--ws", "--ws-max-size", "--ws-max-queue",
+        "--ws-ping-interval", "--ws-ping-timeout", "--ws-per-message-deflate", "--lifespan", "--interface",
+        "--env-file", "--log-config", "--log-level", "--root-path", "--limit-concurrency", "--backlog",
+        "--limit-max-requests", "--timeout-keep-alive", "--timeout-graceful-shutdown", "--ssl-keyfile",
+        "--ssl-certfile", "--ssl-keyfile-password", "--ssl-version", "--ssl-cert-reqs", "--ssl-ca-certs",
+        "--ssl-ciphers", "--header", "--forwarded-allow-ips", "--app-dir", "--reload-dir", "--reload-include",
+        "--reload-exclude", "--reload-delay", "--workers", "--h11-max-incomplete-event-size"}),
+    "gunicorn": frozenset({
+        "-b", "--bind", "-w", "--workers", "-k", "--worker-class", "-t", "--timeout", "-c", "--config",
+        "--chdir", "--log-level", "--access-logfile", "--error-logfile", "--log-file", "--threads",
+        "--graceful-timeout", "--keep-alive", "--max-requests", "--max-requests-jitter", "-e", "--env",
+        "--pythonpath", "-n", "--name", "--forwarded-allow-ips", "--log-config", "--worker-connections",
+        "--backlog", "-u", "--user", "-g", "--group", "-m", "--umask", "--access-logformat",
+        "--worker-tmp-dir", "-p", "--pid", "--certfile", "--keyfile", "--limit-request-line"}),
+    "hypercorn": frozenset({
+        "-b", "--bind", "-w", "--workers", "-k", "--worker-class", "-c", "--config", "--root-path",
+        "--access-logfile", "--error-logfile", "--log-level", "--log-config", "--access-logformat", "--backlog",
+        "--graceful-timeout", "--keep-alive", "--certfile", "--keyfile", "--ca-certs", "--ciphers",
+        "--insecure-bind", "--quic-bind", "--server-name", "-p", "--pid", "-m", "--umask", "-g", "--group",
+        "-u", "--user", "--read-timeout", "--max-requests", "--max-requests-jitter"}),
+    "granian": frozenset({
+        "--host", "--port", "--interface", "--workers", "--threads", "--blocking-threads", "--runtime-threads",
+        "--runtime-mode", "--loop", "--task-impl", "--http", "--ws", "--backlog", "--backpressure",
+        "--log-level", "--log-config", "--ssl-keyfile", "--ssl-certificate", "--url-path-prefix",
+        "--respawn-interval", "--workers-lifetime", "--reload-paths", "--reload-ignore-dirs",
+        "--reload-ignore-patterns", "--pid-file", "--working-dir", "--env-files", "--process-name"}),
+    "fastapi": frozenset({"--host", "--port", "--app", "--entrypoint", "-e", "--root-path", "--workers",
+                          "--forwarded-allow-ips", "--proxy-headers"}),
 }
+# Options that change the directory the app is imported from (gunicorn, granian).
+_WORKDIR_OPTIONS = ("--chdir", "--working-dir")
+# Options that put directories on sys.path, relative to the working directory (uvicorn, gunicorn).
+_PATH_OPTIONS = ("--app-dir", "--pythonpath")
+# Commands that run the rest of their argv: (tokens to match, their options that take a value).
+_WRAPPERS: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
+    (("exec",), frozenset()),
+    (("nohup",), frozenset()),
+    (("env",), frozenset({"-u", "-C"})),
+    (("dumb-init",), frozenset()),
+    (("tini",), frozenset({"-s", "-p", "-e"})),
+    (("uv", "run"), frozenset({"--with", "--python", "-p", "--extra", "--group", "--project", "--directory",
+                               "--package", "--env-file", "--with-requirements", "--index"})),
+    (("poetry", "run"), frozenset()),
+    (("pipenv", "run"), frozenset()),
+    (("pdm", "run"), frozenset()),
+    (("hatch", "run"), frozenset()),
+    (("rye", "run"), frozenset()),
+    (("opentelemetry-instrument",), frozenset()),
+    (("ddtrace-run",), frozenset()),
+    (("newrelic-admin", "run-program"), frozenset()),
+    (("doppler", "run"), frozenset()),
+    (("dotenv", "run"), frozenset()),
+)
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh"})
+_SEPARATORS = frozenset({"&&", "||", ";", "|", "&"})
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
+# `pkg.mod`, `pkg.mod:app`, `pkg.mod:create_app()`, `pkg.mod:create_app(debug=True)` (gunicorn).
+_APP_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*(?::[A-Za-z_][\w.]*(?:\(.*\))?)?$")
+_PYTHON_VALUE_OPTIONS = frozenset({"-X", "-W"})
+
+
+# --- what a start command runs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    """What a start command runs, independent of where it was written.
+
+    ``server`` is ``uvicorn``/``gunicorn``/``hypercorn``/``granian``/``fastapi``, ``python-module``
+    (``python -m X``), ``python-script`` (``python path.py``), or None for anything else.
+    """
+
+    argv: tuple[str, ...]  # the server's argv, after `cd x &&`, env assignments and wrappers
+    server: str | None
+    app_spec: str | None = None  # "pkg.app.main:app": ``()`` removed (see ``factory``), the server's default attr
+    factory: bool = False
+    asgi: bool = False  # the server talks ASGI to ``app_spec``
+    module: str | None = None  # the module run: app_spec's module, ``python -m X``'s X, a script's dotted path
+    shell_cwd: str | None = None  # the directory `cd dir && ...` moved to
+    chdir: str | None = None  # ``--chdir``/``--working-dir``, relative to ``shell_cwd``
+    attr: str | None = None  # the app attribute as written; None when the command names none
+    script: str | None = None  # the file run by ``python path.py`` / ``fastapi run path.py``, as written
+    sys_path: tuple[str, ...] = ()  # ``--app-dir``/``--pythonpath`` entries, relative to ``cwd``
+
+    @property
+    def cwd(self) -> str | None:
+        """Where the server imports the app from, relative to where the command starts (None: there)."""
+        return _join(self.shell_cwd, self.chdir)
+
+
+def parse_command(command: str | Sequence[str], *, base_dir: Path | None = None) -> ParsedCommand:
+    """Parse a shell command line (``cd app && uvicorn main:app``) or an exec-form argv.
+
+    The first segment that runs a known server wins; otherwise the last segment is returned with
+    ``server`` None. Raises ``ValueError`` for unbalanced quotes. ``base_dir`` (the service root) lets
+    ``fastapi run path.py`` and ``python path.py`` map a file to its module by walking up ``__init__.py``s.
+    """
+    return _parse_segments(_split_segments(command), None, base_dir)
+
+
+def _parse_segments(parts: list[list[str]], cwd: str | None, base_dir: Path | None) -> ParsedCommand:
+    fallback: ParsedCommand | None = None
+    for segment in parts:
+        argv = strip_prefixes(segment)
+        if not argv:
+            continue
+        if argv[0] == "cd" and len(argv) > 1:
+            cwd = _join(cwd, argv[1])
+            continue
+        inner = _shell_script(argv)
+        if inner is not None:
+            parsed = _parse_segments(_split_segments(inner), cwd, base_dir)
+        else:
+            local = base_dir / cwd if base_dir is not None and cwd and not cwd.startswith("/") else base_dir
+            parsed = replace(_parse_argv(argv, local), shell_cwd=cwd)
+        if parsed.server is not None:
+            return parsed
+        fallback = parsed
+    return fallback or ParsedCommand(argv=(), server=None, shell_cwd=cwd)
+
+
+def _shell_script(argv: list[str]) -> str | None:
+    """The script of ``sh -c '...'`` (also ``bash -ec '...'``), else None."""
+    if PurePosixPath(argv[0]).name not in _SHELLS:
+        return None
+    for i, arg in enumerate(argv[1:-1], start=1):
+        if arg.startswith("-") and not arg.startswith("--") and arg.endswith("c"):
+            return argv[i + 1]
+    return None
+
+
+def _parse_argv(argv: list[str], base_dir: Path | None) -> ParsedCommand:
+    program = PurePosixPath(argv[0]).name
+    if _PYTHON.match(program):
+        return _parse_python(argv, base_dir)
+    if program in SERVERS:
+        return _parse_server(program, argv, base_dir)
+    return ParsedCommand(argv=tuple(argv), server=None)
+
+
+def _parse_python(argv: list[str], base_dir: Path | None) -> ParsedCommand:
+    i = 1
+    while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-m", "-c"):
+        i += 2 if argv[i] in _PYTHON_VALUE_OPTIONS else 1
+    if i + 1 < len(argv) and argv[i] == "-m":
+        module = argv[i + 1]
+        if module in SERVERS or module == "fastapi_cli":
+            server = "fastapi" if module == "fastapi_cli" else module
+            return replace(_parse_server(server, [server, *argv[i + 2:]], base_dir), argv=tuple(argv))
+        return ParsedCommand(argv=tuple(argv), server="python-module", module=module)
+    if i < len(argv) and argv[i] != "-c" and not argv[i].startswith("-"):
+        return ParsedCommand(argv=tuple(argv), server="python-script", script=argv[i],
+                             module=_module_for_path(argv[i], base_dir))
+    return ParsedCommand(argv=tuple(argv), server=None)  # `python -c ...`, or a bare interpreter
+
+
+def _parse_server(server: str, argv: list[str], base_dir: Path | None) -> ParsedCommand:
+    options, positionals, flags = _split_options(argv[1:], _VALUE_OPTIONS[server])
+    chdir = next((values[-1] for name in _WORKDIR_OPTIONS if (values := options.get(name))), None)
+    sys_path = (*options.get("--app-dir", []), *(p for v in options.get("--pythonpath", []) for p in v.split(",")))
+    if server == "fastapi":
+        return _parse_fastapi(argv, options, positionals, base_dir, chdir)
+    reference = next((p for p in positionals if _APP_REFERENCE.match(p)), None)
+    spec, factory = _split_reference(reference, server)
+    factory = factory or "--factory" in flags
+    worker = _last(options, "-k", "--worker-class") or ""
+    interface = _last(options, "--interface") or ""
+    asgi = {
+        "uvicorn": interface not in ("wsgi", "asgi2"),
+        "gunicorn": "uvicorn" in worker.lower(),  # gunicorn itself speaks WSGI
+        "hypercorn": True,
+        "granian": interface in ("asgi", "asginl"),  # granian's default interface is RSGI
+    }[server]
+    written_attr = reference.split("(", 1)[0].partition(":")[2] if reference else ""
+    return ParsedCommand(argv=tuple(argv), server=server, app_spec=spec, factory=factory,
+                         asgi=asgi and spec is not None, module=spec.partition(":")[0] if spec else None,
+                         chdir=chdir, attr=written_attr or None, sys_path=sys_path)
+
+
+def _split_options(args: list[str], value_options: frozenset[str]) -> tuple[dict[str, list[str]], list[str], set[str]]:
+    """(every value of each option, positionals, flags); ``--x=v`` and ``--x v`` are both understood."""
+    options: dict[str, list[str]] = {}
+    positionals: list[str] = []
+    flags: set[str] = set()
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("-") and "=" in arg:
+            key, _, value = arg.partition("=")
+            options.setdefault(key, []).append(value)
+        elif arg in value_options and i + 1 < len(args):
+            options.setdefault(arg, []).append(args[i + 1])
+            i += 1
+        elif arg.startswith("-"):
+            flags.add(arg)
+        else:
+            positionals.append(arg)
+        i += 1
+    return options, positionals, flags
+
+
+def _last(options: dict[str, list[str]], *names: str) -> str | None:
+    return next((values[-1] for name in names if (values := options.get(name))), None)
+
+
+def _split_reference(reference: str | None, server: str) -> tuple[str | None, bool]:
+    """``pkg.app:create_app()`` -> (``pkg.app:create_app``, True); a bare module gets the server's default."""
+    if reference is None:
+        return None, False
+    factory = reference.endswith(")")
+    reference = reference.split("(", 1)[0]
+    if ":" not in reference and server in ("gunicorn", "hypercorn"):
+        reference += ":application" if server == "gunicorn" else ":app"
+    return reference, factory
+
+
+def _parse_fastapi(argv: list[str], options: dict[str, list[str]], positionals: list[str], base_dir: Path | None,
+                   chdir: str | None) -> ParsedCommand:
+    """``fastapi run|dev [path] [--app NAME] [--entrypoint mod:attr]``; the path defaults to main.py & co."""
+    if not positionals or positionals[0] not in ("run", "dev"):
+        return ParsedCommand(argv=tuple(argv), server="fastapi", chdir=chdir)  # `fastapi --version` & co
+    entrypoint = _last(options, "--entrypoint", "-e")
+    if entrypoint:
+        module, _, attr = entrypoint.partition(":")
+        return ParsedCommand(argv=tuple(argv), server="fastapi", app_spec=entrypoint, asgi=True, module=module,
+                             chdir=chdir, attr=attr or None)
+    path = positionals[1] if len(positionals) > 1 else _default_fastapi_path(base_dir)
+    module = _module_for_path(path, base_dir)
+    attr = _last(options, "--app")
+    spec = f"{module}:{attr or 'app'}" if module else None
+    return ParsedCommand(argv=tuple(argv), server="fastapi", app_spec=spec, asgi=spec is not None, module=module,
+                         chdir=chdir, attr=attr, script=path)
+
+
+def _default_fastapi_path(base_dir: Path | None) -> str:
+    """The file ``fastapi run`` without a path picks (main.py when nothing can be looked at)."""
+    for candidate in ("main.py", "app/main.py", "api/main.py", "app.py", "api.py"):
+        if base_dir is not None and (base_dir / candidate).is_file():
+            return candidate
+    return "main.py"
+
+
+def _module_for_path(path: str, base_dir: Path | None) -> str | None:
+    """``app/main.py`` -> ``app.main`` when ``app/`` is a package, else ``main`` (its directory on sys.path)."""
+    pure = PurePosixPath(path)
+    if pure.suffix != ".py":
+        return None
+    parts = [pure.stem] if pure.stem != "__init__" else []
+    parent = pure.parent
+    while base_dir is not None and parent.name and (base_dir / parent / "__init__.py").is_file():
+        parts.insert(0, parent.name)
+        parent = parent.parent
+    if base_dir is None:  # nothing to walk: the path as written is the best guess
+        parts = [*[p for p in pure.parent.parts if p not in (".", "/")], pure.stem]
+    return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+
+
+def _join(outer: str | None, inner: str | None) -> str | None:
+    """``outer/inner`` normalised; an absolute ``inner`` wins; None stands for "." (no change)."""
+    if inner is None:
+        return outer
+    joined = posixpath.normpath(inner if outer is None or inner.startswith("/") else posixpath.join(outer, inner))
+    return None if joined == "." else joined
+
+
+# --- the same answer for the deploy import follower ------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -48,7 +302,7 @@ class ServerCall:
     ``fastapi run path.py``). ``cwd`` and ``extra_path`` are relative to the runtime working directory.
     """
 
-    server: str
+    server: str  # uvicorn, gunicorn, hypercorn, granian, fastapi, or python (for `-m` and scripts)
     kind: str
     target: str  # dotted module for "module", a file path for "script"
     attr: str | None = None
@@ -58,9 +312,28 @@ class ServerCall:
     argv: tuple[str, ...] = field(default=(), compare=False)
 
 
+def parse_server(argv: Sequence[str], cwd: str = ".") -> ServerCall | None:
+    """What a Python start command imports, run from ``cwd``; None when it is not a server or module
+    mcheck knows."""
+    parsed = parse_command(list(argv))
+    if parsed.server is None:
+        return None
+    server = "python" if parsed.server.startswith("python-") else parsed.server
+    workdir = posixpath.normpath(posixpath.join(cwd, parsed.cwd or "."))
+    if parsed.script is not None:
+        return ServerCall(server, "script", parsed.script, attr=parsed.attr, cwd=workdir, argv=parsed.argv)
+    if parsed.module is None:
+        return None
+    return ServerCall(server, "module", parsed.module, attr=parsed.attr, factory=parsed.factory, cwd=workdir,
+                      extra_path=parsed.sys_path, argv=parsed.argv)
+
+
+# --- shell plumbing --------------------------------------------------------------------------------------
+
+
 def split_shell(command: str) -> list[str]:
-    """Tokens of a shell command line; raises ValueError on unbalanced quotes."""
-    lexer = shlex.shlex(command, posix=True, punctuation_chars="&;|")
+    """Tokens of a shell command line, separators as their own tokens; raises ValueError on unbalanced quotes."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|")
     lexer.whitespace_split = True
     lexer.commenters = ""
     return list(lexer)
@@ -77,134 +350,34 @@ def segments(tokens: list[str]) -> list[list[str]]:
     return [p for p in parts if p]
 
 
+def _split_segments(command: str | Sequence[str]) -> list[list[str]]:
+    return segments(split_shell(command)) if isinstance(command, str) else [list(command)]
+
+
 def strip_prefixes(argv: list[str]) -> list[str]:
-    """Remove ``FOO=bar``, ``exec``, ``uv run`` and similar wrappers in front of the real program."""
-    argv = list(argv)
-    while argv:
-        if _ENV_ASSIGNMENT_RE.match(argv[0]) or argv[0] == "env":
-            argv.pop(0)
-        elif posixpath.basename(argv[0]) in _WRAPPERS and (
-                _WRAPPERS[posixpath.basename(argv[0])] == 1 or argv[1:2] in (["run"], ["run-program"])):
-            argv = argv[_WRAPPERS[posixpath.basename(argv[0])]:]
-            while argv and argv[0].startswith("-"):  # `uv run --no-sync uvicorn ...`
-                argv.pop(0)
-        else:
-            return argv
+    """Remove ``FOO=bar``, ``exec``, ``uv run --with x`` and similar wrappers in front of the real program."""
+    changed = True
+    while changed and argv:
+        changed = False
+        while argv and _ASSIGNMENT.match(argv[0]):
+            argv, changed = argv[1:], True
+        for tokens, value_options in _WRAPPERS:
+            if tuple(argv[: len(tokens)]) == tokens:
+                argv, changed = _skip_options(argv[len(tokens):], value_options), True
+                break
     return argv
 
 
-def find_server_argv(command: str | list[str]) -> tuple[list[str], str] | None:
-    """The segment of a command line that runs a Python program, and the ``cd`` prefix before it.
-
-    Accepts a shell string or an exec-form argv (``["sh", "-c", "..."]`` is unwrapped).
-    Returns ``(argv, cwd)`` with ``cwd`` relative to where the command starts, or None.
-    """
-    tokens = split_shell(command) if isinstance(command, str) else list(command)
-    cwd = "."
-    for argv in segments(tokens):
-        argv = strip_prefixes(argv)
-        if not argv:
-            continue
-        program = posixpath.basename(argv[0])
-        if program == "cd" and len(argv) >= 2:
-            cwd = posixpath.normpath(posixpath.join(cwd, argv[1]))
-        elif program in ("sh", "bash", "dash") and "-c" in argv[1:-1]:
-            inner = find_server_argv(argv[argv.index("-c") + 1])
-            if inner is not None:
-                return inner[0], posixpath.normpath(posixpath.join(cwd, inner[1]))
-        elif program in SERVERS or _PYTHON_RE.match(program):
-            return argv, cwd
-    return None
+def _skip_options(argv: list[str], value_options: frozenset[str]) -> list[str]:
+    i = 0
+    while i < len(argv) and (argv[i].startswith("-") or _ASSIGNMENT.match(argv[i])):
+        if argv[i] == "--":
+            return argv[i + 1:]
+        i += 2 if argv[i] in value_options else 1
+    return argv[i:]
 
 
-def parse_server(argv: list[str], cwd: str = ".") -> ServerCall | None:
-    """What a Python start command imports; None when it is not a server or module mcheck knows."""
-    program = posixpath.basename(argv[0])
-    if _PYTHON_RE.match(program):
-        return _parse_python(argv, cwd)
-    if program in SERVERS:
-        return _parse_app_server(program, argv[1:], cwd)
-    return None
-
-
-def _parse_python(argv: list[str], cwd: str) -> ServerCall | None:
-    args = argv[1:]
-    while args and args[0].startswith("-") and args[0] != "-m":
-        takes_value = args[0] in ("-X", "-W")
-        args = args[2:] if takes_value else args[1:]
-    if not args:
-        return None
-    if args[0] == "-m" and len(args) >= 2:
-        module = args[1]
-        if module in SERVERS:
-            return _parse_app_server(module, args[2:], cwd)
-        return ServerCall("python", "module", module, cwd=cwd, argv=tuple(argv))
-    if args[0] == "-c":
-        return None
-    return ServerCall("python", "script", args[0], cwd=cwd, argv=tuple(argv))
-
-
-def _positionals(server: str, args: list[str]) -> list[str]:
-    values = _VALUE_OPTIONS.get(server, set())
-    found: list[str] = []
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg.startswith("-"):
-            skip = arg in values
-        else:
-            found.append(arg)
-    return found
-
-
-def _option(args: list[str], *names: str) -> list[str]:
-    """Every value of an option given as ``--name value`` or ``--name=value``."""
-    values: list[str] = []
-    for i, arg in enumerate(args):
-        for name in names:
-            if arg == name and i + 1 < len(args):
-                values.append(args[i + 1])
-            elif arg.startswith(name + "="):
-                values.append(arg[len(name) + 1:])
-    return values
-
-
-def _parse_app_server(server: str, args: list[str], cwd: str) -> ServerCall | None:
-    argv = (server, *args)
-    if server == "fastapi":
-        return _parse_fastapi(args, cwd, argv)
-    positionals = _positionals(server, args)
-    if server == "granian":
-        for working_dir in _option(args, "--working-dir"):
-            cwd = posixpath.normpath(posixpath.join(cwd, working_dir))
-    if server == "gunicorn":
-        for chdir in _option(args, "--chdir"):
-            cwd = posixpath.normpath(posixpath.join(cwd, chdir))
-    spec = next((p for p in positionals if _APP_SPEC_RE.match(p)), None)
-    if spec is None and server == "gunicorn" and positionals:
-        spec = positionals[0]  # gunicorn's `module` alone means `module:application`
-    if spec is None:
-        return None
-    module, _, attr = spec.partition(":")
-    extra = [*_option(args, "--app-dir"), *(p for v in _option(args, "--pythonpath") for p in v.split(","))]
-    factory = "--factory" in args or attr.endswith(")")
-    return ServerCall(server, "module", module, attr=attr.split("(")[0] or None, factory=factory, cwd=cwd,
-                      extra_path=tuple(extra), argv=argv)
-
-
-def _parse_fastapi(args: list[str], cwd: str, argv: tuple[str, ...]) -> ServerCall | None:
-    if not args or args[0] not in ("run", "dev"):
-        return None
-    entrypoint = _option(args[1:], "--entrypoint", "-e")
-    if entrypoint:
-        module, _, attr = entrypoint[0].partition(":")
-        return ServerCall("fastapi", "module", module, attr=attr or None, cwd=cwd, argv=argv)
-    positionals = _positionals("fastapi", args[1:])
-    attr = (_option(args[1:], "--app") or [None])[0]
-    # Without a path, fastapi tries main.py, app.py, api.py, then app/main.py ...; main.py is the usual one.
-    return ServerCall("fastapi", "script", positionals[0] if positionals else "main.py", attr=attr, cwd=cwd,
-                      argv=argv)
+# --- what a build command installs -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -241,7 +414,7 @@ def _pip_install_args(argv: list[str]) -> list[str] | None:
     for head in (["pip", "install"], ["pip3", "install"], ["uv", "pip", "install"]):
         if words[: len(head)] == head:
             return words[len(head):]
-    if words and _PYTHON_RE.match(words[0]) and words[1:4] == ["-m", "pip", "install"]:
+    if words and _PYTHON.match(words[0]) and words[1:4] == ["-m", "pip", "install"]:
         return words[4:]
     return None
 

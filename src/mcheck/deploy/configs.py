@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from mcheck.deploy.commands import find_server_argv, parse_server
+from mcheck.deploy.commands import parse_command, parse_server
 from mcheck.deploy.model import BuildCommand, DeployConfig, StartCommand
 from mcheck.findings import Finding
 
@@ -269,19 +269,17 @@ def make_start_command(source: str, line: int | None, command: str | list[str],
                        health_path: str | None) -> StartCommand:
     raw = command if isinstance(command, str) else " ".join(command)
     try:
-        found = find_server_argv(command)
+        parsed = parse_command(command)
     except ValueError:
-        found = None
-    if found is None:
         return StartCommand(source, line, [], health_path=health_path, raw=raw)
-    argv, cwd = found
-    call = parse_server(argv, cwd)
+    # ``cwd`` is the `cd` prefix only: parse_server adds the server's own --chdir when it reads argv.
+    call = parse_server(parsed.argv)
     spec = None
     if call is not None:
         spec = call.target if call.attr is None else f"{call.target}:{call.attr}"
-    return StartCommand(source, line, argv, server=call.server if call else None, app_spec=spec,
-                        factory=bool(call and call.factory), health_path=health_path,
-                        cwd=None if cwd == "." else cwd, raw=raw)
+    return StartCommand(source, line, list(parsed.argv), server=call.server if call else None, app_spec=spec,
+                        factory=bool(call and call.factory), health_path=health_path, cwd=parsed.shell_cwd,
+                        raw=raw)
 
 
 def _table(data: dict[str, Any], key: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from mcheck.deploy.commands import parse_command
 from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.follow import Analysis, Follower, Target, _statement
 from mcheck.deploy.model import DeployConfig, Runtime
@@ -149,10 +150,9 @@ class _DeployRun:
         try:
             from mcheck.app_model import AppTarget
             from mcheck.app_probe import AppProbeError, run_app_probe
-            from mcheck.deploy_files import parse_command
         except ImportError:  # the app probe is optional; without it only the import is checked
             return []
-        parsed = parse_command(list(target.start.argv))
+        parsed = parse_command(target.start.argv)
         if not parsed.asgi or target.module in (None, "__main__") or not target.call.attr:
             return []
         add_runtime_path(interpreter, [host_path(fs_root, p) for p in target.sys_path])

@@ -1,5 +1,8 @@
 """GitHub Actions output: workflow commands that become annotations, plus a job-summary table.
 
+Annotations name the repository path of a finding's file (:attr:`Finding.repo_path`) when the pipeline
+knows it, because GitHub places ``file=`` relative to the repository root, not to the wheel.
+
 Escaping follows @actions/core (``toCommandValue``/``escapeData``/``escapeProperty``): in the
 message ``%``, CR and LF are percent-encoded; property values also encode ``:`` and ``,`` because
 those delimit the properties.
@@ -33,12 +36,13 @@ def command(finding: Finding) -> str:
     """The workflow command for one finding."""
     properties: list[tuple[str, str]] = []
     message = clean_text(finding.message)
-    if looks_like_file(finding.path):
-        properties.append(("file", str(finding.path)))
+    file = finding.repo_path or (finding.path if looks_like_file(finding.path) else None)
+    if file is not None:
+        properties.append(("file", file))
         if finding.line:
             properties.append(("line", str(finding.line)))
-    elif finding.path:
-        # A module or import name is no file GitHub can annotate: keep it in the message instead.
+    if finding.path and not looks_like_file(finding.path):
+        # A module or import name is no file name: keep it in the message, even when its file is annotated.
         message = f"{clean_text(finding.path)}: {message}"
     properties.append(("title", finding.code))
     if finding.hint:
@@ -76,7 +80,8 @@ def _findings_table(report: Report) -> list[str]:
         "| --- | --- | --- | --- | --- |",
     ]
     for f in report.sorted_findings:
-        where = location(f.path, f.line)
+        # A file by its repository path; a module by its name, which says more than its file here.
+        where = location(f.repo_path if looks_like_file(f.path) and f.repo_path else f.path, f.line)
         lines.append(
             f"| {f.severity.value} | {f.code} | {_cell(where)} | {_cell(f.message)} | {_cell(f.hint or '')} |"
         )

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import mcheck
-from mcheck.findings import Finding, Report
+from mcheck.findings import AppOutcome, Finding, ModuleOutcome, Report
 
 SCHEMA_VERSION = 1
 
@@ -46,7 +46,20 @@ def _report_object(report: Report) -> dict[str, Any]:
             "failed": report.modules.failed,
             "skipped": report.modules.skipped,
         },
+        "module_outcomes": [_outcome_object(o) for o in report.module_outcomes],
+        "apps": [_app_object(a) for a in report.apps],
+        "project_file": report.project_file,
     }
+
+
+def _app_object(app: AppOutcome) -> dict[str, Any]:
+    return {"spec": app.spec, "source": app.source, "mode": app.mode, "ok": app.ok, "health": app.health,
+            "status": app.status, "seconds": round(app.seconds, 3), "command": list(app.command)}
+
+
+def _outcome_object(outcome: ModuleOutcome) -> dict[str, Any]:
+    seconds = round(outcome.seconds, 3) if outcome.seconds is not None else None
+    return {"name": outcome.name, "status": outcome.status.value, "seconds": seconds, "reason": outcome.reason}
 
 
 def _finding_object(finding: Finding) -> dict[str, Any]:
@@ -58,4 +71,5 @@ def _finding_object(finding: Finding) -> dict[str, Any]:
         "hint": finding.hint,
         "stage": finding.stage.value,
         "line": finding.line,
+        "repo_path": finding.repo_path,
     }

@@ -1,8 +1,10 @@
-"""JUnit XML: one ``<testsuite>`` per target, one ``<testcase>`` per catalogue code.
+"""JUnit XML: one ``<testsuite>`` per target, one ``<testcase>`` per catalogue code and per shipped module.
 
 CI systems show JUnit as tests, so every code is a test that passes when nothing of that code was
 found and fails when findings at or above the report's ``fail_on`` were; findings below that
-threshold are listed in ``<system-out>`` so they are visible without failing the build.
+threshold are listed in ``<system-out>`` so they are visible without failing the build. Every module
+the wheel ships is a test too (``mcheck.import``), so the test tab names each module that failed to
+import, next to the ones that imported and the ones that were skipped.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterator, Sequence
 
 import mcheck
 from mcheck.catalogue import CATALOGUE, CodeInfo
-from mcheck.findings import Finding, Report
+from mcheck.findings import Finding, ModuleOutcome, ModuleStatus, Report
 from mcheck.reporters import clean_text, location
 
 # Characters XML 1.0 cannot carry at all, not even escaped; ElementTree would write them verbatim
@@ -48,7 +50,7 @@ def _testsuite(report: Report) -> ET.Element:
         tests=str(len(cases)),
         failures=str(sum(1 for c in cases if c.find("failure") is not None)),
         errors="0",
-        skipped="0",
+        skipped=str(sum(1 for c in cases if c.find("skipped") is not None)),
         time=f"{sum(s.seconds for s in report.stages):.3f}",
     )
     properties = ET.SubElement(suite, "properties")
@@ -63,12 +65,28 @@ def _testcases(report: Report) -> Iterator[ET.Element]:
 
 
 def _module_testcases(report: Report) -> Iterator[ET.Element]:
-    """One testcase per probed module (``classname="mcheck.import"``, ``name=<module>``).
+    """One testcase per shipped module (``classname="mcheck.import"``, ``name=<module>``): passing when it
+    imported, ``<failure>`` carrying its findings when it failed, ``<skipped>`` with the reason otherwise."""
+    by_path: dict[str, list[Finding]] = {}
+    for finding in report.sorted_findings:
+        if finding.path is not None:
+            by_path.setdefault(finding.path, []).append(finding)
+    for outcome in report.module_outcomes:
+        yield _module_testcase(outcome, by_path.get(outcome.name, []))
 
-    ``Report`` carries only module counts for now; once it carries the probe's per-module results
-    (``ModuleResult``), yield a passing testcase per ``ok`` module and a ``<failure>`` per failed one here.
-    """
-    return iter(())
+
+def _module_testcase(outcome: ModuleOutcome, findings: list[Finding]) -> ET.Element:
+    case = ET.Element("testcase", classname="mcheck.import", name=_xml_text(outcome.name))
+    if outcome.seconds is not None:
+        case.set("time", f"{outcome.seconds:.3f}")
+    if outcome.status is ModuleStatus.FAILED:
+        first = findings[0] if findings else None
+        message = first.message.strip().splitlines()[0] if first and first.message.strip() else "import failed"
+        failure = ET.SubElement(case, "failure", message=_xml_text(message), type=first.code if first else "import")
+        failure.text = "\n".join(_finding_line(f) for f in findings) or None
+    elif outcome.status is ModuleStatus.SKIPPED:
+        ET.SubElement(case, "skipped", message=_xml_text(outcome.reason or "not imported"))
+    return case
 
 
 def _code_testcases(report: Report) -> Iterator[ET.Element]:

@@ -1,7 +1,9 @@
 """SARIF 2.1.0 for code-scanning UIs (GitHub code scanning, VS Code SARIF viewer, ...).
 
 One run for all targets; ``tool.driver.rules`` is the whole catalogue so a result's ``ruleIndex`` is
-stable across runs; each result records its target in ``properties.target``.
+stable across runs; each result records its target in ``properties.target``. File locations are
+repository paths (:attr:`Finding.repo_path`, filled by the pipeline) whenever the source file is
+known, so code scanning can place them; otherwise the wheel-relative path is the best there is.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def render_sarif(reports: Sequence[Report], *, color: bool = False, verbosity: i
 
 
 def to_sarif_data(reports: Sequence[Report]) -> dict[str, Any]:
-    results = [_result(f, r.target) for r in reports for f in r.sorted_findings]
+    results = [_result(f, r) for r in reports for f in r.sorted_findings]
     driver = {"name": "mcheck", "version": mcheck.__version__, "rules": [_rule(i) for i in CATALOGUE.values()]}
     return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
 
@@ -54,27 +56,39 @@ def _rule(info: CodeInfo) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, target: str) -> dict[str, Any]:
+def _result(finding: Finding, report: Report) -> dict[str, Any]:
     text = f"{finding.message} (fix: {finding.hint})" if finding.hint else finding.message
     return {
         "ruleId": finding.code,
         "ruleIndex": _RULE_INDEX[finding.code],
         "level": LEVELS[finding.severity],
         "message": {"text": text},
-        "locations": _locations(finding),
-        "properties": {"target": target, "stage": finding.stage.value},
+        "locations": _locations(finding, report.project_file),
+        "properties": {"target": report.target, "stage": finding.stage.value},
     }
 
 
-def _locations(finding: Finding) -> list[dict[str, Any]]:
-    if finding.path is None:
-        return []
-    if not looks_like_file(finding.path):
-        name = finding.path.rsplit(".", 1)[-1]
-        return [{"logicalLocations": [{"name": name, "fullyQualifiedName": finding.path, "kind": "module"}]}]
-    # artifactLocation.uri must be a URI reference: percent-encode spaces, '%', '#', '?' and the like.
-    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(finding.path.replace("\\", "/"), safe="/")}}
-    if finding.line is not None and finding.line >= 1:
-        physical["region"] = {"startLine": finding.line}
-    return [{"physicalLocation": physical}]
+def _locations(finding: Finding, project_file: str | None) -> list[dict[str, Any]]:
+    """A physical location (the repository path when known) and, for a module or import name, a logical one.
 
+    GitHub code scanning rejects a result without a file location, so a finding that names no file is
+    anchored at the project's ``pyproject.toml`` (``project_file``) when the report knows it.
+    """
+    location: dict[str, Any] = {}
+    file = finding.repo_path or (finding.path if looks_like_file(finding.path) else None)
+    if file is not None:
+        location["physicalLocation"] = _physical(file, finding.line)
+    elif project_file is not None:
+        location["physicalLocation"] = _physical(project_file, None)
+    if finding.path is not None and not looks_like_file(finding.path):
+        name = finding.path.rsplit(".", 1)[-1]
+        location["logicalLocations"] = [{"name": name, "fullyQualifiedName": finding.path, "kind": "module"}]
+    return [location] if location else []
+
+
+def _physical(path: str, line: int | None) -> dict[str, Any]:
+    # artifactLocation.uri must be a URI reference: percent-encode spaces, '%', '#', '?' and the like.
+    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(path.replace("\\", "/"), safe="/")}}
+    if line is not None and line >= 1:
+        physical["region"] = {"startLine": line}
+    return physical

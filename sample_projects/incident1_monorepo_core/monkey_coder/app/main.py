@@ -2,7 +2,7 @@
 
 import json
 
-from ..models import ExecuteRequest
+from monkey_coder.app.routes.health import health
 from monkey_coder.email.sender import send_email
 
 
@@ -10,10 +10,9 @@ async def app(scope, receive, send):
     if scope["type"] != "http":
         return
     if scope["path"] == "/api/health":
-        status, body = 200, {"status": "ok"}
-    elif scope["path"] == "/api/execute":
-        request = ExecuteRequest(task="hello")
-        status, body = 200, {"task": request.task, "mail": send_email("ops@example.com", "ran")}
+        status, body = 200, health()
+    elif scope["path"] == "/api/notify":
+        status, body = 200, send_email("ops@example.com", "deployed")
     else:
         status, body = 404, {"detail": "not found"}
     payload = json.dumps(body).encode()

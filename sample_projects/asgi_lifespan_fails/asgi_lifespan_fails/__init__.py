@@ -1,0 +1,1 @@
+"""A Starlette service that cannot start: its lifespan needs a setting the host never provides."""
