@@ -75,11 +75,24 @@ def test_command_line_beats_tool_mcheck(sample_copy: Callable[[str], Path]) -> N
     assert "  error   MC001  building the sdist failed" in from_cli.stdout
 
 
-def test_fail_on_from_the_command_line_beats_the_file(sample_copy: Callable[[str], Path]) -> None:
+def test_a_bad_file_value_is_reported_even_when_the_command_line_overrides_it(
+        sample_copy: Callable[[str], Path]) -> None:
+    # Each source is validated on its own: a broken [tool.mcheck] would break every other run.
     project = with_tool_mcheck(sample_copy("build_fails"), 'fail-on = "bogus"')
     result = invoke("wheel", project, "--fail-on", "error")
-    assert result.exit_code == 1  # the CLI value replaced the bad file value before validation
-    assert "MC001" in result.stdout
+    assert result.exit_code == 2
+    assert result.stderr == (f"mcheck: error: {project / 'pyproject.toml'} [tool.mcheck]: "
+                             "fail-on must be 'error' or 'warning', not 'bogus'\n")
+
+
+def test_fail_on_from_the_command_line_beats_the_file(sample_copy: Callable[[str], Path]) -> None:
+    # missing_package_data has one warning (MC102) and no error.
+    project = with_tool_mcheck(sample_copy("missing_package_data"), 'fail-on = "warning"')
+    from_file = invoke("wheel", project)
+    assert from_file.exit_code == 1, from_file.output
+    from_cli = invoke("wheel", project, "--fail-on", "error")
+    assert from_cli.exit_code == 0, from_cli.output
+    assert "MC102" in from_cli.stdout
 
 
 def test_unknown_setting_in_pyproject_is_exit_2_naming_the_file_and_the_nearest_key(
@@ -97,8 +110,8 @@ def test_unknown_code_is_exit_2_with_the_nearest_code(sample_copy: Callable[[str
     result = invoke("wheel", sample_copy("build_fails"), "--ignore", "MC1O1")  # letter O, not zero
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr.startswith("mcheck: error: ")
-    assert result.stderr.endswith("unknown code 'MC1O1' (did you mean 'MC101'?)\n")
+    # Blamed on the command line, not on the project's [tool.mcheck] that the value never came from.
+    assert result.stderr == "mcheck: error: command line: unknown code 'MC1O1' (did you mean 'MC101'?)\n"
 
 
 def test_unknown_format_is_exit_2_with_the_nearest_format() -> None:

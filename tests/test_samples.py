@@ -452,3 +452,15 @@ def test_given_wheel_whose_record_does_not_match(given_wheels, variant, path):
     assert keys(report, "error") == {("MC108", path)}
     assert keys(report, "warning") == set()
     assert report.exit_code == 1
+
+
+def test_given_wheel_checked_from_an_unrelated_project_is_not_diffed_against_it(given_wheels, tmp_path,
+                                                                               monkeypatch):
+    from conftest import copy_sample
+
+    # The current directory is another project (one whose build would fail): mcheck must not build it.
+    monkeypatch.chdir(copy_sample("build_fails", tmp_path / "unrelated"))
+    report = run_check(given_wheels["pristine"])
+    assert "build" not in {stage.name for stage in report.stages}
+    assert keys(report, "error") == set()
+    assert keys(report, "warning") == set()

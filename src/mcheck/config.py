@@ -64,19 +64,23 @@ def load_file_settings(directory: Path | None) -> tuple[dict[str, Any], str | No
 
 def resolve_settings(file_values: Mapping[str, Any], cli_values: Mapping[str, Any],
                      origin: str | None = None) -> Settings:
-    """File settings overridden by every CLI/API value that is not None."""
+    """File settings overridden by every CLI/API value that is not None. Each source is validated on its
+    own, so an error names the place the bad value came from."""
     merged: dict[str, Any] = {}
-    for source, values in ((origin or "configuration", file_values), ("option", cli_values)):
+    for source, values in ((origin or "configuration", file_values), ("command line", cli_values)):
+        given: dict[str, Any] = {}
         for key, value in values.items():
             name = key.replace("_", "-")
             if name not in SETTING_NAMES:
                 raise UsageError(f"{source}: unknown setting {key!r}{_did_you_mean(name, SETTING_NAMES)}")
             if value is not None:
-                merged[name.replace("-", "_")] = value
-    return _validated(merged, origin or "configuration")
+                given[name.replace("-", "_")] = value
+        merged.update(_validated(given, source))
+    return Settings(**merged)
 
 
-def _validated(values: dict[str, Any], origin: str) -> Settings:
+def _validated(values: dict[str, Any], origin: str) -> dict[str, Any]:
+    """The given values, type-checked and normalised; only the keys that were given."""
     def as_tuple(value: Any) -> tuple[str, ...]:
         return (value,) if isinstance(value, str) else tuple(value)
 
@@ -85,7 +89,8 @@ def _validated(values: dict[str, Any], origin: str) -> Settings:
         if key in values:
             out[key] = as_tuple(values[key])
     for key in ("select", "ignore"):
-        out[key] = tuple(_check_code(c, origin) for c in out.get(key, ()))
+        if key in out:
+            out[key] = tuple(_check_code(c, origin) for c in out[key])
     if "per_path_ignores" in values:
         out["per_path_ignores"] = {glob: tuple(_check_code(c, origin) for c in as_tuple(codes))
                                    for glob, codes in dict(values["per_path_ignores"]).items()}
@@ -105,7 +110,7 @@ def _validated(values: dict[str, Any], origin: str) -> Settings:
         if not isinstance(values["cache"], bool):
             raise UsageError(f"{origin}: cache must be true or false, not {values['cache']!r}")
         out["cache"] = values["cache"]
-    return Settings(**out)
+    return out
 
 
 def _check_code(selector: str, origin: str) -> str:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
 from mcheck.analysis import analyse_wheel
 from mcheck.analysis.model import StaticAnalysis
 from mcheck.app_model import AppProbeResult
@@ -148,8 +150,9 @@ class Run:
             if self.target.suffix == ".whl":
                 if not self.target.is_file():
                     raise UsageError(f"{self.target}: no such file")
-                source = self.options.source or _cwd_project()
-                return discover_project(source) if source is not None else None
+                if self.options.source is not None:
+                    return discover_project(self.options.source)
+                return _cwd_project_of(self.target)
             return discover_project(self.target)
 
     def _artifacts(self, project: Project | None) -> Artifacts | None:
@@ -237,6 +240,21 @@ def _silenced_inline(ctx: CheckContext, finding: Finding) -> bool:
 def _cwd_project() -> Path | None:
     cwd = Path.cwd()
     return cwd if (cwd / "pyproject.toml").is_file() or (cwd / "setup.py").is_file() else None
+
+
+def _cwd_project_of(wheel: Path) -> Project | None:
+    """The current directory's project when it is the one that builds ``wheel`` (same distribution name, or
+    a name only ``setup.py`` knows): checking a downloaded wheel from inside an unrelated checkout must not
+    diff it against that checkout."""
+    cwd = _cwd_project()
+    if cwd is None:
+        return None
+    project = discover_project(cwd)
+    try:
+        wheel_name = parse_wheel_filename(wheel.name)[0]
+    except InvalidWheelFilename:
+        return None
+    return project if project.name is None or canonicalize_name(project.name) == wheel_name else None
 
 
 def _build_failure(built: BuildResult) -> Finding:
