@@ -137,3 +137,9 @@ def test_the_import_really_runs_in_the_requirements_venv(sample_copy) -> None:
     report = check_deploy(repo, repo_root=repo)
     assert {(f.code, f.path) for f in report.findings} == {("MC202", "health-service/main.py")}
     shutil.rmtree(repo)
+
+
+def test_findings_that_name_no_file_are_anchored_at_the_service_deploy_file(deploy_report) -> None:
+    # Code scanning rejects a SARIF result without a file; the service's deploy file is where it belongs.
+    assert deploy_report("deploy_ml_root_dir").project_file == "services/ml/railway.toml"
+    assert deploy_report("deploy_bot_dockerfile").project_file == "Dockerfile"

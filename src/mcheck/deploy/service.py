@@ -84,6 +84,8 @@ class _DeployRun:
     def execute(self, *, install: bool, app_probe: bool) -> None:
         repo_files = list_source_files(self.root, find_git_root(self.root))
         config = read_deploy_config(self.service, self.root)
+        # Code scanning places findings that name no file at the service's deploy file.
+        self.report.project_file = config.files_read[0] if config.files_read else config.dockerfile
         self.report.findings.extend(config.findings)
         runtime, findings = reconstruct(config, self.root, repo_files)
         self.report.findings.extend(findings)
