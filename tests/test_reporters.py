@@ -17,7 +17,7 @@ import pytest
 
 import mcheck
 from mcheck.catalogue import CATALOGUE
-from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report, Severity, Stage, StageTiming
+from mcheck.findings import AppOutcome, Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report, Severity, Stage, StageTiming
 from mcheck.reporters import FORMATS, clean_text, junit, render
 from mcheck.reporters.github import command, escape_data, escape_property, github_step_summary
 from mcheck.reporters.sarif import to_sarif_data
@@ -146,6 +146,23 @@ def test_text_groups_by_stage_then_errors_first() -> None:
     assert codes == ["MC301", "MC304", "MC101", "MC106", "MC202", "MC203"]
     headings = [line for line in out.splitlines() if line in {f"{s.value}:" for s in Stage}]
     assert headings == ["probe:", "diff:", "analyse:"]
+
+
+def test_text_lists_every_app_started_and_its_health_answer() -> None:
+    report = clean_report()
+    report.apps = [
+        AppOutcome("demo.main:app", "Procfile:1", "in-process", ok=True, health="/health", status=200),
+        AppOutcome("demo.main:app", "Procfile:1", "serve", ok=False, health="/health", status=None),
+        AppOutcome("demo.admin:app", "--asgi", "in-process", ok=True),
+    ]
+    lines = render("text", [report]).splitlines()
+    start = lines.index("apps:")
+    assert lines[start + 1:start + 4] == [
+        "  ok      demo.main:app (in-process, from Procfile:1): GET /health -> 200",
+        "  FAILED  demo.main:app (serve, from Procfile:1): GET /health -> no answer",
+        "  ok      demo.admin:app (in-process, from --asgi)",
+    ]
+    assert "apps:" not in render("text", [report], verbosity=-1)
 
 
 def test_text_quiet_shows_only_errors() -> None:

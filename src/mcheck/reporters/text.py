@@ -13,7 +13,7 @@ from itertools import groupby
 from rich.console import Console
 from rich.text import Text
 
-from mcheck.findings import Finding, Report, Severity
+from mcheck.findings import AppOutcome, Finding, Report, Severity
 from mcheck.reporters import clean_text, location
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -45,6 +45,8 @@ def _report_lines(report: Report, verbosity: int) -> list[Text]:
         lines.append(Text(f"{stage.value}:", style="bold"))
         for finding in group:
             lines.extend(_finding_lines(finding))
+    if report.apps and verbosity >= 0:
+        lines.extend(_app_lines(report.apps))
     if verbosity > 0 and report.stages:
         lines.extend(_timing_lines(report))
     lines.append(Text(""))
@@ -70,6 +72,21 @@ def _finding_lines(finding: Finding) -> list[Text]:
         for i, hint_line in enumerate(clean_text(finding.hint).split("\n")):
             prefix = "fix: " if i == 0 else "     "
             lines.append(Text(_INDENT + prefix + hint_line, style="green"))
+    return lines
+
+
+def _app_lines(apps: Sequence[AppOutcome]) -> list[Text]:
+    """What was started: a clean run says which app answered which health path, not just "no problems"."""
+    lines = [Text("apps:", style="bold")]
+    for app in apps:
+        line = Text("  ")
+        line.append("ok".ljust(_SEVERITY_WIDTH) if app.ok else "FAILED".ljust(_SEVERITY_WIDTH),
+                    style="green" if app.ok else "bold red")
+        line.append(f"{clean_text(app.spec)} ({app.mode}, from {clean_text(app.source)})")
+        if app.health is not None:
+            answer = str(app.status) if app.status is not None else "no answer"
+            line.append(f": GET {clean_text(app.health)} -> {answer}")
+        lines.append(line)
     return lines
 
 
