@@ -17,7 +17,17 @@ import pytest
 
 import mcheck
 from mcheck.catalogue import CATALOGUE
-from mcheck.findings import AppOutcome, Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report, Severity, Stage, StageTiming
+from mcheck.findings import (
+    AppOutcome,
+    Finding,
+    ModuleCounts,
+    ModuleOutcome,
+    ModuleStatus,
+    Report,
+    Severity,
+    Stage,
+    StageTiming,
+)
 from mcheck.reporters import FORMATS, clean_text, junit, render
 from mcheck.reporters.github import command, escape_data, escape_property, github_step_summary
 from mcheck.reporters.sarif import to_sarif_data
