@@ -170,6 +170,31 @@ def test_a_broken_build_is_mc001_with_the_stage_and_the_log_tail(hostile_run, na
     assert_contained(run)
 
 
+def test_a_build_that_never_finishes_is_killed_after_the_build_timeout(hostile_run):
+    run = hostile_run("build_loops")  # its [tool.mcheck] sets build-timeout = 3
+    assert keys(run.report, "error") == {("MC001", None)}
+    assert keys(run.report, "warning") == set()
+    text = text_of(run.report, "MC001")
+    assert text.startswith("building the sdist failed: the build backend did not finish within 3 s\n")
+    assert re.search(r"hostile setup\.py: still resolving the toolchain \(attempt \d+\)", text)  # the log tail
+    assert (run.report.modules.imported, run.report.modules.failed) == (0, 0)
+    assert run.seconds < 3 + 30, f"the run took {run.seconds:.0f} s"  # the timeout, plus installing setuptools
+    assert not processes_mentioning("mcheck-hostile-build-loops"), "the build's helper process survived"
+    assert_contained(run)
+
+
+def test_the_build_timeout_is_a_positive_number_of_seconds_and_the_command_line_beats_the_file():
+    from mcheck.config import resolve_settings
+    from mcheck.errors import UsageError
+
+    assert resolve_settings({}, {}).build_timeout == 600.0
+    assert resolve_settings({"build-timeout": 3}, {"build_timeout": None}, "x").build_timeout == 3.0
+    assert resolve_settings({"build-timeout": 3}, {"build_timeout": 1.5}, "x").build_timeout == 1.5
+    for bad in (0, -1, "soon"):
+        with pytest.raises(UsageError, match="build-timeout must be a positive number of seconds"):
+            resolve_settings({"build-timeout": bad}, {}, "pyproject.toml [tool.mcheck]")
+
+
 # ---------------------------------------------------------------------------------------------------
 # Two runs on the same project at the same time
 # ---------------------------------------------------------------------------------------------------

@@ -8,6 +8,11 @@ list of :mod:`mcheck.project` (stale ``build/`` and ``*.egg-info`` leftovers nev
 Build dependencies are installed with ``uv`` through ``build``'s isolated environment. Which index uv
 uses is uv's own configuration (``UV_DEFAULT_INDEX``, ``UV_INDEX``, ``uv.toml``); pip's configuration
 is not consulted.
+
+The backend gets ``timeout`` seconds in all (``build-timeout``, 600 by default): a hook still running
+then is killed with its process group and the build fails with MC001. With ``cache`` a project whose
+build inputs are unchanged gets last run's sdist and wheel back without running the backend (see
+:mod:`mcheck.build_cache`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import tarfile
+import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,11 +33,14 @@ from typing import Literal
 import build
 import build.env
 
+from mcheck import build_cache
 from mcheck.errors import raise_if_interrupted
 from mcheck.project import Project
 from mcheck.sandbox import Sandbox
 
 LOG_TAIL_LINES = 30
+DEFAULT_BUILD_TIMEOUT = 600.0  # seconds the backend may take for the sdist and the wheel together
+GRACE_AFTER_KILL = 5.0  # seconds to collect a killed hook's remaining output
 INTERRUPT_POLL = 0.25  # seconds between checks for an interrupt while a backend hook runs
 BuildStage = Literal["sdist", "wheel"]
 
@@ -48,13 +57,35 @@ class BuildResult:
     sdist: Path | None = None
     wheel: Path | None = None
     failure: BuildFailure | None = None
+    from_cache: bool = False  # the sdist and wheel of an earlier run with the same build inputs
+
+
+class BuildTimedOut(Exception):
+    """A backend hook was still running when the build's time was up."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"the build backend did not finish within {timeout:g} s")
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    timeout: float
+    at: float  # time.monotonic() when the time is up
+
+    @classmethod
+    def after(cls, timeout: float) -> _Deadline:
+        return cls(timeout, time.monotonic() + timeout)
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
 
 
 class _CapturingRunner:
     """A pyproject-hooks subprocess runner that keeps the backend's output for the failure report."""
 
-    def __init__(self, sandbox: Sandbox | None = None, workdir: Path | None = None) -> None:
+    def __init__(self, deadline: _Deadline, sandbox: Sandbox | None = None, workdir: Path | None = None) -> None:
         self.output: list[str] = []
+        self.deadline = deadline
         self.sandbox = sandbox
         self.workdir = workdir
 
@@ -69,7 +100,11 @@ class _CapturingRunner:
         with subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, start_new_session=os.name == "posix") as proc:
             try:
-                stdout, stderr = _communicate(proc)
+                stdout, stderr = _communicate(proc, self.deadline)
+            except BuildTimedOut:
+                _kill_group(proc)  # first: its output pipes only close once the whole group is gone
+                self.output.append(_leftover_output(proc))
+                raise
             finally:
                 _kill_group(proc)
         self.output.append(_decode(stdout) + _decode(stderr))
@@ -87,33 +122,58 @@ class _CapturingRunner:
         return self.sandbox.wrap(cmd, writable=[self.workdir, *control_dirs])
 
 
-def build_artifacts(project: Project, workdir: Path, sandbox: Sandbox | None = None) -> BuildResult:
+def build_artifacts(project: Project, workdir: Path, sandbox: Sandbox | None = None, *,
+                    timeout: float = DEFAULT_BUILD_TIMEOUT, cache: bool = False) -> BuildResult:
     """Build sdist then wheel-from-sdist for ``project`` entirely inside ``workdir``; with ``sandbox`` the
-    backend's hooks run in it (build requirements are still installed outside: that needs the network)."""
+    backend's hooks run in it (build requirements are still installed outside: that needs the network).
+    With ``cache``, unchanged build inputs get the artifacts of an earlier run instead."""
+    inputs = build_cache.identify(project, sandboxed=sandbox is not None) if cache else None
+    if inputs is not None:
+        cached = build_cache.lookup(inputs, workdir / "dist")
+        if cached is not None:
+            return BuildResult(sdist=cached.sdist, wheel=cached.wheel, from_cache=True)
+    dynamic_requires: list[str] = []
+    result = _build_from_source(project, workdir, sandbox, _Deadline.after(timeout), dynamic_requires)
+    if inputs is not None and result.failure is None:
+        assert result.sdist is not None and result.wheel is not None
+        build_cache.store(inputs, dynamic_requires, result.sdist, result.wheel)
+    return result
+
+
+def _build_from_source(project: Project, workdir: Path, sandbox: Sandbox | None, deadline: _Deadline,
+                       dynamic_requires: list[str]) -> BuildResult:
+    """Run the backend: the sdist of the staged source, then the wheel of the unpacked sdist."""
     staged = stage_source(project, workdir / "source")
     dist = workdir / "dist"
     with build.env.DefaultIsolatedEnv(installer="uv") as env:
-        sdist, failure = _build_one(env, staged, "sdist", dist, _CapturingRunner(sandbox, workdir))
+        sdist, failure = _build_one(env, staged, "sdist", dist, _CapturingRunner(deadline, sandbox, workdir),
+                                    dynamic_requires)
         if failure is not None:
             return BuildResult(failure=failure)
         unpacked = _unpack_sdist(sdist, workdir / "sdist")
-        wheel, failure = _build_one(env, unpacked, "wheel", dist, _CapturingRunner(sandbox, workdir))
+        wheel, failure = _build_one(env, unpacked, "wheel", dist, _CapturingRunner(deadline, sandbox, workdir),
+                                    dynamic_requires)
     return BuildResult(sdist=sdist, wheel=wheel, failure=failure)
 
 
-def build_wheel_only(source_dir: Path, workdir: Path) -> BuildResult:
+def build_wheel_only(source_dir: Path, workdir: Path, timeout: float = DEFAULT_BUILD_TIMEOUT) -> BuildResult:
     """Build just a wheel from an already prepared directory (used for an unpacked sdist)."""
     with build.env.DefaultIsolatedEnv(installer="uv") as env:
-        wheel, failure = _build_one(env, source_dir, "wheel", workdir / "dist", _CapturingRunner())
+        wheel, failure = _build_one(env, source_dir, "wheel", workdir / "dist",
+                                    _CapturingRunner(_Deadline.after(timeout)), [])
     return BuildResult(wheel=wheel, failure=failure)
 
 
 def _build_one(env: build.env.DefaultIsolatedEnv, srcdir: Path, stage: BuildStage, outdir: Path,
-               runner: _CapturingRunner) -> tuple[Path, None] | tuple[None, BuildFailure]:
+               runner: _CapturingRunner, dynamic_requires: list[str]) -> tuple[Path, None] | tuple[None, BuildFailure]:
+    """Build one artifact; what the backend asked for at build time is appended to ``dynamic_requires``
+    (part of the build cache's key)."""
     try:
         builder = build.ProjectBuilder.from_isolated_env(env, srcdir, runner=runner)
         env.install(builder.build_system_requires)
-        env.install(builder.get_requires_for_build(stage))
+        requested = builder.get_requires_for_build(stage)
+        dynamic_requires.extend(f"{stage}: {requirement}" for requirement in sorted(requested))
+        env.install(requested)
         built = Path(builder.build(stage, outdir))
     except subprocess.CalledProcessError as exc:  # installing build requirements failed
         log = _decode(exc.stdout) + _decode(exc.stderr)
@@ -136,13 +196,26 @@ def _unusable_output(path: Path, stage: BuildStage) -> str | None:
     return None if readable else f"the build backend wrote {path.name}, which is not a valid {stage} archive"
 
 
-def _communicate(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
-    """``proc.communicate()`` that notices an interrupt of mcheck even when it runs outside the main thread."""
+def _communicate(proc: subprocess.Popen[bytes], deadline: _Deadline) -> tuple[bytes, bytes]:
+    """``proc.communicate()`` that notices an interrupt of mcheck even when it runs outside the main thread,
+    and raises BuildTimedOut once ``deadline`` has passed."""
     while True:
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise BuildTimedOut(deadline.timeout)
         try:
-            return proc.communicate(timeout=INTERRUPT_POLL)
+            return proc.communicate(timeout=min(INTERRUPT_POLL, remaining))
         except subprocess.TimeoutExpired:  # retrying loses no output
             raise_if_interrupted()
+
+
+def _leftover_output(proc: subprocess.Popen[bytes]) -> str:
+    """What a killed hook printed (communicate keeps what earlier, timed-out calls already read)."""
+    try:
+        stdout, stderr = proc.communicate(timeout=GRACE_AFTER_KILL)
+    except subprocess.TimeoutExpired:  # a grandchild outside the group still holds the pipes open
+        return ""
+    return _decode(stdout) + _decode(stderr)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -155,6 +228,8 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 def _backend_message(exc: build.BuildBackendException) -> str:
     inner = exc.exception
+    if isinstance(inner, BuildTimedOut):
+        return str(inner)
     if isinstance(inner, subprocess.CalledProcessError):
         return f"the build backend exited with status {inner.returncode}"
     return str(exc) or type(inner).__name__

@@ -49,6 +49,8 @@ def wheel(
         "--output", "-o", help="File for the --format at the same position; '-' or none: stdout.")] = None,
     python: Annotated[str | None, typer.Option(help="Interpreter for the test venv (default: mcheck's own).")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds each module's import may take [30].")] = None,
+    build_timeout: Annotated[float | None, typer.Option(
+        help="Seconds the build backend may take for the sdist and the wheel together [600].")] = None,
     extras: Annotated[list[str] | None, typer.Option("--extras", help="Install these extras before probing.")] = None,
     select: Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes (MC1, MC202).")] = None,
     ignore: Annotated[list[str] | None, typer.Option(help="Never report these codes or prefixes.")] = None,
@@ -61,7 +63,8 @@ def wheel(
     sandbox: Annotated[bool, typer.Option(help="Run the build backend and the probes under bubblewrap: no network, "
                                                "read-only file system outside their temp dirs.")] = False,
     cache: Annotated[bool | None, typer.Option(
-        "--cache/--no-cache", help="Reuse a cached venv with the same resolved dependencies [cache].")] = None,
+        "--cache/--no-cache", help="Reuse cached venvs (same resolved dependencies) and build artifacts "
+                                   "(same build inputs) [cache].")] = None,
     quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")] = 0,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also stage timings.")] = 0,
 ) -> None:
@@ -72,7 +75,8 @@ def wheel(
     pairs = _format_pairs(formats or ["text"], outputs or [])
     progress = _progress_printer(verbose)
     settings = {"python": python, "timeout": timeout, "extras": extras, "select": select, "ignore": ignore,
-                "fail_on": fail_on, "asgi": asgi, "health": health, "cache": cache}
+                "fail_on": fail_on, "asgi": asgi, "health": health, "cache": cache,
+                "build_timeout": build_timeout}
     try:
         reports = _check_all(targets or [Path()], lambda target: check_wheel(
             target, source=source, jobs=jobs, keep=keep, serve=serve, sandbox=sandbox, progress=progress,

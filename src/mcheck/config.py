@@ -31,7 +31,8 @@ class Settings:
     asgi: tuple[str, ...] = ()
     health: str | None = None
     python: str | None = None
-    cache: bool = True  # reuse a cached venv with the same resolved dependencies (mcheck.environment)
+    cache: bool = True  # reuse cached venvs and build artifacts (mcheck.environment, mcheck.build_cache)
+    build_timeout: float = 600.0  # seconds the build backend may take for the sdist and the wheel together
 
     def is_enabled(self, code: str) -> bool:
         selected = not self.select or any(code.startswith(s) for s in self.select)
@@ -98,11 +99,9 @@ def _validated(values: dict[str, Any], origin: str) -> dict[str, Any]:
         if values["fail_on"] not in ("error", "warning"):
             raise UsageError(f"{origin}: fail-on must be 'error' or 'warning', not {values['fail_on']!r}")
         out["fail_on"] = Severity(values["fail_on"])
-    if "timeout" in values:
-        try:
-            out["timeout"] = float(values["timeout"])
-        except (TypeError, ValueError):
-            raise UsageError(f"{origin}: timeout must be a number of seconds") from None
+    for key in ("timeout", "build_timeout"):
+        if key in values:
+            out[key] = _seconds(values[key], key, origin)
     for key in ("health", "python"):
         if key in values:
             out[key] = str(values[key])
@@ -111,6 +110,16 @@ def _validated(values: dict[str, Any], origin: str) -> dict[str, Any]:
             raise UsageError(f"{origin}: cache must be true or false, not {values['cache']!r}")
         out["cache"] = values["cache"]
     return out
+
+
+def _seconds(value: Any, key: str, origin: str) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not seconds > 0:  # also rejects NaN
+        raise UsageError(f"{origin}: {key.replace('_', '-')} must be a positive number of seconds, not {value!r}")
+    return seconds
 
 
 def _check_code(selector: str, origin: str) -> str:

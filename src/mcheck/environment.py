@@ -9,18 +9,17 @@ Installs compile bytecode, as pip does by default: the probe's children then loa
 Venv cache: resolving and installing the dependencies is most of this stage, and they rarely change
 between runs. With ``cache=True`` the dependency set is first resolved (``uv pip compile`` of the wheel
 with its extras, for the target interpreter), and a venv holding exactly those pins is kept under
-:func:`cache_dir`, keyed by the interpreter, the pins and uv's version. Each run then gets its own copy
-of that venv at ``venv_dir`` and installs only the wheel into the copy (``--no-deps``): runs never share
-a mutable venv, and the copy holds the same distributions a fresh install would. Cache entries are
-built in a staging directory and renamed into place (atomic), under a per-key file lock, so concurrent
-runs neither see half-built entries nor build the same one twice. Whenever the cache cannot serve a
-run (resolution fails, the copy fails ...) the run installs from scratch, so failures read exactly as
-without the cache.
+``venvs/`` of :func:`mcheck.cache.cache_dir`, keyed by the interpreter, the pins and uv's version. Each
+run then gets its own copy of that venv at ``venv_dir`` and installs only the wheel into the copy
+(``--no-deps``): runs never share a mutable venv, and the copy holds the same distributions a fresh
+install would. Cache entries are published atomically under a per-key lock
+(:func:`mcheck.cache.publish_entry`), so concurrent runs neither see half-built entries nor build the
+same one twice. Whenever the cache cannot serve a run (resolution fails, the copy fails ...) the run
+installs from scratch, so failures read exactly as without the cache.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -28,9 +27,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from mcheck.cache import cache_dir, file_identity, publish_entry
+
+__all__ = ["InstallFailed", "TargetEnv", "cache_dir", "create_target_env", "find_uv", "resolve_requirements"]
 
 INSTALL_LOG_TAIL = 25
 CACHE_FORMAT = 1  # bump when the layout of a cache entry changes
@@ -58,15 +61,6 @@ def find_uv() -> str | None:
         return uv.find_uv_bin()
     except (ImportError, FileNotFoundError):
         return shutil.which("uv")
-
-
-def cache_dir() -> Path:
-    """``$MCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/mcheck``, else ``~/.cache/mcheck``."""
-    explicit = os.environ.get("MCHECK_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base else Path.home() / ".cache") / "mcheck"
 
 
 def create_target_env(wheel: Path, venv_dir: Path, *, python: str | None = None,
@@ -127,77 +121,48 @@ def _env_from_cache(uv: str, wheel: Path, venv_dir: Path, interpreter: str,
 def resolve_dependencies(uv: str, wheel: Path, interpreter: str, extras: Sequence[str], scratch: Path) -> list[str]:
     """The pinned dependency set a fresh install of ``wheel[extras]`` would get, without the wheel itself."""
     requirement = f"{wheel.resolve()}[{','.join(extras)}]" if extras else str(wheel.resolve())
-    scratch.mkdir(parents=True, exist_ok=True)
-    request = scratch / "mcheck-requirements.in"
-    request.write_text(requirement + "\n", "utf-8")
-    output = _run([uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python", interpreter,
-                   str(request)], "resolve the dependencies")
-    request.unlink()
     own = (str(wheel.resolve()), wheel.resolve().as_uri())
+    return [pin for pin in resolve_requirements(uv, [requirement], interpreter, scratch) if not pin.startswith(own)]
+
+
+def resolve_requirements(uv: str, requirements: Sequence[str], interpreter: str, scratch: Path) -> list[str]:
+    """The sorted pins ``uv pip compile`` resolves ``requirements`` to for ``interpreter``; InstallFailed when
+    they cannot be resolved (e.g. offline)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    request = Path(tempfile.mkstemp(prefix="mcheck-requirements-", suffix=".in", dir=scratch)[1])
+    try:
+        request.write_text("".join(f"{line}\n" for line in requirements), "utf-8")
+        output = _run([uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python", interpreter,
+                       str(request)], "resolve the dependencies")
+    finally:
+        request.unlink(missing_ok=True)
     lines = (line.strip() for line in output.splitlines())
-    return sorted(line for line in lines if line and not line.startswith("#") and not line.startswith(own))
+    return sorted(line for line in lines if line and not line.startswith("#"))
 
 
 def dependency_key(uv: str, interpreter: str, pins: Sequence[str]) -> str:
     """The cache key: what a venv's contents depend on (the interpreter binary, uv, the pins)."""
     identity = {"format": CACHE_FORMAT, "platform": sys.platform, "pins": list(pins),
-                "python": _file_identity(shutil.which(interpreter) or interpreter), "uv": _file_identity(uv)}
+                "python": file_identity(shutil.which(interpreter) or interpreter), "uv": file_identity(uv)}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def _file_identity(path: str) -> list[object]:
-    """Resolved path, size and mtime: an upgraded interpreter or uv gets a new key."""
-    real = Path(path).resolve()
-    stat = real.stat()
-    return [str(real), stat.st_size, stat.st_mtime_ns]
 
 
 def _cached_venv(uv: str, key: str, interpreter: str, pins: Sequence[str]) -> Path:
     """The cached venv for ``key``, built first if missing. Entries are never modified once in place."""
-    root = cache_dir() / "venvs"
-    entry = root / key
-    if (entry / "venv").is_dir():
-        return entry / "venv"
-    root.mkdir(parents=True, exist_ok=True)
-    with _locked(root / f"{key}.lock"):
-        if not (entry / "venv").is_dir():  # built by another run while we waited for the lock
-            _build_entry(uv, entry, interpreter, pins)
+    entry = cache_dir() / "venvs" / key
+    if not (entry / "venv").is_dir():
+        publish_entry(entry, lambda staging: _fill_entry(uv, staging, interpreter, pins),
+                      complete=lambda path: (path / "venv").is_dir())
     return entry / "venv"
 
 
-def _build_entry(uv: str, entry: Path, interpreter: str, pins: Sequence[str]) -> None:
-    staging = Path(tempfile.mkdtemp(prefix=f"{entry.name}.tmp-", dir=entry.parent))
-    try:
-        env = _create_venv(uv, staging / "venv", interpreter)
-        if pins:
-            (staging / "requirements.txt").write_text("\n".join(pins) + "\n", "utf-8")
-            _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(env.python), "-r",
-                  str(staging / "requirements.txt")], "install the dependencies")
-        (staging / ORIGIN_FILE).write_text(str(staging / "venv"), "utf-8")
-        try:
-            staging.rename(entry)  # atomic: an entry is complete or absent
-        except OSError:
-            if not (entry / "venv").is_dir():  # a run without the lock (no fcntl) may have won the race
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` where ``fcntl`` exists; elsewhere the atomic rename alone keeps
-    entries consistent (two runs may then both build the same entry, and one is thrown away)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _fill_entry(uv: str, staging: Path, interpreter: str, pins: Sequence[str]) -> None:
+    env = _create_venv(uv, staging / "venv", interpreter)
+    if pins:
+        (staging / "requirements.txt").write_text("\n".join(pins) + "\n", "utf-8")
+        _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(env.python), "-r",
+              str(staging / "requirements.txt")], "install the dependencies")
+    (staging / ORIGIN_FILE).write_text(str(staging / "venv"), "utf-8")
 
 
 def _copy_venv(cached: Path, venv_dir: Path) -> None:

@@ -1,0 +1,208 @@
+"""Build-artifact cache: the sdist and wheel of a project whose build inputs have not changed.
+
+Building (sdist, then the wheel from the unpacked sdist) is the slowest stage of a warm run, and its
+output only depends on what goes into it. The key therefore covers every input mcheck can see:
+
+* the content and permission bits of every file the build is given (``project.files``, as
+  :func:`mcheck.build.stage_source` stages them); for projects whose version comes from git also the
+  HEAD commit, ``git describe`` (tags) and the dirty state, plus today's date when dirty (setuptools-scm
+  puts the date in a dirty version);
+* the ``[build-system]`` table (requires, backend, backend-path) and the build requirements *resolved*
+  (``uv pip compile``), so ``setuptools>=61`` gets a new key when a new setuptools is released. When they
+  cannot be resolved (offline) the cache is not used at all;
+* the requirements the backend asked for at build time (``get_requires_for_build_*``), resolved too:
+  they are only known after a first build, so an entry is found in two steps (see :func:`lookup`);
+* the interpreter (implementation, version, binary), the platform tag, the versions of mcheck and
+  ``build``, whether the backend ran sandboxed, and the environment variables backends read
+  (``SOURCE_DATE_EPOCH``, ``SETUPTOOLS_SCM_*`` ...).
+
+Layout under ``builds/`` of :func:`mcheck.cache.cache_dir`: ``<key>.requires.json`` records what the
+backend asked for; ``<entry>/`` holds ``sdist/``, ``wheel/`` and ``meta.json``. Entries are published
+atomically and never modified (:func:`mcheck.cache.publish_entry`). Only successful builds are stored:
+a failing build runs every time, so its MC001 reads exactly as without the cache.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import build
+from packaging import tags
+
+from mcheck import __version__
+from mcheck.cache import cache_dir, file_identity, publish_entry
+from mcheck.environment import InstallFailed, find_uv, resolve_requirements
+from mcheck.project import Project
+
+CACHE_FORMAT = 1  # bump when the key or the layout of an entry changes
+META_FILE = "meta.json"
+# Environment variables build backends are known to read; any of them changes the key.
+KEYED_VARIABLES = ("SOURCE_DATE_EPOCH", "CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS")
+KEYED_PREFIXES = ("SETUPTOOLS_", "HATCH_", "PDM_", "FLIT_", "POETRY_", "MATURIN_", "SKBUILD_", "CMAKE_")
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """What is known before the build: the key of everything but the backend's dynamic requirements."""
+
+    key: str
+    uv: str
+
+
+@dataclass(frozen=True)
+class CachedBuild:
+    sdist: Path
+    wheel: Path
+
+
+def identify(project: Project, *, sandboxed: bool) -> BuildInputs | None:
+    """The build inputs of ``project``; None when they cannot be pinned down (no uv, offline, git fails)."""
+    uv = find_uv()
+    if uv is None:
+        return None
+    try:
+        pins = _resolve(uv, project.build_requires)
+        vcs = _vcs_state(project) if project.uses_vcs_version and project.git_root is not None else None
+        source = _source_digest(project)
+    except (InstallFailed, OSError, subprocess.CalledProcessError):
+        return None
+    build_system = project.pyproject.get("build-system", {})
+    identity = {"format": CACHE_FORMAT, "mcheck": __version__, "build": build.__version__, "source": source,
+                "vcs": vcs, "requires": list(project.build_requires), "backend": project.backend,
+                "backend-path": build_system.get("backend-path"), "pins": pins, "sandboxed": sandboxed,
+                "python": _interpreter(), "environment": _keyed_environment()}
+    return BuildInputs(key=_digest(identity), uv=uv)
+
+
+def lookup(inputs: BuildInputs, dest: Path) -> CachedBuild | None:
+    """Copies in ``dest`` of the cached sdist and wheel for ``inputs``; None on a miss."""
+    try:
+        record = _builds_root() / f"{inputs.key}.requires.json"
+        if not record.is_file():
+            return None
+        entry = _entry_path(inputs, json.loads(record.read_text("utf-8")))
+        if entry is None or not _complete(entry):
+            return None
+        return CachedBuild(sdist=_copy_only_file(entry / "sdist", dest), wheel=_copy_only_file(entry / "wheel", dest))
+    except (OSError, ValueError, InstallFailed):  # unreadable or half-deleted by hand: build instead
+        return None
+
+
+def store(inputs: BuildInputs, dynamic_requires: Sequence[str], sdist: Path, wheel: Path) -> None:
+    """Keep ``sdist`` and ``wheel`` for the next run with the same inputs. Never fails the run."""
+    try:
+        entry = _entry_path(inputs, list(dynamic_requires))
+        if entry is None:
+            return
+        publish_entry(entry, lambda staging: _fill(staging, sdist, wheel), complete=_complete)
+        _write_atomically(_builds_root() / f"{inputs.key}.requires.json", json.dumps(list(dynamic_requires)))
+    except (OSError, InstallFailed):  # a full disk or a read-only cache costs speed, not correctness
+        return
+
+
+# --- the key -----------------------------------------------------------------------------------------
+
+
+def _entry_path(inputs: BuildInputs, dynamic_requires: list[str]) -> Path | None:
+    """The entry for ``inputs`` plus what the backend asked for, resolved now; None if that fails."""
+    try:
+        pins = _resolve(inputs.uv, dynamic_requires)
+    except InstallFailed:
+        return None
+    return _builds_root() / _digest({"inputs": inputs.key, "dynamic": dynamic_requires, "pins": pins})
+
+
+def _resolve(uv: str, requirements: Sequence[str]) -> list[str]:
+    if not requirements:
+        return []
+    with tempfile.TemporaryDirectory(prefix="mcheck-build-requires-") as scratch:
+        return resolve_requirements(uv, requirements, sys.executable, Path(scratch))
+
+
+def _source_digest(project: Project) -> str:
+    """One digest of every staged file's path, permission bits and content (symlinks followed, as staged)."""
+    total = hashlib.sha256()
+    for rel in sorted(project.files):
+        path = project.root / rel
+        with path.open("rb") as handle:
+            content = hashlib.file_digest(handle, "sha256").hexdigest()
+        total.update(f"{rel}\0{path.stat().st_mode & 0o777:o}\0{content}\n".encode("utf-8", "surrogateescape"))
+    return total.hexdigest()
+
+
+def _vcs_state(project: Project) -> dict[str, str]:
+    """What a VCS version plugin derives the version from: the commit, the nearest tag and dirtiness."""
+    head = _git(project, "rev-parse", "HEAD")
+    describe = _git(project, "describe", "--tags", "--long", "--dirty", "--always")
+    status = _git(project, "status", "--porcelain", "--untracked-files=no")
+    state = {"head": head, "describe": describe, "status": hashlib.sha256(status.encode()).hexdigest()}
+    if status:  # setuptools-scm appends the date to a dirty version
+        state["date"] = datetime.datetime.now(datetime.UTC).date().isoformat()
+    return state
+
+
+def _git(project: Project, *args: str) -> str:
+    out = subprocess.run(["git", "-C", str(project.root), *args], capture_output=True, check=True,
+                         stdin=subprocess.DEVNULL)
+    return out.stdout.decode("utf-8", "surrogateescape").strip()
+
+
+def _interpreter() -> dict[str, object]:
+    """The interpreter the isolated build environment is created from, and the platform tag it builds for."""
+    return {"implementation": sys.implementation.cache_tag, "version": sys.version, "binary":
+            file_identity(sys.executable), "platform": sysconfig.get_platform(), "tag": str(next(tags.sys_tags()))}
+
+
+def _keyed_environment() -> dict[str, str]:
+    return {name: value for name, value in sorted(os.environ.items())
+            if name in KEYED_VARIABLES or name.startswith(KEYED_PREFIXES)}
+
+
+def _digest(identity: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
+# --- entries -----------------------------------------------------------------------------------------
+
+
+def _builds_root() -> Path:
+    return cache_dir() / "builds"
+
+
+def _complete(entry: Path) -> bool:
+    return (entry / META_FILE).is_file()
+
+
+def _fill(staging: Path, sdist: Path, wheel: Path) -> None:
+    for kind, artifact in (("sdist", sdist), ("wheel", wheel)):
+        (staging / kind).mkdir()
+        shutil.copy2(artifact, staging / kind / artifact.name)
+    meta = {"sdist": sdist.name, "wheel": wheel.name, "mcheck": __version__}
+    (staging / META_FILE).write_text(json.dumps(meta), "utf-8")  # written last: it marks the entry complete
+
+
+def _copy_only_file(directory: Path, dest: Path) -> Path:
+    (artifact,) = directory.iterdir()
+    dest.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy2(artifact, dest / artifact.name))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f"{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        Path(temporary).replace(path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
