@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from mcheck.config import load_file_settings, resolve_settings
+from mcheck.config import Settings, load_file_settings, resolve_settings
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, Severity
 
@@ -55,3 +58,12 @@ def test_malformed_config_names_line_and_column(tmp_path: Path):
     (tmp_path / "mcheck.toml").write_text("timeout = \n")
     with pytest.raises(UsageError, match=r"malformed TOML.*line 1"):
         load_file_settings(tmp_path)
+
+
+def test_the_readme_configuration_example_is_valid_and_shows_every_setting() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```toml\n(.*?)```", section, flags=re.S)
+    table = tomllib.loads(block)["tool"]["mcheck"]
+    resolve_settings(table, {}, "README.md")  # raises on an unknown key or a bad value
+    assert set(table) == {f.name.replace("_", "-") for f in fields(Settings)}

@@ -464,3 +464,11 @@ def test_given_wheel_checked_from_an_unrelated_project_is_not_diffed_against_it(
     assert "build" not in {stage.name for stage in report.stages}
     assert keys(report, "error") == set()
     assert keys(report, "warning") == set()
+
+
+def test_messages_name_installed_files_by_their_path_in_the_wheel_not_the_temporary_venv(checked):
+    report = checked("incident1_monorepo_core")
+    (executor,) = [f for f in report.findings if (f.code, f.path) == ("MC301", "monkey_coder.executor")]
+    assert "cannot import name 'ExecuteRequest' from 'monkey_coder.models' (monkey_coder/models/__init__.py)" \
+        in executor.message
+    assert not [f for f in report.findings if "site-packages" in f.message or "site-packages" in (f.hint or "")]

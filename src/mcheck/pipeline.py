@@ -8,7 +8,9 @@ turns stage failures into findings. There is no global state: everything a run n
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -122,6 +124,7 @@ class Run:
                 self.report.findings = [repo_paths.resolve(f) for f in self.report.findings]
         if project is not None:  # code scanning anchors findings that name no file here
             self.report.project_file = project_file(project)
+        self.report.findings = [_without_venv_prefix(f, self.workdir) for f in self.report.findings]
 
     def _settings(self, project: Project | None) -> Settings:
         config_dir = project.root if project is not None else _cwd_project()
@@ -161,7 +164,10 @@ class Run:
             assert given is not None
             return Artifacts(wheel=given)
         with self.stage("build"):
-            built = build_artifacts(project, self.workdir / "build", sandbox=self.sandbox)
+            built = build_artifacts(project, self.workdir / "build", sandbox=self.sandbox,
+                                    timeout=self.settings.build_timeout, cache=self.settings.cache)
+        if built.from_cache:  # say so in the timings (-v, JSON): the backend did not run
+            self.report.stages[-1] = dataclasses.replace(self.report.stages[-1], name="build (cached)")
         if built.failure is not None:
             self.add(_build_failure(built))
             return Artifacts(wheel=given) if given is not None else None
@@ -240,6 +246,17 @@ def _silenced_inline(ctx: CheckContext, finding: Finding) -> bool:
 def _cwd_project() -> Path | None:
     cwd = Path.cwd()
     return cwd if (cwd / "pyproject.toml").is_file() or (cwd / "setup.py").is_file() else None
+
+
+def _without_venv_prefix(finding: Finding, workdir: Path) -> Finding:
+    """Messages quote tracebacks from the throw-away venv; ``monkey_coder/models/__init__.py`` says what
+    ``/tmp/mcheck-x1y2/venv/lib/python3.11/site-packages/monkey_coder/models/__init__.py`` says, and the
+    same on every run."""
+    prefix = re.compile(re.escape(str(workdir)) + r"/venv/lib/python[0-9.]+/site-packages/")
+    message, hint = prefix.sub("", finding.message), prefix.sub("", finding.hint) if finding.hint else finding.hint
+    if message == finding.message and hint == finding.hint:
+        return finding
+    return dataclasses.replace(finding, message=message, hint=hint)
 
 
 def _cwd_project_of(wheel: Path) -> Project | None:
