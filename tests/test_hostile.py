@@ -133,6 +133,16 @@ def test_a_child_process_started_at_import_is_killed_with_its_process_group(host
     assert_contained(run)
 
 
+def test_a_daemon_that_left_for_a_new_session_at_import_is_killed_too(hostile_run):
+    # fork, setsid, fork: the daemon has a session and process group of its own, so the process-group kill
+    # misses it; the probe, a child subreaper, inherits the orphan and kills it before it exits
+    run = hostile_run("import_setsid_daemon")
+    assert keys(run.report, "error") == set()
+    assert (run.report.modules.imported, run.report.modules.failed) == (3, 0)  # "ok": the daemon was running
+    assert not processes_mentioning("mcheck-hostile-setsid-daemon"), "the daemon survived the run"
+    assert_contained(run)
+
+
 def test_files_written_or_deleted_at_import_land_in_throwaway_directories(hostile_run):
     run = hostile_run("import_writes_files")
     assert keys(run.report, "error") == set()

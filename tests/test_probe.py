@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,78 @@ def test_parse_rejects_other_protocols() -> None:
               "sys_path": [], "distributions": [], "modules": {"m": {"name": "m", "status": "weird", "seconds": 0}}}
     with pytest.raises(ValueError, match="unknown module status"):
         parse_probe_report(report)
+
+
+# Daemonizes the classic way (fork, setsid, fork): the daemon leads a session and process group of its own,
+# out of reach of the probe's process-group kill. The import returns once the daemon wrote its pid to cwd.
+DAEMON_MODULE = textwrap.dedent("""\
+    import os, time
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            with open("daemon.pid.tmp", "w") as fh:
+                fh.write(str(os.getpid()))
+            os.replace("daemon.pid.tmp", "daemon.pid")
+            time.sleep(600)
+        os._exit(0)
+    deadline = time.monotonic() + 10
+    while not os.path.exists("daemon.pid") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    """)
+needs_linux = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                 reason="the probe reaps escaped daemons as a Linux child subreaper")
+
+
+def assert_dead(pid: int) -> None:
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():  # a zombie waiting for init to reap it is dead too
+        assert stat.read_text().rsplit(")", 1)[1].split()[0] == "Z", f"pid {pid} is still alive"
+
+
+@needs_linux
+def test_a_daemon_in_a_new_session_dies_with_the_probe_even_below_a_fork_server(tmp_path: Path) -> None:
+    python, site = make_venv(tmp_path)
+    # four modules below "served": a fork server imports the package once and forks the daemon's importer
+    write_files(site, {"served/__init__.py": "", "served/a.py": "", "served/b.py": "",
+                       "served/daemonizes.py": DAEMON_MODULE})
+    names = ["served", "served.a", "served.b", "served.daemonizes"]
+    report = run_script(python, tmp_path / "work", {"modules": names, "timeout": 10.0, "jobs": 2})
+    assert {n: m.status for n, m in parse_probe_report(report).modules.items()} == dict.fromkeys(names, "ok")
+    assert_dead(int((tmp_path / "work" / "daemon.pid").read_text()))
+
+
+@needs_linux
+def test_sigterm_kills_a_daemon_in_a_new_session_too(tmp_path: Path) -> None:
+    python, site = make_venv(tmp_path)
+    write_files(site, {"daemonizes.py": DAEMON_MODULE, "loops_forever.py": MODULES["loops_forever.py"]})
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    (workdir / "in.json").write_text(json.dumps({"modules": ["daemonizes", "loops_forever"], "timeout": 60.0,
+                                                 "jobs": 2}))
+    # started like the host starts it: its own session, SIGTERM to its process group when the guard fires
+    proc = subprocess.Popen([str(python), "-I", str(PROBE_SCRIPT), str(workdir / "in.json"), str(workdir / "out.json")],
+                            cwd=workdir, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not (workdir / "daemon.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pid = int((workdir / "daemon.pid").read_text())
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=10) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert_dead(pid)
+
+
+@needs_linux
+def test_the_app_probe_kills_a_daemon_started_by_an_entry_points_module(tmp_path: Path) -> None:
+    from mcheck.app_probe import run_app_probe
+
+    python, site = make_venv(tmp_path)
+    write_files(site, {"daemonizes.py": DAEMON_MODULE + "\n\ndef main():\n    pass\n"})
+    result = run_app_probe(python, {"console_scripts": {"daemon": "daemonizes:main"}}, [], timeout=10.0,
+                           workdir=tmp_path / "work")
+    assert [(e.name, e.status) for e in result.entry_points] == [("daemon", "ok")]
+    assert_dead(int((tmp_path / "work" / "cwd" / "daemon.pid").read_text()))

@@ -31,12 +31,14 @@ Output (``out.json``), results in input order::
 
 Isolation: every entry point and every app runs in its own child (``app_probe.py --one task.json
 result.json``), the leader of a new session, so a hang, ``sys.exit`` or crash cannot take the probe with
-it; the whole process group is killed afterwards. The per-item timeout covers import, lifespan startup,
-the health ``GET`` and shutdown together.
+it; the whole process group is killed afterwards. On Linux the probe is also a child subreaper: a process
+that left its group for a new session (``setsid``, a double fork) is re-parented to the probe rather than
+to init, and every descendant still alive when the probe ends (or gets SIGTERM) is killed. The per-item
+timeout covers import, lifespan startup, the health ``GET`` and shutdown together.
 """
 # os.path calls are deliberate: the script stays importable on any Python 3.8+ without extra imports.
 # asyncio.TimeoutError is not the builtin TimeoutError before Python 3.11, hence UP041.
-# ruff: noqa: PTH100, PTH109, PTH110, PTH118, PTH120, UP041
+# ruff: noqa: PTH100, PTH109, PTH110, PTH118, PTH120, PTH208, UP041
 
 from __future__ import annotations
 
@@ -532,9 +534,104 @@ def _read_result(path: str):
         return json.load(fh)
 
 
+# --- containment: descendants that left their process group (same as the import probe's) ------------
+
+PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>; Linux 3.4+
+KILL_DEADLINE = 3.0  # SIGKILL is asynchronous (a process in D state is slow); under the host's 5 s grace after SIGTERM
+KILL_POLL = 0.01
+_ON_LINUX = sys.platform.startswith("linux")
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of every orphan below it (Linux 3.4+), so a server or daemon that left
+    its task's process group with ``setsid`` is re-parented here instead of to init and
+    :func:`kill_descendants` can still find it. False where that is not available: the group kill remains."""
+    if not _ON_LINUX:
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        one, zero = ctypes.c_ulong(1), ctypes.c_ulong(0)
+        return libc.prctl(ctypes.c_int(PR_SET_CHILD_SUBREAPER), one, zero, zero, zero) == 0
+    except (ImportError, OSError, AttributeError):  # no ctypes, no libc handle, or no prctl symbol
+        return False
+
+
+def _live_descendants(root: int) -> list:
+    """Pids of the processes below ``root`` that are not zombies, from the parent links in /proc."""
+    children: dict = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/" + entry + "/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:  # exited meanwhile
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) >= 2:
+            children.setdefault(int(fields[1]), []).append((int(entry), fields[0]))
+    found = []
+    stack = [root]
+    while stack:
+        for pid, state in children.get(stack.pop(), ()):
+            stack.append(pid)
+            if state != b"Z":
+                found.append(pid)
+    return found
+
+
+def _reap_children() -> None:
+    """Collect every exited child (the orphans re-parented to us included), so none stays a zombie."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_descendants() -> None:
+    """SIGKILL every process below this one, in rounds: killing a process orphans its children, which the
+    subreaper setting hands to us for the next round. Ends when a round finds nobody alive (or after
+    :data:`KILL_DEADLINE`); without /proc (not Linux) this does nothing."""
+    if not _ON_LINUX:
+        return
+    me = os.getpid()
+    deadline = time.monotonic() + KILL_DEADLINE
+    while True:
+        try:
+            alive = _live_descendants(me)
+        except OSError:  # no /proc mounted
+            return
+        for pid in alive:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        _reap_children()
+        if not alive or time.monotonic() > deadline:
+            return
+        time.sleep(KILL_POLL)  # let the kernel finish the kills before looking again
+
+
+def _install_cleanup() -> None:
+    """On SIGTERM (the host stopping us) take every descendant down too: the task children lead sessions of
+    their own, so the host's signal to our process group does not reach them."""
+
+    def handler(signum: int, frame: object) -> None:
+        kill_descendants()
+        _exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(in_path: str, out_path: str) -> None:
     with open(in_path, encoding="utf-8") as fh:
         request = json.load(fh)
+    become_subreaper()
+    _install_cleanup()
     timeout = float(request.get("timeout", 30.0))
     jobs = max(1, int(request.get("jobs", 4)))
     workdir = tempfile.mkdtemp(prefix="mcheck-app-probe-", dir=os.getcwd())
@@ -543,6 +640,7 @@ def main(in_path: str, out_path: str) -> None:
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(run_task, kind, item, timeout, workdir, i) for i, (kind, item) in enumerate(tasks)]
         results = [f.result() for f in futures]
+    kill_descendants()  # servers and daemons that escaped their task's process group into a session of their own
     n_entry_points = len(request.get("entry_points", []))
     write_result({"protocol": PROTOCOL, "python_version": ".".join(str(n) for n in sys.version_info[:3]),
                   "entry_points": results[:n_entry_points], "apps": results[n_entry_points:]}, out_path)

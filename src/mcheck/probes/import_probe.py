@@ -8,7 +8,10 @@ installed in the target venv). The output schema mirrors ``mcheck.probe_model``;
 Isolation: on POSIX every module is imported in a forked child that is the leader of its own process
 group, so a crash, hang, ``sys.exit`` or ``os._exit`` in one module cannot hide the others, and the
 whole group (including grandchildren the import spawned) is killed afterwards. Without ``fork``
-(Windows) one subprocess per module runs this script with ``--one``.
+(Windows) one subprocess per module runs this script with ``--one``. On Linux the probe is also a child
+subreaper: a daemon that left its group for a new session (``setsid``, a double fork) is re-parented to
+the probe rather than to init, and every descendant still alive when the probe ends (or gets SIGTERM)
+is killed; elsewhere the process-group kill is all there is.
 
 The parent imports as little as possible before forking: whatever it has imported is already in
 ``sys.modules`` of every child, which would change what "importing X" exercises. Heavier modules
@@ -582,9 +585,99 @@ def _install_cleanup(running: list) -> None:
     def handler(signum: int, frame: object) -> None:
         for job in running:
             job.kill()
+        kill_descendants()  # and whatever left the children's groups
         _exit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
+
+
+# --- containment: descendants that left their process group ----------------------------------------
+
+PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>; Linux 3.4+
+KILL_DEADLINE = 3.0  # SIGKILL is asynchronous (a process in D state is slow); under the host's 5 s grace after SIGTERM
+# /proc/<pid>/stat is parsed the Linux way; other systems keep the process-group kill alone.
+_ON_LINUX = sys.platform.startswith("linux")
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of every orphan below it (Linux 3.4+), so a daemon that left its process
+    group with ``setsid`` (or double-forked into a new session) is re-parented here instead of to init and
+    :func:`kill_descendants` can still find it. False where that is not available: today's behaviour then.
+
+    ``ctypes`` is imported only for the call and dropped from ``sys.modules`` again, so the children do not
+    start with it (and ``struct``) already imported; it is not inherited across fork, so only this process
+    is a subreaper."""
+    if not _ON_LINUX:
+        return False
+    before = set(sys.modules)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        one, zero = ctypes.c_ulong(1), ctypes.c_ulong(0)
+        return libc.prctl(ctypes.c_int(PR_SET_CHILD_SUBREAPER), one, zero, zero, zero) == 0
+    except (ImportError, OSError, AttributeError):  # no ctypes, no libc handle, or no prctl symbol
+        return False
+    finally:
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
+
+
+def _live_descendants(root: int) -> list:
+    """Pids of the processes below ``root`` that are not zombies, from the parent links in /proc."""
+    children: dict = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/" + entry + "/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:  # exited meanwhile
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) >= 2:
+            children.setdefault(int(fields[1]), []).append((int(entry), fields[0]))
+    found = []
+    stack = [root]
+    while stack:
+        for pid, state in children.get(stack.pop(), ()):
+            stack.append(pid)
+            if state != b"Z":
+                found.append(pid)
+    return found
+
+
+def _reap_children() -> None:
+    """Collect every exited child (the orphans re-parented to us included), so none stays a zombie."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_descendants() -> None:
+    """SIGKILL every process below this one, in rounds: killing a process orphans its children, which the
+    subreaper setting hands to us for the next round. Ends when a round finds nobody alive (or after
+    :data:`KILL_DEADLINE`); without /proc (not Linux) this does nothing."""
+    if not _ON_LINUX:
+        return
+    me = os.getpid()
+    deadline = time.monotonic() + KILL_DEADLINE
+    while True:
+        try:
+            alive = _live_descendants(me)
+        except OSError:  # no /proc mounted
+            return
+        for pid in alive:
+            _ignore_oserror(os.kill, pid, signal.SIGKILL)
+        _reap_children()
+        if not alive or time.monotonic() > deadline:
+            return
+        time.sleep(POLL_SECONDS)  # let the kernel finish the kills before looking again
 
 
 # --- environment facts, gathered after the children ran ---------------------------------------------
@@ -670,8 +763,12 @@ def main(argv: list) -> int:
     os.makedirs(tmpdir, exist_ok=True)
     use_fork = hasattr(os, "fork") and request.get("isolation", "fork") == "fork"
     _flush_std_streams()  # nothing buffered may be duplicated into the children
-    modules = probe_modules(list(request["modules"]), float(request["timeout"]), int(request["jobs"]),
-                            tmpdir, use_fork, preimport=bool(request.get("preimport", True)))
+    become_subreaper()
+    try:
+        modules = probe_modules(list(request["modules"]), float(request["timeout"]), int(request["jobs"]),
+                                tmpdir, use_fork, preimport=bool(request.get("preimport", True)))
+    finally:
+        kill_descendants()  # daemons that escaped their process group into a session of their own
     report = {"protocol": PROTOCOL, "python_version": ".".join(str(n) for n in sys.version_info[:3]),
               "platform": sys.platform, "stdlib_module_names": stdlib_module_names(),
               "sys_path": list(sys.path), "distributions": distributions(), "modules": modules}

@@ -1,0 +1,1 @@
+"""mcheck hostile sample: a daemon in a new session, started at import."""
