@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_sample, tree_digest
-from leftovers import entries, isolate, make_home, needs_proc, processes_mentioning, survivors
+from leftovers import entries, isolate, make_home, needs_proc, survivors
 from mcheck.findings import Report
 
 HANG_TIMEOUT = 3.0  # seconds per module import for the samples that never finish importing
@@ -129,7 +129,7 @@ def test_a_child_process_started_at_import_is_killed_with_its_process_group(host
     run = hostile_run("import_orphan_child")
     assert keys(run.report, "error") == set()
     assert (run.report.modules.imported, run.report.modules.failed) == (3, 0)
-    assert not [cmd for cmd in processes_mentioning("mcheck-hostile-orphan")], "the orphaned child survived"
+    assert not [cmd for cmd in survivors("mcheck-hostile-orphan")], "the orphaned child survived"
     assert_contained(run)
 
 
@@ -139,7 +139,7 @@ def test_a_daemon_that_left_for_a_new_session_at_import_is_killed_too(hostile_ru
     run = hostile_run("import_setsid_daemon")
     assert keys(run.report, "error") == set()
     assert (run.report.modules.imported, run.report.modules.failed) == (3, 0)  # "ok": the daemon was running
-    assert not processes_mentioning("mcheck-hostile-setsid-daemon"), "the daemon survived the run"
+    assert not survivors("mcheck-hostile-setsid-daemon"), "the daemon survived the run"
     assert_contained(run)
 
 
@@ -189,7 +189,7 @@ def test_a_build_that_never_finishes_is_killed_after_the_build_timeout(hostile_r
     assert re.search(r"hostile setup\.py: still resolving the toolchain \(attempt \d+\)", text)  # the log tail
     assert (run.report.modules.imported, run.report.modules.failed) == (0, 0)
     assert run.seconds < 3 + 30, f"the run took {run.seconds:.0f} s"  # the timeout, plus installing setuptools
-    assert not processes_mentioning("mcheck-hostile-build-loops"), "the build's helper process survived"
+    assert not survivors("mcheck-hostile-build-loops"), "the build's helper process survived"
     assert_contained(run)
 
 

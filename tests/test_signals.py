@@ -119,7 +119,7 @@ def test_a_signal_during_the_build_stops_the_backend_and_its_helpers(tmp_path, s
     # slow_build's setup.py starts a helper process tagged mcheck-hostile-slow-build, then sleeps
     run, private_tmp, before, after = interrupt(tmp_path, "slow_build", "build", "mcheck-hostile-slow-build", signum)
     assert_interrupted_cleanly(run, signum, private_tmp)
-    assert processes_mentioning("mcheck-hostile-slow-build") == [], "the backend's helper process survived"
+    assert survivors("mcheck-hostile-slow-build") == [], "the backend's helper process survived"
     assert after == before
 
 
@@ -150,4 +150,4 @@ def test_sigterm_with_several_targets_stops_every_run(tmp_path):
         run.finish()
     assert time.monotonic() - started < 10, "the runs in worker threads did not stop promptly"
     assert_interrupted_cleanly(run, signal.SIGTERM, private_tmp)
-    assert processes_mentioning("mcheck-hostile-slow-build") == []
+    assert survivors("mcheck-hostile-slow-build") == []
