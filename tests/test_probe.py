@@ -336,3 +336,27 @@ def test_the_app_probe_kills_a_daemon_started_by_an_entry_points_module(tmp_path
                            workdir=tmp_path / "work")
     assert [(e.name, e.status) for e in result.entry_points] == [("daemon", "ok")]
     assert_dead(int((tmp_path / "work" / "cwd" / "daemon.pid").read_text()))
+
+
+def test_progress_counts_modules_with_a_result_up_to_all_of_them(tmp_path: Path) -> None:
+    python, site = make_venv(tmp_path)
+    # Slow enough that the poll between the probe's start and its end sees intermediate counts.
+    write_files(site, {f"slow_{i}.py": "import time\ntime.sleep(0.3)\n" for i in range(6)})
+    seen: list[tuple[int, int]] = []
+    run_import_probe(python, [f"slow_{i}" for i in range(6)], timeout=5.0, jobs=1, workdir=tmp_path / "work",
+                     on_progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (6, 6)
+    assert {total for _, total in seen} == {6}
+    assert [done for done, _ in seen] == sorted({done for done, _ in seen})  # strictly increasing
+    assert len(seen) >= 3
+
+
+def test_cli_progress_in_logs_is_one_line_per_stage(capsys: pytest.CaptureFixture[str]) -> None:
+    from mcheck.cli import _progress_printer
+
+    show = _progress_printer(verbose=1)  # stderr is not a terminal under pytest
+    assert show is not None
+    for message in ("build", "install", "probe", "probe 0/3", "probe 2/3", "probe 3/3", "analyse"):
+        show(message)
+    assert capsys.readouterr().err == "mcheck: build\nmcheck: install\nmcheck: probe\nmcheck: analyse\n"
+    assert _progress_printer(verbose=0) is None

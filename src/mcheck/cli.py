@@ -187,17 +187,23 @@ def _emit(reports: list[Report], pairs: list[tuple[str, Path | None]], *, verbos
 
 
 def _progress_printer(verbose: int):
-    """A live status line on stderr for people at a terminal; silent in CI logs unless -v."""
+    """A live status line on stderr for people at a terminal; silent in CI logs unless -v, and there one
+    line per stage: updates within a stage ("probe 120/2000" after "probe") only redraw the live line."""
     interactive = sys.stderr.isatty()
     if not interactive and not verbose:
         return None
+    last_stage = ""
 
-    def show(stage: str) -> None:
+    def show(message: str) -> None:
+        nonlocal last_stage
         if interactive:
-            sys.stderr.write(f"\r\x1b[2Kmcheck: {stage}...")
+            sys.stderr.write(f"\r\x1b[2Kmcheck: {message}...")
             sys.stderr.flush()
-        else:
-            sys.stderr.write(f"mcheck: {stage}\n")
+            return
+        stage = message.split(" ", 1)[0]
+        if stage != last_stage or " " not in message:
+            sys.stderr.write(f"mcheck: {message}\n")
+        last_stage = stage
 
     return show
 

@@ -205,7 +205,8 @@ class Run:
             modules = [m for m in wheel.modules if "__main__" not in m.split(".")]
             try:
                 return run_import_probe(env.python, modules, timeout=self.settings.timeout,
-                                        jobs=self.options.jobs, workdir=self.workdir / "probe", sandbox=self.sandbox)
+                                        jobs=self.options.jobs, workdir=self.workdir / "probe", sandbox=self.sandbox,
+                                        on_progress=lambda done, total: self.progress(f"probe {done}/{total}"))
             except ProbeError as exc:
                 self.add(Finding("MC303", path=None, message=f"the import probe itself failed: {exc}",
                                  hint="run with --keep and -v to inspect the probe's work directory"))

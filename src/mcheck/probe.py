@@ -15,7 +15,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,12 @@ class ProbeError(Exception):
 
 
 def run_import_probe(python: Path, modules: Sequence[str], *, timeout: float, jobs: int,
-                     workdir: Path, sandbox: Sandbox | None = None) -> ProbeResult:
-    """Import every module of ``modules`` with ``python`` (a venv interpreter), each in isolation."""
+                     workdir: Path, sandbox: Sandbox | None = None,
+                     on_progress: Callable[[int, int], None] | None = None) -> ProbeResult:
+    """Import every module of ``modules`` with ``python`` (a venv interpreter), each in isolation.
+
+    ``on_progress(done, total)`` is called whenever the number of modules with a result changes.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     script = workdir / "mcheck_import_probe.py"
     shutil.copyfile(PROBE_SCRIPT, script)  # run a copy: the checkout's directory must not be involved
@@ -54,8 +58,26 @@ def run_import_probe(python: Path, modules: Sequence[str], *, timeout: float, jo
     command = [str(python), "-I", str(script), str(request), str(output)]
     if sandbox is not None:  # the probe writes only below workdir (its cwd, HOME and TMPDIR are there too)
         command = sandbox.wrap(command, writable=[workdir])
-    log = _run_guarded(command, workdir, guard)
+    tick = _progress_counter(Path(f"{output}.d"), len(modules), on_progress) if on_progress else None
+    log = _run_guarded(command, workdir, guard, tick)
     return _parse_output(output, log)
+
+
+def _progress_counter(results_dir: Path, total: int, on_progress: Callable[[int, int], None]) -> Callable[[], None]:
+    """Count the per-module result files the probe writes (docs/probe-protocol.md) and report changes."""
+    last = -1
+
+    def tick() -> None:
+        nonlocal last
+        try:
+            done = min(total, sum(1 for _ in results_dir.glob("result-*.json")))
+        except OSError:
+            return
+        if done != last:
+            last = done
+            on_progress(done, total)
+
+    return tick
 
 
 def probe_environment(workdir: Path) -> tuple[dict[str, str], Path]:
@@ -69,7 +91,7 @@ def probe_environment(workdir: Path) -> tuple[dict[str, str], Path]:
     return env, cwd
 
 
-def _run_guarded(command: list[str], workdir: Path, guard: float) -> Path:
+def _run_guarded(command: list[str], workdir: Path, guard: float, tick: Callable[[], None] | None = None) -> Path:
     """Run the probe; its stdout+stderr go to a file (bounded when read). Returns that file."""
     env, cwd = probe_environment(workdir)
     log = workdir / "probe-output.log"
@@ -80,7 +102,9 @@ def _run_guarded(command: list[str], workdir: Path, guard: float) -> Path:
         except OSError as exc:
             raise ProbeError(f"cannot start the import probe with {command[0]}: {exc}") from None
         try:
-            _wait(proc, guard)
+            _wait(proc, guard, tick)
+            if tick is not None:
+                tick()  # the results written after the last poll
         except subprocess.TimeoutExpired:
             raise ProbeError(f"the import probe did not finish within {guard:.0f} s{_tail(log)}") from None
         finally:
@@ -88,8 +112,9 @@ def _run_guarded(command: list[str], workdir: Path, guard: float) -> Path:
     return log
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """``proc.wait(timeout)`` that notices an interrupt of mcheck even when it runs outside the main thread."""
+def _wait(proc: subprocess.Popen[bytes], timeout: float, tick: Callable[[], None] | None = None) -> None:
+    """``proc.wait(timeout)`` that notices an interrupt of mcheck even when it runs outside the main thread,
+    and calls ``tick`` between polls (progress)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -99,6 +124,8 @@ def _wait(proc: subprocess.Popen[bytes], timeout: float) -> None:
             if time.monotonic() >= deadline:
                 raise
             raise_if_interrupted()
+            if tick is not None:
+                tick()
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
