@@ -163,3 +163,26 @@ def test_no_cache_flag_reaches_the_settings(tmp_path: Path) -> None:
         result = CliRunner().invoke(cli.app, ["wheel", str(tmp_path), "--no-cache"])
     assert result.exit_code == 2
     assert seen == [False]
+
+
+def test_a_venv_copy_is_a_real_copy_with_links_and_modes_kept(tmp_path: Path) -> None:
+    from mcheck.environment import _copy_tree
+
+    source = tmp_path / "cached"
+    (source / "bin").mkdir(parents=True)
+    (source / "lib").mkdir()
+    (source / "lib" / "dep.py").write_text("VALUE = 1\n")
+    (source / "bin" / "tool").write_text("#!/bin/sh\n")
+    (source / "bin" / "tool").chmod(0o755)
+    (source / "bin" / "python").symlink_to("/usr/bin/python3")
+    copy = tmp_path / "run" / "venv"
+    copy.parent.mkdir()
+    _copy_tree(source, copy)
+    assert (copy / "bin" / "python").readlink() == Path("/usr/bin/python3")
+    assert (copy / "bin" / "tool").stat().st_mode & 0o777 == 0o755
+    # The project's code may rewrite a dependency's file in place: the cached original must not change.
+    with (copy / "lib" / "dep.py").open("w") as fh:
+        fh.write("VALUE = 2\n")
+    assert (source / "lib" / "dep.py").read_text() == "VALUE = 1\n"
+    with pytest.raises(FileExistsError):
+        _copy_tree(source, copy)

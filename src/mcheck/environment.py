@@ -168,13 +168,29 @@ def _fill_entry(uv: str, staging: Path, interpreter: str, pins: Sequence[str]) -
 def _copy_venv(cached: Path, venv_dir: Path) -> None:
     """Copy the cached venv to ``venv_dir`` and point its scripts (shebangs, activate) at the copy."""
     origin = (cached.parent / ORIGIN_FILE).read_text("utf-8").encode()
-    shutil.copytree(cached, venv_dir, symlinks=True)
+    _copy_tree(cached, venv_dir)
     for script in (venv_dir / ("Scripts" if os.name == "nt" else "bin")).iterdir():
         if script.is_symlink() or not script.is_file():
             continue
         content = script.read_bytes()
         if origin in content:
             script.write_bytes(content.replace(origin, str(venv_dir).encode()))
+
+
+def _copy_tree(source: Path, dest: Path) -> None:
+    """A real copy (never hard links: the project's code may write into its dependencies' files, and the
+    cache must not see that). GNU ``cp -a`` is about 4x faster than :func:`shutil.copytree` on a venv of
+    thousands of small files, and clones blocks where the file system can (``--reflink=auto``)."""
+    if dest.exists():  # as shutil.copytree; `cp -a` would copy into it instead
+        raise FileExistsError(f"{dest} already exists")
+    cp = shutil.which("cp")
+    if sys.platform.startswith("linux") and cp is not None:
+        done = subprocess.run([cp, "-a", "--reflink=auto", "--", str(source), str(dest)],
+                              capture_output=True, stdin=subprocess.DEVNULL, check=False)
+        if done.returncode == 0:
+            return
+        shutil.rmtree(dest, ignore_errors=True)  # whatever cp managed before failing
+    shutil.copytree(source, dest, symlinks=True)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
