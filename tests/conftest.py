@@ -132,3 +132,28 @@ def sample_copy(tmp_path: Path) -> Callable[[str], Path]:
         return copy_sample(name, tmp_path / "samples" / name)
 
     return make
+
+
+# Samples whose session reports the CLI-level tests reuse through ``sample_reports``.
+CLI_CACHED_SAMPLES = ("import_raises", "optional_extra")
+
+
+@pytest.fixture
+def sample_reports(monkeypatch: pytest.MonkeyPatch, checked: Callable[[str], Report]) -> None:
+    """``mcheck wheel DIR`` answers with the session's report of the sample named like DIR instead of checking
+    again (tests of output routing and integrations need a real report, not another build)."""
+    import mcheck.api
+
+    # Checked before the stand-in is installed: the session cache itself calls mcheck.api.check_wheel.
+    reports = {name: checked(name) for name in CLI_CACHED_SAMPLES}
+
+    def check_wheel(target: Path, **options: object) -> Report:
+        return reports[Path(target).resolve().name]
+
+    monkeypatch.setattr(mcheck.api, "check_wheel", check_wheel)
+
+
+@pytest.fixture
+def no_github_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under GitHub Actions the real job summary must not collect the tests' output."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)

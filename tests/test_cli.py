@@ -19,9 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-import mcheck.api
 from mcheck.cli import app
-from mcheck.findings import Report
 
 runner = CliRunner()
 
@@ -30,27 +28,7 @@ def invoke(*args: object) -> Result:
     return runner.invoke(app, [str(a) for a in args])
 
 
-@pytest.fixture(autouse=True)
-def no_github_summary(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Under GitHub Actions the real job summary must not collect these tests' output.
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-
-
-CACHED_SAMPLES = ("import_raises", "optional_extra")
-
-
-@pytest.fixture
-def sample_reports(monkeypatch: pytest.MonkeyPatch, checked: Callable[[str], Report]) -> None:
-    """``mcheck wheel NAME`` answers with the session's report of sample NAME instead of checking again
-    (the report's target is the path of the session's copy, ending in NAME)."""
-
-    # Checked before the stand-in is installed: the session cache itself calls mcheck.api.check_wheel.
-    reports = {name: checked(name) for name in CACHED_SAMPLES}
-
-    def check_wheel(target: Path, **options: object) -> Report:
-        return reports[Path(target).resolve().name]
-
-    monkeypatch.setattr(mcheck.api, "check_wheel", check_wheel)
+pytestmark = pytest.mark.usefixtures("no_github_summary")
 
 
 def with_tool_mcheck(project: Path, table: str) -> Path:

@@ -38,26 +38,7 @@ HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf
 requires_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git command line")
 
 
-@pytest.fixture(autouse=True)
-def no_github_summary(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Under GitHub Actions the real job summary must not collect these tests' output.
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-
-
-CACHED_SAMPLES = ("import_raises", "optional_extra")
-
-
-@pytest.fixture
-def sample_reports(monkeypatch: pytest.MonkeyPatch, checked: Callable[[str], Report]) -> None:
-    """The CLI answers ``mcheck wheel DIR`` with the session's report of the sample named like DIR."""
-
-    # Checked before the stand-in is installed: the session cache itself calls mcheck.api.check_wheel.
-    reports = {name: checked(name) for name in CACHED_SAMPLES}
-
-    def check_wheel(target: Path, **options: object) -> Report:
-        return reports[Path(target).resolve().name]
-
-    monkeypatch.setattr(mcheck.api, "check_wheel", check_wheel)
+pytestmark = pytest.mark.usefixtures("no_github_summary")
 
 
 # --- repository paths: a src layout in a monorepo sub-directory ---------------------------------------------
@@ -345,18 +326,25 @@ def test_pre_commit_hook_runs_when_packaging_can_change(path: str, runs: bool) -
     assert bool(re.search(HOOKS[0]["files"], path)) is runs
 
 
-def test_pre_commit_entry_is_the_console_script_and_a_valid_invocation(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_reports: None) -> None:
-    script, *args = shlex.split(HOOKS[0]["entry"])
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    assert pyproject["project"]["scripts"][script] == "mcheck.cli:main"
-    # pre-commit runs the entry from the repository root without file names: the project is ".".
+def run_in_project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Path:
+    """Run the CLI with ``args`` from inside a project directory (answered by ``sample_reports`` with the
+    import_raises report), as a hook or a pasted command does; returns that directory."""
     project = tmp_path / "import_raises"
     project.mkdir()
     monkeypatch.chdir(project)
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert "import_raises ==\nprobe:\n  error   MC301  " in result.stdout
+    return project
+
+
+def test_pre_commit_entry_is_the_console_script_and_a_valid_invocation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_reports: None) -> None:
+    script, *args = shlex.split(HOOKS[0]["entry"])
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["scripts"][script] == "mcheck.cli:main"
+    # pre-commit runs the entry from the repository root without file names: the project is ".".
+    run_in_project_dir(tmp_path, monkeypatch, args)
 
 
 # --- the README's "Use in CI" snippets stay true ----------------------------------------------------------
@@ -391,11 +379,6 @@ def test_readme_command_writes_text_junit_and_sarif_in_one_run(
     (command,) = _readme_blocks("sh")
     script, *args = shlex.split(command)
     assert script == "mcheck"
-    project = tmp_path / "import_raises"
-    project.mkdir()
-    monkeypatch.chdir(project)
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 1
-    assert "import_raises ==\nprobe:\n  error   MC301  " in result.stdout
+    project = run_in_project_dir(tmp_path, monkeypatch, args)
     assert ET.parse(project / "mcheck-junit.xml").getroot().tag == "testsuites"
     assert json.loads((project / "mcheck.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
