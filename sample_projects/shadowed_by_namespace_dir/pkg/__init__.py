@@ -1,0 +1,1 @@
+"""A package whose util module hides the util/ directory."""

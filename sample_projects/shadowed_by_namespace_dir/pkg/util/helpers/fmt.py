@@ -1,0 +1,5 @@
+"""Formatting helpers nobody can import while pkg/util.py exists."""
+
+
+def shout(text):
+    return text.upper()
