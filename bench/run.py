@@ -176,8 +176,8 @@ class Bench:
 
     def probe_alone(self, wheel: Path, modules_file: Path) -> list[Row]:
         """The import probe (fork servers on and off) against one process importing every module."""
-        from mcheck.probe import PROBE_SCRIPT
-        from mcheck.probes.import_probe import WARM_STDLIB
+        from mcheck.probes.imports import PROBE_SCRIPT
+        from mcheck.probes.scripts.import_probe import WARM_STDLIB
 
         venv = self.work / "probe-venv"
         subprocess.run([self.tools["uv"], "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)

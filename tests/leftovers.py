@@ -64,7 +64,7 @@ def isolate(monkeypatch: pytest.MonkeyPatch, *, home: Path, private_tmp: Path) -
     """Point ``$HOME`` and every temporary directory of this process and its children at test directories."""
     # uv and mcheck keep their caches under $HOME by default: pin them first, or the run would fill (and need)
     # the new home. Those caches are the tools' own; the project's code never gets the real $HOME.
-    from mcheck.environment import cache_dir
+    from mcheck.wheel.install import cache_dir
 
     if "UV_CACHE_DIR" not in os.environ:
         xdg = os.environ.get("XDG_CACHE_HOME")

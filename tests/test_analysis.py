@@ -12,7 +12,7 @@ from mcheck.analysis import analyse_sources, analyse_wheel
 from mcheck.analysis.imports import extract_imports, inline_ignores
 from mcheck.analysis.model import ImportSite, UndefinedName
 from mcheck.analysis.names import undefined_names
-from mcheck.artifacts import WheelContents
+from mcheck.wheel.artifacts import WheelContents
 
 
 def sites(source: str, importer: str = "pkg.app.main", *, is_package: bool = False) -> list[tuple]:

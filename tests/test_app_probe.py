@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLES_DIR, copy_sample
-from mcheck.app_model import AppProbeResult, AppTarget
-from mcheck.app_probe import app_outcomes, app_targets, discover_asgi_targets, run_app_probe, serve_app, server_argv
-from mcheck.artifacts import WheelContents
 from mcheck.checks import CheckContext
 from mcheck.checks.entrypoints import entry_points_and_apps
-from mcheck.environment import find_uv
 from mcheck.findings import Finding
+from mcheck.probes.app_protocol import AppProbeResult, AppTarget
+from mcheck.probes.apps import app_outcomes, app_targets, discover_asgi_targets, run_app_probe, serve_app, server_argv
+from mcheck.wheel.artifacts import WheelContents
+from mcheck.wheel.install import find_uv
 
 CASES = {
     "mcheck_case_apps.py": """

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_sample
-from mcheck import build_cache
 from mcheck.api import check_wheel
-from mcheck.build import BuildResult, build_artifacts
-from mcheck.environment import InstallFailed, resolve_requirements
+from mcheck.cache import builds as build_cache
 from mcheck.findings import Report
-from mcheck.project import discover_project
+from mcheck.wheel.build import BuildResult, build_artifacts
+from mcheck.wheel.discover import discover_project
+from mcheck.wheel.install import InstallFailed, resolve_requirements
 
 RUN_DIR = re.compile(r"/mcheck-[A-Za-z0-9_]{8}(?=/)")
 MARKER_BACKEND = '''"""setuptools' backend, plus one line per build hook in $MCHECK_TEST_BUILD_MARKER."""

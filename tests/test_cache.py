@@ -17,9 +17,9 @@ import pytest
 from tests.conftest import copy_sample
 
 from mcheck.api import check_wheel
-from mcheck.config import resolve_settings
-from mcheck.environment import cache_dir, create_target_env
 from mcheck.errors import UsageError
+from mcheck.settings import resolve_settings
+from mcheck.wheel.install import cache_dir, create_target_env
 
 RUN_DIR = re.compile(r"/mcheck-[A-Za-z0-9_]{8}(?=/)")
 CACHE_DEMO_FILES = {
@@ -51,7 +51,7 @@ def test_findings_are_identical_with_and_without_the_cache(sample: str, tmp_path
     monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
     uncached = run_check_with_cache(sample, tmp_path / "uncached", cache=False)
     cold = run_check_with_cache(sample, tmp_path / "cold", cache=True)
-    monkeypatch.setattr("mcheck.environment._fresh_env", refuse_fresh_install)  # the warm run must use the cache
+    monkeypatch.setattr("mcheck.wheel.install._fresh_env", refuse_fresh_install)  # the warm run must use the cache
     warm = run_check_with_cache(sample, tmp_path / "warm", cache=True)
     assert cold == uncached
     assert warm == uncached
@@ -80,7 +80,7 @@ def test_runs_get_private_copies_and_only_the_wheel_is_installed_into_them(tmp_p
     first = create_target_env(wheel, tmp_path / "run1" / "venv", cache=True)
     [entry] = cache_entries(tmp_path / "cache")
     built_at = (entry / "venv").stat().st_mtime_ns
-    monkeypatch.setattr("mcheck.environment._fresh_env", refuse_fresh_install)
+    monkeypatch.setattr("mcheck.wheel.install._fresh_env", refuse_fresh_install)
     second = create_target_env(wheel, tmp_path / "run2" / "venv", cache=True)
     assert cache_entries(tmp_path / "cache") == [entry]
     assert (entry / "venv").stat().st_mtime_ns == built_at  # reused, not rebuilt
@@ -110,7 +110,7 @@ def test_installed_distributions_match_a_fresh_install(tmp_path: Path, monkeypat
 
 def test_two_concurrent_installs_share_one_entry(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path)
-    script = ("import sys; from pathlib import Path; from mcheck.environment import create_target_env; "
+    script = ("import sys; from pathlib import Path; from mcheck.wheel.install import create_target_env; "
               "create_target_env(Path(sys.argv[1]), Path(sys.argv[2]), cache=True)")
     env = {**os.environ, "MCHECK_CACHE_DIR": str(tmp_path / "cache")}
 
@@ -166,7 +166,7 @@ def test_no_cache_flag_reaches_the_settings(tmp_path: Path) -> None:
 
 
 def test_a_venv_copy_is_a_real_copy_with_links_and_modes_kept(tmp_path: Path) -> None:
-    from mcheck.environment import _copy_tree
+    from mcheck.wheel.install import _copy_tree
 
     source = tmp_path / "cached"
     (source / "bin").mkdir(parents=True)

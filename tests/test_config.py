@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mcheck.config import Settings, load_file_settings, resolve_settings
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, Severity
+from mcheck.settings import Settings, load_file_settings, resolve_settings
 
 
 def test_cli_values_beat_the_file_and_none_means_not_given():

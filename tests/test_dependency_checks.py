@@ -8,14 +8,14 @@ import zipfile
 from pathlib import Path
 
 from mcheck.analysis import analyse_wheel
-from mcheck.artifacts import WheelContents
 from mcheck.checks import CheckContext
 from mcheck.checks.dependencies import undeclared_dependencies
 from mcheck.checks.first_party import first_party_not_shipped
 from mcheck.checks.names import undefined_names
 from mcheck.findings import Finding
-from mcheck.probe_model import Distribution, ProbeResult
-from mcheck.project import Project
+from mcheck.probes.protocol import Distribution, ProbeResult
+from mcheck.wheel.artifacts import WheelContents
+from mcheck.wheel.discover import Project
 
 HTTPX = Distribution("httpx", "0.27.0", ("idna", "sniffio>=1.1", "h2<5,>=3; extra == 'http2'"), ("httpx",))
 IDNA = Distribution("idna", "3.7", (), ("idna",))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mcheck.app_probe import discover_asgi_targets
 from mcheck.deploy.commands import parse_server
-from mcheck.deploy_files import DeployFileError, parse_command, read_start_commands
+from mcheck.deploy.start_commands import DeployFileError, parse_command, read_start_commands
+from mcheck.probes.apps import discover_asgi_targets
 
 
 @pytest.mark.parametrize(("command", "server", "spec", "factory", "asgi", "cwd"), [

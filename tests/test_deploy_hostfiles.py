@@ -8,7 +8,7 @@ from tests.test_deploy_model import make_repo
 from mcheck.deploy import check_deploy
 from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.hostfiles import HOST_FILE_NAMES, DeployFileError, read_host_file
-from mcheck.deploy_files import read_start_commands
+from mcheck.deploy.start_commands import read_start_commands
 
 
 def test_every_host_file_format_has_a_reader():

@@ -122,7 +122,7 @@ def test_fixed_twin_breaks_again_when_the_copy_line_goes(sample_copy) -> None:
 
 def test_fixed_twin_health_path_is_really_requested(sample_copy) -> None:
     """The fixed ML service passes because GET /health answers 200; a wrong path must fail (MC405)."""
-    pytest.importorskip("mcheck.app_probe")
+    pytest.importorskip("mcheck.probes.apps")
     repo = sample_copy("deploy_ml_root_dir_fixed")
     config = repo / "services/ml/railway.toml"
     config.write_text(config.read_text().replace('"/health"', '"/api/health"'))

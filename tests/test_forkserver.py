@@ -14,8 +14,8 @@ import pytest
 import uv
 from tests.test_probe import make_venv, write_files
 
-from mcheck.probe import PROBE_SCRIPT, parse_probe_report
-from mcheck.probes.import_probe import MIN_GROUP, _subgroups
+from mcheck.probes.imports import PROBE_SCRIPT, parse_probe_report
+from mcheck.probes.scripts.import_probe import MIN_GROUP, _subgroups
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork servers need os.fork")
 

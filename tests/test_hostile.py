@@ -194,8 +194,8 @@ def test_a_build_that_never_finishes_is_killed_after_the_build_timeout(hostile_r
 
 
 def test_the_build_timeout_is_a_positive_number_of_seconds_and_the_command_line_beats_the_file():
-    from mcheck.config import resolve_settings
     from mcheck.errors import UsageError
+    from mcheck.settings import resolve_settings
 
     assert resolve_settings({}, {}).build_timeout == 600.0
     assert resolve_settings({"build-timeout": 3}, {"build_timeout": None}, "x").build_timeout == 3.0

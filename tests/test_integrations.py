@@ -23,13 +23,13 @@ from typer.testing import CliRunner
 
 import mcheck.api
 from conftest import copy_sample
-from mcheck.artifacts import WheelContents
 from mcheck.cli import app
 from mcheck.findings import Finding, ModuleOutcome, ModuleStatus, Report
-from mcheck.locations import RepoPaths, project_file
-from mcheck.project import Project
 from mcheck.reporters import render
 from mcheck.reporters.sarif import to_sarif_data
+from mcheck.wheel.artifacts import WheelContents
+from mcheck.wheel.discover import Project
+from mcheck.wheel.source_map import RepoPaths, project_file
 
 REPO = Path(__file__).resolve().parent.parent
 ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))

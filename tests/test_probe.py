@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import uv
 
-from mcheck import probe as probe_module
-from mcheck.artifacts import module_name_for
-from mcheck.probe import PROBE_SCRIPT, ProbeError, parse_probe_report, run_import_probe
-from mcheck.probe_model import ProbeResult
+from mcheck.probes import imports as probe_module
+from mcheck.probes.imports import PROBE_SCRIPT, ProbeError, parse_probe_report, run_import_probe
+from mcheck.probes.protocol import ProbeResult
+from mcheck.wheel.artifacts import module_name_for
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="exercises the POSIX fork isolation")
 
@@ -328,7 +328,7 @@ def test_sigterm_kills_a_daemon_in_a_new_session_too(tmp_path: Path) -> None:
 
 @needs_linux
 def test_the_app_probe_kills_a_daemon_started_by_an_entry_points_module(tmp_path: Path) -> None:
-    from mcheck.app_probe import run_app_probe
+    from mcheck.probes.apps import run_app_probe
 
     python, site = make_venv(tmp_path)
     write_files(site, {"daemonizes.py": DAEMON_MODULE + "\n\ndef main():\n    pass\n"})

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from mcheck.artifacts import WheelContents
 from mcheck.checks import CheckContext
-from mcheck.checks.probe_results import classify_probe, probe_failures
+from mcheck.checks.import_failures import classify_probe, probe_failures
 from mcheck.findings import Finding
-from mcheck.import_names import distributions_for_import, import_names_for_distribution
-from mcheck.probe_model import ExceptionInfo, Frame, ModuleResult, ProbeResult
+from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
+from mcheck.probes.protocol import ExceptionInfo, Frame, ModuleResult, ProbeResult
+from mcheck.wheel.artifacts import WheelContents
 
 SITE = "/venv/lib/python3.11/site-packages"
 METADATA = """\

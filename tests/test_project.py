@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from mcheck.project import discover_project
+from mcheck.wheel.discover import discover_project
 
 
 def _git_repo(path: Path) -> Path:

@@ -27,10 +27,10 @@ from pathlib import Path, PurePosixPath
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mcheck.artifacts import SdistContents, WheelContents
 from mcheck.checks import CheckContext
 from mcheck.checks.contents import missing_from_wheel, shadowed_modules
-from mcheck.project import discover_project
+from mcheck.wheel.artifacts import SdistContents, WheelContents
+from mcheck.wheel.discover import discover_project
 
 TOP = "pp"
 PYPROJECT = textwrap.dedent(f"""\
@@ -175,7 +175,7 @@ def test_the_oracle_on_a_hand_written_tree():
     "pp/__init__.py", "pp/py.typed", "pp/data.json", "pp/core/__init__.py", "pp/core/models.py", "pp/api/cli.py",
     "pp/util.py", "pp/util/__init__.py"}))
 def test_setuptools_builds_what_the_oracle_says_and_mcheck_diagnoses_it(tmp_path_factory, files):
-    from mcheck.build import build_artifacts
+    from mcheck.wheel.build import build_artifacts
 
     root = tmp_path_factory.mktemp("built") / "project"
     write_project(root, files)

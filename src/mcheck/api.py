@@ -15,7 +15,7 @@ from typing import Any
 
 from mcheck.deploy import check_deploy
 from mcheck.findings import Report
-from mcheck.pipeline import Options, Progress, run_pipeline
+from mcheck.wheel.pipeline import Options, Progress, run_pipeline
 
 __all__ = ["Report", "check_deploy", "check_wheel"]
 

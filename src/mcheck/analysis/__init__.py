@@ -14,7 +14,7 @@ import gc
 from mcheck.analysis.imports import imports_from_tree, inline_ignores
 from mcheck.analysis.model import ImportSite, StaticAnalysis, UndefinedName
 from mcheck.analysis.names import noqa_undefined_lines, undefined_names_in_tree
-from mcheck.artifacts import WheelContents, module_name_for
+from mcheck.wheel.artifacts import WheelContents, module_name_for
 
 __all__ = ["ImportSite", "StaticAnalysis", "UndefinedName", "analyse_sources", "analyse_wheel"]
 

@@ -16,10 +16,10 @@ from mcheck.findings import Finding
 
 if TYPE_CHECKING:
     from mcheck.analysis.model import StaticAnalysis
-    from mcheck.app_model import AppProbeResult
-    from mcheck.artifacts import SdistContents, WheelContents
-    from mcheck.probe_model import ProbeResult
-    from mcheck.project import Project
+    from mcheck.probes.app_protocol import AppProbeResult
+    from mcheck.probes.protocol import ProbeResult
+    from mcheck.wheel.artifacts import SdistContents, WheelContents
+    from mcheck.wheel.discover import Project
 
 
 @dataclass
@@ -78,8 +78,8 @@ def check(*codes: str, needs: tuple[str, ...] = ()) -> Callable[[CheckFunction],
 
 
 # Check modules in run order: root causes (contents, dependencies, ...) before the checks that link to
-# them (probe_results, entrypoints). A new check module is added here.
-CHECK_MODULES = ("contents", "versions", "first_party", "dependencies", "names", "probe_results", "entrypoints")
+# them (import_failures, entrypoints). A new check module is added here.
+CHECK_MODULES = ("contents", "versions", "first_party", "dependencies", "names", "import_failures", "entrypoints")
 
 
 def load_all() -> list[RegisteredCheck]:

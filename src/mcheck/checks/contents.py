@@ -13,11 +13,11 @@ import pathspec
 from packaging.utils import canonicalize_name
 from wheel.wheelfile import WheelError, WheelFile
 
-from mcheck.artifacts import WheelContents
 from mcheck.checks import CheckContext, check
 from mcheck.checks.drop_reasons import explain_drop
 from mcheck.findings import Finding
-from mcheck.layout import COMPILED_SOURCE_SUFFIXES, PackageSource, is_junk, map_packages
+from mcheck.wheel.artifacts import WheelContents
+from mcheck.wheel.layout import COMPILED_SOURCE_SUFFIXES, PackageSource, is_junk, map_packages
 
 GENERIC_TOP_LEVEL = frozenset({"tests", "test", "testing", "docs", "doc", "src", "lib", "build", "dist",
                                "examples", "example", "benchmarks", "bench", "scripts", "tools", "site-packages"})

@@ -12,13 +12,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from mcheck.analysis.model import ImportSite
-from mcheck.artifacts import WheelContents
 from mcheck.checks import CheckContext, check
 from mcheck.checks.first_party import ProjectModules, project_modules, shipped_top_levels
-from mcheck.checks.probe_results import INTEGRATION_PACKAGES, PLATFORM_MODULES, is_test_code, named_after
+from mcheck.checks.import_failures import INTEGRATION_PACKAGES, PLATFORM_MODULES, is_test_code, named_after
 from mcheck.findings import Finding
-from mcheck.import_names import distributions_for_import, import_names_for_distribution
-from mcheck.probe_model import Distribution, ProbeResult
+from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
+from mcheck.probes.protocol import Distribution, ProbeResult
+from mcheck.wheel.artifacts import WheelContents
 
 # Modules of Python 2 (or of Python 3 releases long gone) that no distribution provides: imports of
 # them sit in compatibility branches (`except ImportError: import dummy_threading`, `else: import StringIO`).

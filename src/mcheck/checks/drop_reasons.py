@@ -13,8 +13,8 @@ import fnmatch
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from mcheck.layout import PackageSource
-from mcheck.project import Project
+from mcheck.wheel.discover import Project
+from mcheck.wheel.layout import PackageSource
 
 
 def explain_drop(project: Project, package: PackageSource, source_file: str, *, in_sdist: bool) -> str:

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 from packaging.utils import canonicalize_name
 
-from mcheck.app_model import AppResult, EntryPointResult, ServeResult
-from mcheck.artifacts import module_name_for
 from mcheck.checks import CheckContext, check
-from mcheck.checks.probe_results import extra_named_in
+from mcheck.checks.import_failures import extra_named_in
 from mcheck.findings import Finding
-from mcheck.probe_model import ExceptionInfo
+from mcheck.probes.app_protocol import AppResult, EntryPointResult, ServeResult
+from mcheck.probes.protocol import ExceptionInfo
+from mcheck.wheel.artifacts import module_name_for
 
 EXCERPT = 300
 # Import names whose distribution is named differently, for recognising a module an extra provides.

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from mcheck.analysis.model import ImportSite
-from mcheck.artifacts import WheelContents
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
-from mcheck.project import Project
+from mcheck.wheel.artifacts import WheelContents
+from mcheck.wheel.discover import Project
 
 
 def shipped_top_levels(wheel: WheelContents) -> frozenset[str]:

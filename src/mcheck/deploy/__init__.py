@@ -5,6 +5,6 @@ Public API: :func:`check_deploy`.
 
 from __future__ import annotations
 
-from mcheck.deploy.service import check_deploy
+from mcheck.deploy.pipeline import check_deploy
 
 __all__ = ["check_deploy"]

@@ -5,7 +5,7 @@ Dockerfile exec-form argv) to the server it runs (uvicorn, gunicorn, hypercorn, 
 run``, ``python -m mod``, ``python path.py``), the app it serves and the directory it runs from.
 :func:`parse_server` gives the same answer in the shape the ``mcheck deploy`` import follower needs
 (:class:`ServerCall`), and :func:`pip_installs` reads what a build command installs. The deploy-file
-readers (:mod:`mcheck.deploy_files`, :mod:`mcheck.deploy.configs`, both fed by :mod:`mcheck.deploy.hostfiles`)
+readers (:mod:`mcheck.deploy.start_commands`, :mod:`mcheck.deploy.configs`, both fed by :mod:`mcheck.deploy.hostfiles`)
 and ``--serve`` all use this module.
 
 Commands are split with :mod:`shlex` (POSIX rules, ``&&``/``;``/``|`` as separate tokens), never with

@@ -4,7 +4,7 @@ Procfile, railway.toml/json, railpack.json, nixpacks.toml, render.yaml, fly.toml
 Dockerfile's start command: this module knows each format's keys, nesting, health-check settings and
 root directories, and turns a file into :class:`HostService` records. It applies no policy: which
 commands count, how health paths combine and which builder wins are decided by the two consumers,
-``mcheck wheel``'s app discovery (:mod:`mcheck.deploy_files`) and ``mcheck deploy``
+``mcheck wheel``'s app discovery (:mod:`mcheck.deploy.start_commands`) and ``mcheck deploy``
 (:mod:`mcheck.deploy.configs`). A file that does not parse, or has a table of the wrong type, raises
 :class:`DeployFileError` with its line. Nothing here imports or runs project code.
 """

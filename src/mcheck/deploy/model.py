@@ -11,7 +11,7 @@ from mcheck.findings import Finding
 
 class StartCommandLike(Protocol):
     """The fields of a start command this package reads. Both our own :class:`StartCommand` and the
-    colleague's ``mcheck.deploy_files.StartCommand`` provide them."""
+    colleague's ``mcheck.deploy.start_commands.StartCommand`` provide them."""
 
     source_file: str
     line: int | None

@@ -1,5 +1,5 @@
 """Run the service's start target for real: materialise the container filesystem, build a venv from the
-service's requirements, and import the target there with :mod:`mcheck.deploy.target_probe`."""
+service's requirements, and import the target there with :mod:`mcheck.probes.scripts.target_probe`."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 from mcheck.deploy.follow import Target
 from mcheck.deploy.model import Runtime
-from mcheck.environment import find_uv
+from mcheck.wheel.install import find_uv
 
-PROBE_SCRIPT = Path(__file__).with_name("target_probe.py")
+PROBE_SCRIPT = Path(__file__).parent / "scripts" / "target_probe.py"
 LOG_TAIL = 25
 _SCRUBBED_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PYTHONSAFEPATH")
 

@@ -1,7 +1,7 @@
 """Typed results of the app probe: entry points and ASGI apps, resolved from the installed wheel.
 
-The probe script (:mod:`mcheck.probes.app_probe`) runs inside the target venv and writes JSON;
-:func:`mcheck.app_probe.run_app_probe` parses it into these objects. The JSON protocol is documented in
+The probe script (:mod:`mcheck.probes.scripts.app_probe`) runs inside the target venv and writes JSON;
+:func:`mcheck.probes.apps.run_app_probe` parses it into these objects. The JSON protocol is documented in
 the probe script's docstring; keep both sides in step.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from mcheck.probe_model import ExceptionInfo
+from mcheck.probes.protocol import ExceptionInfo
 
 # "invalid": the value is not ``module[:attr]``; "attribute_missing": the module imported, the attribute
 # did not resolve; "exited"/"crashed"/"timeout": importing the module killed or blocked the child.

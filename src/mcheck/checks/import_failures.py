@@ -18,11 +18,11 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from mcheck.analysis.model import StaticAnalysis
-from mcheck.artifacts import WheelContents, module_name_for
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
-from mcheck.import_names import distributions_for_import, import_names_for_distribution
-from mcheck.probe_model import ExceptionInfo, Frame, ModuleResult, ProbeResult
+from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
+from mcheck.probes.protocol import ExceptionInfo, Frame, ModuleResult, ProbeResult
+from mcheck.wheel.artifacts import WheelContents, module_name_for
 
 # Modules that exist only on some platforms (stdlib and the usual third-party bindings) -> where.
 PLATFORM_MODULES: dict[str, str] = {

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from mcheck.artifacts import WheelContents
+from mcheck.wheel.artifacts import WheelContents
 
 # Never expected in a wheel, so never "missing" from one.
 JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", ".gitignore", ".gitattributes", ".gitkeep", "desktop.ini"})

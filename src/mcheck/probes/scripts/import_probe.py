@@ -2,7 +2,7 @@
 
 Runs INSIDE the target venv as ``<venv python> -I import_probe.py <input.json> <output.json>``.
 It must stay self-contained: standard library only, Python 3.8+, no mcheck imports (mcheck is not
-installed in the target venv). The output schema mirrors ``mcheck.probe_model``; see
+installed in the target venv). The output schema mirrors ``mcheck.probes.protocol``; see
 ``docs/probe-protocol.md``.
 
 Isolation: on POSIX every module is imported in a forked child that is the leader of its own process

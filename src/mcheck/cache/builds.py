@@ -4,7 +4,7 @@ Building (sdist, then the wheel from the unpacked sdist) is the slowest stage of
 output only depends on what goes into it. The key therefore covers every input mcheck can see:
 
 * the content and permission bits of every file the build is given (``project.files``, as
-  :func:`mcheck.build.stage_source` stages them); for projects whose version comes from git also the
+  :func:`mcheck.wheel.build.stage_source` stages them); for projects whose version comes from git also the
   HEAD commit, ``git describe`` (tags) and the dirty state, plus today's date when dirty (setuptools-scm
   puts the date in a dirty version);
 * the ``[build-system]`` table (requires, backend, backend-path) and the build requirements *resolved*
@@ -42,8 +42,8 @@ from packaging import tags
 
 from mcheck import __version__
 from mcheck.cache import cache_dir, file_identity, publish_entry
-from mcheck.environment import InstallFailed, find_uv, resolve_requirements
-from mcheck.project import Project
+from mcheck.wheel.discover import Project
+from mcheck.wheel.install import InstallFailed, find_uv, resolve_requirements
 
 CACHE_FORMAT = 1  # bump when the key or the layout of an entry changes
 META_FILE = "meta.json"

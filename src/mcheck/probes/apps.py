@@ -1,6 +1,6 @@
 """Host side of the app probe: entry points and ASGI apps, checked from the installed wheel.
 
-:func:`run_app_probe` runs :mod:`mcheck.probes.app_probe` inside the target venv and parses its JSON;
+:func:`run_app_probe` runs :mod:`mcheck.probes.scripts.app_probe` inside the target venv and parses its JSON;
 :func:`serve_app` starts the real server command (``--serve``); :func:`app_targets` decides which ASGI
 apps to check: ``--asgi``, ``[tool.mcheck] asgi``, or the project's deploy files
 (:func:`discover_asgi_targets`).
@@ -24,7 +24,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mcheck.app_model import (
+from mcheck.deploy.commands import parse_command
+from mcheck.deploy.start_commands import DeployFileError, read_start_commands
+from mcheck.findings import AppOutcome
+from mcheck.probes.app_protocol import (
     AppProbeResult,
     AppResult,
     AppTarget,
@@ -33,13 +36,10 @@ from mcheck.app_model import (
     LifespanResult,
     ServeResult,
 )
-from mcheck.deploy.commands import parse_command
-from mcheck.deploy_files import DeployFileError, read_start_commands
-from mcheck.findings import AppOutcome
-from mcheck.probe_model import ExceptionInfo, Frame
+from mcheck.probes.protocol import ExceptionInfo, Frame
 from mcheck.sandbox import Sandbox
 
-PROBE_SCRIPT = Path(__file__).parent / "probes" / "app_probe.py"
+PROBE_SCRIPT = Path(__file__).parent / "scripts" / "app_probe.py"
 LOG_TAIL_LINES = 40
 BODY_EXCERPT = 500
 POLL_INTERVAL = 0.2

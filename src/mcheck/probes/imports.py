@@ -1,6 +1,6 @@
 """Stage 4, probe (host side): run the import probe inside the target venv and parse its report.
 
-The probe script (:mod:`mcheck.probes.import_probe`) is copied into ``workdir`` and run with the venv's
+The probe script (:mod:`mcheck.probes.scripts.import_probe`) is copied into ``workdir`` and run with the venv's
 interpreter in isolated mode (``-I``) from an empty directory, so neither the checkout nor the caller's
 ``PYTHONPATH`` can leak onto ``sys.path``: what imports there is exactly what a user gets from the wheel.
 """
@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from mcheck.errors import raise_if_interrupted
-from mcheck.probe_model import Distribution, ExceptionInfo, Frame, ModuleResult, ProbeResult
+from mcheck.probes.protocol import Distribution, ExceptionInfo, Frame, ModuleResult, ProbeResult
 from mcheck.sandbox import Sandbox
 
-PROBE_SCRIPT = Path(__file__).parent / "probes" / "import_probe.py"
+PROBE_SCRIPT = Path(__file__).parent / "scripts" / "import_probe.py"
 PROTOCOL = 1
 STDERR_TAIL = 4000
 GUARD_SLACK = 60.0  # venv start-up, metadata scan and JSON writing on top of the per-module timeouts

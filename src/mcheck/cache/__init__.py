@@ -1,6 +1,6 @@
 """What mcheck's caches share: where they live, per-key locks, atomic publication of entries.
 
-Both caches (venvs in :mod:`mcheck.environment`, build artifacts in :mod:`mcheck.build_cache`) keep
+Both caches (venvs in :mod:`mcheck.wheel.install`, build artifacts in :mod:`mcheck.cache.builds`) keep
 entries that are never modified once in place: an entry is built in a staging directory next to it and
 renamed into place, under a per-key file lock, so concurrent runs neither see half-built entries nor
 build the same entry twice.

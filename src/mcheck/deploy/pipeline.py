@@ -21,7 +21,11 @@ from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.follow import Analysis, Follower, Target, _statement
 from mcheck.deploy.model import DeployConfig, Runtime
 from mcheck.deploy.resolve import FileTree
-from mcheck.deploy.runner import (
+from mcheck.deploy.runtime import reconstruct
+from mcheck.errors import UsageError
+from mcheck.findings import Finding, Report
+from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
+from mcheck.probes.service import (
     EnvFailed,
     ProbeOutcome,
     add_runtime_path,
@@ -30,11 +34,7 @@ from mcheck.deploy.runner import (
     materialise,
     run_target_probe,
 )
-from mcheck.deploy.runtime import reconstruct
-from mcheck.errors import UsageError
-from mcheck.findings import Finding, Report
-from mcheck.import_names import distributions_for_import, import_names_for_distribution
-from mcheck.project import find_git_root, list_source_files
+from mcheck.wheel.discover import find_git_root, list_source_files
 
 Progress = Callable[[str], None]
 
@@ -150,8 +150,8 @@ class _DeployRun:
     def _asgi(self, interpreter: Path, fs_root: Path, target: Target, index: int) -> list[Finding]:
         """Lifespan startup and the health GET, through the colleague's app probe when it is available."""
         try:
-            from mcheck.app_model import AppTarget
-            from mcheck.app_probe import AppProbeError, run_app_probe
+            from mcheck.probes.app_protocol import AppTarget
+            from mcheck.probes.apps import AppProbeError, run_app_probe
         except ImportError:  # the app probe is optional; without it only the import is checked
             return []
         parsed = parse_command(target.start.argv)
@@ -299,7 +299,7 @@ def _pyproject_dependencies(runtime: Runtime, fs_root: Path) -> list[str]:
     return [d for d in deps if isinstance(d, str)]
 
 
-def _app_findings(result, target: Target) -> list[Finding]:  # result: mcheck.app_model.AppResult
+def _app_findings(result, target: Target) -> list[Finding]:  # result: mcheck.probes.app_protocol.AppResult
     path, line = target.start.source_file, target.start.line
     spec = result.spec
     if result.status == "ok" and result.kind not in (None, "asgi3", "unknown") and not target.call.factory:

@@ -24,27 +24,27 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from mcheck.analysis import analyse_wheel
 from mcheck.analysis.model import StaticAnalysis
-from mcheck.app_model import AppProbeResult
-from mcheck.app_probe import AppProbeError, app_outcomes, app_targets, run_app_probe, serve_app
-from mcheck.artifacts import SdistContents, WheelContents
-from mcheck.build import BuildResult, build_artifacts
 from mcheck.checks import CheckContext, run_checks
-from mcheck.config import Settings, load_file_settings, resolve_settings
-from mcheck.environment import InstallFailed, TargetEnv, create_target_env
 from mcheck.errors import UsageError, raise_if_interrupted
 from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report, StageTiming
-from mcheck.locations import RepoPaths, project_file
-from mcheck.probe import ProbeError, run_import_probe
-from mcheck.probe_model import ProbeResult
-from mcheck.project import Project, discover_project
+from mcheck.probes.app_protocol import AppProbeResult
+from mcheck.probes.apps import AppProbeError, app_outcomes, app_targets, run_app_probe, serve_app
+from mcheck.probes.imports import ProbeError, run_import_probe
+from mcheck.probes.protocol import ProbeResult
 from mcheck.sandbox import require_sandbox
+from mcheck.settings import Settings, load_file_settings, resolve_settings
+from mcheck.wheel.artifacts import SdistContents, WheelContents
+from mcheck.wheel.build import BuildResult, build_artifacts
+from mcheck.wheel.discover import Project, discover_project
+from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env
+from mcheck.wheel.source_map import RepoPaths, project_file
 
 Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class Options:
-    """How to run, as opposed to what to check: the latter are :class:`~mcheck.config.Settings`.
+    """How to run, as opposed to what to check: the latter are :class:`~mcheck.settings.Settings`.
 
     ``overrides`` holds settings given on the command line or to the API (``timeout``, ``select``, ...);
     they beat ``[tool.mcheck]``. A value of None means "not given".

@@ -3,7 +3,7 @@
 Checks speak in wheel paths (``monkey_coder/app/main.py``) and module names (``monkey_coder.app.main``)
 because that is what ships. GitHub code scanning and annotations need the path from the repository root
 (``packages/core/src/monkey_coder/app/main.py``). This module translates once, after every check ran,
-using the same wheel -> source mapping as the diff checks (:func:`mcheck.layout.map_packages`); reporters
+using the same wheel -> source mapping as the diff checks (:func:`mcheck.wheel.layout.map_packages`); reporters
 only prefer :attr:`Finding.repo_path` when it is set.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import PurePosixPath
 
-from mcheck.artifacts import WheelContents
 from mcheck.findings import Finding
-from mcheck.layout import map_packages
-from mcheck.project import Project
+from mcheck.wheel.artifacts import WheelContents
+from mcheck.wheel.discover import Project
+from mcheck.wheel.layout import map_packages
 
 PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 

@@ -1,7 +1,7 @@
 """Typed results of the import probe (the host side of the JSON protocol).
 
-The probe script (:mod:`mcheck.probes.import_probe`) runs *inside* the target venv and writes JSON;
-:func:`mcheck.probe.run_import_probe` parses that JSON into these objects. Keep both sides in step:
+The probe script (:mod:`mcheck.probes.scripts.import_probe`) runs *inside* the target venv and writes JSON;
+:func:`mcheck.probes.imports.run_import_probe` parses that JSON into these objects. Keep both sides in step:
 the protocol is documented in ``docs/probe-protocol.md``.
 """
 

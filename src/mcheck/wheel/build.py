@@ -3,7 +3,7 @@
 That is what pip does when it installs a source release, so anything the sdist forgot shows up as a
 file missing from the wheel. The user's tree is never written to: setuptools drops ``build/`` and
 ``*.egg-info`` next to the sources, so the backend runs on a copy that holds exactly the source file
-list of :mod:`mcheck.project` (stale ``build/`` and ``*.egg-info`` leftovers never reach it).
+list of :mod:`mcheck.wheel.discover` (stale ``build/`` and ``*.egg-info`` leftovers never reach it).
 
 Build dependencies are installed with ``uv`` through ``build``'s isolated environment. Which index uv
 uses is uv's own configuration (``UV_DEFAULT_INDEX``, ``UV_INDEX``, ``uv.toml``); pip's configuration
@@ -12,7 +12,7 @@ is not consulted.
 The backend gets ``timeout`` seconds in all (``build-timeout``, 600 by default): a hook still running
 then is killed with its process group and the build fails with MC001. With ``cache`` a project whose
 build inputs are unchanged gets last run's sdist and wheel back without running the backend (see
-:mod:`mcheck.build_cache`).
+:mod:`mcheck.cache.builds`).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from typing import Literal
 import build
 import build.env
 
-from mcheck import build_cache
+from mcheck.cache import builds as build_cache
 from mcheck.errors import raise_if_interrupted
-from mcheck.project import Project
 from mcheck.sandbox import Sandbox
+from mcheck.wheel.discover import Project
 
 LOG_TAIL_LINES = 30
 DEFAULT_BUILD_TIMEOUT = 600.0  # seconds the backend may take for the sdist and the wheel together

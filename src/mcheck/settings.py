@@ -17,7 +17,7 @@ from typing import Any
 from mcheck.catalogue import CATALOGUE, codes_matching
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, Severity
-from mcheck.project import read_pyproject
+from mcheck.wheel.discover import read_pyproject
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Settings:
     asgi: tuple[str, ...] = ()
     health: str | None = None
     python: str | None = None
-    cache: bool = True  # reuse cached venvs and build artifacts (mcheck.environment, mcheck.build_cache)
+    cache: bool = True  # reuse cached venvs and build artifacts (mcheck.wheel.install, mcheck.cache.builds)
     build_timeout: float = 600.0  # seconds the build backend may take for the sdist and the wheel together
 
     def is_enabled(self, code: str) -> bool:
