@@ -274,14 +274,13 @@ def test_explicit_targets_take_precedence_and_borrow_the_deploy_health(tmp_path)
         '[deploy]\nstartCommand = "uvicorn pkg.main:app"\nhealthcheckPath = "/healthz"\n', encoding="utf-8")
     discovered = app_targets(project_root=tmp_path, wheel_top_level=["pkg"])
     assert [(t.spec, t.health, t.source) for t in discovered] == [("pkg.main:app", "/healthz", "railway.toml:2")]
-    cli = app_targets(cli_specs=["pkg.main:app", "pkg.web:create()"], project_root=tmp_path,
+    cli = app_targets(specs=["pkg.main:app", "pkg.web:create()"], project_root=tmp_path,
                       wheel_top_level=["pkg"])
     assert [(t.spec, t.factory, t.health, t.source) for t in cli] == [
         ("pkg.main:app", False, "/healthz", "--asgi"), ("pkg.web:create", True, None, "--asgi")]
-    config = {"tool": {"mcheck": {"asgi": "pkg.other:app", "health": "/up"}}}
-    assert [(t.spec, t.health, t.source) for t in app_targets(pyproject=config, project_root=tmp_path,
-                                                               wheel_top_level=["pkg"])] == [
-        ("pkg.other:app", "/up", "[tool.mcheck]")]
+    configured = app_targets(specs=["pkg.other:app"], specs_source="[tool.mcheck]", health="/up",
+                             project_root=tmp_path, wheel_top_level=["pkg"])
+    assert [(t.spec, t.health, t.source) for t in configured] == [("pkg.other:app", "/up", "[tool.mcheck]")]
 
 
 # --- incident 1: the app that works from the checkout and not from the wheel ----------------------------

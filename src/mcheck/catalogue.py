@@ -505,6 +505,10 @@ _ENTRIES = [
 
 CATALOGUE: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}
 
+# Findings that explain a failure found later (an import, an entry point, an app): the one table the
+# checks that link a failure to its cause read, so a cause linked in one place is linked everywhere.
+ROOT_CAUSE_CODES = ("MC101", "MC103", "MC107", "MC202", "MC204")
+
 
 def codes_matching(selector: str) -> list[str]:
     """Codes selected by a code (``MC101``) or a prefix (``MC1``, ``MC``)."""

@@ -33,6 +33,11 @@ class Settings:
     python: str | None = None
     cache: bool = True  # reuse cached venvs and build artifacts (mcheck.wheel.install, mcheck.cache.builds)
     build_timeout: float = 600.0  # seconds the build backend may take for the sdist and the wheel together
+    # Where each given setting came from (COMMAND_LINE or the file's origin), for labels in reports.
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def came_from_command_line(self, name: str) -> bool:
+        return self.sources.get(name) == COMMAND_LINE
 
     def is_enabled(self, code: str) -> bool:
         selected = not self.select or any(code.startswith(s) for s in self.select)
@@ -45,7 +50,8 @@ class Settings:
                        for pattern, codes in self.per_path_ignores.items())
 
 
-SETTING_NAMES = tuple(f.name.replace("_", "-") for f in fields(Settings))
+COMMAND_LINE = "command line"
+SETTING_NAMES = tuple(f.name.replace("_", "-") for f in fields(Settings) if f.name != "sources")
 
 
 def load_file_settings(directory: Path | None) -> tuple[dict[str, Any], str | None]:
@@ -68,7 +74,8 @@ def resolve_settings(file_values: Mapping[str, Any], cli_values: Mapping[str, An
     """File settings overridden by every CLI/API value that is not None. Each source is validated on its
     own, so an error names the place the bad value came from."""
     merged: dict[str, Any] = {}
-    for source, values in ((origin or "configuration", file_values), ("command line", cli_values)):
+    sources: dict[str, str] = {}
+    for source, values in ((origin or "configuration", file_values), (COMMAND_LINE, cli_values)):
         given: dict[str, Any] = {}
         for key, value in values.items():
             name = key.replace("_", "-")
@@ -76,8 +83,10 @@ def resolve_settings(file_values: Mapping[str, Any], cli_values: Mapping[str, An
                 raise UsageError(f"{source}: unknown setting {key!r}{_did_you_mean(name, SETTING_NAMES)}")
             if value is not None:
                 given[name.replace("-", "_")] = value
-        merged.update(_validated(given, source))
-    return Settings(**merged)
+        validated = _validated(given, source)
+        merged.update(validated)
+        sources.update(dict.fromkeys(validated, source))
+    return Settings(**merged, sources=sources)
 
 
 def _validated(values: dict[str, Any], origin: str) -> dict[str, Any]:

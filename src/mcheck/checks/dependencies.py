@@ -14,9 +14,11 @@ from packaging.utils import canonicalize_name
 from mcheck.analysis.model import ImportSite
 from mcheck.checks import CheckContext, check
 from mcheck.checks.first_party import ProjectModules, project_modules, shipped_top_levels
-from mcheck.checks.import_failures import INTEGRATION_PACKAGES, PLATFORM_MODULES, is_test_code, named_after
+from mcheck.checks.import_failures import is_test_code, named_after
 from mcheck.findings import Finding
+from mcheck.knowledge.conventions import INTEGRATION_PACKAGES
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
+from mcheck.knowledge.platforms import PLATFORM_MODULES
 from mcheck.probes.protocol import Distribution, ProbeResult
 from mcheck.wheel.artifacts import WheelContents
 

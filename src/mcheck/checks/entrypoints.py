@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from packaging.utils import canonicalize_name
 
+from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
 from mcheck.checks.import_failures import extra_named_in
 from mcheck.findings import Finding
@@ -23,7 +24,6 @@ KNOWN_DISTRIBUTIONS = {
     "attr": "attrs", "google": "protobuf", "serial": "pyserial", "usb": "pyusb", "zmq": "pyzmq",
     "OpenSSL": "pyopenssl", "jose": "python-jose", "socks": "pysocks", "psycopg2": "psycopg2-binary",
 }
-ROOT_CAUSE_CODES = ("MC101", "MC103", "MC202")
 
 
 @check("MC401", "MC402", "MC403", "MC404", "MC405", needs=("app",))

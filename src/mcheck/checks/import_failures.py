@@ -18,59 +18,15 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from mcheck.analysis.model import StaticAnalysis
+from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
+from mcheck.knowledge.conventions import INTEGRATION_PACKAGES, NEEDS_CONFIGURATION, TEST_MODULE, TOOL_PLUGINS
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
+from mcheck.knowledge.platforms import PLATFORM_GUARD_TYPES, PLATFORM_MODULES, PLATFORM_WORDS, REMOVED_STDLIB
 from mcheck.probes.protocol import ExceptionInfo, Frame, ModuleResult, ProbeResult
 from mcheck.wheel.artifacts import WheelContents, module_name_for
 
-# Modules that exist only on some platforms (stdlib and the usual third-party bindings) -> where.
-PLATFORM_MODULES: dict[str, str] = {
-    **dict.fromkeys(("winreg", "_winreg", "msvcrt", "_winapi", "winsound", "_msi", "msilib", "nt",
-                     "_overlapped", "_wmi", "win32api", "win32con", "win32com", "win32file", "win32gui",
-                     "win32process", "win32event", "win32service", "win32serviceutil", "pywintypes",
-                     "pythoncom", "winerror", "wmi", "comtypes", "_win32sysloader"), "Windows"),
-    **dict.fromkeys(("fcntl", "termios", "pwd", "grp", "resource", "posix", "tty", "pty", "crypt", "syslog",
-                     "_posixsubprocess", "_posixshmem", "nis", "spwd", "readline", "_curses", "curses"),
-                    "POSIX"),
-    **dict.fromkeys(("objc", "AppKit", "Foundation", "CoreFoundation", "Quartz", "_scproxy"), "macOS"),
-    **dict.fromkeys(("js", "pyodide", "pyodide_js", "pyscript"), "Emscripten (Pyodide)"),
-    "ossaudiodev": "Linux",
-}
-# Exception types (last component) that platform guards raise, and what such a guard mentions.
-PLATFORM_GUARD_TYPES = frozenset({"AssertionError", "ImportError", "ModuleNotFoundError", "OSError",
-                                  "RuntimeError", "NotImplementedError", "AttributeError", "ValueError"})
-PLATFORM_WORDS = re.compile(r"sys\.platform|os\.name|platform\.system|\b(win32|windows|darwin|macos|windll|"
-                            r"oledll|WinDLL|wintypes|epoll|kqueue)\b", re.IGNORECASE)
-# Module-name keywords of developer tooling -> the tools such a module may need without them being
-# runtime dependencies (a `pkg.testing` helper needs pytest, `pkg.mypy` is a mypy plugin).
-# Leading underscores are allowed: `pkg._tests`, `pkg._core._tests.test_x` are as much test code.
-TEST_MODULE = re.compile(r"^_*(tests?|testing|conftest|test_\w+|\w+_tests?|pytest_?plugin|fixtures)$"
-                         r"|^_+tools$")  # a private `_tools` package: code generators, release scripts
-TEST_TOOLS = frozenset({"pytest", "_pytest", "hypothesis", "nose", "nose2", "tox", "nox", "py"})
-TOOL_PLUGINS: dict[str, frozenset[str]] = {
-    "pytest": frozenset({"pytest", "_pytest"}),
-    "hypothesis": frozenset({"hypothesis"}),
-    "mypy": frozenset({"mypy"}),
-    "sphinx": frozenset({"sphinx", "docutils"}),
-    "pylint": frozenset({"pylint", "astroid"}),
-    "flake8": frozenset({"flake8"}),
-    "setuptools": frozenset({"setuptools", "distutils", "pkg_resources"}),
-    "distutils": frozenset({"setuptools", "distutils"}),
-}
-# Sub-packages that by convention hold optional integrations with other projects.
-INTEGRATION_PACKAGES = frozenset({"integrations", "integration", "contrib", "ext", "extensions", "plugins",
-                                  "backends", "adapters"})
-# Exceptions a framework raises when a module is imported outside a configured application.
-NEEDS_CONFIGURATION = {
-    "django.core.exceptions.ImproperlyConfigured": "a configured Django project (DJANGO_SETTINGS_MODULE)",
-    "django.core.exceptions.AppRegistryNotReady": "a configured Django project (django.setup())",
-}
-REMOVED_STDLIB = {**dict.fromkeys(("distutils", "imp", "asynchat", "asyncore", "smtpd"), "3.12"),
-                  **dict.fromkeys(("aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap",
-                                   "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd",
-                                   "sunau", "telnetlib", "uu", "xdrlib", "lib2to3"), "3.13")}
-ROOT_CAUSE_CODES = ("MC101", "MC103", "MC107", "MC202", "MC204")
 NO_MODULE = re.compile(r"No module named '([^']+)'")
 CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
 FROM_IMPORT = re.compile(r"\bfrom\s+([\w.]+)\s+import\s+\(?\s*([\w\s,]+)")

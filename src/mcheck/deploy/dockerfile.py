@@ -50,9 +50,21 @@ class Stage:
     env: dict[str, str] = field(default_factory=dict)
     cmd: tuple[list[str] | str, int] | None = None
     entrypoint: tuple[list[str] | str, int] | None = None
+    healthcheck: str | None = None  # the HEALTHCHECK instruction's value
 
     def derive(self, name: str | None) -> Stage:
-        return Stage(name, dict(self.files), self.workdir, dict(self.env), self.cmd, self.entrypoint)
+        """A stage built ``FROM`` this one: Docker copies the image config (CMD, WORKDIR, HEALTHCHECK)."""
+        return Stage(name, dict(self.files), self.workdir, dict(self.env), self.cmd, self.entrypoint,
+                     self.healthcheck)
+
+
+class MalformedInstruction(ValueError):
+    """An instruction Docker accepts but that cannot do what it says (an exec form that is not JSON)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
 
 
 @dataclass
@@ -95,6 +107,7 @@ class Replayer:
         self.stages: list[Stage] = []
         self.args: dict[str, str] = {}
         self.build = DockerBuild(Stage(None))
+        self.malformed: dict[int, str] = {}  # line -> what is wrong with its exec form
 
     def run(self, text: str) -> DockerBuild:
         for ins in instructions(text):
@@ -145,11 +158,21 @@ class Replayer:
         self.stage.workdir = posixpath.normpath(posixpath.join(self.stage.workdir, self.expand(ins.value.strip())))
 
     def _cmd(self, ins: Instruction) -> None:
-        self.stage.cmd = (_exec_or_shell(ins.value), ins.line)
+        self.stage.cmd = (self._start_words(ins), ins.line)
 
     def _entrypoint(self, ins: Instruction) -> None:
-        self.stage.entrypoint = (_exec_or_shell(ins.value), ins.line)
+        self.stage.entrypoint = (self._start_words(ins), ins.line)
         self.stage.cmd = None  # Docker resets CMD when ENTRYPOINT is set
+
+    def _healthcheck(self, ins: Instruction) -> None:
+        self.stage.healthcheck = ins.value
+
+    def _start_words(self, ins: Instruction) -> list[str] | str:
+        words = _exec_or_shell(ins.value)
+        if isinstance(words, str) and words.startswith("["):
+            # Docker runs a broken exec form through /bin/sh, where it fails at every start.
+            self.malformed[ins.line] = "exec form is not a JSON array of strings"
+        return words
 
     def _run(self, ins: Instruction) -> None:
         for install in pip_installs(self.expand(ins.value)):
@@ -290,11 +313,43 @@ def start_argv(stage: Stage) -> tuple[list[str] | str, int] | None:
     return entry, line
 
 
+@dataclass(frozen=True)
+class DockerStart:
+    """What the final stage runs, with the image config Docker starts it with."""
+
+    argv: list[str] | str  # exec form as a list, shell form as the string /bin/sh -c runs
+    line: int
+    workdir: str  # absolute; "/" when no stage sets one
+    healthcheck: str | None
+
+
+def final_start(text: str, source: str) -> DockerStart | None:
+    """The start command of the image a Dockerfile builds, following stages, ``ARG`` and inherited
+    ``CMD``: the one way mcheck reads a Dockerfile's start command. Raises
+    :class:`MalformedInstruction` when that command's exec form is broken."""
+    replayer = Replayer(source, ContextFiles([], "", _NO_IGNORE), "")
+    final = replayer.run(text).final
+    found = start_argv(final)
+    if found is None:
+        return None
+    broken = [line for line in (found[1], final.cmd[1] if final.cmd else None) if line in replayer.malformed]
+    if broken:
+        raise MalformedInstruction(broken[0], replayer.malformed[broken[0]])
+    return DockerStart(found[0], found[1], final.workdir, final.healthcheck)
+
+
+class _NoIgnore:
+    def excluded_by(self, rel: str) -> None:
+        return None
+
+
+_NO_IGNORE = _NoIgnore()
+
+
 def read_dockerfile_start(repo_root: Path, dockerfile: str, health_path: str | None,
                           findings: list[Finding]) -> list[StartCommand]:
     """The Dockerfile's CMD/ENTRYPOINT as a start command (used when the host does not override it)."""
     from mcheck.deploy.configs import make_start_command
-    from mcheck.deploy.dockerignore import DockerIgnore
 
     path = repo_root / dockerfile
     try:
@@ -302,8 +357,12 @@ def read_dockerfile_start(repo_root: Path, dockerfile: str, health_path: str | N
     except (OSError, UnicodeDecodeError) as exc:
         findings.append(Finding("MC503", dockerfile, f"{dockerfile} cannot be read: {exc}"))
         return []
-    replayer = Replayer(dockerfile, ContextFiles([], "", DockerIgnore("", [])), "")
-    found = start_argv(replayer.run(text).final)
+    try:
+        found = final_start(text, dockerfile)
+    except MalformedInstruction as exc:
+        findings.append(Finding("MC503", dockerfile, f"{dockerfile} cannot be parsed: {exc.message}",
+                                line=exc.line))
+        return []
     if found is None:
         return []
-    return [make_start_command(dockerfile, found[1], found[0], health_path)]
+    return [make_start_command(dockerfile, found.line, found.argv, health_path)]

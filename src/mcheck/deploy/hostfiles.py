@@ -11,7 +11,6 @@ commands count, how health paths combine and which builder wins are decided by t
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import tomllib
@@ -21,7 +20,8 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 import yaml
-from dockerfile_parse import DockerfileParser
+
+from mcheck.deploy.dockerfile import MalformedInstruction, final_start
 
 __all__ = ["HOST_FILE_NAMES", "DeclaredBuild", "DeclaredStart", "DeployFileError", "HostService",
            "health_path_from_url", "read_host_file"]
@@ -247,51 +247,22 @@ def _read_procfile(text: str, source: str) -> list[HostService]:
 
 
 def _read_dockerfile(text: str, source: str) -> list[HostService]:
-    """The last stage's ENTRYPOINT + CMD (exec or shell form), WORKDIR and HEALTHCHECK URL."""
+    """The start command of the image the Dockerfile builds, through the one replay of its stages
+    (:func:`mcheck.deploy.dockerfile.final_start`: ``ARG``, inherited ``CMD``, ``ENTRYPOINT`` + ``CMD``),
+    with its ``WORKDIR`` and ``HEALTHCHECK`` URL."""
+    service = HostService(builder="dockerfile")
     try:
-        structure = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")), env_replace=False).structure
+        start = final_start(text, source)
+    except MalformedInstruction as exc:
+        raise DeployFileError(source, exc.line, exc.message) from None
     except Exception as exc:  # dockerfile-parse raises plain exceptions for malformed input
         raise DeployFileError(source, None, str(exc)) from None
-    last_from = max((i for i, s in enumerate(structure) if s["instruction"] == "FROM"), default=-1)
-    found: dict[str, tuple[list[str] | str, int]] = {}
-    service = HostService(builder="dockerfile")
-    workdir: str | None = None
-    for item in structure[last_from + 1:]:
-        instruction, value, line = item["instruction"], item["value"], item["startline"] + 1
-        if instruction in ("CMD", "ENTRYPOINT"):
-            found[instruction] = (_docker_argv(value, source, line), line)
-        elif instruction == "WORKDIR":
-            workdir = value if value.startswith("/") or workdir is None else f"{workdir}/{value}"
-        elif instruction == "HEALTHCHECK":
-            service.health_path = health_path_from_url(value)
-    if found:
-        command, line = _combine_entrypoint(found)
-        _add_start(service, DeclaredStart(command, line, health_path=service.health_path, cwd=workdir))
+    if start is None:
+        return [service]
+    service.health_path = health_path_from_url(start.healthcheck) if start.healthcheck else None
+    workdir = None if start.workdir == "/" else start.workdir
+    _add_start(service, DeclaredStart(start.argv, start.line, health_path=service.health_path, cwd=workdir))
     return [service]
-
-
-def _docker_argv(value: str, source: str, line: int) -> list[str] | str:
-    """Exec form (a JSON array) as a list; shell form as the string ``/bin/sh -c`` would run."""
-    if value.lstrip().startswith("["):
-        try:
-            argv = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise DeployFileError(source, line, f"exec form is not a JSON array of strings: {exc}") from None
-        if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
-            raise DeployFileError(source, line, "exec form is not a JSON array of strings")
-        return argv
-    return value
-
-
-def _combine_entrypoint(found: dict[str, tuple[list[str] | str, int]]) -> tuple[list[str] | str, int]:
-    """Docker's rule: an exec-form ENTRYPOINT gets CMD appended as arguments; otherwise the one present wins."""
-    if "ENTRYPOINT" not in found:
-        return found["CMD"]
-    entrypoint, line = found["ENTRYPOINT"]
-    cmd = found.get("CMD", ([], line))[0]
-    if isinstance(entrypoint, list) and isinstance(cmd, list):
-        return [*entrypoint, *cmd], line
-    return entrypoint, line
 
 
 _READERS: dict[str, Callable[[str, str], list[HostService]]] = {

@@ -318,26 +318,19 @@ def discover_asgi_targets(project_root: Path, wheel_top_level: Sequence[str], *,
     return list(targets.values())
 
 
-def app_targets(*, cli_specs: Sequence[str] = (), cli_health: str | None = None,
-                pyproject: dict[str, Any] | None = None, project_root: Path | None = None,
-                wheel_top_level: Sequence[str] = (), search_up_to: Path | None = None) -> list[AppTarget]:
-    """The apps to check, by precedence: ``--asgi``, then ``[tool.mcheck] asgi``, then the deploy files.
+def app_targets(*, specs: Sequence[str] = (), specs_source: str = "--asgi", health: str | None = None,
+                project_root: Path | None = None, wheel_top_level: Sequence[str] = (),
+                search_up_to: Path | None = None) -> list[AppTarget]:
+    """The apps to check: ``specs`` (from ``specs_source``, ``--asgi`` or ``[tool.mcheck]``), else the
+    deploy files' ASGI commands.
 
     A spec ending in ``()`` is a factory (gunicorn's and hypercorn's convention). The health path is
-    ``--health``, else ``[tool.mcheck] health``, else the deploy file's for the same spec.
+    ``health`` (``--health`` or ``[tool.mcheck] health``), else the deploy file's for the same spec.
     """
-    config = ((pyproject or {}).get("tool", {}) or {}).get("mcheck", {}) or {}
     discovered = (discover_asgi_targets(project_root, wheel_top_level, search_up_to=search_up_to)
                   if project_root is not None else [])
-    health = cli_health or config.get("health")
-    if cli_specs:
-        explicit = [_explicit(spec, "--asgi", health, discovered) for spec in cli_specs]
-    else:
-        configured = config.get("asgi") or []
-        configured = [configured] if isinstance(configured, str) else list(configured)
-        explicit = [_explicit(spec, "[tool.mcheck]", health, discovered) for spec in configured]
-    if explicit:
-        return explicit
+    if specs:
+        return [_explicit(spec, specs_source, health, discovered) for spec in specs]
     return [AppTarget(t.spec, t.factory, health or t.health, t.source, t.command) for t in discovered]
 
 

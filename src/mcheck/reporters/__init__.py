@@ -8,46 +8,20 @@ The returned string ends with a newline (or is empty); the CLI writes it as-is t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mcheck.findings import Report
 
-# ANSI/VT escape sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-byte escapes.
-# Build-backend and installer logs quoted in finding messages often carry them.
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+from mcheck.reporters._common import clean_text, location, looks_like_file
+from mcheck.reporters.github import render_github
+from mcheck.reporters.json import render_json
+from mcheck.reporters.junit import render_junit
+from mcheck.reporters.sarif import render_sarif
+from mcheck.reporters.text import render_text
 
-
-def clean_text(text: str) -> str:
-    """``text`` without escape sequences or control characters (newlines and tabs are kept).
-
-    Plain-text outputs must never carry escape codes, whatever a quoted build log contained.
-    """
-    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text)
-
-
-def looks_like_file(path: str | None) -> bool:
-    """True when a finding's ``path`` names a file (``pkg/a.py``), not a module or import name."""
-    return path is not None and ("/" in path or path.endswith(".py"))
-
-
-def location(path: str | None, line: int | None) -> str:
-    """``path``, ``path:line`` or ``""``: how people-facing outputs name what a finding is about."""
-    if not path:
-        return ""
-    return f"{path}:{line}" if line else path
-
-
-# Imported after the helpers above because the reporter modules import those helpers from here.
-from mcheck.reporters.github import render_github  # noqa: E402
-from mcheck.reporters.json import render_json  # noqa: E402
-from mcheck.reporters.junit import render_junit  # noqa: E402
-from mcheck.reporters.sarif import render_sarif  # noqa: E402
-from mcheck.reporters.text import render_text  # noqa: E402
+__all__ = ["FORMATS", "clean_text", "location", "looks_like_file", "render"]
 
 FORMATS: dict[str, Callable[..., str]] = {
     "text": render_text,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcheck.findings import Finding, Report, Severity
-from mcheck.reporters import clean_text, location, looks_like_file
+from mcheck.reporters._common import clean_text, location, looks_like_file
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 _RESULT = {0: "passed", 1: "failed"}

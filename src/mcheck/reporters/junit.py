@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 import mcheck
 from mcheck.catalogue import CATALOGUE, CodeInfo
 from mcheck.findings import Finding, ModuleOutcome, ModuleStatus, Report
-from mcheck.reporters import clean_text, location
+from mcheck.reporters._common import clean_text, location
 
 # Characters XML 1.0 cannot carry at all, not even escaped; ElementTree would write them verbatim
 # and produce a file no CI system can parse.

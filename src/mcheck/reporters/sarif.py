@@ -18,7 +18,7 @@ import mcheck
 from mcheck.catalogue import CATALOGUE, CodeInfo
 from mcheck.explain import dedent_example, fold_prose
 from mcheck.findings import Finding, Report, Severity
-from mcheck.reporters import looks_like_file
+from mcheck.reporters._common import looks_like_file
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

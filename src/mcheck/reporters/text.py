@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mcheck.findings import AppOutcome, Finding, Report, Severity
-from mcheck.reporters import clean_text, location
+from mcheck.reporters._common import clean_text, location
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 # "  error   MC101  " : the fix line and message continuation lines align under the code column.

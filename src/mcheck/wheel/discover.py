@@ -12,6 +12,7 @@ from typing import Any
 import pathspec
 
 from mcheck.errors import UsageError
+from mcheck.knowledge.backends import BACKEND_FAMILIES, LEGACY_BACKEND, VCS_VERSION_PLUGINS
 
 # Directories that are never part of a source tree, whatever .gitignore says.
 ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "venv",
@@ -19,20 +20,6 @@ ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".tox", "
 # Build leftovers of setuptools in the project root: copying them into the build would let a stale
 # SOURCES.txt or build/lib leak deleted files into the artifacts, so they never reach the build copy.
 BUILD_LEFTOVERS = ("build", "dist")
-
-BACKEND_FAMILIES = {
-    "setuptools": "setuptools",
-    "hatchling": "hatchling",
-    "flit_core": "flit-core",
-    "pdm": "pdm-backend",
-    "poetry": "poetry-core",
-    "maturin": "maturin",
-    "scikit_build_core": "scikit-build-core",
-    "mesonpy": "meson-python",
-}
-LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
-VCS_VERSION_PLUGINS = ("setuptools-scm", "setuptools_scm", "hatch-vcs", "hatch_vcs", "versioningit",
-                       "poetry-dynamic-versioning", "dunamai", "pdm-backend", "flit-scm", "vcs-versioning")
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from mcheck.knowledge.conventions import JUNK_DIRS, JUNK_NAMES, JUNK_SUFFIXES
 from mcheck.wheel.artifacts import WheelContents
-
-# Never expected in a wheel, so never "missing" from one.
-JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", ".gitignore", ".gitattributes", ".gitkeep", "desktop.ini"})
-JUNK_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
-JUNK_SUFFIXES = (".pyc", ".pyo", ".orig", ".rej", ".swp", ".swo", "~", ".bak")
-# Sources compiled into extensions: shipping them is optional, not shipping them is not a defect.
-COMPILED_SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hpp", ".pyx", ".pxd", ".pxi", ".rs", ".f90")
 
 
 @dataclass(frozen=True)

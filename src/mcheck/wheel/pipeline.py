@@ -180,7 +180,8 @@ class Run:
 
     def _probe_apps(self, env: TargetEnv, wheel: WheelContents, project: Project | None) -> AppProbeResult | None:
         """Entry points and the ASGI app(s), imported from the installed wheel (and served with --serve)."""
-        targets = app_targets(cli_specs=self.settings.asgi, cli_health=self.settings.health,
+        asgi_source = "--asgi" if self.settings.came_from_command_line("asgi") else "[tool.mcheck]"
+        targets = app_targets(specs=self.settings.asgi, specs_source=asgi_source, health=self.settings.health,
                               project_root=project.root if project else None, wheel_top_level=wheel.top_level_names,
                               search_up_to=project.git_root if project else None)
         if not targets and not wheel.entry_points:

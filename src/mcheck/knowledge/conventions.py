@@ -1,0 +1,39 @@
+"""Conventions of the ecosystem: how test and tool code, optional integrations and junk files are named.
+
+Data only, no decisions: the checks in :mod:`mcheck.checks` decide what a match means.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Module-name keywords of developer tooling -> the tools such a module may need without them being
+# runtime dependencies (a `pkg.testing` helper needs pytest, `pkg.mypy` is a mypy plugin).
+# Leading underscores are allowed: `pkg._tests`, `pkg._core._tests.test_x` are as much test code.
+TEST_MODULE = re.compile(r"^_*(tests?|testing|conftest|test_\w+|\w+_tests?|pytest_?plugin|fixtures)$"
+                         r"|^_+tools$")  # a private `_tools` package: code generators, release scripts
+TEST_TOOLS = frozenset({"pytest", "_pytest", "hypothesis", "nose", "nose2", "tox", "nox", "py"})
+TOOL_PLUGINS: dict[str, frozenset[str]] = {
+    "pytest": frozenset({"pytest", "_pytest"}),
+    "hypothesis": frozenset({"hypothesis"}),
+    "mypy": frozenset({"mypy"}),
+    "sphinx": frozenset({"sphinx", "docutils"}),
+    "pylint": frozenset({"pylint", "astroid"}),
+    "flake8": frozenset({"flake8"}),
+    "setuptools": frozenset({"setuptools", "distutils", "pkg_resources"}),
+    "distutils": frozenset({"setuptools", "distutils"}),
+}
+# Sub-packages that by convention hold optional integrations with other projects.
+INTEGRATION_PACKAGES = frozenset({"integrations", "integration", "contrib", "ext", "extensions", "plugins",
+                                  "backends", "adapters"})
+# Exceptions a framework raises when a module is imported outside a configured application.
+NEEDS_CONFIGURATION = {
+    "django.core.exceptions.ImproperlyConfigured": "a configured Django project (DJANGO_SETTINGS_MODULE)",
+    "django.core.exceptions.AppRegistryNotReady": "a configured Django project (django.setup())",
+}
+# Never expected in a wheel, so never "missing" from one.
+JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", ".gitignore", ".gitattributes", ".gitkeep", "desktop.ini"})
+JUNK_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+JUNK_SUFFIXES = (".pyc", ".pyo", ".orig", ".rej", ".swp", ".swo", "~", ".bak")
+# Sources compiled into extensions: shipping them is optional, not shipping them is not a defect.
+COMPILED_SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hpp", ".pyx", ".pxd", ".pxi", ".rs", ".f90")

@@ -1,0 +1,31 @@
+"""What the reporters share: cleaning quoted text and naming what a finding is about."""
+
+from __future__ import annotations
+
+import re
+
+# ANSI/VT escape sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-byte escapes.
+# Build-backend and installer logs quoted in finding messages often carry them.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without escape sequences or control characters (newlines and tabs are kept).
+
+    Plain-text outputs must never carry escape codes, whatever a quoted build log contained.
+    """
+    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
+
+def looks_like_file(path: str | None) -> bool:
+    """True when a finding's ``path`` names a file (``pkg/a.py``), not a module or import name."""
+    return path is not None and ("/" in path or path.endswith(".py"))
+
+
+def location(path: str | None, line: int | None) -> str:
+    """``path``, ``path:line`` or ``""``: how people-facing outputs name what a finding is about."""
+    if not path:
+        return ""
+    return f"{path}:{line}" if line else path

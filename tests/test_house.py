@@ -1,0 +1,64 @@
+"""The house rules of the source tree, checked over ``src/`` with ``ast``: arrows between rooms flow one
+way (no import cycle), the probe scripts stay stdlib-only, and the ecosystem tables live in one room."""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+PACKAGE = SRC / "mcheck"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SRC).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """mcheck modules imported when ``path`` is imported (not those imported lazily inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mcheck"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("mcheck"))
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {name: {i for i in _top_level_imports(path) if i in modules and i != name}
+            for name, path in modules.items()}
+
+
+def test_no_import_cycle_between_modules():
+    graphlib.TopologicalSorter(_graph()).prepare()  # raises CycleError naming the cycle
+
+
+def test_reporters_depend_only_on_the_model():
+    allowed_prefixes = ("mcheck.reporters", "mcheck.findings", "mcheck.catalogue", "mcheck.explain")
+    for module, imports in _graph().items():
+        if module.startswith("mcheck.reporters"):
+            # `import mcheck` is for `mcheck.__version__` only: the package's __init__ imports lazily.
+            assert all(i == "mcheck" or i.startswith(allowed_prefixes) for i in imports), (module, imports)
+
+
+def test_probe_scripts_import_only_the_standard_library():
+    for script in (PACKAGE / "probes" / "scripts").glob("*.py"):
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module.split(".")[0] for n in ast.walk(tree)
+                  if isinstance(n, ast.ImportFrom) and n.module and not n.level}
+        assert names <= set(sys.stdlib_module_names) | {"__future__"}, (script.name, names - set(
+            sys.stdlib_module_names))
+
+
+def test_knowledge_holds_data_and_imports_nothing_of_mcheck():
+    for module, imports in _graph().items():
+        if module.startswith("mcheck.knowledge"):
+            assert not imports, (module, imports)
