@@ -46,6 +46,28 @@ def realworld(session: nox.Session) -> None:
 
 
 @nox.session
+def realbugs(session: nox.Session) -> None:
+    """Slow: the real-bug corpus (tests/realbugs/corpus.toml) from local mirrors; rewrites docs/realbugs.md.
+
+    Each case exports a broken and a fixing commit into fresh git repositories and runs the real CLI on
+    both. Cases whose mirror is absent are skipped (set MCHECK_MIRRORS to where the mirrors are).
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    session.install("-e", ".[test]")
+    scratch = Path(tempfile.mkdtemp(prefix="mcheck-realbugs-"))
+    results = scratch / "results"
+    env = {"MCHECK_REALBUGS_RESULTS": str(results), "TMPDIR": str(scratch)}
+    try:
+        session.run("pytest", "-n", "2", "-m", "realbugs", "tests/realbugs", *session.posargs, env=env)
+    finally:
+        session.run("python", "tests/realbugs/harness.py", "render", str(results), "docs/realbugs.md")
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate docs/codes.md from the catalogue."""
     session.install("-e", ".")
