@@ -11,6 +11,7 @@ Key of a finding: ``(code, path)``, plus the line for the codes that point into 
   MC103 names the module file that the package of the same name shadows; MC105 names a top-level
   package as ``name/`` (a top-level ``__init__.py`` as ``__init__.py``).
 * MC107, MC202, MC203, MC204: the wheel file holding the import / the use, and its line.
+* MC109: the configuration file whose package selection left the package out, and the setting's line.
 * MC201: the file defining ``__version__``.
 * MC301-MC304: the dotted module name.
 * MC001, MC002: None.
@@ -37,7 +38,7 @@ import pytest
 
 from conftest import SAMPLES_DIR, run_check, tree_digest
 
-LINE_CODES = frozenset({"MC107", "MC202", "MC203", "MC204"})
+LINE_CODES = frozenset({"MC107", "MC109", "MC202", "MC203", "MC204"})
 
 NO_FINDINGS: dict[str, set] = {"errors": set(), "warnings": set()}
 
@@ -67,6 +68,10 @@ SPEC: dict[str, dict[str, set]] = {
     "clean_pdm": NO_FINDINGS,
     "clean_poetry": NO_FINDINGS,
     "clean_namespace": NO_FINDINGS,
+    # --- the wheel ships none of a package of the project (tests/realbugs: pymod, findmy, aiven-client) ---
+    "wheel_ships_no_code": {"errors": {("MC109", "pyproject.toml", 15), ("MC401", "acme_reports.cli:main")},
+                            "warnings": set()},
+    "py_modules_names_package": {"errors": {("MC109", "pyproject.toml", 12)}, "warnings": set()},
     # --- build and install -------------------------------------------------------------------------
     "build_fails": {"errors": {("MC001", None)}, "warnings": set()},
     "uninstallable": {"errors": {("MC002", None)}, "warnings": set()},

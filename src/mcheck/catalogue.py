@@ -220,6 +220,29 @@ _ENTRIES = [
         """,
     ),
     _entry(
+        "MC109", E, Stage.DIFF,
+        "the wheel ships none of a package the project's source tree holds",
+        """
+        A whole package of the project (its own top-level package, the one an entry point or app names,
+        or any package when the wheel ships no code at all) is absent from the wheel, so `import pkg`
+        fails for every user. The cause is the package selection: a `packages` entry that names the
+        distribution (`pkg-name`) or a path that does not exist, `py-modules` naming a package
+        directory, or a backend heuristic that looks for a directory named after the project and finds
+        none. The message names the setting and its line.
+        """,
+        """
+        [project]
+        name = "pkg-tools"
+
+        [tool.hatch.build.targets.wheel]
+        packages = ["pkg-tools"]      # no such directory: the wheel holds only .dist-info
+        """,
+        """
+        [tool.hatch.build.targets.wheel]
+        packages = ["pkg"]            # the directory that holds pkg/__init__.py
+        """,
+    ),
+    _entry(
         "MC201", E, Stage.PROBE,
         "`__version__` differs from the distribution's metadata version",
         """
@@ -507,7 +530,7 @@ CATALOGUE: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}
 
 # Findings that explain a failure found later (an import, an entry point, an app): the one table the
 # checks that link a failure to its cause read, so a cause linked in one place is linked everywhere.
-ROOT_CAUSE_CODES = ("MC101", "MC103", "MC107", "MC202", "MC204")
+ROOT_CAUSE_CODES = ("MC101", "MC103", "MC107", "MC109", "MC202", "MC204")
 
 
 def codes_matching(selector: str) -> list[str]:

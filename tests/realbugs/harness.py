@@ -59,6 +59,7 @@ class Case:
     why: str
     link: str
     known_miss: str = ""  # why mcheck misses it today, when it does (listed in docs/realbugs.md)
+    fix_subdir: str | None = None  # where the project is on the fix commit, when the fix moved it
 
 
 @dataclass
@@ -96,7 +97,7 @@ def load_corpus(path: Path = CORPUS_FILE) -> list[Case]:
     return [Case(id=c["id"], repo=c["repo"], broken=c["broken"], fix=c["fix"], subdir=c.get("subdir", "."),
                  command=c.get("command", "wheel"), args=tuple(c.get("args", ())), backend=c["backend"],
                  expect=tuple(Expected(e["code"], e.get("path")) for e in c["expect"]), why=c["why"],
-                 link=c["link"], known_miss=c.get("known_miss", ""))
+                 link=c["link"], known_miss=c.get("known_miss", ""), fix_subdir=c.get("fix_subdir"))
             for c in data["case"]]
 
 
@@ -163,7 +164,8 @@ def run_case(case: Case, side: str, workdir: Path) -> Outcome:
     commit = case.broken if side == "broken" else case.fix
     repo = workdir / f"{case.id}-{side}"
     left_out = export_commit(git_dir, commit, repo)
-    target = (repo / case.subdir).resolve()
+    subdir = case.fix_subdir if side == "fix" and case.fix_subdir else case.subdir
+    target = (repo / subdir).resolve()
     report = workdir / f"{case.id}-{side}.json"
     if case.command == "deploy":
         argv = ["deploy", str(target), "--repo-root", str(repo), *case.args]

@@ -75,11 +75,12 @@ def identify(project: Project, *, sandboxed: bool) -> BuildInputs | None:
         pins = _resolve(uv, project.build_requires)
         vcs = _vcs_state(project) if project.uses_vcs_version and project.git_root is not None else None
         source = _source_digest(project)
+        outside = _outside_digest(project)
     except (InstallFailed, OSError, subprocess.CalledProcessError):
         return None
     build_system = project.pyproject.get("build-system", {})
     identity = {"format": CACHE_FORMAT, "mcheck": __version__, "build": build.__version__, "source": source,
-                "vcs": vcs, "requires": list(project.build_requires), "backend": project.backend,
+                "vcs": vcs, "outside": outside, "requires": list(project.build_requires), "backend": project.backend,
                 "backend-path": build_system.get("backend-path"), "pins": pins, "sandboxed": sandboxed,
                 "python": _interpreter(), "environment": _keyed_environment()}
     return BuildInputs(key=_digest(identity), uv=uv)
@@ -133,11 +134,30 @@ def _resolve(uv: str, requirements: Sequence[str]) -> list[str]:
 def _source_digest(project: Project) -> str:
     """One digest of every staged file's path, permission bits and content (symlinks followed, as staged)."""
     total = hashlib.sha256()
-    for rel in sorted(project.files):
+    for rel in sorted(project.build_files or project.files):
         path = project.root / rel
         with path.open("rb") as handle:
             content = hashlib.file_digest(handle, "sha256").hexdigest()
         total.update(f"{rel}\0{path.stat().st_mode & 0o777:o}\0{content}\n".encode("utf-8", "surrogateescape"))
+    return total.hexdigest()
+
+
+def _outside_digest(project: Project) -> str | None:
+    """A digest of what a build staged from git sees above the project directory: the tracked files of
+    the named outside paths and of the parent directories (their top level)."""
+    if not project.stages_from_git or project.git_root is None or project.git_root == project.root:
+        return None
+    listing = subprocess.run(["git", "-C", str(project.git_root), "ls-files", "-s", "-z"], capture_output=True,
+                             check=True, stdin=subprocess.DEVNULL).stdout.decode("utf-8", "surrogateescape")
+    subdir = project.root.relative_to(project.git_root).as_posix() + "/"
+    ancestors = {subdir.rsplit("/", i)[0] for i in range(1, subdir.count("/") + 1)} | {""}
+    total = hashlib.sha256()
+    for entry in sorted(filter(None, listing.split("\0"))):
+        path = entry.split("\t", 1)[1]
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        named = any(path == p or path.startswith(p) for p in project.outside_paths)
+        if (parent in ancestors or named) and not path.startswith(subdir):
+            total.update(entry.encode("utf-8", "surrogateescape") + b"\n")
     return total.hexdigest()
 
 

@@ -8,13 +8,13 @@ without ``__init__.py`` under ``namespaces = false``, ``include`` patterns witho
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from mcheck.wheel.discover import Project
 from mcheck.wheel.layout import PackageSource
+from mcheck.wheel.selection import setup_py_keyword
 
 
 def explain_drop(project: Project, package: PackageSource, source_file: str, *, in_sdist: bool) -> str:
@@ -75,7 +75,7 @@ def _explicit_packages_list(project: Project, package: PackageSource, source_fil
     listed = project.setuptools_config.get("packages")
     where = "[tool.setuptools] packages"
     if not isinstance(listed, list):
-        listed, where = _setup_py_packages(project), "setup(packages=[...]) in setup.py"
+        listed, where = setup_py_keyword(project, "packages"), "setup(packages=[...]) in setup.py"
     if not isinstance(listed, list):
         return None
     dotted = _dotted_package(package, source_file)
@@ -83,22 +83,6 @@ def _explicit_packages_list(project: Project, package: PackageSource, source_fil
         return None
     return (f"{where} lists {listed!r} but not `{dotted}`: add it, or use package discovery "
             "(find_packages() / [tool.setuptools.packages.find])")
-
-
-def _setup_py_packages(project: Project) -> list[str] | None:
-    """A literal ``packages=[...]`` argument in setup.py, if there is one."""
-    setup_py = project.root / "setup.py"
-    if not setup_py.is_file():
-        return None
-    try:
-        tree = ast.parse(setup_py.read_text(encoding="utf-8", errors="replace"))
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == "packages" and isinstance(node.value, ast.List | ast.Tuple):
-            values = [e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-            return values if len(values) == len(node.value.elts) else None
-    return None
 
 
 def _not_in_sdist(project: Project, package: PackageSource, source_file: str) -> str | None:

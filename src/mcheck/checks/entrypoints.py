@@ -31,7 +31,7 @@ def entry_points_and_apps(ctx: CheckContext) -> Iterator[Finding]:
     assert ctx.app is not None
     for entry_point in ctx.app.entry_points:
         if entry_point.status != "ok" and not _needs_optional_extra(ctx, entry_point):
-            yield _entry_point_finding(entry_point)
+            yield _entry_point_finding(entry_point, _root_causes(ctx, entry_point.error))
     for app in ctx.app.apps:
         yield from _app_findings(ctx, app)
 
@@ -39,7 +39,7 @@ def entry_points_and_apps(ctx: CheckContext) -> Iterator[Finding]:
 # --- MC401 ----------------------------------------------------------------------------------------
 
 
-def _entry_point_finding(ep: EntryPointResult) -> Finding:
+def _entry_point_finding(ep: EntryPointResult, cause: str | None) -> Finding:
     what = f"entry point {ep.name!r} in [{ep.group}] ({ep.value})"
     reason = {
         "invalid": "is not of the form `module:attribute`",
@@ -51,7 +51,7 @@ def _entry_point_finding(ep: EntryPointResult) -> Finding:
     }[ep.status]
     hint = (f"the `{ep.name}` command crashes on first use; fix the target in [project.scripts]/"
             f"[project.entry-points] or the code it names") if ep.group in ("console_scripts", "gui_scripts") else None
-    return Finding("MC401", path=ep.value, message=f"{what} {reason}", hint=hint)
+    return Finding("MC401", path=ep.value, message=f"{what} {reason}", hint=cause or hint)
 
 
 def _needs_optional_extra(ctx: CheckContext, ep: EntryPointResult) -> bool:
@@ -184,12 +184,20 @@ def _serve_finding(app: AppResult, serve: ServeResult) -> Finding | None:
 # --- root causes and text -------------------------------------------------------------------------
 
 
-def _root_cause_hint(ctx: CheckContext, app: AppResult) -> str | None:
-    missing = _missing_names(app.error)
+def _root_causes(ctx: CheckContext, error: ExceptionInfo | None) -> str | None:
+    """The earlier findings that explain a failed import: a dropped file, an unshipped package, ..."""
+    missing = _missing_names(error)
     causes = [f for f in ctx.earlier if f.code in ROOT_CAUSE_CODES and any(_explains(f, m) for m in missing)]
-    if causes:
-        listed = "; ".join(f"{f.code} {f.path}: {f.message}" for f in causes[:3])
-        return f"root cause (see above): {listed}"
+    if not causes:
+        return None
+    listed = "; ".join(f"{f.code} {f.path}{f':{f.line}' if f.line else ''}: {f.message}" for f in causes[:3])
+    return f"root cause (see above): {listed}"
+
+
+def _root_cause_hint(ctx: CheckContext, app: AppResult) -> str | None:
+    cause = _root_causes(ctx, app.error)
+    if cause:
+        return cause
     same = next((f for f in ctx.earlier if f.code == "MC301" and f.path == app.target.module), None)
     return f"the import probe reports the same failure ({same.code} {same.path})" if same else None
 

@@ -12,6 +12,7 @@ BACKEND_FAMILIES = {
     "maturin": "maturin",
     "scikit_build_core": "scikit-build-core",
     "mesonpy": "meson-python",
+    "uv_build": "uv-build",
 }
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
 VCS_VERSION_PLUGINS = ("setuptools-scm", "setuptools_scm", "hatch-vcs", "hatch_vcs", "versioningit",

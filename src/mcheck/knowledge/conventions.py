@@ -37,3 +37,7 @@ JUNK_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".py
 JUNK_SUFFIXES = (".pyc", ".pyo", ".orig", ".rej", ".swp", ".swo", "~", ".bak")
 # Sources compiled into extensions: shipping them is optional, not shipping them is not a defect.
 COMPILED_SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hpp", ".pyx", ".pxd", ".pxi", ".rs", ".f90")
+# Top-level directories of a source tree that are not the product: never expected in the wheel.
+NOT_SHIPPED_TOP_LEVEL = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks",
+                                   "bench", "scripts", "tools", "build", "dist", "ci", "samples", "demo", "demos",
+                                   "notebooks", "tutorials", "site-packages", "src", "typings", "stubs"})

@@ -238,13 +238,15 @@ def _backend_message(exc: build.BuildBackendException) -> str:
 def stage_source(project: Project, dest: Path) -> Path:
     """Copy the project's source files to ``dest`` and return the directory to build in.
 
-    Projects whose version comes from git (setuptools-scm, hatch-vcs, ...) need the repository's
-    history: for them ``dest`` becomes a shared, sparse clone of the repository with the user's
-    uncommitted edits laid over it, so the version is exactly the one the user's checkout yields.
+    Projects built with a VCS plugin (setuptools-scm, hatch-vcs, ...) need the repository: its history
+    for the version, its index for the file finder. Projects whose build files reach above the project
+    directory (a readme or a ``force-include`` in the parent) need those files where a checkout has
+    them. For both, ``dest`` becomes a shared, sparse clone of the repository with the user's
+    uncommitted edits laid over it, so the build sees exactly what it sees in the user's checkout.
     """
-    if project.uses_vcs_version and project.git_root is not None:
+    if project.stages_from_git and _has_commit(project):
         return _stage_git_checkout(project, dest)
-    _copy_files(project.root, dest, project.files)
+    _copy_files(project.root, dest, project.build_files or project.files)
     return dest
 
 
@@ -254,15 +256,36 @@ def _stage_git_checkout(project: Project, dest: Path) -> Path:
     # --shared borrows the user's object store read-only (alternates): nothing is written to their repo.
     _git("clone", "--quiet", "--shared", "--no-checkout", str(project.git_root), str(dest))
     if subdir != ".":
-        _git("-C", str(dest), "sparse-checkout", "set", "--no-cone", f"/{subdir}/", "/.git*")
+        _git("-C", str(dest), "sparse-checkout", "set", "--no-cone", *_sparse_patterns(subdir, project))
     _git("-C", str(dest), "checkout", "--quiet", "HEAD")
     staged = dest if subdir == "." else dest / subdir
+    staged.mkdir(parents=True, exist_ok=True)  # a project not committed yet has no directory in HEAD
     # Overlay the working tree (uncommitted edits, untracked-not-ignored files) and drop deleted files.
     for stale in _tracked_files(staged):
         if stale not in set(project.files):
             (staged / stale).unlink(missing_ok=True)
     _copy_files(project.root, staged, project.files)
     return staged
+
+
+def _has_commit(project: Project) -> bool:
+    """A repository with no commit yet (``git init`` and nothing more) has no HEAD to check out."""
+    assert project.git_root is not None
+    probe = subprocess.run(["git", "-C", str(project.git_root), "rev-parse", "--verify", "--quiet", "HEAD"],
+                           capture_output=True, stdin=subprocess.DEVNULL, check=False)
+    return probe.returncode == 0
+
+
+def _sparse_patterns(subdir: str, project: Project) -> list[str]:
+    """The project directory, the files (not directories) of each directory above it (a parent's
+    README or version file), and every path above it that the build configuration names."""
+    patterns = []
+    parts = subdir.split("/")
+    for depth in range(len(parts)):
+        prefix = "/".join(parts[:depth])
+        base = f"/{prefix}/" if prefix else "/"
+        patterns += [f"{base}*", f"!{base}*/"]
+    return [*patterns, f"/{subdir}/", "/.git*", *(f"/{path}" for path in project.outside_paths)]
 
 
 def _tracked_files(root: Path) -> list[str]:

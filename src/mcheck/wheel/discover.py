@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tomllib
 from dataclasses import dataclass, field
@@ -20,6 +21,10 @@ ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".tox", "
 # Build leftovers of setuptools in the project root: copying them into the build would let a stale
 # SOURCES.txt or build/lib leak deleted files into the artifacts, so they never reach the build copy.
 BUILD_LEFTOVERS = ("build", "dist")
+# Files whose contents decide what the backend reads; scanned for references to the parent directory.
+BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "hatch_build.py", "build.py", "MANIFEST.in")
+_PARENT_PATH = re.compile(r"(?:\.\./)+[^\s\"'\],)]+")
+_PARENT_MENTION = re.compile(r"\.\./|[\"']\.\.[\"']|\.parent\b|os\.pardir")
 
 
 @dataclass(frozen=True)
@@ -35,8 +40,14 @@ class Project:
     optional_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     pyproject: dict[str, Any] = field(default_factory=dict)
     files: tuple[str, ...] = ()  # posix paths relative to root: the source tree as the user sees it
+    # What the build backend is given (== files in git; outside git every file, as pip and uv give it).
+    build_files: tuple[str, ...] = ()
     git_root: Path | None = None
     has_setup_py: bool = False
+    # Paths above ``root`` (relative to ``git_root``) that the build configuration names (`../README.md`,
+    # hatch ``force-include`` of `../proto`): a real checkout has them, so the staged build must too.
+    outside_paths: tuple[str, ...] = ()
+    reads_parent: bool = False  # a build file refers to the parent directory at all
 
     @property
     def backend_family(self) -> str:
@@ -51,6 +62,20 @@ class Project:
     def uses_vcs_version(self) -> bool:
         requires = " ".join(self.build_requires).lower()
         return any(plugin in requires for plugin in VCS_VERSION_PLUGINS) and "version" not in self.static_fields
+
+    @property
+    def reads_vcs(self) -> bool:
+        """A VCS plugin is a build requirement. Its file finder ships what git tracks, also when the
+        version is static, so the build must see a git checkout."""
+        requires = " ".join(self.build_requires).lower()
+        return any(plugin in requires for plugin in VCS_VERSION_PLUGINS)
+
+    @property
+    def stages_from_git(self) -> bool:
+        """Build in a checkout of the repository rather than in a copy of the project's files: always for
+        a project in a subdirectory (backends read the repository's ``.gitignore`` and files above the
+        project), and for a VCS plugin's file finder."""
+        return self.git_root is not None and (self.reads_vcs or self.git_root != self.root)
 
     @property
     def static_fields(self) -> set[str]:
@@ -87,6 +112,8 @@ def discover_project(path: Path) -> Project:
     dynamic = set(project_table.get("dynamic", []))
 
     git_root = _tracking_git_root(root)
+    reads_parent, outside = _parent_references(root, git_root)
+    source_files = list_source_files(root, git_root)
     return Project(
         root=root,
         backend=backend,
@@ -96,10 +123,34 @@ def discover_project(path: Path) -> Project:
         dependencies=tuple(project_table.get("dependencies", [])),
         optional_dependencies={k: tuple(v) for k, v in project_table.get("optional-dependencies", {}).items()},
         pyproject=pyproject,
-        files=tuple(list_source_files(root, git_root)),
+        files=tuple(source_files),
+        build_files=tuple(list_build_files(root, git_root, source_files)),
         git_root=git_root,
         has_setup_py=has_setup_py,
+        outside_paths=outside,
+        reads_parent=reads_parent,
     )
+
+
+def _parent_references(root: Path, git_root: Path | None) -> tuple[bool, tuple[str, ...]]:
+    """Whether the build files refer to the parent directory, and the existing paths above ``root``
+    (inside ``git_root``) that they name."""
+    if git_root is None or git_root == root:
+        return False, ()
+    mentioned = False
+    found: set[str] = set()
+    for name in BUILD_FILES:
+        path = root / name
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        except OSError:
+            continue
+        mentioned = mentioned or _PARENT_MENTION.search(text) is not None
+        for match in _PARENT_PATH.finditer(text):
+            target = (root / match.group(0)).resolve()
+            if target.exists() and git_root in target.parents and root not in (target, *target.parents):
+                found.add(target.relative_to(git_root).as_posix() + ("/" if target.is_dir() else ""))
+    return mentioned, tuple(sorted(found))
 
 
 def read_pyproject(path: Path) -> dict[str, Any]:
@@ -176,6 +227,17 @@ def list_source_files(root: Path, git_root: Path | None) -> list[str]:
     return sorted(f for f in files if not _is_build_leftover(f) and (root / f).is_file())
 
 
+def list_build_files(root: Path, git_root: Path | None, source_files: list[str]) -> list[str]:
+    """What a real build of ``root`` is given. In git: the source tree (a clean clone plus your edits).
+    Outside git (an unpacked sdist, a tarball), pip and uv build the directory as it is: ``.gitignore``
+    files decide nothing there (a vendored library's own ``.gitignore`` that ignores ``build/`` must not
+    hide its shipped ``build/llhttp.h``), so every file but VCS and tool caches is given."""
+    if git_root is not None:
+        return source_files
+    return sorted(f for f in _walk_files(root, honour_gitignore=False)
+                  if not _is_build_leftover(f) and (root / f).is_file())
+
+
 def _git_files(root: Path) -> list[str] | None:
     try:
         out = subprocess.run(
@@ -187,17 +249,17 @@ def _git_files(root: Path) -> list[str] | None:
     return [p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
-def _walk_files(root: Path) -> list[str]:
-    """Walk ``root`` honouring every ``.gitignore`` on the way down (patterns relative to their directory)."""
+def _walk_files(root: Path, *, honour_gitignore: bool = True) -> list[str]:
+    """Walk ``root`` honouring every ``.gitignore`` on the way down with git's rules: patterns relative
+    to their directory, the last matching pattern wins (a deeper file's ``!keep`` re-includes)."""
     found: list[str] = []
-    specs: list[tuple[str, pathspec.PathSpec]] = []
+    specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir
         gitignore = Path(dirpath) / ".gitignore"
-        if gitignore.is_file():
-            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-            specs.append((rel_dir, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+        if honour_gitignore and gitignore.is_file():
+            specs.append((rel_dir, _gitignore_spec(gitignore)))
         dirnames[:] = sorted(d for d in dirnames if d not in ALWAYS_SKIPPED_DIRS
                              and not _ignored(f"{rel_dir}/{d}".lstrip("/") + "/", specs))
         for name in sorted(filenames):
@@ -207,13 +269,28 @@ def _walk_files(root: Path) -> list[str]:
     return found
 
 
-def _ignored(rel: str, specs: list[tuple[str, pathspec.PathSpec]]) -> bool:
-    for base, spec in specs:
+def _gitignore_spec(path: Path) -> pathspec.GitIgnoreSpec:
+    """The patterns of one ``.gitignore``; a line git would not accept either (a lone ``!``) is skipped,
+    as git skips it, instead of failing the run (black's sdist has one)."""
+    valid = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except ValueError:  # GitIgnorePatternError
+            continue
+        valid.append(line)
+    return pathspec.GitIgnoreSpec.from_lines(valid)
+
+
+def _ignored(rel: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
+    ignored = False
+    for base, spec in specs:  # shallow to deep: a deeper file's verdict overrides
         if base and not rel.startswith(base + "/"):
             continue
-        if spec.match_file(rel[len(base) + 1:] if base else rel):
-            return True
-    return False
+        verdict = spec.check_file(rel[len(base) + 1:] if base else rel).include
+        if verdict is not None:
+            ignored = verdict
+    return ignored
 
 
 def _is_build_leftover(rel: str) -> bool:

@@ -69,4 +69,9 @@ def _best_source_dir(top: str, rests: list[str], dirs: set[str], files: frozense
     candidates = [d for d in dirs if PurePosixPath(d).name == top]
     scored = [(sum(f"{d}/{rest}" in files for rest in rests), -d.count("/"), d) for d in candidates]
     scored = [s for s in scored if s[0] > 0]
-    return max(scored)[2] if scored else None
+    if scored:
+        return max(scored)[2]
+    # Only generated files of the package were shipped (a hatch-vcs `_version.py`, untracked): the
+    # package directory of that name at the root or under src/ is still where the rest should come from.
+    shallow = sorted(d for d in candidates if d in (top, f"src/{top}"))
+    return shallow[0] if shallow else None

@@ -1,0 +1,2 @@
+"""Find places."""
+from geofind.core import find

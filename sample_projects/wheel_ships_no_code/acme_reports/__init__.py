@@ -1,0 +1,1 @@
+"""ACME report tools."""
