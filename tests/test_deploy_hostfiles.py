@@ -13,7 +13,8 @@ from mcheck.deploy.start_commands import read_start_commands
 
 def test_every_host_file_format_has_a_reader():
     assert set(HOST_FILE_NAMES) == {"railway.toml", "railway.json", "railpack.json", "nixpacks.toml", "render.yaml",
-                                    "fly.toml", "app.json", "Procfile", "Dockerfile"}
+                                    "fly.toml", "app.json", "Procfile", "Dockerfile", "compose.yaml", "compose.yml",
+                                    "docker-compose.yaml", "docker-compose.yml"}
 
 
 def test_railway_build_and_deploy_settings():
@@ -103,3 +104,23 @@ def test_wheel_discovery_and_mcheck_deploy_read_the_same_commands(tmp_path):
     assert wheel_view == deploy_view == [("railway.json", 2, "pkg.rail:app", "/h"),
                                          ("nixpacks.toml", 4, "pkg.nix:app", "/h"),
                                          ("Procfile", 1, "pkg.proc:app", "/h")]
+
+
+def test_compose_services_built_from_a_dockerfile_with_their_command_and_environment():
+    compose = ("services:\n  api:\n    build:\n      context: ./api\n      dockerfile: Dockerfile.prod\n"
+               '    command: ["uvicorn", "a:app"]\n    environment:\n      - PYTHONPATH=/srv\n'
+               "  cache:\n    image: redis:7\n")
+    services = read_host_file("docker-compose.yml", compose)
+    [api] = services  # an image-only service is not built from the repository
+    assert (api.root_dir, api.builder, api.dockerfile, api.env) == ("./api", "dockerfile", "Dockerfile.prod",
+                                                                    {"PYTHONPATH": "/srv"})
+    assert [(c.command, c.line, c.process) for c in api.start_commands] == [(["uvicorn", "a:app"], 6, "api")]
+
+
+def test_a_compose_file_at_the_repository_root_describes_the_service_in_its_build_context(tmp_path):
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "Dockerfile").write_text("FROM python\nCMD [\"uvicorn\", \"right:app\"]\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    build: ./api\n    command: uvicorn wrong:app\n")
+    config = read_deploy_config(tmp_path / "api", tmp_path)
+    assert (config.dockerfile, config.docker_context) == ("api/Dockerfile", "api")
+    assert [(s.source_file, s.line, s.app_spec) for s in config.start_commands] == [("compose.yaml", 4, "wrong:app")]

@@ -37,6 +37,8 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
         ("MC202", "bot/crypto.py", 1),  # from Crypto.Cipher import AES with pycryptodomex installed
     }),
     "deploy_bot_dockerfile_fixed": (".", set()),
+    # compose's `command:` replaces a right CMD with a wrong one (tests/realbugs: otp-auth-example).
+    "deploy_compose_command": (".", {("MC501", "docker-compose.yml", 6)}),
 }
 
 _reports: dict[str, Report] = {}

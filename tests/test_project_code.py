@@ -113,3 +113,18 @@ def test_a_package_of_which_only_a_generated_file_ships_is_mapped_for_mc101(tmp_
     wheel = make_wheel(tmp_path, {"acme/_version.py": ""}, name="acme-tools")
     found = [(f.code, f.path) for f in missing_from_wheel(CheckContext(wheel=wheel, project=project))]
     assert found == [("MC101", "acme/__init__.py"), ("MC101", "acme/core.py")]
+
+
+@pytest.mark.parametrize(("requires", "entry", "formats"), [
+    ("poetry-core>=2", '"data.json"', ("sdist",)),
+    ("poetry-core>=1,<2", '"data.json"', ("sdist", "wheel")),
+    ("poetry-core>=2", '{ path = "data.json", format = ["sdist", "wheel"] }', ("sdist", "wheel")),
+])
+def test_poetry_include_defaults_follow_the_poetry_core_major(tmp_path, requires, entry, formats):
+    from mcheck.wheel.selection import poetry_includes
+
+    (tmp_path / "pyproject.toml").write_text(
+        f'[build-system]\nrequires = ["{requires}"]\nbuild-backend = "poetry.core.masonry.api"\n'
+        f'[project]\nname = "x"\nversion = "1"\n[tool.poetry]\ninclude = [{entry}]\n', encoding="utf-8")
+    [include] = poetry_includes(discover_project(tmp_path))
+    assert (include.pattern, include.formats, include.line) == ("data.json", formats, 8)

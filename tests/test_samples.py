@@ -14,7 +14,7 @@ Key of a finding: ``(code, path)``, plus the line for the codes that point into 
 * MC109: the configuration file whose package selection left the package out, and the setting's line.
 * MC201: the file defining ``__version__``.
 * MC301-MC304: the dotted module name.
-* MC001, MC002: None.
+* MC001, MC002: None; MC001 names the file the sdist lacks when the wheel builds from the tree only.
 
 A file dropped from a shipped package is reported once, as MC101; an import of it from shipped code
 is not reported again as MC107 (MC107 is for modules outside every shipped package).
@@ -72,8 +72,12 @@ SPEC: dict[str, dict[str, set]] = {
     "wheel_ships_no_code": {"errors": {("MC109", "pyproject.toml", 15), ("MC401", "acme_reports.cli:main")},
                             "warnings": set()},
     "py_modules_names_package": {"errors": {("MC109", "pyproject.toml", 12)}, "warnings": set()},
+    # poetry-core 2: an include without `format` is sdist-only (tests/realbugs: deduce).
+    "poetry_include_sdist_only": {"errors": set(), "warnings": {("MC102", "base_config.json")}},
     # --- build and install -------------------------------------------------------------------------
     "build_fails": {"errors": {("MC001", None)}, "warnings": set()},
+    # The wheel builds from the tree but not from the sdist (tests/realbugs: pipoe, yleaf, depthcharge).
+    "sdist_lacks_build_input": {"errors": {("MC001", "requirements.txt")}, "warnings": set()},
     "uninstallable": {"errors": {("MC002", None)}, "warnings": set()},
     # --- source -> sdist -> wheel diff -------------------------------------------------------------
     "include_without_star": {

@@ -79,7 +79,7 @@ def check(*codes: str, needs: tuple[str, ...] = ()) -> Callable[[CheckFunction],
 
 # Check modules in run order: root causes (contents, dependencies, ...) before the checks that link to
 # them (import_failures, entrypoints). A new check module is added here.
-CHECK_MODULES = ("contents", "project_code", "versions", "first_party", "dependencies", "names",
+CHECK_MODULES = ("contents", "declared_data", "project_code", "versions", "first_party", "dependencies", "names",
                  "import_failures", "entrypoints")
 
 

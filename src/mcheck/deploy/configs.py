@@ -11,13 +11,15 @@ import posixpath
 from pathlib import Path
 
 from mcheck.deploy.commands import parse_command, parse_server
-from mcheck.deploy.hostfiles import DeclaredStart, DeployFileError, HostService, read_host_file
+from mcheck.deploy.hostfiles import COMPOSE_FILE_NAMES, DeclaredStart, DeployFileError, HostService, read_host_file
 from mcheck.deploy.model import BuildCommand, DeployConfig, StartCommand
 from mcheck.findings import Finding
 
 # The files read, in the order their settings are applied (a later health path or builder wins).
 _FILE_ORDER = ("railway.toml", "railway.json", "render.yaml", "fly.toml", "nixpacks.toml", "railpack.json",
-               "app.json", "Procfile")
+               "app.json", "Procfile", *COMPOSE_FILE_NAMES)
+# Files that describe every service of the repository and usually sit at its root.
+_REPOSITORY_FILES = ("render.yaml", *COMPOSE_FILE_NAMES)
 
 
 def read_deploy_config(service_dir: Path, repo_root: Path) -> DeployConfig:
@@ -63,8 +65,8 @@ class _Reader:
 
     def _locations(self, name: str) -> list[Path]:
         paths = [self.service_dir / name]
-        if name == "render.yaml" and self.service_dir.resolve() != self.repo_root.resolve():
-            paths.append(self.repo_root / name)  # a Blueprint lives at the repository root
+        if name in _REPOSITORY_FILES and self.service_dir.resolve() != self.repo_root.resolve():
+            paths.append(self.repo_root / name)  # a Blueprint or a compose file at the repository root
         return [p for p in paths if p.is_file()]
 
     def _text(self, path: Path) -> str | None:
@@ -85,9 +87,11 @@ class _Reader:
         except DeployFileError as exc:
             self._error(source, exc.line, exc.message)
             return
+        # A compose file's build contexts are relative to its own directory, render's to the repository.
+        base = posixpath.dirname(source) if name in COMPOSE_FILE_NAMES else ""
         for service in services:
-            # A render.yaml Blueprint describes every service of the repository; only ours counts.
-            if service.root_dir is None or _join(service.root_dir) == self.config.service_dir:
+            # A Blueprint or a compose file describes every service of the repository; only ours counts.
+            if service.root_dir is None or _join(base, service.root_dir) == self.config.service_dir:
                 self._apply(source, service)
 
     def _apply(self, source: str, service: HostService) -> None:

@@ -161,6 +161,59 @@ def _render_key_lines(root: yaml.Node | None, index: int) -> dict[str, int]:
     return {}
 
 
+# --- Docker Compose ---------------------------------------------------------------------------------------
+
+COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def _read_compose(text: str, source: str) -> list[HostService]:
+    """Every service that compose builds from a Dockerfile: its context (``root_dir``, relative to the
+    compose file's directory), Dockerfile, ``command`` (which replaces the image's CMD), environment.
+    Services that only pull an ``image`` are not the repository's to check."""
+    root = _compose_yaml(text, source)
+    data = yaml.safe_load(text) if root is not None else None
+    if data is not None and not isinstance(data, dict):
+        raise DeployFileError(source, 1, "expected a mapping at the top level")
+    services = (data or {}).get("services")
+    if not isinstance(services, dict):
+        return []
+    lines = _compose_key_lines(root)
+    return [service for name, entry in services.items()
+            if isinstance(entry, dict) and (service := _compose_service(str(name), entry, lines.get(str(name), {})))]
+
+
+def _compose_service(name: str, entry: dict[str, Any], lines: dict[str, int]) -> HostService | None:
+    build = entry.get("build")
+    if isinstance(build, str):
+        build = {"context": build}
+    if not isinstance(build, dict):
+        return None
+    context = str(build.get("context", "."))
+    service = HostService(root_dir=context, builder="dockerfile", docker_context=".",
+                          dockerfile=str(build.get("dockerfile", "Dockerfile")))
+    environment = entry.get("environment")
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment if isinstance(item, str) and "=" in item)
+    if isinstance(environment, dict):
+        service.env.update({str(k): str(v) for k, v in environment.items() if v is not None})
+    command = entry.get("command")
+    if isinstance(command, str | list) and command:
+        _add_start(service, DeclaredStart(command, lines.get("command"), cwd=_string(entry.get("working_dir")),
+                                          process=name))
+    return service
+
+
+def _compose_key_lines(root: yaml.Node | None) -> dict[str, dict[str, int]]:
+    """Line of every key of every service in a composed compose file."""
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    for key, value in root.value:
+        if key.value == "services" and isinstance(value, yaml.MappingNode):
+            return {k.value: {kk.value: kk.start_mark.line + 1 for kk, _ in v.value}
+                    for k, v in value.value if isinstance(v, yaml.MappingNode)}
+    return {}
+
+
 # --- Fly.io -----------------------------------------------------------------------------------------------
 
 
@@ -275,6 +328,7 @@ _READERS: dict[str, Callable[[str, str], list[HostService]]] = {
     "app.json": _read_app_json,
     "Procfile": _read_procfile,
     "Dockerfile": _read_dockerfile,
+    **dict.fromkeys(COMPOSE_FILE_NAMES, _read_compose),
 }
 HOST_FILE_NAMES = tuple(_READERS)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -58,6 +59,11 @@ class BuildResult:
     wheel: Path | None = None
     failure: BuildFailure | None = None
     from_cache: bool = False  # the sdist and wheel of an earlier run with the same build inputs
+    # When the wheel does not build from the sdist: the wheel built straight from the source tree (what
+    # `pip install .` and `pip install git+URL` build), and the files the tree has, the sdist lacks
+    # and the failed build's log names.
+    tree_wheel: Path | None = None
+    sdist_lacks: tuple[str, ...] = ()
 
 
 class BuildTimedOut(Exception):
@@ -153,7 +159,46 @@ def _build_from_source(project: Project, workdir: Path, sandbox: Sandbox | None,
         unpacked = _unpack_sdist(sdist, workdir / "sdist")
         wheel, failure = _build_one(env, unpacked, "wheel", dist, _CapturingRunner(deadline, sandbox, workdir),
                                     dynamic_requires)
-    return BuildResult(sdist=sdist, wheel=wheel, failure=failure)
+        if failure is None:
+            return BuildResult(sdist=sdist, wheel=wheel)
+        # The other build path: from the tree, as pip builds a checkout. If that works, the sdist lacks
+        # something the backend reads; the rest of the run checks the wheel users of the tree get.
+        tree_wheel, tree_failure = _build_one(env, staged, "wheel", workdir / "dist-tree",
+                                              _CapturingRunner(deadline, sandbox, workdir), [])
+    if tree_failure is not None:
+        return BuildResult(sdist=sdist, failure=failure)
+    lacks = files_named_in_log(failure.log_tail + "\n" + failure.message, _tree_files(staged), unpacked)
+    return BuildResult(sdist=sdist, failure=failure, tree_wheel=tree_wheel, sdist_lacks=lacks)
+
+
+# A file the backend wanted and did not find, as Python, setuptools and hatchling word it.
+_MISSING_FILE = re.compile(
+    r"No such file or directory: '([^']+)'|FileNotFoundError: [^\n]*?'([^']+)'"
+    r"|(?:Readme file|Forced include|License file) (?:does not exist|not found): (\S+)"
+    r"|can't copy '([^']+)': doesn't exist|file '([^']+)' does not exist")
+
+
+def files_named_in_log(log: str, tree_files: frozenset[str], sdist_root: Path) -> tuple[str, ...]:
+    """Tree files the failed build's log says are missing (the sdist lacks them): matched by their path
+    relative to the project, else by a unique file name."""
+    found: list[str] = []
+    for match in _MISSING_FILE.finditer(log):
+        named = next(g for g in match.groups() if g)
+        try:
+            named = Path(named).relative_to(sdist_root).as_posix()
+        except ValueError:
+            named = named.removeprefix("./")
+        if named in tree_files:
+            found.append(named)
+            continue
+        same_name = sorted(f for f in tree_files if f.rsplit("/", 1)[-1] == Path(named).name)
+        if len(same_name) == 1:
+            found.append(same_name[0])
+    return tuple(dict.fromkeys(found))
+
+
+def _tree_files(root: Path) -> frozenset[str]:
+    return frozenset(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts)
 
 
 def build_wheel_only(source_dir: Path, workdir: Path, timeout: float = DEFAULT_BUILD_TIMEOUT) -> BuildResult:

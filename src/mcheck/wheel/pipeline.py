@@ -168,6 +168,13 @@ class Run:
                                     timeout=self.settings.build_timeout, cache=self.settings.cache)
         if built.from_cache:  # say so in the timings (-v, JSON): the backend did not run
             self.report.stages[-1] = dataclasses.replace(self.report.stages[-1], name="build (cached)")
+        if built.failure is not None and built.tree_wheel is not None and built.sdist is not None:
+            # The sdist path fails and the tree path works: report what the sdist lacks, and go on
+            # with the wheel `pip install .` builds, so its own problems are not hidden.
+            self.add(_sdist_path_failure(built))
+            tree = WheelContents.read(built.tree_wheel)
+            return Artifacts(wheel=given or tree, sdist=SdistContents.read(built.sdist),
+                             fresh_wheel=tree if given is not None else None)
         if built.failure is not None:
             self.add(_build_failure(built))
             return Artifacts(wheel=given) if given is not None else None
@@ -274,6 +281,21 @@ def _cwd_project_of(wheel: Path) -> Project | None:
     except InvalidWheelFilename:
         return None
     return project if project.name is None or canonicalize_name(project.name) == wheel_name else None
+
+
+def _sdist_path_failure(built: BuildResult) -> Finding:
+    assert built.failure is not None
+    lacks = built.sdist_lacks
+    cause = (f"the sdist lacks {', '.join(lacks)}, which the backend reads when it builds the wheel"
+             if lacks else "the sdist lacks a file the backend needs (see the log)")
+    fix = (f"ship it in the sdist (setuptools: MANIFEST.in `include {lacks[0]}`; hatchling: "
+           f"[tool.hatch.build.targets.sdist] include; poetry: include with format = [\"sdist\"])"
+           if lacks else None)
+    return Finding("MC001", path=lacks[0] if lacks else None,
+                   message=f"the wheel does not build from the sdist (`pip install pkg.tar.gz`, `uv build`): "
+                           f"{built.failure.message}; it builds from the source tree (`pip install .`), so "
+                           f"{cause}",
+                   hint="\n".join(filter(None, [fix, built.failure.log_tail])) or None)
 
 
 def _build_failure(built: BuildResult) -> Finding:

@@ -244,3 +244,48 @@ def _ini_key_line(text: str, section: str, key: str) -> int | None:
 
 def _line_matching(text: str, pattern: str) -> int | None:
     return next((n for n, line in enumerate(text.splitlines(), 1) if re.search(pattern, line)), None)
+
+
+# --- explicit includes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeclaredInclude:
+    """One ``[tool.poetry] include`` entry: a glob, the artifacts it goes into, and its line."""
+
+    pattern: str
+    formats: tuple[str, ...]  # ("sdist",), ("wheel",) or both
+    format_given: bool
+    line: int | None
+
+
+def poetry_includes(project: Project) -> list[DeclaredInclude]:
+    """The project's poetry ``include`` entries, with poetry-core's default for a missing ``format``:
+    both artifacts up to poetry-core 1, the sdist only from poetry-core 2."""
+    if project.backend_family != "poetry-core":
+        return []
+    entries = project.pyproject.get("tool", {}).get("poetry", {}).get("include", [])
+    default = ("sdist",) if _poetry_core_major(project) >= 2 else ("sdist", "wheel")
+    line = _key_line(project, "tool.poetry", "include")
+    found = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, str):
+            found.append(DeclaredInclude(entry, default, False, line))
+        elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            formats = entry.get("format")
+            given = formats is not None
+            formats = (formats,) if isinstance(formats, str) else tuple(formats or default)
+            found.append(DeclaredInclude(entry["path"], formats, given, line))
+    return found
+
+
+def _poetry_core_major(project: Project) -> int:
+    """The poetry-core major version the build requirement admits at its newest (2 unless capped <2)."""
+    for requirement in project.build_requires:
+        text = requirement.replace(" ", "").lower()
+        if text.startswith(("poetry-core", "poetry_core", "poetry")):
+            capped = re.search(r"<\s*(\d+)", text) or re.search(r"==\s*(\d+)", text)
+            if capped is not None:
+                bound = int(capped.group(1))
+                return bound - 1 if capped.group(0).startswith("<") else bound
+    return 2

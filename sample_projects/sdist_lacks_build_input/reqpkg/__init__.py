@@ -1,0 +1,1 @@
+"""A package whose setup.py reads requirements.txt."""

@@ -1,0 +1,38 @@
+"""MC102 for files the configuration explicitly includes that reach the sdist but not the wheel.
+
+poetry-core 2 changed the default of ``include`` without ``format`` from both artifacts to the sdist
+only: a top-level ``base_config.json`` read at run time then ships in the sdist and not in the wheel
+(deduce, tests/realbugs). Files outside every package are not compared by the package diff (MC101/
+MC102), so the declared includes are checked on their own here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+
+from mcheck.checks import CheckContext, check
+from mcheck.findings import Finding
+from mcheck.wheel.selection import DeclaredInclude, poetry_includes
+
+
+@check("MC102", needs=("project", "sdist"))
+def included_but_not_in_wheel(ctx: CheckContext) -> Iterator[Finding]:
+    assert ctx.project is not None and ctx.sdist is not None
+    installed = ctx.wheel.installed_files
+    for include in poetry_includes(ctx.project):
+        for rel in sorted(f for f in ctx.project.files if fnmatch.fnmatchcase(f, include.pattern)):
+            if rel in ctx.sdist.files and rel not in installed:
+                yield _finding(rel, include)
+
+
+def _finding(rel: str, include: DeclaredInclude) -> Finding:
+    if include.format_given or "wheel" in include.formats:
+        reason = f"[tool.poetry] include {include.pattern!r} with format {list(include.formats)!r}"
+    else:
+        reason = (f"[tool.poetry] include {include.pattern!r} has no `format`, and poetry-core 2 then "
+                  "includes it in the sdist only")
+    return Finding("MC102", rel, f"{rel} is in the sdist but not in the wheel: {reason} (pyproject.toml"
+                                 f"{f':{include.line}' if include.line else ''})",
+                   hint=f'ship it in both: {{ path = "{include.pattern}", format = ["sdist", "wheel"] }}, '
+                        "or move it into the package and read it with importlib.resources")
