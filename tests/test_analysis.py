@@ -250,3 +250,14 @@ def test_analyse_wheel_reads_purelib_data_and_skips_dist_info(tmp_path: Path) ->
     result = analyse_wheel(WheelContents.read(path))
     assert [(s.path, s.importer, s.target) for s in result.imports] == [
         ("extra.py", "extra", "toml"), ("pkg/__init__.py", "pkg", "yaml")]
+
+
+@pytest.mark.parametrize(("primary", "fallback"), [
+    ("from typing import Literal", "from typing_extensions import Literal"),
+    ("import tomllib", "import tomli as tomllib"),
+    ("from importlib.metadata import version", "from importlib_metadata import version"),
+])
+def test_the_fallback_of_a_stdlib_import_is_a_backport_for_older_pythons(primary: str, fallback: str) -> None:
+    # It runs only where the standard library lacks the name: as conditional as a version check.
+    found = sites(f"try:\n    {primary}\nexcept ImportError:\n    {fallback}\n")
+    assert [(line, guarded) for line, _, _, _, guarded in found] == [(2, True), (4, True)]

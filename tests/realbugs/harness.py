@@ -70,7 +70,7 @@ class Outcome:
     seconds: float
     findings: list[dict[str, Any]] = field(default_factory=list)
     stderr_tail: str = ""
-    left_out: list[str] = field(default_factory=list)  # blobs the mirror lacks (4 MiB and more)
+    left_out: list[str] = field(default_factory=list)  # blobs the mirror lacks: empty placeholders
 
     def matched(self, expected: Expected) -> bool:
         return any(_matches(f, expected) for f in self.findings if f["severity"] in REPORTED_SEVERITIES)
@@ -117,7 +117,8 @@ def export_commit(git_dir: Path, commit: str, dest: Path) -> list[str]:
     """``commit``'s tree as a fresh one-commit git repository at ``dest``; returns the paths left out.
 
     Mirrors lack blobs of 4 MiB and more (media, data dumps), so ``git archive`` cannot be used: each
-    blob is read on its own and a missing one is left out (and listed). Symlinks stay symlinks.
+    blob is read on its own, and a missing one becomes an empty placeholder (listed), so that what the
+    build selects stays the same. Symlinks stay symlinks.
     """
     dest.mkdir(parents=True)
     listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z", commit],
@@ -136,12 +137,14 @@ def export_commit(git_dir: Path, commit: str, dest: Path) -> list[str]:
             batch.stdin.write(sha.encode() + b"\n")
             batch.stdin.flush()
             header = batch.stdout.readline().split()
+            target = dest / path
             if len(header) < 3 or header[1] == b"missing":
                 missing.append(path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(b"")
                 continue
             data = batch.stdout.read(int(header[2]))
             batch.stdout.read(1)  # the newline after each object
-            target = dest / path
             target.parent.mkdir(parents=True, exist_ok=True)
             if mode == "120000":
                 target.symlink_to(data.decode("utf-8", "surrogateescape"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import sys
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,9 +78,12 @@ def _child_bodies(node: ast.stmt, scope: _Scope) -> Iterator[tuple[list[ast.stmt
     elif isinstance(node, ast.Try | ast.TryStar):
         guarded = any(_catches_import_error(h) for h in node.handlers)
         yield node.body, scope.in_guard() if guarded else scope
-        # Handlers and finally run when the guarded import succeeded or failed: not guarded.
+        # A handler runs when the guarded import failed: the fallback is needed, so not guarded. Unless
+        # the guarded import is the standard library's: then the fallback is a backport that runs only
+        # on Pythons without it (`except ImportError: from typing_extensions import Literal`).
+        backport = guarded and _imports_only_stdlib(node.body)
         for handler in node.handlers:
-            yield handler.body, scope
+            yield handler.body, scope.in_guard() if backport else scope
         # `else:` runs only when the guarded (optional) import succeeded: what it imports is as optional
         # (`try: from urllib3.contrib import pyopenssl ... else: import OpenSSL`).
         yield node.orelse, scope.in_guard() if guarded else scope
@@ -98,6 +102,17 @@ def _child_bodies(node: ast.stmt, scope: _Scope) -> Iterator[tuple[list[ast.stmt
             value = getattr(node, field, None)
             if isinstance(value, list):
                 yield value, scope
+
+
+def _imports_only_stdlib(body: list[ast.stmt]) -> bool:
+    """``body`` imports something, and only from the standard library."""
+    imports = [n for n in body if isinstance(n, ast.Import | ast.ImportFrom)]
+    if not imports or len(imports) != len([n for n in body if not isinstance(n, ast.Pass)]):
+        return False
+    tops = [a.name.split(".")[0] for n in imports if isinstance(n, ast.Import) for a in n.names]
+    tops += [n.module.split(".")[0] for n in imports if isinstance(n, ast.ImportFrom) and n.module and not n.level]
+    relative = any(isinstance(n, ast.ImportFrom) and n.level for n in imports)
+    return not relative and all(top in sys.stdlib_module_names for top in tops)
 
 
 def _if_bodies(node: ast.If, scope: _Scope) -> Iterator[tuple[list[ast.stmt], _Scope]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import PurePosixPath
@@ -36,13 +37,29 @@ def missing_from_wheel(ctx: CheckContext) -> Iterator[Finding]:
         missing = [f for f in sorted(source_files)
                    if package.contains(f) and package.wheel_path(f) not in installed and _expected_in_wheel(f)]
         missing_py_dirs = {PurePosixPath(f).parent for f in missing if f.endswith(".py")}
+        read_at_import = _files_named_by_import_failures(ctx)
         for source_file in missing:
             if _deliberately_excluded(ctx, package, source_file):
                 continue
             is_python = source_file.endswith(".py")
-            if not is_python and PurePosixPath(source_file).parent in missing_py_dirs:
+            needed = package.wheel_path(source_file) in read_at_import
+            if not is_python and PurePosixPath(source_file).parent in missing_py_dirs and not needed:
                 continue  # the whole module directory is missing; its MC101 findings say why
             yield _missing_finding(ctx, package, source_file, "MC101" if is_python else "MC102")
+
+
+def _files_named_by_import_failures(ctx: CheckContext) -> set[str]:
+    """Wheel paths that a module failed to open at import time (``FileNotFoundError: 'pkg/data/x.json'``):
+    such a data file is reported on its own even when its whole directory is missing."""
+    if ctx.probe is None:
+        return set()
+    named = set()
+    for result in ctx.probe.modules.values():
+        if result.error is not None and result.error.type.endswith("FileNotFoundError"):
+            for path in re.findall(r"'([^']+)'", result.error.message):
+                parts = PurePosixPath(path).parts
+                named.update("/".join(parts[i:]) for i in range(len(parts)))
+    return named
 
 
 def _expected_in_wheel(source_file: str) -> bool:

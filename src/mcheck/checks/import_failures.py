@@ -467,6 +467,9 @@ def _root_cause_hint(error: ExceptionInfo, frame: Frame | None, facts: Facts) ->
     static = _static_cause(error, facts)
     if static is not None:
         return f"root cause: {_cite(static)}"
+    dropped = _dropped_file_read(error, facts)
+    if dropped is not None:
+        return f"root cause: {_cite(dropped)}"
     missing = missing_modules(error)
     if missing:
         return _missing_module_hint(missing[0], facts)
@@ -485,6 +488,15 @@ def _root_cause_hint(error: ExceptionInfo, frame: Frame | None, facts: Facts) ->
         if cause is not None:
             return f"root cause: {_cite(cause)}"
     return None
+
+
+def _dropped_file_read(error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """A file the module reads at import time (``FileNotFoundError: '.../pkg/data/x.json'``) that an
+    earlier finding says the wheel dropped."""
+    if not error.type.endswith(("FileNotFoundError", "OSError", "IOError")):
+        return None
+    return next((f for f in facts.earlier if f.code in ("MC101", "MC102") and f.path
+                 and re.search(rf"(?:^|[/'\"\s]){re.escape(f.path)}['\"]?(?:$|\s)", error.message)), None)
 
 
 def _missing_module_hint(name: str, facts: Facts) -> str:
