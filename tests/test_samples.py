@@ -14,7 +14,9 @@ Key of a finding: ``(code, path)``, plus the line for the codes that point into 
 * MC109: the configuration file whose package selection left the package out, and the setting's line.
 * MC201: the file defining ``__version__``.
 * MC301-MC304: the dotted module name.
-* MC001, MC002: None; MC001 names the file the sdist lacks when the wheel builds from the tree only.
+* MC001: the project file the backend's error points at (the raising frame, else a file or setting the
+  error names; the file the sdist lacks when the wheel builds from the tree only), else None.
+* MC002: None.
 
 A file dropped from a shipped package is reported once, as MC101; an import of it from shipped code
 is not reported again as MC107 (MC107 is for modules outside every shipped package).
@@ -79,7 +81,7 @@ SPEC: dict[str, dict[str, set]] = {
     "data_dir_read_at_import": {"errors": {("MC101", "gridpkg/data/__init__.py"), ("MC301", "gridpkg.constants")},
                                 "warnings": {("MC102", "gridpkg/data/zones.json")}},
     # --- build and install -------------------------------------------------------------------------
-    "build_fails": {"errors": {("MC001", None)}, "warnings": set()},
+    "build_fails": {"errors": {("MC001", "setup.py")}, "warnings": set()},  # the file that raised
     # The wheel builds from the tree but not from the sdist (tests/realbugs: pipoe, yleaf, depthcharge).
     "sdist_lacks_build_input": {"errors": {("MC001", "requirements.txt")}, "warnings": set()},
     "uninstallable": {"errors": {("MC002", None)}, "warnings": set()},
@@ -238,7 +240,8 @@ def test_the_repository_samples_hold_no_build_leftovers():
 
 
 def test_build_failure_names_the_stage_and_shows_the_backends_error(checked):
-    finding = only(checked("build_fails"), "MC001", None)
+    finding = only(checked("build_fails"), "MC001", "setup.py")
+    assert finding.line == 2  # setuptools exec()s setup.py as "<string>": the frame is still named
     assert "sdist" in text_of(finding)
     assert "setup.py refuses to run" in text_of(finding)
 

@@ -51,6 +51,7 @@ class BuildFailure:
     stage: BuildStage
     message: str
     log_tail: str
+    srcdir: Path | None = None  # the directory the backend built in (staged tree or unpacked sdist)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,40 @@ _MISSING_FILE = re.compile(
     r"|can't copy '([^']+)': doesn't exist|file '([^']+)' does not exist")
 
 
+_ERROR_LINE = re.compile(r"^\s*((?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Warning)|error): (.+\S)\s*$")
+
+
+def backend_error(log: str) -> str | None:
+    """The backend's own last error line (``ValueError: Readme file does not exist: README.md``,
+    ``error: package directory 'x' does not exist``): what a user needs from a 40-line log."""
+    for line in reversed(log.splitlines()):
+        match = _ERROR_LINE.match(line)
+        if match is not None:
+            return f"{match.group(1)}: {match.group(2)}"
+    return None
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def raising_project_frame(failure: BuildFailure) -> tuple[str, int] | None:
+    """The innermost traceback frame of the log that is a file of the built project (``setup.py:2``)."""
+    if failure.srcdir is None:
+        return None
+    root = failure.srcdir.resolve()
+    frames = [(m.group(1), int(m.group(2))) for m in _FRAME.finditer(failure.log_tail)]
+    found = None
+    for index, (file, line) in enumerate(frames):
+        if file == "<string>" and index and frames[index - 1][0].endswith("setuptools/build_meta.py"):
+            found = ("setup.py", line)  # setuptools exec()s setup.py under the name "<string>"
+            continue
+        try:
+            found = (Path(file).resolve().relative_to(root).as_posix(), line)
+        except (ValueError, OSError):
+            continue
+    return found
+
+
 def files_named_in_log(log: str, tree_files: frozenset[str], sdist_root: Path) -> tuple[str, ...]:
     """Tree files the failed build's log says are missing (the sdist lacks them): matched by their path
     relative to the project, else by a unique file name."""
@@ -222,14 +257,14 @@ def _build_one(env: build.env.DefaultIsolatedEnv, srcdir: Path, stage: BuildStag
         built = Path(builder.build(stage, outdir))
     except subprocess.CalledProcessError as exc:  # installing build requirements failed
         log = _decode(exc.stdout) + _decode(exc.stderr)
-        return None, BuildFailure(stage, "could not install the build requirements", _tail(log))
+        return None, BuildFailure(stage, "could not install the build requirements", _tail(log), srcdir)
     except build.BuildBackendException as exc:
-        return None, BuildFailure(stage, _backend_message(exc), runner.tail())
+        return None, BuildFailure(stage, _backend_message(exc), runner.tail(), srcdir)
     except build.BuildException as exc:  # e.g. invalid [build-system] table
-        return None, BuildFailure(stage, str(exc), runner.tail())
+        return None, BuildFailure(stage, str(exc), runner.tail(), srcdir)
     unusable = _unusable_output(built, stage)
     if unusable is not None:
-        return None, BuildFailure(stage, unusable, runner.tail())
+        return None, BuildFailure(stage, unusable, runner.tail(), srcdir)
     return built, None
 
 

@@ -34,9 +34,10 @@ from mcheck.probes.protocol import ProbeResult
 from mcheck.sandbox import require_sandbox
 from mcheck.settings import Settings, load_file_settings, resolve_settings
 from mcheck.wheel.artifacts import SdistContents, WheelContents
-from mcheck.wheel.build import BuildResult, build_artifacts
+from mcheck.wheel.build import BuildResult, backend_error, build_artifacts, raising_project_frame
 from mcheck.wheel.discover import Project, discover_project
 from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env
+from mcheck.wheel.selection import failure_anchor
 from mcheck.wheel.source_map import RepoPaths, project_file
 
 Progress = Callable[[str], None]
@@ -176,7 +177,7 @@ class Run:
             return Artifacts(wheel=given or tree, sdist=SdistContents.read(built.sdist),
                              fresh_wheel=tree if given is not None else None)
         if built.failure is not None:
-            self.add(_build_failure(built))
+            self.add(_build_failure(built, project))
             return Artifacts(wheel=given) if given is not None else None
         assert built.wheel is not None and built.sdist is not None
         fresh = WheelContents.read(built.wheel)
@@ -298,11 +299,15 @@ def _sdist_path_failure(built: BuildResult) -> Finding:
                    hint="\n".join(filter(None, [fix, built.failure.log_tail])) or None)
 
 
-def _build_failure(built: BuildResult) -> Finding:
+def _build_failure(built: BuildResult, project: Project) -> Finding:
     assert built.failure is not None
     failure = built.failure
-    return Finding("MC001", path=None, message=f"building the {failure.stage} failed: {failure.message}",
-                   hint=failure.log_tail or None)
+    error = backend_error(failure.log_tail)
+    message = f"building the {failure.stage} failed: {failure.message}" + (f": {error}" if error else "")
+    # Anchor it where the user fixes it: the project file that raised, else the file or setting the
+    # error names.
+    path, line = raising_project_frame(failure) or (failure_anchor(project, error) if error else (None, None))
+    return Finding("MC001", path=path, message=message, hint=failure.log_tail or None, line=line)
 
 
 FAILED_IMPORT_CODES = ("MC301", "MC302", "MC303")
