@@ -39,6 +39,8 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
     "deploy_bot_dockerfile_fixed": (".", set()),
     # compose's `command:` replaces a right CMD with a wrong one (tests/realbugs: otp-auth-example).
     "deploy_compose_command": (".", {("MC501", "docker-compose.yml", 6)}),
+    # backend/main.py imports its siblings as top-level packages (tests/realbugs: atlas-ui-3).
+    "deploy_subdir_imports": (".", {("MC501", "backend/main.py", 1)}),
 }
 
 _reports: dict[str, Report] = {}

@@ -165,9 +165,11 @@ class Follower:
 
     # --- classifying what does not resolve ---------------------------------------------------------------
 
-    def _repo_candidate(self, name: str, sys_path: list[str]) -> tuple[str, str] | None:
+    def _repo_candidate(self, name: str, sys_path: list[str], importer: str | None = None) -> tuple[str, str] | None:
         """(repository file, repository directory it resolved from) the author meant by ``name``: looked up
-        from the repository directories behind each sys.path entry, then from their ancestors."""
+        from the repository directories behind each sys.path entry, then from the importing file's own
+        directory and those above it (`from domain import x` in backend/main.py that only works when
+        backend/ is on sys.path), then from the ancestors of the sys.path entries."""
         bases: list[str] = []
         for entry in sys_path:
             base = self.runtime.repo_dir_of(entry)
@@ -176,15 +178,16 @@ class Follower:
             if base is not None:
                 bases.append(base)
         bases.append(self.runtime.context)
+        near = [] if importer is None else [posixpath.dirname(importer), *_ancestors(posixpath.dirname(importer))]
         ancestors = [a for b in bases for a in _ancestors(b)]
-        for base in _unique([*bases, *ancestors]):
+        for base in _unique([*bases, *near, *ancestors]):
             found = self.repo.resolve(name, [base])
             if found is not None and (found.file or any(self.repo.has_python_below(d) for d in found.directories)):
                 return _representative(found, self.repo), base
         return None
 
     def _unresolved_import(self, site: ImportSite, target: Target) -> Finding | None:
-        candidate = self._repo_candidate(site.target, target.sys_path)
+        candidate = self._repo_candidate(site.target, target.sys_path, importer=site.path)
         if candidate is None:
             return None
         repo_file, base = candidate

@@ -1,0 +1,3 @@
+from domain.errors import AppError
+
+app = {"errors": [AppError]}
