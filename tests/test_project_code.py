@@ -67,7 +67,7 @@ def test_hatch_packages_naming_the_distribution(tmp_path):
         tmp_path, "hatchling", '[tool.hatch.build.targets.wheel]\npackages = ["acme-tools"]\n', {})
     assert (code, path, line) == ("MC109", "pyproject.toml", 8)
     assert "packages = ['acme-tools'] names 'acme-tools', which is not a path" in text
-    assert 'packages = ["acme"]' in text and "ships no Python code at all" in text
+    assert 'packages = ["acme"]' in text and "ships no Python code of the project at all" in text
 
 
 def test_hatch_default_selection_finding_nothing_names_the_project_name(tmp_path):
@@ -128,3 +128,4 @@ def test_poetry_include_defaults_follow_the_poetry_core_major(tmp_path, requires
         f'[project]\nname = "x"\nversion = "1"\n[tool.poetry]\ninclude = [{entry}]\n', encoding="utf-8")
     [include] = poetry_includes(discover_project(tmp_path))
     assert (include.pattern, include.formats, include.line) == ("data.json", formats, 8)
+

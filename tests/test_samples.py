@@ -74,6 +74,9 @@ SPEC: dict[str, dict[str, set]] = {
     "wheel_ships_no_code": {"errors": {("MC109", "pyproject.toml", 15), ("MC401", "acme_reports.cli:main")},
                             "warnings": set()},
     "py_modules_names_package": {"errors": {("MC109", "pyproject.toml", 12)}, "warnings": set()},
+    # include of src/ledger without `from`: installed as src.ledger, `import ledger` fails (class 4).
+    "installed_under_src": {"errors": {("MC109", "pyproject.toml", 15), ("MC401", "ledger.cli:main")},
+                            "warnings": {("MC105", "src/")}},
     # poetry-core 2: an include without `format` is sdist-only (tests/realbugs: deduce).
     "poetry_include_sdist_only": {"errors": set(), "warnings": {("MC102", "base_config.json")}},
     # A data file read at import time is reported even when its whole directory is missing, and is the
@@ -244,6 +247,12 @@ def test_build_failure_names_the_stage_and_shows_the_backends_error(checked):
     assert finding.line == 2  # setuptools exec()s setup.py as "<string>": the frame is still named
     assert "sdist" in text_of(finding)
     assert "setup.py refuses to run" in text_of(finding)
+
+
+def test_a_package_installed_under_src_says_where_it_went_and_how_to_root_it(checked):
+    finding = only(checked("installed_under_src"), "MC109", "pyproject.toml")
+    assert "installs it as src/ledger/, inside a top-level `src` package" in text_of(finding)
+    assert '{ include = "ledger", from = "src" }' in text_of(finding)
 
 
 def test_install_failure_shows_the_installers_reason(checked):

@@ -42,10 +42,14 @@ def package_not_shipped(ctx: CheckContext) -> Iterator[Finding]:
     own_name = canonicalize_name(ctx.wheel.name).replace("-", "_")
     entry_tops = {value.split(":", 1)[0].split(".", 1)[0].strip()
                   for group in ctx.wheel.entry_points.values() for value in group.values()}
+    installed = ctx.wheel.installed_files
     for package in candidates:
-        if ships_code and package.name != own_name and package.name not in entry_tops:
+        # Shipped at the wrong place (`src/ledger/` instead of `ledger/`): certainly meant to ship.
+        misplaced = package.directory if any(f.startswith(package.directory + "/") for f in installed) else None
+        if ships_code and misplaced is None and package.name != own_name and package.name not in entry_tops:
             continue
-        yield _finding(package, explain_unshipped(ctx.project, package.name, package.directory), ships_code)
+        cause = explain_unshipped(ctx.project, package.name, package.directory, installed_as=misplaced)
+        yield _finding(package, cause, ships_code and misplaced is None)
 
 
 def source_packages(project: Project) -> list[SourcePackage]:
@@ -71,11 +75,11 @@ def _looks_like_product(name: str) -> bool:
     return name.isidentifier() and name not in NOT_SHIPPED_TOP_LEVEL and not TEST_MODULE.match(name)
 
 
-def _finding(package: SourcePackage, cause: SelectionCause, ships_code: bool) -> Finding:
+def _finding(package: SourcePackage, cause: SelectionCause, ships_other_code: bool) -> Finding:
+    """``ships_other_code``: the wheel has Python code of its own (else it ships none, and says so)."""
     count = len(package.modules)
-    what = f"{package.directory}/ ({count} module{'s' if count != 1 else ''})"
-    context = "" if ships_code else "; the wheel ships no Python code at all"
+    what = f"{count} module{'s' if count != 1 else ''} in {package.directory}/"
+    context = "" if ships_other_code else "; the wheel ships no Python code of the project at all"
     return Finding("MC109", cause.config_file,
-                   f"the wheel ships none of package `{package.name}`: {what} is in the source tree but not "
-                   f"in the wheel{context}: {cause.reason}",
+                   f"the wheel does not ship package `{package.name}` ({what}){context}: {cause.reason}",
                    hint=cause.fix, line=cause.line)

@@ -30,10 +30,27 @@ class SelectionCause:
     fix: str
 
 
-def explain_unshipped(project: Project, name: str, directory: str) -> SelectionCause:
-    """Why the top-level package ``name`` (at ``directory``) is not in the wheel, and the fix."""
-    explain = _EXPLAINERS.get(project.backend_family, _generic)
-    return explain(project, name, directory)
+def explain_unshipped(project: Project, name: str, directory: str, *, installed_as: str | None = None
+                      ) -> SelectionCause:
+    """Why the top-level package ``name`` (at ``directory``) is not in the wheel, and the fix.
+    ``installed_as`` is where the wheel put it instead (``src/ledger``), when it did."""
+    cause = _EXPLAINERS.get(project.backend_family, _generic)(project, name, directory)
+    if installed_as is None:
+        return cause
+    fix = _ROOTED_FIX.get(project.backend_family, "declare `src` as the package root, not as a package")
+    return SelectionCause(cause.config_file, cause.line,
+                          f"the wheel installs it as {installed_as}/, inside a top-level `src` package, so "
+                          f"`import {name}` fails: the package selection includes the directory without saying "
+                          "that src/ is the root the package lives in", fix.format(name=name))
+
+
+# How each backend says "the package ledger lives in src/".
+_ROOTED_FIX = {
+    "poetry-core": '[tool.poetry] packages = [{{ include = "{name}", from = "src" }}]',
+    "hatchling": '[tool.hatch.build.targets.wheel] packages = ["src/{name}"] (hatchling ships it as {name})',
+    "setuptools": '[tool.setuptools.packages.find] where = ["src"] (or package-dir = {{"" = "src"}})',
+    "pdm-backend": '[tool.pdm.build] package-dir = "src"',
+}
 
 
 def setup_py_keyword(project: Project, keyword: str) -> list[str] | None:
