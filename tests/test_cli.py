@@ -50,7 +50,7 @@ def test_command_line_beats_tool_mcheck(sample_copy: Callable[[str], Path]) -> N
     # --ignore replaces the file's list rather than adding to it, so MC001 is reported again.
     from_cli = invoke("wheel", project, "--ignore", "MC002")
     assert from_cli.exit_code == 1, from_cli.output
-    assert "  error   MC001  building the sdist failed" in from_cli.stdout
+    assert "  error   MC001  setup.py:2: building the sdist failed" in from_cli.stdout
 
 
 def test_a_bad_file_value_is_reported_even_when_the_command_line_overrides_it(

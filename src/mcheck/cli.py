@@ -103,9 +103,13 @@ def deploy(
     outputs: Annotated[list[Path] | None, typer.Option(
         "--output", "-o", help="File for the --format at the same position; '-' or none: stdout.")] = None,
     python: Annotated[str | None, typer.Option(help="Interpreter for the service venv.")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds the target's import (and the app probe) may take.")] = 30.0,
+    timeout: Annotated[float | None, typer.Option(
+        help="Seconds the target's import (and the app probe) may take (default 30).")] = None,
     install: Annotated[bool, typer.Option(help="Install the service's requirements and import its start target "
                                                "(--no-install: static checks only).")] = True,
+    select: Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes (MC5, MC501).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Never report these codes or prefixes.")] = None,
+    fail_on: Annotated[str | None, typer.Option(help="Exit 1 on 'error' (default) or also on 'warning'.")] = None,
     keep: Annotated[bool, typer.Option(help="Keep the temporary work directory.")] = False,
     quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")] = 0,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also notes and timings.")] = 0,
@@ -117,7 +121,8 @@ def deploy(
     pairs = _format_pairs(formats or ["text"], outputs or [])
     try:
         report = check_deploy(service_dir, repo_root=repo_root, timeout=timeout, python=python, install=install,
-                              keep=keep, progress=_progress_printer(verbose))
+                              keep=keep, progress=_progress_printer(verbose), select=select, ignore=ignore,
+                              fail_on=fail_on)
     except UsageError as exc:
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:

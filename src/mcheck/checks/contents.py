@@ -36,7 +36,10 @@ def missing_from_wheel(ctx: CheckContext) -> Iterator[Finding]:
     for package in map_packages(wheel, source_files):
         missing = [f for f in sorted(source_files)
                    if package.contains(f) and package.wheel_path(f) not in installed and _expected_in_wheel(f)]
-        missing_py_dirs = {PurePosixPath(f).parent for f in missing if f.endswith(".py")}
+        # A dropped code directory: its MC101 findings say why, its data files would only repeat it. A
+        # dropped data package (nothing but an `__init__.py`) is about its data: those are reported.
+        missing_py_dirs = {PurePosixPath(f).parent for f in missing
+                           if f.endswith(".py") and PurePosixPath(f).name != "__init__.py"}
         read_at_import = _files_named_by_import_failures(ctx)
         for source_file in missing:
             if _deliberately_excluded(ctx, package, source_file):

@@ -13,6 +13,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -34,33 +35,48 @@ from mcheck.probes.service import (
     materialise,
     run_target_probe,
 )
+from mcheck.settings import Settings, load_file_settings, resolve_settings
+from mcheck.suppression import kept, silenced_in_files
 from mcheck.wheel.discover import find_git_root, list_source_files
 
 Progress = Callable[[str], None]
 
 
-def check_deploy(service_dir: str | Path, *, repo_root: str | Path | None = None, timeout: float = 30.0,
+def check_deploy(service_dir: str | Path, *, repo_root: str | Path | None = None, timeout: float | None = None,
                  python: str | None = None, install: bool = True, app_probe: bool = True, keep: bool = False,
-                 progress: Progress | None = None) -> Report:
+                 progress: Progress | None = None, **settings: Any) -> Report:
     """Check the service rooted at ``service_dir``; ``repo_root`` defaults to the git top level.
 
-    ``install=False`` skips the venv and every runtime probe (static checks only). Raises
-    :class:`~mcheck.errors.UsageError` for a missing directory or a service outside ``repo_root``.
+    ``install=False`` skips the venv and every runtime probe (static checks only). ``settings`` override
+    ``[tool.mcheck]`` of the service directory (else of the repository root) as for ``check_wheel``:
+    ``select``, ``ignore``, ``per_path_ignores``, ``fail_on``. Raises
+    :class:`~mcheck.errors.UsageError` for bad input: a missing directory, a service outside
+    ``repo_root``, an unknown setting or code.
     """
     service, root = _paths(Path(service_dir), repo_root)
+    resolved = _deploy_settings(service, root, {"timeout": timeout, "python": python, **settings})
     say = progress or (lambda message: None)
-    report = Report(target=str(service_dir))
+    report = Report(target=str(service_dir), fail_on=resolved.fail_on)
     workdir = Path(tempfile.mkdtemp(prefix="mcheck-deploy-"))
     try:
-        _DeployRun(service, root, report, say, workdir, timeout=timeout, python=python).execute(
+        _DeployRun(service, root, report, say, workdir, timeout=resolved.timeout, python=resolved.python).execute(
             install=install, app_probe=app_probe)
     finally:
         if keep:
             say(f"kept the work directory {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    report.findings = _unique(report.findings)
+    report.findings = silenced_in_files(kept(_unique(report.findings), resolved), root)
     return report
+
+
+def _deploy_settings(service: Path, root: Path, overrides: dict[str, Any]) -> Settings:
+    """``[tool.mcheck]`` (or mcheck.toml) of the service directory, else of the repository root."""
+    for directory in (service, root):
+        values, origin = load_file_settings(directory)
+        if origin is not None:
+            return resolve_settings(values, overrides, origin)
+    return resolve_settings({}, overrides)
 
 
 def _paths(service_dir: Path, repo_root: str | Path | None) -> tuple[Path, Path]:

@@ -33,12 +33,13 @@ from mcheck.probes.imports import ProbeError, run_import_probe
 from mcheck.probes.protocol import ProbeResult
 from mcheck.sandbox import require_sandbox
 from mcheck.settings import Settings, load_file_settings, resolve_settings
+from mcheck.suppression import kept
 from mcheck.wheel.artifacts import SdistContents, WheelContents
 from mcheck.wheel.build import BuildResult, backend_error, build_artifacts, raising_project_frame
 from mcheck.wheel.discover import Project, discover_project
 from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env
 from mcheck.wheel.selection import failure_anchor
-from mcheck.wheel.source_map import RepoPaths, project_file
+from mcheck.wheel.source_map import RepoPaths, project_file, with_project_file_path
 
 Progress = Callable[[str], None]
 
@@ -115,7 +116,7 @@ class Run:
     def _finish(self, project: Project | None) -> None:
         """Apply the settings, then judge each module and locate each finding in the repository, so the
         reporters only format."""
-        self.report.findings = [f for f in self.report.findings if self.settings.keeps(f)]
+        self.report.findings = kept(self.report.findings, self.settings)
         if self._imported is not None:  # after filtering: an ignored import failure does not fail its module
             wheel, probe = self._imported
             self.report.module_outcomes = module_outcomes(wheel, probe, self.report.findings)
@@ -124,6 +125,7 @@ class Run:
                 repo_paths = RepoPaths(wheel, project)
                 self.report.findings = [repo_paths.resolve(f) for f in self.report.findings]
         if project is not None:  # code scanning anchors findings that name no file here
+            self.report.findings = [with_project_file_path(f, project) for f in self.report.findings]
             self.report.project_file = project_file(project)
         self.report.findings = [_without_venv_prefix(f, self.workdir) for f in self.report.findings]
 

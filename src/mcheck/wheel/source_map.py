@@ -10,7 +10,8 @@ only prefer :attr:`Finding.repo_path` when it is set.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import PurePosixPath
+import os
+from pathlib import Path, PurePosixPath
 
 from mcheck.findings import Finding
 from mcheck.wheel.artifacts import WheelContents
@@ -36,6 +37,22 @@ def project_file(project: Project) -> str | None:
     files = project.file_set()
     name = next((n for n in PROJECT_FILES if n in files), None)
     return in_repo(repo_prefix(project), name) if name else None
+
+
+def with_project_file_path(finding: Finding, project: Project) -> Finding:
+    """``finding`` with :attr:`Finding.repo_path` set when it names a file of the project directory
+    itself (``pyproject.toml``, ``setup.py``, a readme, the repository's ``../../.gitignore``), which no
+    wheel path maps: build failures and package-selection findings."""
+    if finding.path is None or finding.repo_path is not None or finding.path.endswith("/"):
+        return finding
+    candidate = project.root / finding.path
+    if not (candidate.is_file() or candidate.is_symlink()):
+        return finding
+    base = (project.git_root or project.root).resolve()
+    location = Path(os.path.normpath(project.root.resolve() / finding.path))
+    if location != base and base not in location.parents:
+        return finding
+    return dataclasses.replace(finding, repo_path=location.relative_to(base).as_posix())
 
 
 class RepoPaths:
