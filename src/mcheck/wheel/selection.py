@@ -72,7 +72,7 @@ def setup_py_keyword(project: Project, keyword: str) -> list[str] | None:
 def failure_anchor(project: Project, error: str) -> tuple[str | None, int | None]:
     """Where a build error points in the project: a file of the project it names (``README.md``, also a
     dangling symlink), else the ``pyproject.toml`` setting it is about (``readme``, ``license``)."""
-    for token in re.findall(r"[\w.][\w./-]*\.[A-Za-z]\w*", error):
+    for token in re.findall(r"(?<![\w/])[\w.][\w./-]*\.[A-Za-z]\w*", error):  # relative paths only
         rel = token.removeprefix("./")
         candidate = project.root / rel
         if ".." not in Path(rel).parts and (candidate.exists() or candidate.is_symlink()):
@@ -80,7 +80,7 @@ def failure_anchor(project: Project, error: str) -> tuple[str | None, int | None
     lowered = error.lower()
     for key in ("readme", "license-files", "license", "version", "force-include"):
         if key in lowered and (project.root / "pyproject.toml").is_file():
-            line = _key_line(project, "project", key)
+            line = _key_line(project, "project", key) or _key_line(project, "tool.poetry", key)
             if line is not None:
                 return "pyproject.toml", line
     return None, None
