@@ -54,3 +54,32 @@ def test_an_inline_comment_on_the_deploy_files_line_silences_that_code_only(serv
 def test_fail_on_decides_the_exit_code(service):
     report = check_deploy(service, repo_root=service, install=False, fail_on="warning")
     assert report.exit_code == 1 and report.fail_on.value == "warning"
+
+
+def test_what_the_start_target_spawns_does_not_outlive_the_check(tmp_path):
+    # The import starts a daemon in a session of its own (setsid): the target probe is a subreaper and
+    # kills its descendants, and the host kills the probe's process group.
+    import os
+    import time
+
+    service = tmp_path / "svc"
+    service.mkdir()
+    pid_file = tmp_path / "daemon.pid"
+    (service / "worker.py").write_text(
+        "import subprocess, sys\n"
+        "proc = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'], start_new_session=True)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(proc.pid))\n", encoding="utf-8")
+    (service / "Procfile").write_text("worker: python -m worker\n", encoding="utf-8")
+    (service / "requirements.txt").write_text("", encoding="utf-8")
+    report = check_deploy(service, repo_root=service, timeout=20)
+    assert [f.code for f in report.findings if f.severity.value == "error"] == []
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, 9)
+    raise AssertionError(f"the daemon {pid} started by the start target outlived mcheck deploy")

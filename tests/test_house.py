@@ -54,11 +54,22 @@ def test_probe_scripts_import_only_the_standard_library():
         names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         names |= {n.module.split(".")[0] for n in ast.walk(tree)
                   if isinstance(n, ast.ImportFrom) and n.module and not n.level}
-        assert names <= set(sys.stdlib_module_names) | {"__future__"}, (script.name, names - set(
-            sys.stdlib_module_names))
+        allowed = set(sys.stdlib_module_names) | {"__future__", "_mcheck_probe_support"}  # copied beside them
+        assert names <= allowed, (script.name, names - allowed)
 
 
 def test_knowledge_holds_data_and_imports_nothing_of_mcheck():
     for module, imports in _graph().items():
         if module.startswith("mcheck.knowledge"):
             assert not imports, (module, imports)
+
+
+def test_the_probe_scripts_share_their_support_code_instead_of_copying_it():
+    import ast as _ast
+
+    support = PACKAGE / "probes" / "scripts" / "_mcheck_probe_support.py"
+    shared = {n.name for n in _ast.parse(support.read_text("utf-8")).body if isinstance(n, _ast.FunctionDef)}
+    for script in ("import_probe.py", "app_probe.py"):
+        tree = _ast.parse((PACKAGE / "probes" / "scripts" / script).read_text("utf-8"))
+        defined = {n.name.lstrip("_") for n in tree.body if isinstance(n, _ast.FunctionDef)}
+        assert not defined & {s.lstrip("_") for s in shared}, (script, defined & shared)

@@ -213,14 +213,16 @@ def test_subprocess_fallback_without_fork(tmp_path: Path) -> None:
     assert modules["prints_5mb"].output_tail.endswith("END\n") and len(modules["prints_5mb"].output_tail) <= 4096
 
 
-def test_script_is_stdlib_only_and_python38_syntax() -> None:
-    source = PROBE_SCRIPT.read_text("utf-8")
+@pytest.mark.parametrize("script", [PROBE_SCRIPT, PROBE_SCRIPT.with_name("_mcheck_probe_support.py")])
+def test_script_is_stdlib_only_and_python38_syntax(script: Path) -> None:
+    source = script.read_text("utf-8")
     tree = ast.parse(source, feature_version=(3, 8))
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
                 for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree)
                  if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
-    assert imported - {"__future__"} <= sys.stdlib_module_names
+    # The support module is copied beside the script; everything else is the standard library.
+    assert imported - {"__future__", "_mcheck_probe_support"} <= sys.stdlib_module_names
     for node in ast.walk(tree):  # str.removeprefix/removesuffix and dict | dict are 3.9+
         if isinstance(node, ast.Attribute):
             assert node.attr not in ("removeprefix", "removesuffix")

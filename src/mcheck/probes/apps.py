@@ -37,9 +37,9 @@ from mcheck.probes.app_protocol import (
     ServeResult,
 )
 from mcheck.probes.protocol import ExceptionInfo, Frame
+from mcheck.probes.runner import stage_script
 from mcheck.sandbox import Sandbox
 
-PROBE_SCRIPT = Path(__file__).parent / "scripts" / "app_probe.py"
 LOG_TAIL_LINES = 40
 BODY_EXCERPT = 500
 POLL_INTERVAL = 0.2
@@ -70,8 +70,7 @@ def run_app_probe(python: Path, entry_points: dict[str, dict[str, str]], apps: S
                "apps": [{"spec": a.spec, "factory": a.factory, "health": a.health} for a in apps]}
     in_path, out_path = workdir / "app-probe-in.json", workdir / "app-probe-out.json"
     in_path.write_text(json.dumps(request), encoding="utf-8")
-    script = workdir / "app_probe.py"  # a copy, so nothing next to mcheck's own files is importable
-    shutil.copyfile(PROBE_SCRIPT, script)
+    script = stage_script("app_probe.py", workdir)
     cwd, home = _fresh_dir(workdir / "cwd"), _fresh_dir(workdir / "home")
     limit = (len(flat) + len(apps)) * (timeout + 5) + 60  # a backstop: the probe enforces per-item limits
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -21,9 +20,11 @@ from typing import Any
 
 from mcheck.errors import raise_if_interrupted
 from mcheck.probes.protocol import Distribution, ExceptionInfo, Frame, ModuleResult, ProbeResult
+from mcheck.probes.runner import SCRIPTS, stage_script
 from mcheck.sandbox import Sandbox
 
-PROBE_SCRIPT = Path(__file__).parent / "scripts" / "import_probe.py"
+PROBE_SCRIPT = SCRIPTS / "import_probe.py"  # runs as a staged copy: see stage_script
+
 PROTOCOL = 1
 STDERR_TAIL = 4000
 GUARD_SLACK = 60.0  # venv start-up, metadata scan and JSON writing on top of the per-module timeouts
@@ -49,8 +50,7 @@ def run_import_probe(python: Path, modules: Sequence[str], *, timeout: float, jo
     ``on_progress(done, total)`` is called whenever the number of modules with a result changes.
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    script = workdir / "mcheck_import_probe.py"
-    shutil.copyfile(PROBE_SCRIPT, script)  # run a copy: the checkout's directory must not be involved
+    script = stage_script("import_probe.py", workdir, as_name="mcheck_import_probe.py")
     request, output = workdir / "probe-input.json", workdir / "probe-output.json"
     request.write_text(json.dumps({"modules": list(modules), "timeout": timeout, "jobs": jobs}), "utf-8")
     output.unlink(missing_ok=True)

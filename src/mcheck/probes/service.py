@@ -3,9 +3,11 @@ service's requirements, and import the target there with :mod:`mcheck.probes.scr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -13,9 +15,10 @@ from pathlib import Path
 
 from mcheck.deploy.follow import Target
 from mcheck.deploy.model import Runtime
+from mcheck.probes.runner import stage_script
 from mcheck.wheel.install import find_uv
 
-PROBE_SCRIPT = Path(__file__).parent / "scripts" / "target_probe.py"
+STOP_GRACE = 5.0  # seconds the probe gets to clean up after SIGTERM
 LOG_TAIL = 25
 _SCRUBBED_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PYTHONSAFEPATH")
 
@@ -92,18 +95,42 @@ def run_target_probe(interpreter: Path, root: Path, target: Target, names: list[
     in_path.write_text(json.dumps(request), encoding="utf-8")
     child_env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
     child_env.update(runtime_env(env or {}))
+    script = stage_script("target_probe.py", workdir / "script")
+    # Its own session: on a timeout the whole group goes, and the probe's SIGTERM handler first takes
+    # down what escaped the group (the probe is a subreaper).
+    proc = subprocess.Popen([str(interpreter), "-I", str(script), str(in_path), str(out_path)],
+                            cwd=host_path(root, target.cwd), env=child_env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        subprocess.run([str(interpreter), "-I", str(PROBE_SCRIPT), str(in_path), str(out_path)],
-                       cwd=host_path(root, target.cwd), env=child_env, stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=timeout, check=False)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        _stop_group(proc)
         return ProbeOutcome(ok=False, timed_out=True)
+    finally:
+        _kill_group(proc)
     if not out_path.is_file():
         return ProbeOutcome(ok=False, error={"type": "ProbeError", "message": "the probe wrote no result",
                                              "missing_name": None, "frames": []})
     data = json.loads(out_path.read_text(encoding="utf-8"))
     return ProbeOutcome(missing=data.get("missing", []), ok=data.get("ok", False), has_attr=data.get("has_attr"),
                         error=data.get("error"))
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the probe's group (its handler kills its descendants), SIGKILL what is left after a grace."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        proc.wait()
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Whatever is left in the probe's process group once the probe ended (a child it started)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def runtime_env(image_env: dict[str, str]) -> dict[str, str]:

@@ -38,7 +38,7 @@ timeout covers import, lifespan startup, the health ``GET`` and shutdown togethe
 """
 # os.path calls are deliberate: the script stays importable on any Python 3.8+ without extra imports.
 # asyncio.TimeoutError is not the builtin TimeoutError before Python 3.11, hence UP041.
-# ruff: noqa: PTH100, PTH109, PTH110, PTH118, PTH120, PTH208, UP041
+# ruff: noqa: PTH100, PTH109, PTH118, PTH120, UP041
 
 from __future__ import annotations
 
@@ -55,6 +55,28 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+# The shared support module is copied next to this script by the host (mcheck.probes.runner). With
+# `-I` the script's directory is not on sys.path: add it for this one import only.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    from _mcheck_probe_support import (
+        become_subreaper,
+        kill_descendants,
+        write_result,
+    )
+    from _mcheck_probe_support import (
+        read_result as _read_result,
+    )
+    from _mcheck_probe_support import (
+        text as _text,
+    )
+    from _mcheck_probe_support import (
+        type_name as _type_name,
+    )
+finally:
+    del sys.path[0]
+
+
 PROTOCOL = 1
 TAIL_BYTES = 4096
 BODY_BYTES = 2048
@@ -69,21 +91,6 @@ _exit = os._exit
 
 
 # --- exception description (same shape as the import probe) ---------------------------------------
-
-
-def _text(value: object, limit: int = MAX_TEXT) -> str:
-    try:
-        text = str(value)
-    except BaseException:  # a broken __str__ of user code must not kill the report
-        text = f"<unprintable {type(value).__name__}>"
-    return text[:limit]
-
-
-def _type_name(exc: BaseException) -> str:
-    cls = type(exc)
-    module = getattr(cls, "__module__", "builtins")
-    qualname = getattr(cls, "__qualname__", cls.__name__)
-    return qualname if module == "builtins" else f"{module}.{qualname}"
 
 
 def _frames(exc: BaseException) -> list:
@@ -441,14 +448,6 @@ def _app_from(obj, result: dict):
     return obj if result["kind"] == "asgi3" else None
 
 
-def write_result(result: dict, path: str) -> None:
-    """Atomically, so the parent never reads half a result from a child killed mid-write."""
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(_dumps(result))
-    _replace(tmp, path)
-
-
 def child_main(task_path: str, result_path: str) -> None:
     with open(task_path, encoding="utf-8") as fh:
         task = json.load(fh)
@@ -527,93 +526,7 @@ def run_task(kind: str, item: dict, timeout: float, workdir: str, index: int) ->
     return result
 
 
-def _read_result(path: str):
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
-
-
 # --- containment: descendants that left their process group (same as the import probe's) ------------
-
-PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>; Linux 3.4+
-KILL_DEADLINE = 3.0  # SIGKILL is asynchronous (a process in D state is slow); under the host's 5 s grace after SIGTERM
-KILL_POLL = 0.01
-_ON_LINUX = sys.platform.startswith("linux")
-
-
-def become_subreaper() -> bool:
-    """Make this process the reaper of every orphan below it (Linux 3.4+), so a server or daemon that left
-    its task's process group with ``setsid`` is re-parented here instead of to init and
-    :func:`kill_descendants` can still find it. False where that is not available: the group kill remains."""
-    if not _ON_LINUX:
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        one, zero = ctypes.c_ulong(1), ctypes.c_ulong(0)
-        return libc.prctl(ctypes.c_int(PR_SET_CHILD_SUBREAPER), one, zero, zero, zero) == 0
-    except (ImportError, OSError, AttributeError):  # no ctypes, no libc handle, or no prctl symbol
-        return False
-
-
-def _live_descendants(root: int) -> list:
-    """Pids of the processes below ``root`` that are not zombies, from the parent links in /proc."""
-    children: dict = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/" + entry + "/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:  # exited meanwhile
-            continue
-        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
-        fields = stat[stat.rfind(b")") + 2:].split()
-        if len(fields) >= 2:
-            children.setdefault(int(fields[1]), []).append((int(entry), fields[0]))
-    found = []
-    stack = [root]
-    while stack:
-        for pid, state in children.get(stack.pop(), ()):
-            stack.append(pid)
-            if state != b"Z":
-                found.append(pid)
-    return found
-
-
-def _reap_children() -> None:
-    """Collect every exited child (the orphans re-parented to us included), so none stays a zombie."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def kill_descendants() -> None:
-    """SIGKILL every process below this one, in rounds: killing a process orphans its children, which the
-    subreaper setting hands to us for the next round. Ends when a round finds nobody alive (or after
-    :data:`KILL_DEADLINE`); without /proc (not Linux) this does nothing."""
-    if not _ON_LINUX:
-        return
-    me = os.getpid()
-    deadline = time.monotonic() + KILL_DEADLINE
-    while True:
-        try:
-            alive = _live_descendants(me)
-        except OSError:  # no /proc mounted
-            return
-        for pid in alive:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        _reap_children()
-        if not alive or time.monotonic() > deadline:
-            return
-        time.sleep(KILL_POLL)  # let the kernel finish the kills before looking again
 
 
 def _install_cleanup() -> None:

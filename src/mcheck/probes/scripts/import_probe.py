@@ -42,6 +42,31 @@ import signal
 import sys
 import time
 
+# The shared support module is copied next to this script by the host (mcheck.probes.runner). With
+# `-I` the script's directory is not on sys.path: add it for this one import only.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    from _mcheck_probe_support import (
+        become_subreaper,
+        kill_descendants,
+        write_result,
+    )
+    from _mcheck_probe_support import (
+        ignore_oserror as _ignore_oserror,
+    )
+    from _mcheck_probe_support import (
+        read_result as _read_result,
+    )
+    from _mcheck_probe_support import (
+        text as _text,
+    )
+    from _mcheck_probe_support import (
+        type_name as _type_name,
+    )
+finally:
+    del sys.path[0]
+
+
 PROTOCOL = 1
 TAIL_BYTES = 4096  # how much of a module's output is kept
 MAX_FRAMES = 50  # a RecursionError has ~1000 frames; the innermost ones are the interesting ones
@@ -77,22 +102,6 @@ _PLATFORM_STDLIB = (
 
 
 # --- child side: import one module and describe the outcome ----------------------------------------
-
-
-def _text(value: object) -> str:
-    """``str(value)`` that survives exceptions with a broken ``__str__``, capped in length."""
-    try:
-        text = str(value)
-    except BaseException:  # any failure of user code must not kill the report
-        text = f"<unprintable {type(value).__name__}>"
-    return text[:MAX_TEXT]
-
-
-def _type_name(exc: BaseException) -> str:
-    cls = type(exc)
-    module = getattr(cls, "__module__", "builtins")
-    qualname = getattr(cls, "__qualname__", cls.__name__)
-    return qualname if module == "builtins" else f"{module}.{qualname}"
 
 
 def _frames(exc: BaseException) -> list:
@@ -170,14 +179,6 @@ def _flush_std_streams() -> None:
             stream.flush()
         except BaseException:  # a closed or replaced stream must not stop us
             continue
-
-
-def write_result(result: dict, path: str) -> None:
-    """Write atomically, so the parent never reads half a result from a child killed mid-write."""
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(_dumps(result))
-    _replace(tmp, path)
 
 
 def _child_main(name: str, result_path: str, output_fd: int, trial: bool) -> None:
@@ -259,13 +260,6 @@ def _has_children() -> bool:
 # --- parent side: schedule children, enforce timeouts, collect results -----------------------------
 
 
-def _ignore_oserror(func: object, *args: object) -> None:
-    try:
-        func(*args)  # type: ignore[operator]
-    except OSError:
-        return
-
-
 class Job:
     """One module being imported in a child process."""
 
@@ -300,14 +294,6 @@ class Job:
         # Output of the import would go to the server's stdout instead of each module's tail: not safe.
         self.fork_safe = bool(result.pop(FORK_SAFE_KEY, False)) and not self.tail
         return result
-
-
-def _read_result(path: str) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
-        return None
 
 
 class ForkJob(Job):
@@ -593,91 +579,7 @@ def _install_cleanup(running: list) -> None:
 
 # --- containment: descendants that left their process group ----------------------------------------
 
-PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>; Linux 3.4+
-KILL_DEADLINE = 3.0  # SIGKILL is asynchronous (a process in D state is slow); under the host's 5 s grace after SIGTERM
 # /proc/<pid>/stat is parsed the Linux way; other systems keep the process-group kill alone.
-_ON_LINUX = sys.platform.startswith("linux")
-
-
-def become_subreaper() -> bool:
-    """Make this process the reaper of every orphan below it (Linux 3.4+), so a daemon that left its process
-    group with ``setsid`` (or double-forked into a new session) is re-parented here instead of to init and
-    :func:`kill_descendants` can still find it. False where that is not available: today's behaviour then.
-
-    ``ctypes`` is imported only for the call and dropped from ``sys.modules`` again, so the children do not
-    start with it (and ``struct``) already imported; it is not inherited across fork, so only this process
-    is a subreaper."""
-    if not _ON_LINUX:
-        return False
-    before = set(sys.modules)
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        one, zero = ctypes.c_ulong(1), ctypes.c_ulong(0)
-        return libc.prctl(ctypes.c_int(PR_SET_CHILD_SUBREAPER), one, zero, zero, zero) == 0
-    except (ImportError, OSError, AttributeError):  # no ctypes, no libc handle, or no prctl symbol
-        return False
-    finally:
-        for name in set(sys.modules) - before:
-            del sys.modules[name]
-
-
-def _live_descendants(root: int) -> list:
-    """Pids of the processes below ``root`` that are not zombies, from the parent links in /proc."""
-    children: dict = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/" + entry + "/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:  # exited meanwhile
-            continue
-        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
-        fields = stat[stat.rfind(b")") + 2:].split()
-        if len(fields) >= 2:
-            children.setdefault(int(fields[1]), []).append((int(entry), fields[0]))
-    found = []
-    stack = [root]
-    while stack:
-        for pid, state in children.get(stack.pop(), ()):
-            stack.append(pid)
-            if state != b"Z":
-                found.append(pid)
-    return found
-
-
-def _reap_children() -> None:
-    """Collect every exited child (the orphans re-parented to us included), so none stays a zombie."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def kill_descendants() -> None:
-    """SIGKILL every process below this one, in rounds: killing a process orphans its children, which the
-    subreaper setting hands to us for the next round. Ends when a round finds nobody alive (or after
-    :data:`KILL_DEADLINE`); without /proc (not Linux) this does nothing."""
-    if not _ON_LINUX:
-        return
-    me = os.getpid()
-    deadline = time.monotonic() + KILL_DEADLINE
-    while True:
-        try:
-            alive = _live_descendants(me)
-        except OSError:  # no /proc mounted
-            return
-        for pid in alive:
-            _ignore_oserror(os.kill, pid, signal.SIGKILL)
-        _reap_children()
-        if not alive or time.monotonic() > deadline:
-            return
-        time.sleep(POLL_SECONDS)  # let the kernel finish the kills before looking again
 
 
 # --- environment facts, gathered after the children ran ---------------------------------------------

@@ -26,8 +26,18 @@ import contextlib
 import importlib
 import importlib.util
 import json
+import os
 import runpy
+import signal
 import sys
+
+# The shared support module is copied next to this script by the host (mcheck.probes.runner). With
+# `-I` the script's directory is not on sys.path: add it for this one import only.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # noqa: PTH100, PTH120
+try:
+    from _mcheck_probe_support import become_subreaper, kill_descendants, write_result
+finally:
+    del sys.path[0]
 import traceback
 
 
@@ -72,15 +82,28 @@ def load(request: dict) -> dict:
     return result
 
 
+def _install_cleanup() -> None:
+    """On SIGTERM (the host's timeout) take down whatever the target started, then go."""
+    def handler(signum, frame):
+        kill_descendants()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as fh:
         request = json.load(fh)
+    # Orphans of what the target starts (a daemon that called setsid) are re-parented here, so the
+    # end of the probe can find and kill them; the host kills the probe's process group besides.
+    become_subreaper()
+    _install_cleanup()
     # The runtime's sys.path first, then the venv's own stdlib and site-packages (what -I left).
     sys.path[:0] = request["sys_path"]
     output = {"missing": missing_names(request.get("names", []))}
     output.update(load(request))
-    with open(sys.argv[2], "w", encoding="utf-8") as fh:
-        json.dump(output, fh)
+    kill_descendants()
+    write_result(output, sys.argv[2])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,146 @@
+"""What every mcheck probe script needs: containment of the processes project code starts, atomic
+result files, and text that survives user code's broken ``__str__``.
+
+Runs INSIDE the target venv, next to the probe scripts (the host copies it beside them: see
+:func:`mcheck.probes.runner.stage_script`). Standard library only, Python 3.8+, and only modules the
+probes import anyway (the import probe's children must not start with more of the stdlib imported).
+"""
+
+# ruff: noqa: PTH208
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+
+MAX_TEXT = 2000  # cap for exception messages and source lines
+POLL_SECONDS = 0.01
+PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>; Linux 3.4+
+KILL_DEADLINE = 3.0  # SIGKILL is asynchronous (a process in D state is slow); under the host's 5 s grace after SIGTERM
+# /proc/<pid>/stat is parsed the Linux way; other systems keep the process-group kill alone.
+_ON_LINUX = sys.platform.startswith("linux")
+# Bound once: a module under test may monkeypatch json or os in the child before its result is written.
+_dumps = json.dumps
+_replace = os.replace
+
+
+def ignore_oserror(func: object, *args: object) -> None:
+    try:
+        func(*args)  # type: ignore[operator]
+    except OSError:
+        return
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of every orphan below it (Linux 3.4+), so a daemon that left its process
+    group with ``setsid`` (or double-forked into a new session) is re-parented here instead of to init and
+    :func:`kill_descendants` can still find it. False where that is not available: today's behaviour then.
+
+    ``ctypes`` is imported only for the call and dropped from ``sys.modules`` again, so the children do not
+    start with it (and ``struct``) already imported; it is not inherited across fork, so only this process
+    is a subreaper."""
+    if not _ON_LINUX:
+        return False
+    before = set(sys.modules)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        one, zero = ctypes.c_ulong(1), ctypes.c_ulong(0)
+        return libc.prctl(ctypes.c_int(PR_SET_CHILD_SUBREAPER), one, zero, zero, zero) == 0
+    except (ImportError, OSError, AttributeError):  # no ctypes, no libc handle, or no prctl symbol
+        return False
+    finally:
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
+
+
+def _live_descendants(root: int) -> list:
+    """Pids of the processes below ``root`` that are not zombies, from the parent links in /proc."""
+    children: dict = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/" + entry + "/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:  # exited meanwhile
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) >= 2:
+            children.setdefault(int(fields[1]), []).append((int(entry), fields[0]))
+    found = []
+    stack = [root]
+    while stack:
+        for pid, state in children.get(stack.pop(), ()):
+            stack.append(pid)
+            if state != b"Z":
+                found.append(pid)
+    return found
+
+
+def _reap_children() -> None:
+    """Collect every exited child (the orphans re-parented to us included), so none stays a zombie."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_descendants() -> None:
+    """SIGKILL every process below this one, in rounds: killing a process orphans its children, which the
+    subreaper setting hands to us for the next round. Ends when a round finds nobody alive (or after
+    :data:`KILL_DEADLINE`); without /proc (not Linux) this does nothing."""
+    if not _ON_LINUX:
+        return
+    me = os.getpid()
+    deadline = time.monotonic() + KILL_DEADLINE
+    while True:
+        try:
+            alive = _live_descendants(me)
+        except OSError:  # no /proc mounted
+            return
+        for pid in alive:
+            ignore_oserror(os.kill, pid, signal.SIGKILL)
+        _reap_children()
+        if not alive or time.monotonic() > deadline:
+            return
+        time.sleep(POLL_SECONDS)  # let the kernel finish the kills before looking again
+
+
+def write_result(result: dict, path: str) -> None:
+    """Write atomically, so the parent never reads half a result from a child killed mid-write."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(_dumps(result))
+    _replace(tmp, path)
+
+
+def read_result(path: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def text(value: object, limit: int = MAX_TEXT) -> str:
+    """``str(value)`` that survives exceptions with a broken ``__str__``, capped in length."""
+    try:
+        text = str(value)
+    except BaseException:  # any failure of user code must not kill the report
+        text = f"<unprintable {type(value).__name__}>"
+    return text[:limit]
+
+
+def type_name(exc: BaseException) -> str:
+    cls = type(exc)
+    module = getattr(cls, "__module__", "builtins")
+    qualname = getattr(cls, "__qualname__", cls.__name__)
+    return qualname if module == "builtins" else f"{module}.{qualname}"
