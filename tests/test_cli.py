@@ -220,3 +220,16 @@ def test_colour_on_a_terminal_unless_no_color(sample_copy: Callable[[str], Path]
     assert "MC001" in coloured and "MC001" in plain
     assert "\x1b[" in coloured
     assert "\x1b[" not in plain
+
+
+@pytest.mark.parametrize("command", ["wheel", "deploy"])
+def test_a_bug_in_mcheck_is_exit_3_with_one_line_for_both_commands(command, tmp_path, monkeypatch):
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    target = "mcheck.api.run_pipeline" if command == "wheel" else "mcheck.deploy.check_deploy"
+    monkeypatch.setattr(target, explode)
+    (tmp_path / "setup.py").write_text("", encoding="utf-8")
+    result = invoke(command, tmp_path)
+    assert result.exit_code == 3
+    assert "internal error: RuntimeError: boom (re-run with -v for the traceback)" in result.output

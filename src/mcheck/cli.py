@@ -86,9 +86,7 @@ def wheel(
     except (KeyboardInterrupt, Interrupted) as exc:
         _fail("interrupted; temporary files removed", getattr(exc, "exit_code", 130))
     except Exception as exc:  # a bug in mcheck, not in the user's project: say so, traceback only on -v
-        if verbose:
-            traceback.print_exc()
-        _fail(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for the traceback)", INTERNAL_ERROR)
+        _internal_error(exc, verbose)
     _emit(reports, pairs, verbosity=verbose - quiet)
     raise typer.Exit(max((r.exit_code for r in reports), default=0))
 
@@ -127,6 +125,8 @@ def deploy(
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:
         _fail("interrupted; temporary files removed", getattr(exc, "exit_code", 130))
+    except Exception as exc:  # a bug in mcheck, not in the user's service: as for `mcheck wheel`
+        _internal_error(exc, verbose)
     _emit([report], pairs, verbosity=verbose - quiet)
     raise typer.Exit(report.exit_code)
 
@@ -155,6 +155,12 @@ def _check_all(targets: list[Path], check: Callable[[Path], Report]) -> list[Rep
         return [check(targets[0])]
     with ThreadPoolExecutor(max_workers=min(len(targets), 4)) as pool:
         return list(pool.map(check, targets))
+
+
+def _internal_error(exc: Exception, verbose: int) -> None:
+    if verbose:
+        traceback.print_exc()
+    _fail(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for the traceback)", INTERNAL_ERROR)
 
 
 def _format_pairs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Path | None]]:
