@@ -286,3 +286,20 @@ def test_import_name_table() -> None:
     assert distributions_for_import("cv2") == ("opencv-contrib-python", "opencv-python", "opencv-python-headless")
     assert distributions_for_import("google.protobuf.message") == ("protobuf",)
     assert distributions_for_import("Requests") == ("requests",)
+
+
+def test_one_root_cause_is_one_finding_naming_every_module_it_breaks():
+    # Scrapy-style: an undeclared `pkg_resources` makes many modules fail; the report leads with one
+    # finding for the cause, its `affects` names the others (module outcomes keep every module).
+    from mcheck.checks.import_failures import group_by_cause
+    from mcheck.findings import Finding
+
+    failing = [Finding("MC301", f"pkg.m{i}", f"importing pkg.m{i} raised ModuleNotFoundError: No module named "
+                                            "'pkg_resources' (pkg/m.py:1)") for i in range(7)]
+    other = Finding("MC301", "pkg.z", "importing pkg.z raised ValueError: bad")
+    [grouped, kept] = group_by_cause([*failing, other])
+    assert (grouped.path, grouped.affects) == ("pkg.m0", tuple(f"pkg.m{i}" for i in range(1, 7)))
+    assert grouped.message.endswith("6 more modules fail the same way: pkg.m1, pkg.m2, pkg.m3, pkg.m4, pkg.m5 "
+                                    "and 1 more")
+    assert kept is other
+    assert group_by_cause(failing[:2]) == failing[:2]  # two are still told apart

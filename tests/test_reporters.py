@@ -226,6 +226,7 @@ def test_json_single_report_validates_and_is_sorted() -> None:
         "stage": "analyse",
         "line": 3,
         "repo_path": "packages/demo/src/demo/crypto.py",
+        "affects": [],
     }
     assert data["stages"][0] == {"name": "discover", "seconds": 0.012, "ok": True}
     assert data["modules"] == {"imported": 2, "failed": 1, "skipped": 2}

@@ -128,6 +128,12 @@ SPEC: dict[str, dict[str, set]] = {
     "undefined_name": {"errors": {("MC204", "pkg/tokens.py", 5)}, "warnings": set()},
     # --- import probe ------------------------------------------------------------------------------
     "import_raises": {"errors": {("MC301", "pkg.boom")}, "warnings": set()},
+    # One undeclared module breaks four: one MC301 (the rest in `affects`), one MC202 per file.
+    "one_cause_many_failures": {
+        "errors": {("MC301", "plugkit.alpha"), ("MC202", "plugkit/alpha.py", 1), ("MC202", "plugkit/beta.py", 1),
+                   ("MC202", "plugkit/gamma.py", 1), ("MC202", "plugkit/delta.py", 1)},
+        "warnings": set(),
+    },
     "import_hangs": {"errors": {("MC302", "pkg.spin")}, "warnings": set()},
     "import_exits": {"errors": {("MC303", "pkg.cli")}, "warnings": set()},
     "optional_extra": {
@@ -253,6 +259,14 @@ def test_a_package_installed_under_src_says_where_it_went_and_how_to_root_it(che
     finding = only(checked("installed_under_src"), "MC109", "pyproject.toml")
     assert "installs it as src/ledger/, inside a top-level `src` package" in text_of(finding)
     assert '{ include = "ledger", from = "src" }' in text_of(finding)
+
+
+def test_one_root_cause_is_reported_once_and_every_module_still_fails(checked):
+    report = checked("one_cause_many_failures")
+    finding = only(report, "MC301", "plugkit.alpha")
+    assert finding.affects == ("plugkit.beta", "plugkit.delta", "plugkit.gamma")
+    failed = {o.name for o in report.module_outcomes if o.status.value == "failed"}
+    assert failed == {"plugkit.alpha", "plugkit.beta", "plugkit.delta", "plugkit.gamma"}
 
 
 def test_install_failure_shows_the_installers_reason(checked):

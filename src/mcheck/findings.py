@@ -50,6 +50,9 @@ class Finding:
     line: int | None = None
     target: str | None = None
     repo_path: str | None = None
+    # Further subjects that fail the same way, for one root cause reported once (40 modules that all
+    # need an undeclared `pkg_resources`): the finding's `path` is the first of them.
+    affects: tuple[str, ...] = ()
 
     @property
     def entry(self):  # -> catalogue.CodeInfo; imported lazily to keep this module dependency-free

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import signal
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from packaging.markers import default_environment
@@ -47,7 +47,43 @@ def classify_probe(probe: ProbeResult, wheel: WheelContents, earlier: Iterable[F
     failed = sorted(name for name, result in probe.modules.items() if result.status != "ok")
     findings = {name: classify_module(probe.modules[name], facts) for name in failed}
     _resolve_siblings(findings, probe, facts)
-    return [findings[name] for name in failed]
+    return group_by_cause([findings[name] for name in failed])
+
+
+GROUP_AT = 3  # this many modules failing for one cause are reported as one finding
+
+
+def group_by_cause(findings: list[Finding]) -> list[Finding]:
+    """One MC301 per root cause: when a removed or undeclared module (or one earlier finding) makes
+    many modules fail, the first of them carries the finding and names the others in ``affects``."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        key = _cause_key(finding)
+        if key is not None:
+            groups.setdefault(key, []).append(finding)
+    merged: dict[int, Finding] = {}
+    dropped: set[int] = set()
+    for members in groups.values():
+        if len(members) < GROUP_AT:
+            continue
+        first, rest = members[0], members[1:]
+        others = [f.path for f in rest if f.path]
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        merged[id(first)] = replace(first, affects=tuple(others),
+                                    message=f"{first.message}; {len(others)} more modules fail the same way: {shown}")
+        dropped.update(id(f) for f in rest)
+    return [merged.get(id(f), f) for f in findings if id(f) not in dropped]
+
+
+def _cause_key(finding: Finding) -> str | None:
+    """What makes failures "the same": the root cause they cite, or the third-party module they lack."""
+    if finding.code != "MC301":
+        return None
+    missing = NO_MODULE.search(finding.message)
+    if missing is not None:
+        return f"missing {missing.group(1)}"
+    hint = finding.hint or ""
+    return hint[hint.index("root cause"):] if "root cause" in hint else None
 
 
 def classify_module(result: ModuleResult, facts: Facts) -> Finding:

@@ -72,4 +72,5 @@ def _finding_object(finding: Finding) -> dict[str, Any]:
         "stage": finding.stage.value,
         "line": finding.line,
         "repo_path": finding.repo_path,
+        "affects": list(finding.affects),
     }

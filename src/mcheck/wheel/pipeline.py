@@ -317,7 +317,7 @@ FAILED_IMPORT_CODES = ("MC301", "MC302", "MC303")
 
 def module_outcomes(wheel: WheelContents, probe: ProbeResult | None, findings: list[Finding]) -> list[ModuleOutcome]:
     """One outcome per shipped (or probed) module, judged by the findings that survived the settings."""
-    failed = {f.path for f in findings if f.code in FAILED_IMPORT_CODES}
+    failed = {name for f in findings if f.code in FAILED_IMPORT_CODES for name in (f.path, *f.affects)}
     optional = {f.path: f.message for f in findings if f.code == "MC304"}
     probed = probe.modules if probe is not None else {}
     outcomes = []

@@ -1,0 +1,1 @@
+"""Plugins discovered through pkg_resources (which setuptools provides, and nobody declared)."""

@@ -1,0 +1,3 @@
+import pkg_resources
+
+NAME = "beta"
