@@ -16,6 +16,7 @@ import sys
 import time
 
 MAX_TEXT = 2000  # cap for exception messages and source lines
+CHAIN_DEPTH = 5  # linked exceptions (__cause__/__context__) reported per exception
 POLL_SECONDS = 0.01
 PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>; Linux 3.4+
 KILL_DEADLINE = 3.0  # SIGKILL is asynchronous (a process in D state is slow); under the host's 5 s grace after SIGTERM
@@ -144,3 +145,39 @@ def type_name(exc: BaseException) -> str:
     module = getattr(cls, "__module__", "builtins")
     qualname = getattr(cls, "__qualname__", cls.__name__)
     return qualname if module == "builtins" else f"{module}.{qualname}"
+
+
+def exception_info(exc: BaseException, frames_of, with_chain: bool = True) -> dict:
+    """The protocol's description of ``exc``; ``frames_of(exc)`` gives its frames, which each probe
+    filters its own way (its own and importlib's or asyncio's machinery)."""
+    missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
+    info = {"type": type_name(exc), "message": text(exc),
+            "missing_name": missing if isinstance(missing, str) else None,
+            "frames": frames_of(exc), "chain": []}
+    if with_chain:
+        info["chain"] = [exception_info(linked, frames_of, with_chain=False) for linked in exception_chain(exc)]
+    return info
+
+
+def exception_chain(exc: BaseException) -> list:
+    """The ``__cause__``/``__context__`` exceptions of ``exc``, nearest first, without cycles."""
+    found = []
+    seen = {id(exc)}
+    current = exc
+    while len(found) < CHAIN_DEPTH:
+        current = current.__cause__ or current.__context__
+        if current is None or id(current) in seen:
+            break
+        seen.add(id(current))
+        found.append(current)
+    return found
+
+
+def exit_code(code: object) -> int:
+    """What the interpreter would exit with for ``sys.exit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    sys.stderr.write(text(code) + "\n")  # sys.exit("message") prints the message; keep it in the tail
+    return 1

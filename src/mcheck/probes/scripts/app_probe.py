@@ -64,14 +64,13 @@ try:
         kill_descendants,
         write_result,
     )
+    from _mcheck_probe_support import exception_info as _support_exception_info
+    from _mcheck_probe_support import exit_code as _exit_code
     from _mcheck_probe_support import (
         read_result as _read_result,
     )
     from _mcheck_probe_support import (
         text as _text,
-    )
-    from _mcheck_probe_support import (
-        type_name as _type_name,
     )
 finally:
     del sys.path[0]
@@ -82,7 +81,6 @@ TAIL_BYTES = 4096
 BODY_BYTES = 2048
 MAX_FRAMES = 50
 MAX_TEXT = 2000
-CHAIN_DEPTH = 5
 KILL_GRACE = 3.0  # extra seconds an app child gets to report its own (more precise) timeout
 
 _dumps = json.dumps  # bound early: user code that monkeypatches json must not break reporting
@@ -111,35 +109,7 @@ def _frames(exc: BaseException) -> list:
 
 
 def exception_info(exc: BaseException, with_chain: bool = True) -> dict:
-    missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
-    info = {"type": _type_name(exc), "message": _text(exc),
-            "missing_name": missing if isinstance(missing, str) else None,
-            "frames": _frames(exc), "chain": []}
-    if with_chain:
-        info["chain"] = [exception_info(linked, with_chain=False) for linked in _chain(exc)]
-    return info
-
-
-def _chain(exc: BaseException) -> list:
-    found = []
-    seen = {id(exc)}
-    current = exc
-    while len(found) < CHAIN_DEPTH:
-        current = current.__cause__ or current.__context__
-        if current is None or id(current) in seen:
-            break
-        seen.add(id(current))
-        found.append(current)
-    return found
-
-
-def _exit_code(code: object) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    sys.stderr.write(_text(code) + "\n")
-    return 1
+    return _support_exception_info(exc, _frames, with_chain)
 
 
 # --- resolving "module:attr.sub" ------------------------------------------------------------------

@@ -51,17 +51,13 @@ try:
         kill_descendants,
         write_result,
     )
+    from _mcheck_probe_support import exception_info as _support_exception_info
+    from _mcheck_probe_support import exit_code as _exit_code
     from _mcheck_probe_support import (
         ignore_oserror as _ignore_oserror,
     )
     from _mcheck_probe_support import (
         read_result as _read_result,
-    )
-    from _mcheck_probe_support import (
-        text as _text,
-    )
-    from _mcheck_probe_support import (
-        type_name as _type_name,
     )
 finally:
     del sys.path[0]
@@ -71,7 +67,6 @@ PROTOCOL = 1
 TAIL_BYTES = 4096  # how much of a module's output is kept
 MAX_FRAMES = 50  # a RecursionError has ~1000 frames; the innermost ones are the interesting ones
 MAX_TEXT = 2000  # cap for exception messages and source lines
-CHAIN_DEPTH = 5
 POLL_SECONDS = 0.01
 # A package gets its own fork server when at least this many modules sit below it: the server costs
 # one extra fork and one extra import of the package, each module below it saves one import.
@@ -120,37 +115,7 @@ def _frames(exc: BaseException) -> list:
 
 
 def _exception_info(exc: BaseException, with_chain: bool = True) -> dict:
-    missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
-    info = {"type": _type_name(exc), "message": _text(exc),
-            "missing_name": missing if isinstance(missing, str) else None,
-            "frames": _frames(exc), "chain": []}
-    if with_chain:
-        info["chain"] = [_exception_info(linked, with_chain=False) for linked in _chain(exc)]
-    return info
-
-
-def _chain(exc: BaseException) -> list:
-    """The ``__cause__``/``__context__`` exceptions of ``exc``, nearest first, without cycles."""
-    found = []
-    seen = {id(exc)}
-    current = exc
-    while len(found) < CHAIN_DEPTH:
-        current = current.__cause__ or current.__context__
-        if current is None or id(current) in seen:
-            break
-        seen.add(id(current))
-        found.append(current)
-    return found
-
-
-def _exit_code(code: object) -> int:
-    """What the interpreter would exit with for ``sys.exit(code)``."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    sys.stderr.write(_text(code) + "\n")  # sys.exit("message") prints the message; keep it in the tail
-    return 1
+    return _support_exception_info(exc, _frames, with_chain)
 
 
 def import_one(name: str) -> dict:
