@@ -129,3 +129,22 @@ def test_poetry_include_defaults_follow_the_poetry_core_major(tmp_path, requires
     [include] = poetry_includes(discover_project(tmp_path))
     assert (include.pattern, include.formats, include.line) == ("data.json", formats, 8)
 
+
+
+@pytest.mark.parametrize(("entry", "reported"), [
+    ('"CHANGELOG.md"', True),  # poetry-core 2: no format means the sdist only, which is rarely meant
+    ('{ path = "CHANGELOG.md", format = ["sdist"] }', False),  # said on purpose (tomlkit)
+    ('{ path = "CHANGELOG.md", format = ["sdist", "wheel"] }', True),
+])
+def test_a_declared_include_missing_from_the_wheel(tmp_path, entry, reported):
+    from mcheck.checks.declared_data import included_but_not_in_wheel
+    from mcheck.wheel.artifacts import SdistContents
+
+    source = tmp_path / "tree"
+    source.mkdir()
+    project = _project(source, "poetry", f"[tool.poetry]\ninclude = [{entry}]\n", {"CHANGELOG.md": "", "acme/x.py": ""})
+    wheel = make_wheel(tmp_path, {"acme/x.py": ""}, name="acme-tools")
+    sdist = SdistContents(tmp_path / "x.tar.gz", frozenset({"CHANGELOG.md", "acme/x.py", "pyproject.toml"}))
+    found = [(f.code, f.path) for f in included_but_not_in_wheel(CheckContext(wheel=wheel, project=project,
+                                                                             sdist=sdist))]
+    assert found == ([("MC102", "CHANGELOG.md")] if reported else [])

@@ -21,6 +21,8 @@ def included_but_not_in_wheel(ctx: CheckContext) -> Iterator[Finding]:
     assert ctx.project is not None and ctx.sdist is not None
     installed = ctx.wheel.installed_files
     for include in poetry_includes(ctx.project):
+        if include.format_given and "wheel" not in include.formats:
+            continue  # `format = ["sdist"]` said so on purpose (tomlkit's CHANGELOG.md)
         for rel in sorted(f for f in ctx.project.files if fnmatch.fnmatchcase(f, include.pattern)):
             if rel in ctx.sdist.files and rel not in installed:
                 yield _finding(rel, include)
@@ -28,7 +30,8 @@ def included_but_not_in_wheel(ctx: CheckContext) -> Iterator[Finding]:
 
 def _finding(rel: str, include: DeclaredInclude) -> Finding:
     if include.format_given or "wheel" in include.formats:
-        reason = f"[tool.poetry] include {include.pattern!r} with format {list(include.formats)!r}"
+        reason = f"[tool.poetry] include {include.pattern!r} with format {list(include.formats)!r} (the wheel "
+        reason += "was asked for)"
     else:
         reason = (f"[tool.poetry] include {include.pattern!r} has no `format`, and poetry-core 2 then "
                   "includes it in the sdist only")
