@@ -30,19 +30,7 @@ def realworld(session: nox.Session) -> None:
     The releases are unpacked outside this repository (nox's own TMPDIR is inside it): mcheck stages a
     project that sits in a git work tree from git, where an unpacked sdist is not tracked.
     """
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    session.install("-e", ".[test]")
-    scratch = Path(tempfile.mkdtemp(prefix="mcheck-realworld-"))
-    results = scratch / "results"
-    env = {"MCHECK_REALWORLD_RESULTS": str(results), "TMPDIR": str(scratch)}
-    try:
-        session.run("pytest", "-n", "2", "-m", "slow", "tests/realworld", *session.posargs, env=env)
-    finally:
-        session.run("python", "tests/realworld/realworld_harness.py", "render", str(results), "docs/realworld.md")
-        shutil.rmtree(scratch, ignore_errors=True)
+    _real_suite(session, "realworld", "slow", "tests/realworld/realworld_harness.py", "MCHECK_REALWORLD_RESULTS")
 
 
 @nox.session
@@ -52,18 +40,24 @@ def realbugs(session: nox.Session) -> None:
     Each case exports a broken and a fixing commit into fresh git repositories and runs the real CLI on
     both. Cases whose mirror is absent are skipped (set MCHECK_MIRRORS to where the mirrors are).
     """
+    _real_suite(session, "realbugs", "realbugs", "tests/realbugs/harness.py", "MCHECK_REALBUGS_RESULTS")
+
+
+def _real_suite(session: nox.Session, name: str, marker: str, harness: str, results_variable: str) -> None:
+    """Run ``tests/<name>`` on two workers with results outside the repository, then render
+    ``docs/<name>.md`` from whatever ran (also when a test failed, so that the table shows it)."""
     import shutil
     import tempfile
     from pathlib import Path
 
     session.install("-e", ".[test]")
-    scratch = Path(tempfile.mkdtemp(prefix="mcheck-realbugs-"))
+    scratch = Path(tempfile.mkdtemp(prefix=f"mcheck-{name}-"))
     results = scratch / "results"
-    env = {"MCHECK_REALBUGS_RESULTS": str(results), "TMPDIR": str(scratch)}
+    env = {results_variable: str(results), "TMPDIR": str(scratch)}
     try:
-        session.run("pytest", "-n", "2", "-m", "realbugs", "tests/realbugs", *session.posargs, env=env)
+        session.run("pytest", "-n", "2", "-m", marker, f"tests/{name}", *session.posargs, env=env)
     finally:
-        session.run("python", "tests/realbugs/harness.py", "render", str(results), "docs/realbugs.md")
+        session.run("python", harness, "render", str(results), f"docs/{name}.md")
         shutil.rmtree(scratch, ignore_errors=True)
 
 
