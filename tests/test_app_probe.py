@@ -20,8 +20,8 @@ from conftest import SAMPLES_DIR, copy_sample
 from mcheck.checks import CheckContext
 from mcheck.checks.entrypoints import entry_points_and_apps
 from mcheck.findings import Finding
-from mcheck.probes.app_protocol import AppProbeResult, AppTarget
 from mcheck.probes.apps import app_outcomes, app_targets, discover_asgi_targets, run_app_probe, serve_app, server_argv
+from mcheck.probes.protocol import AppProbeResult, AppTarget
 from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.install import find_uv
 

@@ -116,6 +116,15 @@ def test_a_hostile_import_is_reported_and_the_other_modules_are_still_checked(ho
     assert_contained(run)
 
 
+def test_a_module_that_kills_the_import_probe_is_mc003_and_the_run_fails(hostile_run):
+    run = hostile_run("import_kills_the_probe")
+    assert keys(run.report, "error") == {("MC003", None)}
+    assert text_of(run.report, "MC003").startswith(
+        "the import probe was killed by signal SIGKILL and wrote no answer")
+    assert run.report.exit_code == 1
+    assert_contained(run)
+
+
 def test_a_module_that_prints_50_mb_yields_a_bounded_report(hostile_run):
     from mcheck.reporters import render
 

@@ -73,6 +73,26 @@ _ENTRIES = [
         """,
     ),
     _entry(
+        "MC003", E, Stage.PROBE,
+        "a probe of mcheck itself failed, so part of the project went unchecked",
+        """
+        The import, app or deploy-target probe runs inside the target venv and answers in JSON. This
+        finding means the probe itself gave no usable answer: it could not start with the venv's
+        interpreter, it outran its wall-clock guard (the sum of the per-item timeouts plus a margin),
+        it wrote no answer or a malformed one, or it answered with another protocol version (a copy of
+        an older mcheck). It is not a verdict on one of your modules: what the probe would have checked
+        was not checked, so the run cannot pass. The message names the probe and carries the tail of
+        its log; `--keep -v` keeps its work directory to inspect.
+        """,
+        """
+        $ mcheck wheel .
+        MC003  the import probe did not finish within 660 s
+        """,
+        """
+        $ mcheck wheel . --timeout 60 --keep -v   # a per-module timeout that fits, and the logs kept
+        """,
+    ),
+    _entry(
         "MC101", E, Stage.DIFF,
         "a Python file of a shipped package is missing from the wheel",
         """

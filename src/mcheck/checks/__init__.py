@@ -16,8 +16,7 @@ from mcheck.findings import Finding
 
 if TYPE_CHECKING:
     from mcheck.analysis.model import StaticAnalysis
-    from mcheck.probes.app_protocol import AppProbeResult
-    from mcheck.probes.protocol import ProbeResult
+    from mcheck.probes.protocol import AppProbeResult, ProbeResult
     from mcheck.wheel.artifacts import SdistContents, WheelContents
     from mcheck.wheel.discover import Project
 

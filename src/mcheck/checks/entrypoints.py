@@ -11,8 +11,7 @@ from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
 from mcheck.checks.import_failures import extra_named_in
 from mcheck.findings import Finding
-from mcheck.probes.app_protocol import AppResult, EntryPointResult, ServeResult
-from mcheck.probes.protocol import ExceptionInfo
+from mcheck.probes.protocol import AppResult, EntryPointResult, ExceptionInfo, ServeResult
 from mcheck.wheel.artifacts import module_name_for
 
 EXCERPT = 300
@@ -75,25 +74,31 @@ def _needs_optional_extra(ctx: CheckContext, ep: EntryPointResult) -> bool:
 
 
 def _app_findings(ctx: CheckContext, app: AppResult) -> Iterator[Finding]:
-    if app.serve is not None:
-        finding = _serve_finding(app, app.serve)
-        if finding is not None:
-            yield finding
-        return
-    declared = f" (declared in {app.target.source})"
-    if app.status != "ok" and not (app.status == "factory_error" and app.kind == "asgi3"):
+    if app.serve is None and app.status != "ok" and not (
+            app.status == "factory_error" and app.kind == "asgi3"):
+        declared = f" (declared in {app.target.source})"
         yield Finding("MC402", path=app.spec, message=f"{app.spec}{declared} {_import_failure(app)}",
                       hint=_root_cause_hint(ctx, app))
         return
+    yield from exercised_app_findings(app, path=app.spec)
+
+
+def exercised_app_findings(app: AppResult, *, path: str, line: int | None = None) -> list[Finding]:
+    """MC403-MC405 for an app that imported: the one place they are written, for ``mcheck wheel``
+    (``path`` the app's spec) and ``mcheck deploy`` (``path`` the deploy file, ``line`` its line)."""
+    if app.serve is not None:
+        served = _serve_finding(app, app.serve, path, line)
+        return [served] if served is not None else []
     problem = _not_asgi(app)
     if problem is not None:
-        yield Finding("MC403", path=app.spec, message=f"{app.spec}{declared} {problem[0]}", hint=problem[1])
-        return
+        declared = f" (declared in {app.target.source})"
+        return [Finding("MC403", path=path, message=f"{app.spec}{declared} {problem[0]}",
+                        hint=problem[1], line=line)]
     if app.lifespan is not None and app.lifespan.status in ("failed", "timeout"):
-        yield _lifespan_finding(app)
-        return
+        return [_lifespan_finding(app, path, line)]
     if app.http is not None and not app.http.ok:
-        yield _http_finding(app)
+        return [_http_finding(app, path, line)]
+    return []
 
 
 def _import_failure(app: AppResult) -> str:
@@ -139,7 +144,7 @@ def _not_asgi(app: AppResult) -> tuple[str, str | None] | None:
     }.get(app.kind or "unknown")
 
 
-def _lifespan_finding(app: AppResult) -> Finding:
+def _lifespan_finding(app: AppResult, path: str, line: int | None) -> Finding:
     assert app.lifespan is not None
     lifespan = app.lifespan
     if lifespan.status == "timeout":
@@ -148,11 +153,11 @@ def _lifespan_finding(app: AppResult) -> Finding:
         raised = f"; the app raised {_describe(lifespan.error)}" if lifespan.error else ""
         message = f"{app.spec}: lifespan {lifespan.phase} failed{raised}"
     detail = _last_lines(lifespan.message) if lifespan.status == "failed" else ""
-    return Finding("MC404", path=app.spec, message=message,
-                   hint=f"the app reported:\n{detail}" if detail else app.output_tail.strip()[-EXCERPT:] or None)
+    hint = f"the app reported:\n{detail}" if detail else app.output_tail.strip()[-EXCERPT:] or None
+    return Finding("MC404", path=path, message=message, hint=hint, line=line)
 
 
-def _http_finding(app: AppResult) -> Finding:
+def _http_finding(app: AppResult, path: str, line: int | None) -> Finding:
     assert app.http is not None
     http = app.http
     if http.timed_out:
@@ -164,21 +169,22 @@ def _http_finding(app: AppResult) -> Finding:
         if http.error is not None:
             outcome += f" after the app raised {_describe(http.error)}"
     body = f"; body: {_excerpt(http.body)}" if http.body.strip() else ""
-    return Finding("MC405", path=app.spec, message=f"{app.spec}: GET {http.path} {outcome}{body}",
-                   hint="the host's health check fails on this, marks the deploy unhealthy and rolls back")
+    return Finding("MC405", path=path, message=f"{app.spec}: GET {http.path} {outcome}{body}",
+                   hint="the host's health check fails on this, marks the deploy unhealthy and rolls back",
+                   line=line)
 
 
-def _serve_finding(app: AppResult, serve: ServeResult) -> Finding | None:
+def _serve_finding(app: AppResult, serve: ServeResult, path: str, line: int | None) -> Finding | None:
     if serve.ready:
         return None
     command = " ".join(serve.command)
     log = f"server log:\n{serve.log_tail}" if serve.log_tail.strip() else None
     if serve.status is not None:
         body = f"; body: {_excerpt(serve.body)}" if serve.body.strip() else ""
-        return Finding("MC405", path=app.spec, message=f"{app.spec}: `{command}` answered GET {serve.url} with "
-                                                       f"{serve.status}{body}", hint=log)
-    return Finding("MC404", path=app.spec, message=f"{app.spec}: `{command}` did not start serving: {serve.reason}",
-                   hint=log)
+        return Finding("MC405", path=path, message=f"{app.spec}: `{command}` answered GET {serve.url} "
+                       f"with {serve.status}{body}", hint=log, line=line)
+    return Finding("MC404", path=path, message=f"{app.spec}: `{command}` did not start serving: "
+                   f"{serve.reason}", hint=log, line=line)
 
 
 # --- root causes and text -------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from mcheck.checks.entrypoints import exercised_app_findings
+from mcheck.checks.probe_failures import probe_failure
 from mcheck.deploy.commands import parse_command
 from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.follow import Analysis, Follower, Target, _statement
@@ -26,9 +28,11 @@ from mcheck.deploy.runtime import reconstruct
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, Report
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
+from mcheck.probes.apps import run_app_probe
+from mcheck.probes.protocol import AppTarget, ExceptionInfo, TargetResult
+from mcheck.probes.runner import ProbeError
 from mcheck.probes.service import (
     EnvFailed,
-    ProbeOutcome,
     add_runtime_path,
     create_service_env,
     host_path,
@@ -140,9 +144,13 @@ class _DeployRun:
         for index, analysis in enumerate(runnable):
             target = analysis.target
             assert target is not None
-            outcome = run_target_probe(interpreter, fs_root, target, sorted(analysis.third_party),
-                                       timeout=self.timeout, workdir=self.workdir / f"probe-{index}",
-                                       env={**config.env, **runtime.env})
+            try:
+                outcome = run_target_probe(interpreter, fs_root, target, sorted(analysis.third_party),
+                                           timeout=self.timeout, workdir=self.workdir / f"probe-{index}",
+                                           env={**config.env, **runtime.env})
+            except ProbeError as exc:
+                self.report.findings.append(_probe_failed(exc, target, runtime))
+                continue
             self.report.findings.extend(_undeclared(analysis, outcome, runtime, requirement_dists))
             self.report.findings.extend(_import_failure(analysis, outcome, runtime, fs_root))
             if outcome.ok and outcome.has_attr is not False and app_probe:
@@ -164,12 +172,7 @@ class _DeployRun:
             return None
 
     def _asgi(self, interpreter: Path, fs_root: Path, target: Target, index: int) -> list[Finding]:
-        """Lifespan startup and the health GET, through the colleague's app probe when it is available."""
-        try:
-            from mcheck.probes.app_protocol import AppTarget
-            from mcheck.probes.apps import AppProbeError, run_app_probe
-        except ImportError:  # the app probe is optional; without it only the import is checked
-            return []
+        """Lifespan startup and the health GET of an ASGI start target, through the app probe."""
         parsed = parse_command(target.start.argv)
         if not parsed.asgi or target.module in (None, "__main__") or not target.call.attr:
             return []
@@ -180,10 +183,11 @@ class _DeployRun:
         try:
             result = run_app_probe(interpreter, {}, [app], timeout=self.timeout,
                                    workdir=self.workdir / f"app-{index}").apps[0]
-        except AppProbeError as exc:
-            self.say(f"the ASGI app probe failed: {exc}")
+        except ProbeError as exc:
+            return [probe_failure(exc, path=target.start.source_file)]
+        if result.status != "ok":  # the target probe's MC301/MC501 already says why it does not import
             return []
-        return _app_findings(result, target)
+        return exercised_app_findings(result, path=target.start.source_file, line=target.start.line)
 
 
 def _where(target: Target) -> str:
@@ -204,7 +208,18 @@ def _no_start_command(config: DeployConfig) -> Finding:
                         "`startCommand` in railway.toml")
 
 
-def _undeclared(analysis: Analysis, outcome: ProbeOutcome, runtime: Runtime,
+def _probe_failed(error: ProbeError, target: Target, runtime: Runtime) -> Finding:
+    """A start target that outran the timeout is MC302; any other failure of the probe is MC003."""
+    if not error.timed_out:
+        return probe_failure(error, path=target.start.source_file)
+    assert target.file is not None
+    shown = target.call.target if target.module == "__main__" else target.module
+    return Finding("MC302", runtime.files[target.file], f"importing `{shown}` (run by "
+                   f"`{target.command}`) did not finish within the timeout",
+                   hint="move blocking work out of import time")
+
+
+def _undeclared(analysis: Analysis, outcome: TargetResult, runtime: Runtime,
                 requirement_dists: list[str]) -> list[Finding]:
     """MC202 for every module-level third-party import the service's venv cannot find."""
     findings: list[Finding] = []
@@ -238,15 +253,13 @@ def _related(a: str, b: str) -> bool:
     return a != b and (a.startswith(b) or b.startswith(a))
 
 
-def _import_failure(analysis: Analysis, outcome: ProbeOutcome, runtime: Runtime, fs_root: Path) -> list[Finding]:
-    """MC301/MC302/MC501 when the real import fails for a reason no static finding explains."""
+def _import_failure(analysis: Analysis, outcome: TargetResult, runtime: Runtime,
+                    fs_root: Path) -> list[Finding]:
+    """MC301/MC501 when the real import fails for a reason no static finding explains."""
     target = analysis.target
     assert target is not None and target.file is not None
     entry = runtime.files[target.file]
     shown = target.call.target if target.module == "__main__" else target.module
-    if outcome.timed_out:
-        return [Finding("MC302", entry, f"importing `{shown}` (run by `{target.command}`) did not finish within "
-                        "the timeout", hint="move blocking work out of import time")]
     if outcome.ok and outcome.has_attr is False:
         return [Finding("MC501", target.start.source_file, f"`{target.command}`: module `{shown}` has no attribute "
                         f"`{target.call.attr}`", line=target.start.line)]
@@ -255,27 +268,28 @@ def _import_failure(analysis: Analysis, outcome: ProbeOutcome, runtime: Runtime,
         return []
     path, line = _raising_location(error, runtime, fs_root, entry)
     return [Finding("MC301", path, f"importing `{shown}` in the service's environment (run by `{target.command}`) "
-                    f"raised {error['type']}: {error['message']}", line=line)]
+                    f"raised {error.type}: {error.message}", line=line)]
 
 
-def _explained(error: dict, analysis: Analysis, outcome: ProbeOutcome) -> bool:
-    if error.get("type") not in ("ModuleNotFoundError", "ImportError"):
+def _explained(error: ExceptionInfo, analysis: Analysis, outcome: TargetResult) -> bool:
+    if error.type not in ("ModuleNotFoundError", "ImportError"):
         return False
-    top = (error.get("missing_name") or "").split(".")[0]
+    top = (error.missing_name or "").split(".")[0]
     # A static MC501/MC502 already names the import that fails (a relative import in a script has no
     # missing name at all), so the same failure is not reported twice.
     return top in outcome.missing or top in analysis.unresolved or any(
         f.code in ("MC501", "MC502") for f in analysis.findings)
 
 
-def _raising_location(error: dict, runtime: Runtime, fs_root: Path, default: str) -> tuple[str, int | None]:
+def _raising_location(error: ExceptionInfo, runtime: Runtime, fs_root: Path,
+                      default: str) -> tuple[str, int | None]:
     """The innermost traceback frame in a service file, as a repository path."""
     prefix = str(fs_root)
-    for file, line in reversed(error.get("frames", [])):
-        if file.startswith(prefix):
-            repo = runtime.files.get(file[len(prefix):])
+    for frame in reversed(error.frames):
+        if frame.file.startswith(prefix):
+            repo = runtime.files.get(frame.file[len(prefix):])
             if repo is not None:
-                return repo, line
+                return repo, frame.line
     return default, None
 
 
@@ -313,25 +327,6 @@ def _pyproject_dependencies(runtime: Runtime, fs_root: Path) -> list[str]:
         return []
     deps = data.get("project", {}).get("dependencies", [])
     return [d for d in deps if isinstance(d, str)]
-
-
-def _app_findings(result, target: Target) -> list[Finding]:  # result: mcheck.probes.app_protocol.AppResult
-    path, line = target.start.source_file, target.start.line
-    spec = result.spec
-    if result.status == "ok" and result.kind not in (None, "asgi3", "unknown") and not target.call.factory:
-        return [Finding("MC403", path, f"`{spec}` is not an ASGI 3 application ({result.kind}{result.signature})",
-                        line=line)]
-    findings: list[Finding] = []
-    lifespan = result.lifespan
-    if lifespan is not None and lifespan.status in ("failed", "timeout"):
-        findings.append(Finding("MC404", path, f"`{spec}`: lifespan startup {lifespan.status}: {lifespan.message}",
-                                line=line))
-    http = result.http
-    if http is not None and not http.ok:
-        status = http.status if http.status is not None else "no response"
-        findings.append(Finding("MC405", path, f"`GET {http.path}` on `{spec}` answered {status}: "
-                                f"{http.body[:200]}", line=line))
-    return findings
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

@@ -8,12 +8,9 @@ apps to check: ``--asgi``, ``[tool.mcheck] asgi``, or the project's deploy files
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -27,26 +24,14 @@ from typing import Any
 from mcheck.deploy.commands import parse_command
 from mcheck.deploy.start_commands import DeployFileError, read_start_commands
 from mcheck.findings import AppOutcome
-from mcheck.probes.app_protocol import (
-    AppProbeResult,
-    AppResult,
-    AppTarget,
-    EntryPointResult,
-    HttpResult,
-    LifespanResult,
-    ServeResult,
-)
-from mcheck.probes.protocol import ExceptionInfo, Frame
-from mcheck.probes.runner import stage_script
+from mcheck.probes.protocol import AppProbeResult, AppResult, AppTarget, ServeResult, parse_app_answer
+from mcheck.probes.runner import Probe, ProbeError, probe_environment, run_probe, stop_process_group
 from mcheck.sandbox import Sandbox
 
 LOG_TAIL_LINES = 40
 BODY_EXCERPT = 500
 POLL_INTERVAL = 0.2
 STOP_GRACE = 5.0
-# Environment variables that would let the checkout or the host's setup leak into the target venv.
-_SCRUBBED_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "PYTHONSAFEPATH", "VIRTUAL_ENV",
-                 "CONDA_PREFIX")
 
 
 class AppProbeError(Exception):
@@ -57,69 +42,26 @@ class AppProbeError(Exception):
 
 
 def run_app_probe(python: Path, entry_points: dict[str, dict[str, str]], apps: Sequence[AppTarget], *,
-                  timeout: float, workdir: Path, jobs: int = 4, sandbox: Sandbox | None = None) -> AppProbeResult:
+                  timeout: float, workdir: Path, jobs: int = 4, sandbox: Sandbox | None = None,
+                  env: dict[str, str] | None = None) -> AppProbeResult:
     """Resolve every entry point and exercise every app in the venv of ``python``.
 
-    ``timeout`` applies per entry point and per app (import, lifespan, health GET and shutdown together).
+    ``timeout`` applies per entry point and per app (import, lifespan, health GET and shutdown
+    together); ``env`` is added to the probe's allow-listed environment. Raises :class:`ProbeError`.
     """
     if not entry_points and not apps:
         return AppProbeResult()
-    workdir.mkdir(parents=True, exist_ok=True)
-    flat = [{"group": g, "name": n, "value": v} for g, names in entry_points.items() for n, v in names.items()]
-    request = {"protocol": 1, "timeout": timeout, "jobs": jobs, "entry_points": flat,
+    flat = [{"group": g, "name": n, "value": v} for g, names in entry_points.items()
+            for n, v in names.items()]
+    request = {"timeout": timeout, "jobs": jobs, "entry_points": flat,
                "apps": [{"spec": a.spec, "factory": a.factory, "health": a.health} for a in apps]}
-    in_path, out_path = workdir / "app-probe-in.json", workdir / "app-probe-out.json"
-    in_path.write_text(json.dumps(request), encoding="utf-8")
-    script = stage_script("app_probe.py", workdir)
-    cwd, home = _fresh_dir(workdir / "cwd"), _fresh_dir(workdir / "home")
-    limit = (len(flat) + len(apps)) * (timeout + 5) + 60  # a backstop: the probe enforces per-item limits
+    guard = (len(flat) + len(apps)) * (timeout + 5) + 60  # a backstop: the probe limits each item
+    probe = Probe("app", "app_probe.py", python, workdir, guard, sandbox=sandbox, env=env)
+    answer = run_probe(probe, request)
     try:
-        command = [str(python), "-I", str(script), str(in_path), str(out_path)]
-        proc = subprocess.run(sandbox.wrap(command, writable=[workdir]) if sandbox else command, cwd=cwd,
-                              env=_clean_env(home), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=limit, check=False)
-    except subprocess.TimeoutExpired:
-        raise AppProbeError(f"the app probe did not finish within {limit:.0f}s") from None
-    if proc.returncode or not out_path.is_file():
-        raise AppProbeError(f"the app probe exited with code {proc.returncode}: {proc.stderr.strip()[-2000:]}")
-    return parse_probe_output(json.loads(out_path.read_text(encoding="utf-8")), apps)
-
-
-def parse_probe_output(data: dict[str, Any], apps: Sequence[AppTarget]) -> AppProbeResult:
-    """The probe's JSON as typed results; ``apps`` are the targets in the order they were sent."""
-    entry_points = tuple(_entry_point(raw) for raw in data.get("entry_points", []))
-    results = tuple(_app(target, raw) for target, raw in zip(apps, data.get("apps", []), strict=True))
-    return AppProbeResult(entry_points=entry_points, apps=results)
-
-
-def _entry_point(raw: dict[str, Any]) -> EntryPointResult:
-    return EntryPointResult(group=raw["group"], name=raw["name"], value=raw["value"], status=raw["status"],
-                            error=_exception(raw.get("error")), missing_attribute=raw.get("missing_attribute"),
-                            exit_code=raw.get("exit_code"), signal=raw.get("signal"),
-                            output_tail=raw.get("output_tail") or "", seconds=float(raw.get("seconds") or 0.0))
-
-
-def _app(target: AppTarget, raw: dict[str, Any]) -> AppResult:
-    lifespan, http = raw.get("lifespan"), raw.get("http")
-    return AppResult(
-        target=target, status=raw["status"], kind=raw.get("kind"), signature=raw.get("signature") or "",
-        factory_result_kind=raw.get("factory_result_kind"), error=_exception(raw.get("error")),
-        missing_attribute=raw.get("missing_attribute"),
-        lifespan=LifespanResult(status=lifespan["status"], phase=lifespan["phase"], message=lifespan["message"],
-                                error=_exception(lifespan.get("error"))) if lifespan else None,
-        http=HttpResult(path=http["path"], status=http["status"], body=http["body"],
-                        error=_exception(http.get("error")), timed_out=http["timed_out"]) if http else None,
-        exit_code=raw.get("exit_code"), signal=raw.get("signal"), output_tail=raw.get("output_tail") or "",
-        seconds=float(raw.get("seconds") or 0.0),
-    )
-
-
-def _exception(raw: dict[str, Any] | None) -> ExceptionInfo | None:
-    if not raw:
-        return None
-    frames = tuple(Frame(f["file"], int(f["line"]), f["function"], f.get("source", "")) for f in raw.get("frames", []))
-    return ExceptionInfo(type=raw["type"], message=raw["message"], missing_name=raw.get("missing_name"),
-                         frames=frames, chain=tuple(_exception(c) for c in raw.get("chain", []) if c))
+        return parse_app_answer(answer, list(apps))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProbeError(f"the app probe wrote a malformed answer ({exc!r})") from None
 
 
 def app_outcomes(result: AppProbeResult) -> list[AppOutcome]:
@@ -137,12 +79,6 @@ def _outcome(app: AppResult) -> AppOutcome:
     http = app.http
     return AppOutcome(spec=app.spec, source=source, mode="in-process", ok=app.exercised_cleanly,
                       health=http.path if http else None, status=http.status if http else None, seconds=app.seconds)
-
-
-def _clean_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
-    env.update(HOME=str(home), PYTHONNOUSERSITE="1", **extra)
-    return env
 
 
 def _fresh_dir(path: Path) -> Path:
@@ -167,8 +103,10 @@ def serve_app(python: Path, target: AppTarget, command: list[str] | None, *, tim
     argv = server_argv(python, target, command, port)
     cwd, home = _fresh_dir(workdir / "serve-cwd"), _fresh_dir(workdir / "serve-home")
     bin_dir = str(python.parent)
-    env = _clean_env(home, PORT=str(port), HOST="127.0.0.1", VIRTUAL_ENV=str(python.parent.parent),
-                     PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""), PYTHONUNBUFFERED="1")
+    env = probe_environment(workdir, {
+        "PORT": str(port), "HOST": "127.0.0.1", "VIRTUAL_ENV": str(python.parent.parent),
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1",
+        "HOME": str(home)})
     url = f"http://127.0.0.1:{port}{target.health or '/'}"
     log_path = workdir / "serve.log"
     started = time.monotonic()
@@ -260,21 +198,6 @@ def _request(opener: urllib.request.OpenerDirector, url: str, *, timeout: float)
         return exc.code, exc.read(BODY_EXCERPT).decode("utf-8", "replace")
     except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError):
         return None
-
-
-def stop_process_group(proc: subprocess.Popen, grace: float = STOP_GRACE) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after ``grace`` seconds."""
-    if os.name != "posix":  # pragma: no cover - no process groups; Popen.kill is the best there is
-        proc.kill()
-        proc.wait()
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
-    with contextlib.suppress(ProcessLookupError):  # workers may outlive a master that exited on SIGTERM
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 def free_port() -> int:

@@ -3,22 +3,19 @@ service's requirements, and import the target there with :mod:`mcheck.probes.scr
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcheck.deploy.follow import Target
 from mcheck.deploy.model import Runtime
-from mcheck.probes.runner import stage_script
+from mcheck.probes.protocol import TargetResult, parse_target_answer
+from mcheck.probes.runner import Probe, ProbeError, run_probe
+from mcheck.sandbox import Sandbox
 from mcheck.wheel.install import find_uv
 
-STOP_GRACE = 5.0  # seconds the probe gets to clean up after SIGTERM
 LOG_TAIL = 25
 _SCRUBBED_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "PYTHONSAFEPATH")
 
@@ -29,15 +26,6 @@ class EnvFailed(Exception):
     def __init__(self, message: str, log_tail: str) -> None:
         super().__init__(message)
         self.log_tail = log_tail
-
-
-@dataclass
-class ProbeOutcome:
-    missing: list[str] = field(default_factory=list)
-    ok: bool = True
-    has_attr: bool | None = None
-    error: dict | None = None
-    timed_out: bool = False
 
 
 def materialise(runtime: Runtime, repo_root: Path, root: Path) -> Path:
@@ -81,56 +69,26 @@ def add_runtime_path(interpreter: Path, entries: list[Path]) -> None:
 
 
 def run_target_probe(interpreter: Path, root: Path, target: Target, names: list[str], *, timeout: float,
-                     workdir: Path, env: dict[str, str] | None = None) -> ProbeOutcome:
+                     workdir: Path, env: dict[str, str] | None = None,
+                     sandbox: Sandbox | None = None) -> TargetResult:
     """Import the target in the venv of ``interpreter`` from the materialised container at ``root``.
 
-    ``env`` holds the variables the image sets (Dockerfile ``ENV``); mcheck's own PYTHONPATH never leaks in.
+    ``env`` holds the variables the image sets (Dockerfile ``ENV``), on top of the probe's allow-listed
+    environment; mcheck's own PYTHONPATH never leaks in. Raises :class:`ProbeError` (``timed_out`` when
+    the import outran ``timeout``).
     """
     request = {"sys_path": [str(host_path(root, p)) for p in target.sys_path], "names": names,
                "module": target.module if target.module != "__main__" else None,
-               "script": str(host_path(root, target.file)) if target.module == "__main__" and target.file else None,
+               "script": (str(host_path(root, target.file))
+                          if target.module == "__main__" and target.file else None),
                "attr": target.call.attr}
-    workdir.mkdir(parents=True, exist_ok=True)
-    in_path, out_path = workdir / "target-in.json", workdir / "target-out.json"
-    in_path.write_text(json.dumps(request), encoding="utf-8")
-    child_env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
-    child_env.update(runtime_env(env or {}))
-    script = stage_script("target_probe.py", workdir / "script")
-    # Its own session: on a timeout the whole group goes, and the probe's SIGTERM handler first takes
-    # down what escaped the group (the probe is a subreaper).
-    proc = subprocess.Popen([str(interpreter), "-I", str(script), str(in_path), str(out_path)],
-                            cwd=host_path(root, target.cwd), env=child_env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    probe = Probe("target", "target_probe.py", interpreter, workdir, timeout, sandbox=sandbox,
+                  cwd=host_path(root, target.cwd), env=runtime_env(env or {}))
+    answer = run_probe(probe, request)
     try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _stop_group(proc)
-        return ProbeOutcome(ok=False, timed_out=True)
-    finally:
-        _kill_group(proc)
-    if not out_path.is_file():
-        return ProbeOutcome(ok=False, error={"type": "ProbeError", "message": "the probe wrote no result",
-                                             "missing_name": None, "frames": []})
-    data = json.loads(out_path.read_text(encoding="utf-8"))
-    return ProbeOutcome(missing=data.get("missing", []), ok=data.get("ok", False), has_attr=data.get("has_attr"),
-                        error=data.get("error"))
-
-
-def _stop_group(proc: subprocess.Popen) -> None:
-    """SIGTERM the probe's group (its handler kills its descendants), SIGKILL what is left after a grace."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=STOP_GRACE)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        proc.wait()
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Whatever is left in the probe's process group once the probe ended (a child it started)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+        return parse_target_answer(answer)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProbeError(f"the target probe wrote a malformed answer ({exc!r})") from None
 
 
 def runtime_env(image_env: dict[str, str]) -> dict[str, str]:

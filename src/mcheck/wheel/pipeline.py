@@ -25,12 +25,13 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from mcheck.analysis import analyse_wheel
 from mcheck.analysis.model import StaticAnalysis
 from mcheck.checks import CheckContext, run_checks
+from mcheck.checks.probe_failures import probe_failure
 from mcheck.errors import UsageError, raise_if_interrupted
 from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report, StageTiming
-from mcheck.probes.app_protocol import AppProbeResult
-from mcheck.probes.apps import AppProbeError, app_outcomes, app_targets, run_app_probe, serve_app
-from mcheck.probes.imports import ProbeError, run_import_probe
-from mcheck.probes.protocol import ProbeResult
+from mcheck.probes.apps import app_outcomes, app_targets, run_app_probe, serve_app
+from mcheck.probes.imports import run_import_probe
+from mcheck.probes.protocol import AppProbeResult, ProbeResult
+from mcheck.probes.runner import ProbeError
 from mcheck.sandbox import require_sandbox
 from mcheck.settings import Settings, load_file_settings, resolve_settings
 from mcheck.suppression import kept
@@ -201,8 +202,8 @@ class Run:
                 app = run_app_probe(env.python, wheel.entry_points, targets, timeout=self.settings.timeout,
                                     workdir=self.workdir / "app-probe", jobs=min(4, self.options.jobs),
                                     sandbox=self.sandbox)
-            except AppProbeError as exc:
-                self.add(Finding("MC402", path=None, message=f"the app probe itself failed: {exc}"))
+            except ProbeError as exc:
+                self.add(probe_failure(exc))
                 return None
             if self.options.serve:
                 served = tuple(serve_app(env.python, r.target, list(r.target.command) or None,
@@ -219,8 +220,7 @@ class Run:
                                         jobs=self.options.jobs, workdir=self.workdir / "probe", sandbox=self.sandbox,
                                         on_progress=lambda done, total: self.progress(f"probe {done}/{total}"))
             except ProbeError as exc:
-                self.add(Finding("MC303", path=None, message=f"the import probe itself failed: {exc}",
-                                 hint="run with --keep and -v to inspect the probe's work directory"))
+                self.add(probe_failure(exc))
                 return None
 
     def _install(self, wheel: WheelContents) -> TargetEnv | None:

@@ -13,9 +13,11 @@ Input::
 
 Output::
 
-    {"missing": ["Crypto"],                     # names find_spec cannot find
+    {"protocol": 1,
+     "missing": ["Crypto"],                     # names find_spec cannot find
      "ok": true|false, "has_attr": true|false|null,
-     "error": {"type", "message", "missing_name", "frames": [[file, line], ...]} | null}
+     "error": {"type", "message", "missing_name", "frames": [{file, line, function, source}], "chain"}
+              | null}                           # the protocol's exception shape (docs/probe-protocol.md)
 
 Scripts run under a name other than ``__main__``, so their ``if __name__ == "__main__":`` block (the
 server loop, the bot's polling) does not start.
@@ -35,10 +37,19 @@ import sys
 # `-I` the script's directory is not on sys.path: add it for this one import only.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # noqa: PTH100, PTH120
 try:
-    from _mcheck_probe_support import become_subreaper, kill_descendants, write_result
+    from _mcheck_probe_support import (
+        become_subreaper,
+        exception_info,
+        kill_descendants,
+        text,
+        write_result,
+    )
 finally:
     del sys.path[0]
 import traceback
+
+PROTOCOL = 1
+_OWN_FILES = (os.path.abspath(__file__), runpy.__file__, importlib.__file__)  # noqa: PTH100
 
 
 def missing_names(names: list[str]) -> list[str]:
@@ -52,11 +63,15 @@ def missing_names(names: list[str]) -> list[str]:
     return missing
 
 
-def describe(exc: BaseException) -> dict:
-    frames = [[f.filename, f.lineno] for f in traceback.extract_tb(exc.__traceback__)]
-    return {"type": type(exc).__name__, "message": str(exc)[:2000],
-            "missing_name": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
-            "frames": frames}
+def _frames(exc: BaseException) -> list:
+    """The traceback without this probe's, runpy's and importlib's own frames."""
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename in _OWN_FILES or frame.filename.startswith("<frozen "):
+            continue
+        frames.append({"file": frame.filename, "line": frame.lineno or 0, "function": frame.name,
+                       "source": (frame.line or "").strip()})
+    return frames
 
 
 def load(request: dict) -> dict:
@@ -73,10 +88,11 @@ def load(request: dict) -> dict:
             else:
                 has = None
     except SystemExit as exc:
-        result["error"] = {"type": "SystemExit", "message": str(exc.code), "missing_name": None, "frames": []}
+        result["error"] = {"type": "SystemExit", "message": text(exc.code), "missing_name": None,
+                           "frames": _frames(exc), "chain": []}
         return result
     except BaseException as exc:  # anything the import raises is the finding
-        result["error"] = describe(exc)
+        result["error"] = exception_info(exc, _frames)
         return result
     result.update(ok=True, has_attr=has)
     return result
@@ -100,7 +116,7 @@ def main() -> None:
     _install_cleanup()
     # The runtime's sys.path first, then the venv's own stdlib and site-packages (what -I left).
     sys.path[:0] = request["sys_path"]
-    output = {"missing": missing_names(request.get("names", []))}
+    output = {"protocol": PROTOCOL, "missing": missing_names(request.get("names", []))}
     output.update(load(request))
     kill_descendants()
     write_result(output, sys.argv[2])
