@@ -62,3 +62,25 @@ def test_an_app_is_labelled_by_the_setting_that_declared_it(tmp_path, given, lab
         report = check_wheel(root, asgi=[spec])
     assert [(a.spec, a.source) for a in report.apps] == [(spec, label)]
     assert [(f.code, f.path) for f in report.findings if f.severity.value == "error"] == [("MC404", spec)]
+
+
+SERVICE_FILES = {
+    "Procfile": "web: gunicorn -k uvicorn.workers.UvicornWorker --chdir api svc.main:app\n",
+    "compose.yaml": "services:\n  web:\n    build: .\n    command: uvicorn svc.other:app --port 80\n",
+    "railway.toml": '[deploy]\nstartCommand = "cd api && uvicorn svc.main:app"\nhealthcheckPath = "/up"\n',
+}
+
+
+def test_both_commands_read_one_start_command_type_in_one_file_order(tmp_path):
+    for name, text in SERVICE_FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    wheel_view = read_start_commands(tmp_path)
+    deploy_view = read_deploy_config(tmp_path, tmp_path).start_commands
+    # railway.toml before the Procfile before compose, in both; the same type with the same fields
+    assert [type(c) for c in wheel_view] == [type(c) for c in deploy_view]
+    assert [(c.source_file, c.line, c.app_spec, c.cwd, c.chdir, c.app_dir) for c in wheel_view] == [
+        ("railway.toml", 2, "svc.main:app", "api", None, "api"),
+        ("Procfile", 1, "svc.main:app", None, "api", "api"),
+        ("compose.yaml", 4, "svc.other:app", None, None, None),
+    ]
+    assert wheel_view == deploy_view

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from mcheck.deploy.model import StartCommand
+
 SERVERS = ("uvicorn", "gunicorn", "hypercorn", "granian", "fastapi")
 # Options that take a value, per server: needed to tell the app argument from an option's value.
 _VALUE_OPTIONS: dict[str, frozenset[str]] = {
@@ -445,3 +447,36 @@ def _pip_install(args: list[str], cwd: str) -> PipInstall:
 
 def _looks_like_path(arg: str) -> bool:
     return arg.startswith((".", "/", "~")) or arg.endswith((".whl", ".tar.gz", ".zip")) or "$" in arg
+
+
+# --- a start command as a deploy file writes it ------------------------------------------------------
+
+
+def make_start_command(source_file: str, line: int | None, command: str | Sequence[str],
+                       health_path: str | None, *, cwd: str | None = None, process: str | None = None,
+                       base_dir: Path | None = None, strict: bool = False) -> StartCommand:
+    """The one constructor of :class:`StartCommand`: ``command`` parsed by :func:`parse_command`.
+
+    ``cwd`` is the directory the file runs the command in (render ``rootDir``, Dockerfile ``WORKDIR``);
+    ``base_dir`` lets ``fastapi run path.py`` map a file to its module. A command that cannot be split
+    (unbalanced quotes) raises ``ValueError`` when ``strict``, else has an empty ``argv``.
+    """
+    raw = command if isinstance(command, str) else shlex.join(command)
+    try:
+        parsed = parse_command(command, base_dir=base_dir)
+    except ValueError:
+        if strict:
+            raise
+        return StartCommand(source_file, line, (), health_path=health_path, cwd=cwd, raw=raw,
+                            process=process)
+    return StartCommand(source_file=source_file, line=line, argv=parsed.argv, server=parsed.server,
+                        app_spec=parsed.app_spec, factory=parsed.factory, health_path=health_path,
+                        cwd=_join_cwd(cwd, parsed.shell_cwd), chdir=parsed.chdir, raw=raw,
+                        process=process, asgi=parsed.asgi, module=parsed.module)
+
+
+def _join_cwd(outer: str | None, inner: str | None) -> str | None:
+    """The command's directory under the file's (render ``rootDir``, Dockerfile ``WORKDIR``)."""
+    if outer is None or inner is None or inner.startswith("/"):
+        return inner or outer
+    return posixpath.join(outer, inner)

@@ -8,16 +8,24 @@ parse becomes an MC503 finding with its line; nothing here raises for bad input.
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 from pathlib import Path
 
-from mcheck.deploy.commands import parse_command, parse_server
-from mcheck.deploy.hostfiles import COMPOSE_FILE_NAMES, DeclaredStart, DeployFileError, HostService, read_host_file
+from mcheck.deploy.commands import make_start_command
+from mcheck.deploy.hostfiles import (
+    COMPOSE_FILE_NAMES,
+    HOST_FILE_NAMES,
+    DeclaredStart,
+    DeployFileError,
+    HostService,
+    read_host_file,
+)
 from mcheck.deploy.model import BuildCommand, DeployConfig, StartCommand
 from mcheck.findings import Finding
 
-# The files read, in the order their settings are applied (a later health path or builder wins).
-_FILE_ORDER = ("railway.toml", "railway.json", "render.yaml", "fly.toml", "nixpacks.toml", "railpack.json",
-               "app.json", "Procfile", *COMPOSE_FILE_NAMES)
+# The files read, in the one order (hostfiles.HOST_FILE_NAMES) their settings are applied: a later
+# health path or builder wins. The Dockerfile comes last and only when the host builds with Docker.
+_FILE_ORDER = tuple(name for name in HOST_FILE_NAMES if name != "Dockerfile")
 # Files that describe every service of the repository and usually sit at its root.
 _REPOSITORY_FILES = ("render.yaml", *COMPOSE_FILE_NAMES)
 
@@ -111,7 +119,8 @@ class _Reader:
         if declared.kind in ("release", "script"):  # they run once per deploy; they are not the service
             return
         docker = declared.kind == "docker"  # fly processes: they only matter when a Dockerfile builds the service
-        start = make_start_command(source, declared.line, declared.command, self.health_path)
+        start = make_start_command(source, declared.line, declared.command, self.health_path,
+                                   process=declared.process)
         (self.docker_start if docker else self.plain_start).append(start)
         if not docker:
             self.config.start_commands.append(start)
@@ -132,23 +141,5 @@ class _Reader:
                 config.start_commands.extend(self.docker_start)
                 config.start_commands.extend(read_dockerfile_start(self.repo_root, self.dockerfile,
                                                                    self.health_path, config.findings))
-        for start in config.start_commands:
-            start.health_path = start.health_path or self.health_path
-
-
-def make_start_command(source: str, line: int | None, command: str | list[str],
-                       health_path: str | None) -> StartCommand:
-    raw = command if isinstance(command, str) else " ".join(command)
-    try:
-        parsed = parse_command(command)
-    except ValueError:
-        return StartCommand(source, line, [], health_path=health_path, raw=raw)
-    # ``cwd`` is the `cd` prefix only: parse_server adds the server's own --chdir when it reads argv.
-    call = parse_server(parsed.argv)
-    spec = None
-    if call is not None:
-        spec = call.target if call.attr is None else f"{call.target}:{call.attr}"
-    return StartCommand(source, line, list(parsed.argv), server=call.server if call else None, app_spec=spec,
-                        factory=bool(call and call.factory), health_path=health_path, cwd=parsed.shell_cwd,
-                        raw=raw)
-
+        config.start_commands[:] = [start if start.health_path else replace(start, health_path=self.health_path)
+                                    for start in config.start_commands]

@@ -349,7 +349,7 @@ _NO_IGNORE = _NoIgnore()
 def read_dockerfile_start(repo_root: Path, dockerfile: str, health_path: str | None,
                           findings: list[Finding]) -> list[StartCommand]:
     """The Dockerfile's CMD/ENTRYPOINT as a start command (used when the host does not override it)."""
-    from mcheck.deploy.configs import make_start_command
+    from mcheck.deploy.commands import make_start_command
 
     path = repo_root / dockerfile
     try:

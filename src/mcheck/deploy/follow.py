@@ -18,7 +18,7 @@ from pathlib import Path
 from mcheck.analysis.imports import extract_imports
 from mcheck.analysis.model import ImportSite
 from mcheck.deploy.commands import ServerCall, parse_server
-from mcheck.deploy.model import Runtime, StartCommandLike
+from mcheck.deploy.model import Runtime, StartCommand
 from mcheck.deploy.resolve import FileTree, Resolved, module_name_for
 from mcheck.findings import Finding
 
@@ -27,7 +27,7 @@ from mcheck.findings import Finding
 class Target:
     """A start command resolved in the container: what Python imports first, and from where."""
 
-    start: StartCommandLike
+    start: StartCommand
     call: ServerCall
     cwd: str  # absolute container directory the server runs in
     sys_path: list[str]  # absolute container directories, in order
@@ -37,7 +37,7 @@ class Target:
 
     @property
     def command(self) -> str:
-        return " ".join(self.start.argv) or getattr(self.start, "raw", "")
+        return " ".join(self.start.argv) or self.start.raw
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Follower:
 
     # --- the start target -----------------------------------------------------------------------------
 
-    def analyse(self, start: StartCommandLike) -> Analysis | None:
+    def analyse(self, start: StartCommand) -> Analysis | None:
         """None when the command does not run a Python server or module mcheck knows."""
         call = parse_server(start.argv, start.cwd or ".") if start.argv else None
         if call is None:

@@ -327,9 +327,11 @@ _READERS: dict[str, Callable[[str, str], list[HostService]]] = {
     "railpack.json": _read_railpack,
     "app.json": _read_app_json,
     "Procfile": _read_procfile,
-    "Dockerfile": _read_dockerfile,
     **dict.fromkeys(COMPOSE_FILE_NAMES, _read_compose),
+    "Dockerfile": _read_dockerfile,
 }
+# The one order both commands apply the files in: a later file's health path or builder wins, and the
+# Dockerfile's CMD comes last (a host's start command overrides it).
 HOST_FILE_NAMES = tuple(_READERS)
 
 

@@ -4,39 +4,47 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Protocol
+
 
 from mcheck.findings import Finding
 
 
-class StartCommandLike(Protocol):
-    """The fields of a start command this package reads. Both our own :class:`StartCommand` and the
-    colleague's ``mcheck.deploy.start_commands.StartCommand`` provide them."""
-
-    source_file: str
-    line: int | None
-    argv: list[str]
-    health_path: str | None
-    cwd: str | None
-
-
-@dataclass
+@dataclass(frozen=True)
 class StartCommand:
-    """One way the host starts the service, as written in a deploy file.
+    """One way the host starts the service, as written in a deploy file: the one type that
+    ``mcheck wheel``'s app discovery and ``mcheck deploy`` both read (built by
+    :func:`mcheck.deploy.start_commands.make_start_command`).
 
-    ``argv`` is the server's own command line (``cd x &&``, ``exec`` and ``FOO=bar`` prefixes removed);
-    ``cwd`` is the directory the ``cd`` prefixes moved to, relative to the runtime working directory.
+    ``argv`` is the server's own command line (``cd x &&``, ``exec`` and ``FOO=bar`` prefixes removed).
+    ``cwd`` is where it starts: the ``cd`` prefixes, under the directory the file itself gives (render
+    ``rootDir``, Dockerfile ``WORKDIR``) when the reader passes one; ``chdir`` is the server's own
+    ``--chdir``/``--working-dir``, relative to ``cwd``.
     """
 
-    source_file: str  # repository-relative path of the deploy file
-    line: int | None
-    argv: list[str]
-    server: str | None = None  # uvicorn, gunicorn, hypercorn, granian, fastapi, python
-    app_spec: str | None = None  # "pkg.mod:app", "pkg.mod" (python -m) or "path.py"
+    source_file: str  # as the reader names it: relative to the service directory or to the repository
+    line: int | None  # 1-based line of the command in source_file
+    argv: tuple[str, ...]
+    server: str | None = None  # uvicorn, gunicorn, hypercorn, granian, fastapi, python-module, ...
+    app_spec: str | None = None  # "pkg.mod:app" for servers; None for anything else
     factory: bool = False
     health_path: str | None = None
     cwd: str | None = None
+    chdir: str | None = None
     raw: str = ""  # the command as written, for messages and hints
+    process: str | None = None  # Procfile process type, render service name, fly process group
+    asgi: bool = False  # the server talks ASGI to app_spec
+    module: str | None = None  # the module run: app_spec's module, ``python -m X``'s X, a script's
+
+    @property
+    def location(self) -> str:
+        return f"{self.source_file}:{self.line}" if self.line else self.source_file
+
+    @property
+    def app_dir(self) -> str | None:
+        """Where the server imports the app from (``cwd`` and ``chdir`` joined; None: where it starts)."""
+        if self.chdir is None or self.chdir.startswith("/"):
+            return self.chdir or self.cwd
+        return posixpath.normpath(posixpath.join(self.cwd, self.chdir)) if self.cwd else self.chdir
 
 
 @dataclass(frozen=True)

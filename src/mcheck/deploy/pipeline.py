@@ -198,7 +198,7 @@ def _where(target: Target) -> str:
 def _no_start_command(config: DeployConfig) -> Finding:
     named = next((s for s in config.start_commands), None)
     if named is not None:
-        return Finding("MC503", named.source_file, f"`{getattr(named, 'raw', '') or ' '.join(named.argv)}` does "
+        return Finding("MC503", named.source_file, f"`{named.raw or ' '.join(named.argv)}` does "
                        "not run a Python server mcheck knows (uvicorn, gunicorn, hypercorn, granian, fastapi run, "
                        "python -m mod, python path.py)", hint="start the service with one of them", line=named.line)
     where = config.files_read[0] if config.files_read else (config.dockerfile or config.service_dir or ".")

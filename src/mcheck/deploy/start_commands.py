@@ -12,43 +12,25 @@ imports or runs project code.
 
 from __future__ import annotations
 
-import posixpath
-import shlex
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from mcheck.deploy.commands import SERVERS as ASGI_SERVERS
-from mcheck.deploy.commands import ParsedCommand, parse_command
-from mcheck.deploy.hostfiles import DeclaredStart, DeployFileError, health_path_from_url, read_host_file
+from mcheck.deploy.commands import ParsedCommand, make_start_command, parse_command
+from mcheck.deploy.hostfiles import (
+    HOST_FILE_NAMES,
+    DeclaredStart,
+    DeployFileError,
+    health_path_from_url,
+    read_host_file,
+)
+from mcheck.deploy.model import StartCommand
 
 __all__ = ["ASGI_SERVERS", "DEPLOY_FILE_NAMES", "DeployFileError", "ParsedCommand", "StartCommand",
-           "health_path_from_url", "parse_command", "read_start_commands"]
+           "health_path_from_url", "make_start_command", "parse_command", "read_start_commands"]
 
-# The files read, in the order their commands are listed (and their health paths take precedence).
-DEPLOY_FILE_NAMES = ("railway.toml", "railway.json", "render.yaml", "fly.toml", "nixpacks.toml", "Procfile",
-                     "Dockerfile", "app.json")
-
-
-@dataclass(frozen=True)
-class StartCommand:
-    """One start command of a service, as declared in one of its deploy files."""
-
-    source_file: str  # relative to the service directory: "Procfile", "railway.toml"
-    line: int | None  # 1-based line of the command in source_file
-    argv: tuple[str, ...]
-    server: str | None
-    app_spec: str | None
-    factory: bool = False
-    health_path: str | None = None
-    cwd: str | None = None  # where the command runs, relative to the service root (or absolute in a container)
-    raw: str = ""  # the command as written
-    process: str | None = None  # Procfile process type, render service name, fly process group
-    asgi: bool = False
-    module: str | None = None
-
-    @property
-    def location(self) -> str:
-        return f"{self.source_file}:{self.line}" if self.line else self.source_file
+# Every host file, in the one order both commands apply them (hostfiles.HOST_FILE_NAMES).
+DEPLOY_FILE_NAMES = HOST_FILE_NAMES
 
 
 def read_start_commands(service_dir: Path, *, errors: list[DeployFileError] | None = None) -> list[StartCommand]:
@@ -81,18 +63,7 @@ def read_start_commands(service_dir: Path, *, errors: list[DeployFileError] | No
 def _start_command(source_file: str, declared: DeclaredStart, service_dir: Path) -> StartCommand:
     base = service_dir / declared.cwd if declared.cwd and not declared.cwd.startswith("/") else service_dir
     try:
-        parsed = parse_command(declared.command, base_dir=base)
+        return make_start_command(source_file, declared.line, declared.command, declared.health_path,
+                                  cwd=declared.cwd, process=declared.process, base_dir=base, strict=True)
     except ValueError as exc:
         raise DeployFileError(source_file, declared.line, f"cannot split the command: {exc}") from None
-    raw = declared.command if isinstance(declared.command, str) else shlex.join(declared.command)
-    return StartCommand(source_file=source_file, line=declared.line, argv=parsed.argv, server=parsed.server,
-                        app_spec=parsed.app_spec, factory=parsed.factory, health_path=declared.health_path,
-                        cwd=_join_cwd(declared.cwd, parsed.cwd), raw=raw, process=declared.process,
-                        asgi=parsed.asgi, module=parsed.module)
-
-
-def _join_cwd(outer: str | None, inner: str | None) -> str | None:
-    """The command's directory under the file's (render ``rootDir``, Dockerfile ``WORKDIR``)."""
-    if outer is None or inner is None or inner.startswith("/"):
-        return inner or outer
-    return posixpath.join(outer, inner)
