@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLES_DIR, copy_sample
-from mcheck.checks import CheckContext
+from mcheck.checks import CheckContext, run_one
 from mcheck.checks.entrypoints import entry_points_and_apps
 from mcheck.findings import Finding
 from mcheck.probes.apps import app_outcomes, app_targets, discover_asgi_targets, run_app_probe, serve_app, server_argv
@@ -102,7 +102,7 @@ def _wheel(top_level: tuple[str, ...] = ("asgi_starlette_health",), extra_lines:
 def _findings(result: AppProbeResult, wheel: WheelContents | None = None,
               earlier: list[Finding] | None = None) -> list[Finding]:
     ctx = CheckContext(wheel=wheel or _wheel(), app=result, earlier=list(earlier or []))
-    return list(entry_points_and_apps(ctx))
+    return list(run_one(entry_points_and_apps, ctx))
 
 
 def _probe(python: Path, tmp_path: Path, apps: list[AppTarget], entry_points: dict | None = None,

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 from mcheck.analysis import analyse_wheel
-from mcheck.checks import CheckContext
+from mcheck.checks import CheckContext, run_one
 from mcheck.checks.dependencies import undeclared_dependencies
 from mcheck.checks.first_party import first_party_not_shipped
 from mcheck.checks.names import undefined_names
@@ -66,7 +66,7 @@ def test_mc202_crypto_while_pycryptodomex_is_declared(tmp_path: Path) -> None:
             from Cryptodome.Hash import SHA256
         """,
     }, "Requires-Dist: pycryptodomex>=3.20\n")
-    findings = list(undeclared_dependencies(context(wheel, make_probe(CRYPTODOMEX))))
+    findings = list(run_one(undeclared_dependencies, context(wheel, make_probe(CRYPTODOMEX))))
     assert findings == [Finding(
         "MC202", path="pkg/bot.py", line=3,
         message="pkg/bot.py:3 imports Crypto, which no declared dependency provides",
@@ -96,7 +96,7 @@ def test_mc202_unknown_module_hint_and_what_is_not_reported(tmp_path: Path) -> N
         "pkg/sub.py": "import zzfrobnicate  # mcheck: ignore[MC202]\n",
         "pkg/other.py": "import zzfrobnicate  # mcheck: ignore[MC204]\n",
     })
-    findings = list(undeclared_dependencies(context(wheel, make_probe())))
+    findings = list(run_one(undeclared_dependencies, context(wheel, make_probe())))
     hint = ("`zzfrobnicate` comes from zzfrobnicate: add it to your dependencies, or guard the import with "
             "try/except ImportError if optional")
     assert findings == [
@@ -109,7 +109,7 @@ def test_mc202_unknown_module_hint_and_what_is_not_reported(tmp_path: Path) -> N
 
 def test_mc202_installed_but_undeclared_distribution_is_named(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path, {"pkg/__init__.py": "import click\n"})
-    [finding] = undeclared_dependencies(context(wheel, make_probe(CLICK)))
+    [finding] = run_one(undeclared_dependencies, context(wheel, make_probe(CLICK)))
     assert (finding.code, finding.line) == ("MC202", 1)
     assert finding.hint is not None and finding.hint.startswith("`click` comes from click: add it")
 
@@ -122,7 +122,7 @@ def test_mc203_module_only_a_transitive_dependency_provides(tmp_path: Path) -> N
         "pkg/__init__.py": "import httpx\nimport idna\n",
         "pkg/net.py": "def f():\n    import sniffio\ntry:\n    import idna\nexcept ImportError:\n    pass\n",
     }, "Requires-Dist: httpx>=0.27\n")
-    findings = list(undeclared_dependencies(context(wheel, make_probe(HTTPX, IDNA, SNIFFIO))))
+    findings = list(run_one(undeclared_dependencies, context(wheel, make_probe(HTTPX, IDNA, SNIFFIO))))
     assert findings == [
         Finding("MC203", path="pkg/__init__.py", line=2,
                 message="pkg/__init__.py:2 imports idna, which only the transitive dependency httpx -> idna "
@@ -140,7 +140,7 @@ def test_mc203_follows_requested_extras_only(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with_extra = make_wheel(tmp_path / "a", files, "Requires-Dist: httpx[http2]\n")
-    found = [(f.code, f.message) for f in undeclared_dependencies(
+    found = [(f.code, f.message) for f in run_one(undeclared_dependencies,
         context(with_extra, make_probe(HTTPX, IDNA, H2, Distribution("hpack", "4.0", (), ("hpack",)))))]
     assert found == [
         ("MC203", "pkg/__init__.py:1 imports h2, which only the transitive dependency httpx -> h2 provides"),
@@ -148,7 +148,7 @@ def test_mc203_follows_requested_extras_only(tmp_path: Path) -> None:
                   "provides"),
     ]
     without_extra = make_wheel(tmp_path / "b", files, "Requires-Dist: httpx\n")
-    found = [(f.code, f.path) for f in undeclared_dependencies(
+    found = [(f.code, f.path) for f in run_one(undeclared_dependencies,
         context(without_extra, make_probe(HTTPX, IDNA, H2, Distribution("hpack", "4.0", (), ("hpack",)))))]
     assert found == [("MC202", "pkg/__init__.py"), ("MC202", "pkg/__init__.py")]
 
@@ -157,8 +157,8 @@ def test_dependencies_declared_only_under_an_extra_are_not_reported(tmp_path: Pa
     wheel = make_wheel(tmp_path, {"pkg/cli.py": "import click\nimport yaml\n"},
                        "Provides-Extra: cli\nRequires-Dist: click>=8; extra == \"cli\"\n"
                        "Requires-Dist: pyyaml; extra == \"cli\"\n")
-    assert list(undeclared_dependencies(context(wheel, make_probe()))) == []  # extra not installed
-    assert list(undeclared_dependencies(context(wheel, make_probe(CLICK)))) == []  # --extras cli
+    assert list(run_one(undeclared_dependencies, context(wheel, make_probe()))) == []  # extra not installed
+    assert list(run_one(undeclared_dependencies, context(wheel, make_probe(CLICK)))) == []  # --extras cli
 
 
 # --- MC107 ---------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def test_mc107_root_level_module_and_sibling_src_directory(tmp_path: Path) -> No
     project = make_project(tmp_path, ("pyproject.toml", "helpers.py", "src/config.py", "src/pkg/__init__.py",
                                       "src/pkg/app.py", "src/shared/util.py", "README.md"))
     ctx = context(wheel, make_probe(), project)
-    findings = list(first_party_not_shipped(ctx))
+    findings = list(run_one(first_party_not_shipped, ctx))
     assert [(f.path, f.line, f.message) for f in findings] == [
         ("pkg/app.py", 2, "pkg/app.py:2 imports helpers, which exists in the project as helpers.py but is "
                           "not in the wheel"),
@@ -192,7 +192,7 @@ def test_mc107_root_level_module_and_sibling_src_directory(tmp_path: Path) -> No
         "move helpers.py into the package (pkg/helpers.py) and import it as `from pkg import helpers`, "
         "or ship it too (setuptools: `py-modules = [\"helpers\"]`")
     # The same imports are first-party code, not missing dependencies: no MC202 on top of MC107.
-    assert list(undeclared_dependencies(ctx)) == []
+    assert list(run_one(undeclared_dependencies, ctx)) == []
 
 
 def test_mc107_package_directory_honours_ignores_and_installed_distributions(tmp_path: Path) -> None:
@@ -201,7 +201,7 @@ def test_mc107_package_directory_honours_ignores_and_installed_distributions(tmp
     })
     project = make_project(tmp_path, ("common/__init__.py", "common/db/__init__.py", "mega_sync.py",
                                       "click/__init__.py", "pkg/__init__.py"))
-    findings = list(first_party_not_shipped(context(wheel, make_probe(CLICK), project)))
+    findings = list(run_one(first_party_not_shipped, context(wheel, make_probe(CLICK), project)))
     assert [(f.line, f.message) for f in findings] == [
         (1, "pkg/__init__.py:1 imports common.db, which exists in the project as common/db/__init__.py but "
             "is not in the wheel"),
@@ -222,7 +222,7 @@ def test_mc204_undefined_names_with_import_hints(tmp_path: Path) -> None:
                 return Optional  # mcheck: ignore[MC204]
         """,
     })
-    findings = list(undefined_names(context(wheel)))
+    findings = list(run_one(undefined_names, context(wheel)))
     assert [(f.path, f.line, f.message, f.hint) for f in findings] == [
         ("pkg/app/security.py", 2, "pkg/app/security.py:2 uses URLSafeTimedSerializer, which is never defined "
                                    "or imported", "add `from itsdangerous import URLSafeTimedSerializer`"),

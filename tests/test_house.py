@@ -86,3 +86,38 @@ def test_the_probe_scripts_share_their_support_code_instead_of_copying_it():
         defined = {n.name.lstrip("_") for n in tree.body if isinstance(n, _ast.FunctionDef)
                    and "_support_" not in _ast.unparse(n.body[-1])}
         assert not defined & {s.lstrip("_") for s in shared}, (script, defined & shared)
+
+
+def test_checks_run_after_the_checks_whose_codes_they_read():
+    from mcheck.checks import load_all
+
+    order = load_all()
+    for index, registered in enumerate(order):
+        later = order[index + 1:]
+        assert not any(set(other.codes) & set(registered.reads) for other in later), registered.name
+
+
+def test_a_cycle_between_checks_is_refused_naming_them():
+    import pytest
+
+    from mcheck.checks import RegisteredCheck, run_order
+
+    def a(ctx):
+        return []
+
+    def b(ctx):
+        return []
+
+    first = RegisteredCheck(("MC101",), a, (), ("MC102",))
+    second = RegisteredCheck(("MC102",), b, (), ("MC101",))
+    with pytest.raises(ValueError, match=r"read each other's codes: \['test_house.a', 'test_house.b'\]"):
+        run_order([first, second])
+
+
+def test_a_check_declares_inputs_that_the_context_has():
+    import pytest
+
+    from mcheck.checks import check
+
+    with pytest.raises(TypeError, match=r"not CheckContext fields: \['wheels'\]"):
+        check("MC101")(lambda ctx, wheels: [])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mcheck.checks import CheckContext
+from mcheck.checks import CheckContext, run_one
 from mcheck.checks.import_failures import classify_probe, probe_failures
 from mcheck.findings import Finding
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
@@ -272,7 +272,7 @@ def test_one_finding_per_failed_module_and_none_for_ok(wheel: WheelContents) -> 
 
 def test_registered_check_reads_the_context(wheel: WheelContents) -> None:
     ctx = CheckContext(wheel=wheel, probe=probe(error("demo.cli", not_found("click"))))
-    assert [f.code for f in probe_failures(ctx)] == ["MC304"]
+    assert [f.code for f in run_one(probe_failures, ctx)] == ["MC304"]
 
 
 # --- import name table ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mcheck.checks import CheckContext
+from mcheck.checks import CheckContext, run_one
 from mcheck.checks.project_code import package_not_shipped, source_packages
 from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import discover_project
@@ -52,7 +52,7 @@ def _findings(tmp_path: Path, backend: str, extra: str, wheel_files: dict[str, s
                                                 "tests/test_core.py": "", "setup.py": ""})
     wheel = make_wheel(tmp_path, wheel_files, name="acme-tools", entry_points=entry_points)
     return [(f.code, f.path, f.line, f.message + " | " + (f.hint or ""))
-            for f in package_not_shipped(CheckContext(wheel=wheel, project=project))]
+            for f in run_one(package_not_shipped, CheckContext(wheel=wheel, project=project))]
 
 
 def test_source_packages_are_the_regular_top_level_packages_but_tests(tmp_path):
@@ -111,7 +111,7 @@ def test_a_package_of_which_only_a_generated_file_ships_is_mapped_for_mc101(tmp_
     source.mkdir()
     project = _project(source, "hatchling", "", {"acme/__init__.py": "", "acme/core.py": ""})
     wheel = make_wheel(tmp_path, {"acme/_version.py": ""}, name="acme-tools")
-    found = [(f.code, f.path) for f in missing_from_wheel(CheckContext(wheel=wheel, project=project))]
+    found = [(f.code, f.path) for f in run_one(missing_from_wheel, CheckContext(wheel=wheel, project=project))]
     assert found == [("MC101", "acme/__init__.py"), ("MC101", "acme/core.py")]
 
 
@@ -145,6 +145,6 @@ def test_a_declared_include_missing_from_the_wheel(tmp_path, entry, reported):
     project = _project(source, "poetry", f"[tool.poetry]\ninclude = [{entry}]\n", {"CHANGELOG.md": "", "acme/x.py": ""})
     wheel = make_wheel(tmp_path, {"acme/x.py": ""}, name="acme-tools")
     sdist = SdistContents(tmp_path / "x.tar.gz", frozenset({"CHANGELOG.md", "acme/x.py", "pyproject.toml"}))
-    found = [(f.code, f.path) for f in included_but_not_in_wheel(CheckContext(wheel=wheel, project=project,
+    found = [(f.code, f.path) for f in run_one(included_but_not_in_wheel, CheckContext(wheel=wheel, project=project,
                                                                              sdist=sdist))]
     assert found == ([("MC102", "CHANGELOG.md")] if reported else [])

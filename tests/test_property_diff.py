@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mcheck.checks import CheckContext
+from mcheck.checks import CheckContext, run_one
 from mcheck.checks.contents import missing_from_wheel, shadowed_modules
 from mcheck.wheel.artifacts import SdistContents, WheelContents
 from mcheck.wheel.discover import discover_project
@@ -128,7 +128,7 @@ def oracle_wheel(path: Path, files: frozenset[str]) -> WheelContents:
 def diff_findings(root: Path, wheel: WheelContents, sdist: SdistContents) -> dict[tuple[str, str], str]:
     """(code, path) -> hint of every MC101/MC102/MC103 finding mcheck makes."""
     ctx = CheckContext(wheel=wheel, project=discover_project(root), sdist=sdist)
-    findings = [*missing_from_wheel(ctx), *shadowed_modules(ctx)]
+    findings = [*run_one(missing_from_wheel, ctx), *run_one(shadowed_modules, ctx)]
     assert all(f.path is not None for f in findings)
     return {(f.code, f.path): f.hint or "" for f in findings}  # type: ignore[misc]
 

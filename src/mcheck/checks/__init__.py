@@ -1,15 +1,19 @@
-"""Checks: small functions from a :class:`CheckContext` to findings.
+"""Checks: small functions from what the pipeline learned to findings.
 
-Adding a check means: one entry in :mod:`mcheck.catalogue`, one function here decorated with
-``@check("MCxxx", ...)``, one sample project, one test. The pipeline runs every registered check
-whose inputs are available; checks never run subprocesses or touch the network.
+Adding a check means: one entry in :mod:`mcheck.catalogue`, one function in a module of this package
+decorated with ``@check("MCxxx", ...)``, one sample project, one test. A check declares its inputs as
+typed parameters and the codes it reads (:func:`check`); the pipeline runs every check whose inputs
+are available, in the order those declarations imply. Checks never run subprocesses or touch the
+network.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
+import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 from mcheck.findings import Finding
@@ -41,57 +45,95 @@ class CheckContext:
     earlier: list[Finding] = field(default_factory=list)
 
 
-CheckFunction = Callable[[CheckContext], Iterable[Finding]]
+CheckFunction = Callable[..., Iterable[Finding]]
+_FIELDS = frozenset(f.name for f in fields(CheckContext))
 
 
 @dataclass(frozen=True)
 class RegisteredCheck:
+    """A check and what it declares: the codes it makes, the inputs it needs, the codes it reads."""
+
     codes: tuple[str, ...]
     function: CheckFunction
-    needs: tuple[str, ...]
+    inputs: tuple[str, ...]  # context fields passed as keyword arguments; the check runs when all are set
+    reads: tuple[str, ...]  # codes of earlier findings it links to: it runs after the checks making them
+
+    @property
+    def name(self) -> str:
+        return f"{self.function.__module__.rsplit('.', 1)[-1]}.{self.function.__name__}"
 
     def ready(self, ctx: CheckContext) -> bool:
-        return all(getattr(ctx, attr) is not None for attr in self.needs)
+        return all(getattr(ctx, name) is not None for name in self.inputs)
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+        return self.function(ctx, **{name: getattr(ctx, name) for name in self.inputs})
 
 
 REGISTRY: list[RegisteredCheck] = []
 
 
-def check(*codes: str, needs: tuple[str, ...] = ()) -> Callable[[CheckFunction], CheckFunction]:
-    """Register a check producing ``codes``; it runs only when every context attribute in ``needs`` is set.
+def check(*codes: str, reads: Iterable[str] = ()) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check producing ``codes``.
 
-    Checks run in registration order (module import order in :func:`load_all`), so a check that links to
-    a root cause (MC301 -> MC101) is registered after the checks that find root causes.
+    The check's parameters after ``ctx`` are its inputs, named after :class:`CheckContext` fields and
+    typed without ``None``: the check runs only when every one is available, and gets them as
+    arguments (no asserts). ``reads`` are the codes of earlier findings it links to (a root cause):
+    it runs after every check that makes one of them. Nothing else orders checks.
     """
 
     def register(function: CheckFunction) -> CheckFunction:
         from mcheck.catalogue import CATALOGUE
 
-        unknown = [c for c in codes if c not in CATALOGUE]
+        unknown = [c for c in (*codes, *reads) if c not in CATALOGUE]
         if unknown:
             raise ValueError(f"{function.__name__}: codes not in the catalogue: {unknown}")
-        REGISTRY.append(RegisteredCheck(codes, function, needs))
+        parameters = list(inspect.signature(function).parameters)
+        if parameters[:1] != ["ctx"]:
+            raise TypeError(f"{function.__name__}: a check's first parameter is `ctx`")
+        inputs = tuple(parameters[1:])
+        strange = [name for name in inputs if name not in _FIELDS]
+        if strange:
+            raise TypeError(f"{function.__name__}: inputs that are not CheckContext fields: {strange}")
+        REGISTRY.append(RegisteredCheck(tuple(codes), function, inputs, tuple(reads)))
         return function
 
     return register
 
 
-# Check modules in run order: root causes (contents, dependencies, ...) before the checks that link to
-# them (import_failures, entrypoints). A new check module is added here.
-CHECK_MODULES = ("contents", "declared_data", "project_code", "versions", "first_party", "dependencies", "names",
-                 "import_failures", "entrypoints")
-
-
 def load_all() -> list[RegisteredCheck]:
-    """Import every check module (which registers its checks) and return the registry."""
-    for name in CHECK_MODULES:
-        importlib.import_module(f"mcheck.checks.{name}")
-    # Sorted, not import-ordered: a test importing one check module first must not change the order.
-    return sorted(REGISTRY, key=lambda r: CHECK_MODULES.index(r.function.__module__.rsplit(".", 1)[-1]))
+    """Import every module of this package (which registers its checks); the checks in run order."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return run_order(REGISTRY)
+
+
+def run_order(checks: Iterable[RegisteredCheck]) -> list[RegisteredCheck]:
+    """Every check after the checks making the codes it reads; otherwise by code, so the order does
+    not depend on which module was imported first. A cycle is a ValueError naming the checks."""
+    pending = sorted(checks, key=lambda c: (c.codes, c.name))
+    done: list[RegisteredCheck] = []
+    while pending:
+        ready = next((c for c in pending if _prerequisites_done(c, pending)), None)
+        if ready is None:
+            raise ValueError(f"checks that read each other's codes: {[c.name for c in pending]}")
+        pending.remove(ready)
+        done.append(ready)
+    return done
+
+
+def _prerequisites_done(candidate: RegisteredCheck, pending: list[RegisteredCheck]) -> bool:
+    return not any(other is not candidate and set(other.codes) & set(candidate.reads)
+                   for other in pending)
 
 
 def run_checks(ctx: CheckContext) -> list[Finding]:
     for registered in load_all():
         if registered.ready(ctx):
-            ctx.earlier.extend(registered.function(ctx))
+            ctx.earlier.extend(registered.run(ctx))
     return list(ctx.earlier)
+
+
+def run_one(function: CheckFunction, ctx: CheckContext) -> list[Finding]:
+    """Run one registered check on ``ctx`` with its declared inputs ([] when one is missing)."""
+    registered = next(r for r in REGISTRY if r.function is function)
+    return list(registered.run(ctx)) if registered.ready(ctx) else []

@@ -19,6 +19,7 @@ from mcheck.checks.drop_reasons import explain_drop
 from mcheck.findings import Finding
 from mcheck.knowledge.conventions import COMPILED_SOURCE_SUFFIXES
 from mcheck.wheel.artifacts import WheelContents
+from mcheck.wheel.discover import Project
 from mcheck.wheel.layout import PackageSource, is_junk, map_packages
 
 GENERIC_TOP_LEVEL = frozenset({"tests", "test", "testing", "docs", "doc", "src", "lib", "build", "dist",
@@ -26,12 +27,11 @@ GENERIC_TOP_LEVEL = frozenset({"tests", "test", "testing", "docs", "doc", "src",
 TESTS_DIR_NAMES = frozenset({"tests", "test", "testing"})
 
 
-@check("MC101", "MC102", needs=("project",))
-def missing_from_wheel(ctx: CheckContext) -> Iterator[Finding]:
+@check("MC101", "MC102")
+def missing_from_wheel(ctx: CheckContext, project: Project) -> Iterator[Finding]:
     """Files under a shipped package's source directory that the wheel does not contain."""
-    assert ctx.project is not None
     wheel = ctx.wheel
-    source_files = ctx.project.file_set()
+    source_files = project.file_set()
     installed = wheel.installed_files
     for package in map_packages(wheel, source_files):
         missing = [f for f in sorted(source_files)
@@ -42,13 +42,13 @@ def missing_from_wheel(ctx: CheckContext) -> Iterator[Finding]:
                            if f.endswith(".py") and PurePosixPath(f).name != "__init__.py"}
         read_at_import = _files_named_by_import_failures(ctx)
         for source_file in missing:
-            if _deliberately_excluded(ctx, package, source_file):
+            if _deliberately_excluded(ctx, project, package, source_file):
                 continue
             is_python = source_file.endswith(".py")
             needed = package.wheel_path(source_file) in read_at_import
             if not is_python and PurePosixPath(source_file).parent in missing_py_dirs and not needed:
                 continue  # the whole module directory is missing; its MC101 findings say why
-            yield _missing_finding(ctx, package, source_file, "MC101" if is_python else "MC102")
+            yield _missing_finding(ctx, project, package, source_file, "MC101" if is_python else "MC102")
 
 
 def _files_named_by_import_failures(ctx: CheckContext) -> set[str]:
@@ -69,13 +69,14 @@ def _expected_in_wheel(source_file: str) -> bool:
     return not is_junk(source_file) and not source_file.endswith(COMPILED_SOURCE_SUFFIXES)
 
 
-def _deliberately_excluded(ctx: CheckContext, package: PackageSource, source_file: str) -> bool:
+def _deliberately_excluded(ctx: CheckContext, project: Project, package: PackageSource,
+                           source_file: str) -> bool:
     """A tests directory or a file matched by an explicit exclude rule, that no shipped code imports."""
     wheel_path = package.wheel_path(source_file)
     if _imported_by_shipped_code(ctx, wheel_path):
         return False
     in_tests_dir = any(part in TESTS_DIR_NAMES for part in PurePosixPath(wheel_path).parts[1:-1])
-    return in_tests_dir or _matches_exclude_config(ctx, source_file, wheel_path)
+    return in_tests_dir or _matches_exclude_config(project, source_file, wheel_path)
 
 
 def _imported_by_shipped_code(ctx: CheckContext, wheel_path: str) -> bool:
@@ -86,9 +87,8 @@ def _imported_by_shipped_code(ctx: CheckContext, wheel_path: str) -> bool:
                for site in ctx.analysis.imports for n in (site.names or ("",)))
 
 
-def _matches_exclude_config(ctx: CheckContext, source_file: str, wheel_path: str) -> bool:
-    assert ctx.project is not None
-    tool = ctx.project.pyproject.get("tool", {})
+def _matches_exclude_config(project: Project, source_file: str, wheel_path: str) -> bool:
+    tool = project.pyproject.get("tool", {})
     globs: list[str] = []
     hatch_build = tool.get("hatch", {}).get("build", {})
     for table in (hatch_build, *hatch_build.get("targets", {}).values()):
@@ -102,13 +102,13 @@ def _matches_exclude_config(ctx: CheckContext, source_file: str, wheel_path: str
     return any(fnmatch.fnmatchcase(dotted, pattern) for pattern in excluded_packages)
 
 
-def _missing_finding(ctx: CheckContext, package: PackageSource, source_file: str, code: str) -> Finding:
-    assert ctx.project is not None
+def _missing_finding(ctx: CheckContext, project: Project, package: PackageSource, source_file: str,
+                     code: str) -> Finding:
     wheel_path = package.wheel_path(source_file)
     in_sdist = ctx.sdist is None or source_file in ctx.sdist.files
     stage = "the wheel" if in_sdist else "the sdist"
     what = "module" if code == "MC101" else "data file"
-    reason = explain_drop(ctx.project, package, source_file, in_sdist=in_sdist)
+    reason = explain_drop(project, package, source_file, in_sdist=in_sdist)
     importers = _importers(ctx, wheel_path)
     message = f"{what} {source_file} is not in the wheel (dropped when building {stage})"
     if importers:
@@ -155,13 +155,12 @@ def _shadow_finding(module_file: str, package_dir: str, *, regular_package: bool
     return Finding("MC103", path=module_file, message=message, hint=hint)
 
 
-@check("MC104", needs=("fresh_wheel", "project"))
-def stale_files(ctx: CheckContext) -> Iterator[Finding]:
+@check("MC104")
+def stale_files(ctx: CheckContext, fresh_wheel: WheelContents, project: Project) -> Iterator[Finding]:
     """A given wheel ships files that neither the source tree nor a fresh build has."""
-    assert ctx.fresh_wheel is not None and ctx.project is not None
-    fresh = set(ctx.fresh_wheel.installed_files)
-    packages = map_packages(ctx.fresh_wheel, ctx.project.file_set())
-    source_files = ctx.project.file_set()
+    fresh = set(fresh_wheel.installed_files)
+    packages = map_packages(fresh_wheel, project.file_set())
+    source_files = project.file_set()
     for path in sorted(ctx.wheel.installed_files):
         if path in fresh or is_junk(path):  # junk has its own code, MC106
             continue

@@ -13,18 +13,20 @@ from collections.abc import Iterator
 
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
+from mcheck.wheel.artifacts import SdistContents
+from mcheck.wheel.discover import Project
 from mcheck.wheel.selection import DeclaredInclude, poetry_includes
 
 
-@check("MC102", needs=("project", "sdist"))
-def included_but_not_in_wheel(ctx: CheckContext) -> Iterator[Finding]:
-    assert ctx.project is not None and ctx.sdist is not None
+@check("MC102")
+def included_but_not_in_wheel(ctx: CheckContext, project: Project,
+                              sdist: SdistContents) -> Iterator[Finding]:
     installed = ctx.wheel.installed_files
-    for include in poetry_includes(ctx.project):
+    for include in poetry_includes(project):
         if include.format_given and "wheel" not in include.formats:
             continue  # `format = ["sdist"]` said so on purpose (tomlkit's CHANGELOG.md)
-        for rel in sorted(f for f in ctx.project.files if fnmatch.fnmatchcase(f, include.pattern)):
-            if rel in ctx.sdist.files and rel not in installed:
+        for rel in sorted(f for f in project.files if fnmatch.fnmatchcase(f, include.pattern)):
+            if rel in sdist.files and rel not in installed:
                 yield _finding(rel, include)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from mcheck.analysis.model import ImportSite
+from mcheck.analysis.model import ImportSite, StaticAnalysis
 from mcheck.checks import CheckContext, check
 from mcheck.checks.first_party import ProjectModules, project_modules, shipped_top_levels
 from mcheck.checks.import_failures import is_test_code, named_after
@@ -50,16 +50,15 @@ class DependencyGraph:
     elsewhere: frozenset[str] = frozenset()
 
 
-def dependency_graph(ctx: CheckContext) -> DependencyGraph:
-    assert ctx.probe is not None
-    installed = {canonicalize_name(d.name): d for d in ctx.probe.distributions}
-    roots = [(canonicalize_name(r.name), frozenset(r.extras)) for r in ctx.wheel.runtime_requirements]
+def dependency_graph(wheel: WheelContents, probe: ProbeResult) -> DependencyGraph:
+    installed = {canonicalize_name(d.name): d for d in probe.distributions}
+    roots = [(canonicalize_name(r.name), frozenset(r.extras)) for r in wheel.runtime_requirements]
     direct = frozenset(name for name, _ in roots)
-    chains = _walk(roots, installed, _marker_environment(ctx.probe))
+    chains = _walk(roots, installed, _marker_environment(probe))
     transitive = {name: chain for name, chain in chains.items() if name not in direct}
-    elsewhere = frozenset(canonicalize_name(r.name) for r in ctx.wheel.requirements
+    elsewhere = frozenset(canonicalize_name(r.name) for r in wheel.requirements
                           if r.marker is not None and "extra" not in str(r.marker)) - direct
-    return DependencyGraph(direct=direct, optional=frozenset(ctx.wheel.extra_requirements()) - direct,
+    return DependencyGraph(direct=direct, optional=frozenset(wheel.extra_requirements()) - direct,
                            transitive=transitive, installed=installed, elsewhere=elsewhere)
 
 
@@ -114,35 +113,35 @@ def _display(name: str, installed: dict[str, Distribution]) -> str:
     return dist.name if dist is not None else name
 
 
-@check("MC202", "MC203", needs=("analysis", "probe"))
-def undeclared_dependencies(ctx: CheckContext) -> Iterator[Finding]:
-    assert ctx.analysis is not None and ctx.probe is not None
-    graph = dependency_graph(ctx)
+@check("MC202", "MC203")
+def undeclared_dependencies(ctx: CheckContext, analysis: StaticAnalysis,
+                            probe: ProbeResult) -> Iterator[Finding]:
+    graph = dependency_graph(ctx.wheel, probe)
     first_party = project_modules(ctx.project, ctx.wheel) if ctx.project is not None else None
     seen: set[tuple[str, str]] = set()
-    sites = list(third_party_sites(ctx, first_party))
+    sites = list(third_party_sites(ctx.wheel, analysis, probe, first_party))
     # A file that itself treats a module as optional (a guarded import of it somewhere) is not judged by
     # its other imports of that module: `if has_simplejson: from simplejson import JSONDecodeError`.
     optional_in_file = {(site.path, site.top_level) for site in sites if site.guarded}
-    optional_files = _optional_files(ctx, graph, sites)
+    optional_files = _optional_files(probe, graph, sites)
     for site in sites:
         if (site.path, site.top_level) in seen or site.path in optional_files:
             continue
         if (site.path, site.top_level) in optional_in_file and not site.guarded:
             site = replace(site, guarded=True)
-        finding = _finding_for(ctx, graph, site)
-        if finding is not None and not ctx.analysis.is_ignored(site.path, site.line, finding.code):
+        finding = _finding_for(probe, graph, site)
+        if finding is not None and not analysis.is_ignored(site.path, site.line, finding.code):
             seen.add((site.path, site.top_level))
             yield finding
 
 
-def third_party_sites(ctx: CheckContext, first_party: ProjectModules | None) -> Iterator[ImportSite]:
+def third_party_sites(wheel: WheelContents, analysis: StaticAnalysis, probe: ProbeResult,
+                      first_party: ProjectModules | None) -> Iterator[ImportSite]:
     """Absolute imports that are neither stdlib, nor shipped by the wheel, nor first-party code MC107
     already reports, in file and line order."""
-    assert ctx.analysis is not None and ctx.probe is not None
-    shipped = shipped_top_levels(ctx.wheel) | vendored_top_levels(ctx.wheel)
-    stdlib = ctx.probe.stdlib_module_names | FORMER_STDLIB
-    for site in sorted(ctx.analysis.imports, key=lambda s: (s.path, s.line)):
+    shipped = shipped_top_levels(wheel) | vendored_top_levels(wheel)
+    stdlib = probe.stdlib_module_names | FORMER_STDLIB
+    for site in sorted(analysis.imports, key=lambda s: (s.path, s.line)):
         top = site.top_level
         if site.level or top == "__future__" or top in stdlib or top in shipped or top in PLATFORM_MODULES:
             continue
@@ -150,7 +149,7 @@ def third_party_sites(ctx: CheckContext, first_party: ProjectModules | None) -> 
         # such a module does not import, the probe says so (MC304, test tooling).
         if is_test_code(site.importer):
             continue
-        if first_party is not None and not ctx.probe.distributions_providing(top) \
+        if first_party is not None and not probe.distributions_providing(top) \
                 and first_party.locate(site.target) is not None:
             continue
         yield site
@@ -167,7 +166,7 @@ def vendored_top_levels(wheel: WheelContents) -> frozenset[str]:
     return frozenset(name for name in names if name.isidentifier())
 
 
-def _optional_files(ctx: CheckContext, graph: DependencyGraph, sites: list[ImportSite]) -> set[str]:
+def _optional_files(probe: ProbeResult, graph: DependencyGraph, sites: list[ImportSite]) -> set[str]:
     """Files that are optional by design, so that none of their imports is a missing runtime dependency:
 
     * a file importing an optional-extra dependency unconditionally works only with the extra installed,
@@ -179,12 +178,11 @@ def _optional_files(ctx: CheckContext, graph: DependencyGraph, sites: list[Impor
 
     When such a module does not import, the probe reports it (MC304 when the cause is expected).
     """
-    assert ctx.probe is not None
     found = set()
     for site in sites:
         if not site.module_level or site.guarded:
             continue
-        providers = {canonicalize_name(d.name) for d in ctx.probe.distributions_providing(site.top_level)}
+        providers = {canonicalize_name(d.name) for d in probe.distributions_providing(site.top_level)}
         if providers & graph.direct:
             continue
         submodule = site.importer.partition(".")[2]  # the package's own name says nothing about the platform
@@ -206,9 +204,8 @@ def _integration_module(site: ImportSite) -> bool:
     return any(named_after(part, site.top_level.lower()) for part in parts)
 
 
-def _finding_for(ctx: CheckContext, graph: DependencyGraph, site: ImportSite) -> Finding | None:
-    assert ctx.probe is not None
-    providers = {canonicalize_name(d.name) for d in ctx.probe.distributions_providing(site.top_level)}
+def _finding_for(probe: ProbeResult, graph: DependencyGraph, site: ImportSite) -> Finding | None:
+    providers = {canonicalize_name(d.name) for d in probe.distributions_providing(site.top_level)}
     # The name table backs up the probe's view (a namespace package's files can hide its distribution).
     declared = graph.direct | graph.elsewhere  # one for another platform is declared, and the probe's business
     if (providers | set(distributions_for_import(site.target))) & declared or _optional(site, providers, graph):

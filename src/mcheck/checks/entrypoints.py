@@ -11,7 +11,7 @@ from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
 from mcheck.checks.import_failures import extra_named_in
 from mcheck.findings import Finding
-from mcheck.probes.protocol import AppResult, EntryPointResult, ExceptionInfo, ServeResult
+from mcheck.probes.protocol import AppProbeResult, AppResult, EntryPointResult, ExceptionInfo, ServeResult
 from mcheck.wheel.artifacts import module_name_for
 
 EXCERPT = 300
@@ -25,14 +25,13 @@ KNOWN_DISTRIBUTIONS = {
 }
 
 
-@check("MC401", "MC402", "MC403", "MC404", "MC405", needs=("app",))
-def entry_points_and_apps(ctx: CheckContext) -> Iterator[Finding]:
-    assert ctx.app is not None
-    for entry_point in ctx.app.entry_points:
+@check("MC401", "MC402", "MC403", "MC404", "MC405", reads=(*ROOT_CAUSE_CODES, "MC301", "MC304"))
+def entry_points_and_apps(ctx: CheckContext, app: AppProbeResult) -> Iterator[Finding]:
+    for entry_point in app.entry_points:
         if entry_point.status != "ok" and not _needs_optional_extra(ctx, entry_point):
             yield _entry_point_finding(entry_point, _root_causes(ctx, entry_point.error))
-    for app in ctx.app.apps:
-        yield from _app_findings(ctx, app)
+    for result in app.apps:
+        yield from _app_findings(ctx, result)
 
 
 # --- MC401 ----------------------------------------------------------------------------------------

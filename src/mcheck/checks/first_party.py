@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from mcheck.analysis.model import ImportSite
+from mcheck.analysis.model import ImportSite, StaticAnalysis
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
 from mcheck.wheel.artifacts import WheelContents
@@ -89,14 +89,14 @@ def _as_list(value: object) -> list[object]:
     return list(value) if isinstance(value, list) else []
 
 
-def not_shipped_first_party(ctx: CheckContext, modules: ProjectModules) -> Iterator[tuple[ImportSite, str]]:
+def not_shipped_first_party(ctx: CheckContext, analysis: StaticAnalysis,
+                            modules: ProjectModules) -> Iterator[tuple[ImportSite, str]]:
     """Import sites (first per file and target) that resolve to the project tree, not to the wheel,
     the standard library or an installed distribution; with where the target lives in the tree."""
-    assert ctx.analysis is not None
     shipped = shipped_top_levels(ctx.wheel)
     stdlib = ctx.probe.stdlib_module_names if ctx.probe is not None else frozenset(sys.stdlib_module_names)
     seen: set[tuple[str, str]] = set()
-    for site in sorted(ctx.analysis.imports, key=lambda s: (s.path, s.line)):
+    for site in sorted(analysis.imports, key=lambda s: (s.path, s.line)):
         top = site.top_level
         if site.level or top in shipped or top in stdlib or top == "__future__" or (site.path, site.target) in seen:
             continue
@@ -108,14 +108,14 @@ def not_shipped_first_party(ctx: CheckContext, modules: ProjectModules) -> Itera
             yield site, location
 
 
-@check("MC107", needs=("analysis", "project"))
-def first_party_not_shipped(ctx: CheckContext) -> Iterator[Finding]:
-    assert ctx.analysis is not None and ctx.project is not None
-    modules = project_modules(ctx.project, ctx.wheel)
+@check("MC107")
+def first_party_not_shipped(ctx: CheckContext, analysis: StaticAnalysis,
+                            project: Project) -> Iterator[Finding]:
+    modules = project_modules(project, ctx.wheel)
     package = next(iter(ctx.wheel.top_level_names), None)
-    for site, location in not_shipped_first_party(ctx, modules):
+    for site, location in not_shipped_first_party(ctx, analysis, modules):
         # Guarded and function-level imports count too: they fail at run time all the same.
-        if ctx.analysis.is_ignored(site.path, site.line, "MC107"):
+        if analysis.is_ignored(site.path, site.line, "MC107"):
             continue
         yield Finding(
             "MC107", path=site.path, line=site.line,

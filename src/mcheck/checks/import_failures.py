@@ -34,10 +34,9 @@ PLAIN_IMPORT = re.compile(r"^\s*import\s+([\w.\s,]+)")
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
 
 
-@check("MC301", "MC302", "MC303", "MC304", needs=("probe",))
-def probe_failures(ctx: CheckContext) -> list[Finding]:
-    assert ctx.probe is not None  # guaranteed by needs=("probe",)
-    return classify_probe(ctx.probe, ctx.wheel, ctx.earlier, ctx.analysis)
+@check("MC301", "MC302", "MC303", "MC304", reads=(*ROOT_CAUSE_CODES, "MC102"))
+def probe_failures(ctx: CheckContext, probe: ProbeResult) -> list[Finding]:
+    return classify_probe(probe, ctx.wheel, ctx.earlier, ctx.analysis)
 
 
 def classify_probe(probe: ProbeResult, wheel: WheelContents, earlier: Iterable[Finding] = (),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mcheck.analysis.model import StaticAnalysis
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
 
@@ -46,13 +47,12 @@ KNOWN_MODULES = frozenset({"os", "sys", "re", "json", "time", "logging", "math",
                            "hashlib", "base64", "tempfile", "datetime"})
 
 
-@check("MC204", needs=("analysis",))
-def undefined_names(ctx: CheckContext) -> Iterator[Finding]:
-    assert ctx.analysis is not None
+@check("MC204")
+def undefined_names(ctx: CheckContext, analysis: StaticAnalysis) -> Iterator[Finding]:
     seen: set[tuple[str, int, str]] = set()
-    for undefined in ctx.analysis.undefined_names:
+    for undefined in analysis.undefined_names:
         key = (undefined.path, undefined.line, undefined.name)
-        if key in seen or ctx.analysis.is_ignored(undefined.path, undefined.line, "MC204"):
+        if key in seen or analysis.is_ignored(undefined.path, undefined.line, "MC204"):
             continue
         seen.add(key)
         yield Finding(

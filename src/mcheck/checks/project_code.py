@@ -31,11 +31,10 @@ class SourcePackage:
     modules: tuple[str, ...]  # its .py files, project-relative
 
 
-@check("MC109", needs=("project",))
-def package_not_shipped(ctx: CheckContext) -> Iterator[Finding]:
-    assert ctx.project is not None
+@check("MC109")
+def package_not_shipped(ctx: CheckContext, project: Project) -> Iterator[Finding]:
     shipped = set(ctx.wheel.top_level_names)
-    candidates = [p for p in source_packages(ctx.project) if p.name not in shipped]
+    candidates = [p for p in source_packages(project) if p.name not in shipped]
     if not candidates:
         return
     ships_code = bool(ctx.wheel.modules)
@@ -48,7 +47,7 @@ def package_not_shipped(ctx: CheckContext) -> Iterator[Finding]:
         misplaced = package.directory if any(f.startswith(package.directory + "/") for f in installed) else None
         if ships_code and misplaced is None and package.name != own_name and package.name not in entry_tops:
             continue
-        cause = explain_unshipped(ctx.project, package.name, package.directory, installed_as=misplaced)
+        cause = explain_unshipped(project, package.name, package.directory, installed_as=misplaced)
         yield _finding(package, cause, ships_code and misplaced is None)
 
 

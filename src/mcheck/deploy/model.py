@@ -5,7 +5,6 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-
 from mcheck.findings import Finding
 
 
