@@ -147,3 +147,24 @@ def test_findings_that_name_no_file_are_anchored_at_the_service_deploy_file(depl
     # Code scanning rejects a SARIF result without a file; the service's deploy file is where it belongs.
     assert deploy_report("deploy_ml_root_dir").project_file == "services/ml/railway.toml"
     assert deploy_report("deploy_bot_dockerfile").project_file == "Dockerfile"
+
+
+def test_deploy_times_its_stages_like_wheel_does(deploy_report, sample_copy) -> None:
+    ran = deploy_report("deploy_bot_dockerfile_fixed")
+    assert [(s.name, s.ok) for s in ran.stages] == [
+        ("read", True), ("context", True), ("follow", True), ("install", True), ("probe", True),
+        ("analyse", True)]
+    static = check_deploy(sample_copy("deploy_bot_dockerfile_fixed"), install=False)
+    assert [s.name for s in static.stages] == ["read", "context", "follow", "analyse"]
+
+
+def test_deploy_json_carries_the_stage_timings(sample_copy) -> None:
+    import json
+
+    from mcheck.reporters import render
+
+    report = check_deploy(sample_copy("deploy_compose_command"), install=False)
+    data = json.loads(render("json", [report]))
+    assert [s["name"] for s in data["stages"]] == ["read", "context", "follow", "analyse"]
+    assert [(f["code"], f["path"], f["line"]) for f in data["findings"]] == [
+        ("MC501", "docker-compose.yml", 6)]

@@ -93,3 +93,14 @@ def test_sigterm_during_a_sandboxed_probe_takes_the_whole_sandbox_down(tmp_path)
                                                 signal.SIGTERM, "--timeout", "120", "--sandbox")
     assert_interrupted_cleanly(run, signal.SIGTERM, private_tmp)
     assert after == before
+
+
+@needs_bwrap
+def test_deploy_runs_the_start_target_in_the_sandbox_with_the_same_verdict(tmp_path):
+    from mcheck.deploy import check_deploy
+
+    broken = copy_sample("deploy_bot_dockerfile", tmp_path / "broken")
+    fixed = copy_sample("deploy_bot_dockerfile_fixed", tmp_path / "fixed")
+    findings = {(f.code, f.path, f.line) for f in check_deploy(broken, sandbox=True).findings}
+    assert findings == {("MC502", "bot/main.py", 1), ("MC202", "bot/crypto.py", 1)}
+    assert check_deploy(fixed, sandbox=True).findings == []

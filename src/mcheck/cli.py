@@ -109,6 +109,8 @@ def deploy(
     ignore: Annotated[list[str] | None, typer.Option(help="Never report these codes or prefixes.")] = None,
     fail_on: Annotated[str | None, typer.Option(help="Exit 1 on 'error' (default) or also on 'warning'.")] = None,
     keep: Annotated[bool, typer.Option(help="Keep the temporary work directory.")] = False,
+    sandbox: Annotated[bool, typer.Option(help="Run the start target and the app probe under bubblewrap: no "
+                                               "network, read-only file system outside their temp dirs.")] = False,
     quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")] = 0,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also notes and timings.")] = 0,
 ) -> None:
@@ -119,8 +121,8 @@ def deploy(
     pairs = _format_pairs(formats or ["text"], outputs or [])
     try:
         report = check_deploy(service_dir, repo_root=repo_root, timeout=timeout, python=python, install=install,
-                              keep=keep, progress=_progress_printer(verbose), select=select, ignore=ignore,
-                              fail_on=fail_on)
+                              keep=keep, sandbox=sandbox, progress=_progress_printer(verbose), select=select,
+                              ignore=ignore, fail_on=fail_on)
     except UsageError as exc:
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:

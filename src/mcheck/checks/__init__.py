@@ -20,7 +20,10 @@ from mcheck.findings import Finding
 
 if TYPE_CHECKING:
     from mcheck.analysis.model import StaticAnalysis
+    from mcheck.deploy.follow import Analysis
+    from mcheck.deploy.model import DeployConfig, Runtime, TargetRun
     from mcheck.probes.protocol import AppProbeResult, ProbeResult
+    from mcheck.probes.service import EnvFailed
     from mcheck.wheel.artifacts import SdistContents, WheelContents
     from mcheck.wheel.discover import Project
 
@@ -45,8 +48,26 @@ class CheckContext:
     earlier: list[Finding] = field(default_factory=list)
 
 
+@dataclass
+class DeployContext:
+    """Everything ``mcheck deploy`` learned about one service, handed to the deploy checks.
+
+    ``targets`` is None with ``--no-install`` (nothing was run); ``env_failure`` is set when the
+    service's requirements did not install (then no target ran either).
+    """
+
+    config: DeployConfig
+    runtime: Runtime
+    analyses: list[Analysis]  # one per distinct start command mcheck could resolve
+    fs_root: str = ""  # where the container filesystem was materialised (frames point below it)
+    requirement_dists: tuple[str, ...] = ()  # canonical names the service's requirements install
+    targets: list[TargetRun] | None = None
+    env_failure: EnvFailed | None = None
+    earlier: list[Finding] = field(default_factory=list)
+
+
 CheckFunction = Callable[..., Iterable[Finding]]
-_FIELDS = frozenset(f.name for f in fields(CheckContext))
+_CONTEXTS = {"CheckContext": CheckContext, "DeployContext": DeployContext}
 
 
 @dataclass(frozen=True)
@@ -57,15 +78,17 @@ class RegisteredCheck:
     function: CheckFunction
     inputs: tuple[str, ...]  # context fields passed as keyword arguments; the check runs when all are set
     reads: tuple[str, ...]  # codes of earlier findings it links to: it runs after the checks making them
+    context: str = "CheckContext"  # the command it judges: CheckContext (wheel), DeployContext (deploy)
 
     @property
     def name(self) -> str:
         return f"{self.function.__module__.rsplit('.', 1)[-1]}.{self.function.__name__}"
 
-    def ready(self, ctx: CheckContext) -> bool:
-        return all(getattr(ctx, name) is not None for name in self.inputs)
+    def ready(self, ctx: CheckContext | DeployContext) -> bool:
+        return type(ctx).__name__ == self.context and all(getattr(ctx, name) is not None
+                                                           for name in self.inputs)
 
-    def run(self, ctx: CheckContext) -> Iterable[Finding]:
+    def run(self, ctx: CheckContext | DeployContext) -> Iterable[Finding]:
         return self.function(ctx, **{name: getattr(ctx, name) for name in self.inputs})
 
 
@@ -75,10 +98,12 @@ REGISTRY: list[RegisteredCheck] = []
 def check(*codes: str, reads: Iterable[str] = ()) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check producing ``codes``.
 
-    The check's parameters after ``ctx`` are its inputs, named after :class:`CheckContext` fields and
-    typed without ``None``: the check runs only when every one is available, and gets them as
-    arguments (no asserts). ``reads`` are the codes of earlier findings it links to (a root cause):
-    it runs after every check that makes one of them. Nothing else orders checks.
+    ``ctx`` is annotated with the context of the command it judges (:class:`CheckContext` for
+    ``mcheck wheel``, :class:`DeployContext` for ``mcheck deploy``). The parameters after it are its
+    inputs, named after that context's fields and typed without ``None``: the check runs only when
+    every one is available, and gets them as arguments (no asserts). ``reads`` are the codes of
+    earlier findings it links to (a root cause): it runs after every check that makes one of them.
+    Nothing else orders checks.
     """
 
     def register(function: CheckFunction) -> CheckFunction:
@@ -87,14 +112,19 @@ def check(*codes: str, reads: Iterable[str] = ()) -> Callable[[CheckFunction], C
         unknown = [c for c in (*codes, *reads) if c not in CATALOGUE]
         if unknown:
             raise ValueError(f"{function.__name__}: codes not in the catalogue: {unknown}")
-        parameters = list(inspect.signature(function).parameters)
-        if parameters[:1] != ["ctx"]:
+        parameters = inspect.signature(function).parameters
+        if list(parameters)[:1] != ["ctx"]:
             raise TypeError(f"{function.__name__}: a check's first parameter is `ctx`")
-        inputs = tuple(parameters[1:])
-        strange = [name for name in inputs if name not in _FIELDS]
+        annotation = parameters["ctx"].annotation
+        context = annotation if isinstance(annotation, str) and annotation else "CheckContext"
+        if context not in _CONTEXTS:
+            raise TypeError(f"{function.__name__}: ctx must be one of {sorted(_CONTEXTS)}, not {context}")
+        inputs = tuple(list(parameters)[1:])
+        known = {f.name for f in fields(_CONTEXTS[context])}
+        strange = [name for name in inputs if name not in known]
         if strange:
-            raise TypeError(f"{function.__name__}: inputs that are not CheckContext fields: {strange}")
-        REGISTRY.append(RegisteredCheck(tuple(codes), function, inputs, tuple(reads)))
+            raise TypeError(f"{function.__name__}: inputs that are not {context} fields: {strange}")
+        REGISTRY.append(RegisteredCheck(tuple(codes), function, inputs, tuple(reads), context))
         return function
 
     return register
@@ -126,14 +156,14 @@ def _prerequisites_done(candidate: RegisteredCheck, pending: list[RegisteredChec
                    for other in pending)
 
 
-def run_checks(ctx: CheckContext) -> list[Finding]:
+def run_checks(ctx: CheckContext | DeployContext) -> list[Finding]:
     for registered in load_all():
         if registered.ready(ctx):
             ctx.earlier.extend(registered.run(ctx))
     return list(ctx.earlier)
 
 
-def run_one(function: CheckFunction, ctx: CheckContext) -> list[Finding]:
+def run_one(function: CheckFunction, ctx: CheckContext | DeployContext) -> list[Finding]:
     """Run one registered check on ``ctx`` with its declared inputs ([] when one is missing)."""
     registered = next(r for r in REGISTRY if r.function is function)
     return list(registered.run(ctx)) if registered.ready(ctx) else []

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mcheck.findings import Finding
+
+if TYPE_CHECKING:
+    from mcheck.deploy.follow import Analysis
+    from mcheck.probes.protocol import AppResult, TargetResult
+    from mcheck.probes.runner import ProbeError
 
 
 @dataclass(frozen=True)
@@ -146,3 +152,15 @@ class Runtime:
                 base = repo[: -len(rel) - 1]
                 votes[base] = votes.get(base, 0) + 1
         return max(votes, key=lambda d: (votes[d], -len(d))) if votes else None
+
+
+@dataclass(frozen=True)
+class TargetRun:
+    """What running one start target in the service's venv gave: the import (``result``, or the probe's
+    own ``failure``), then, for an ASGI server, the app probe (``app``, or ``app_failure``)."""
+
+    analysis: Analysis
+    result: TargetResult | None = None
+    failure: ProbeError | None = None
+    app: AppResult | None = None
+    app_failure: ProbeError | None = None

@@ -13,8 +13,7 @@ import os
 import re
 import shutil
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +25,15 @@ from mcheck.analysis import analyse_wheel
 from mcheck.analysis.model import StaticAnalysis
 from mcheck.checks import CheckContext, run_checks
 from mcheck.checks.probe_failures import probe_failure
-from mcheck.errors import UsageError, raise_if_interrupted
-from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report, StageTiming
+from mcheck.errors import UsageError
+from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report
 from mcheck.probes.apps import app_outcomes, app_targets, run_app_probe, serve_app
 from mcheck.probes.imports import run_import_probe
 from mcheck.probes.protocol import AppProbeResult, ProbeResult
 from mcheck.probes.runner import ProbeError
 from mcheck.sandbox import require_sandbox
 from mcheck.settings import Settings, load_file_settings, resolve_settings
+from mcheck.stages import timed_stage
 from mcheck.suppression import kept
 from mcheck.wheel.artifacts import SdistContents, WheelContents
 from mcheck.wheel.build import BuildResult, backend_error, build_artifacts, raising_project_frame
@@ -83,17 +83,8 @@ class Run:
         self.settings = Settings()
         self._imported: tuple[WheelContents, ProbeResult | None] | None = None  # set once the wheel is known
 
-    @contextlib.contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        raise_if_interrupted()  # a run in a worker thread (several targets) stops here after Ctrl-C
-        self.progress(name)
-        started = time.perf_counter()
-        ok = False
-        try:
-            yield
-            ok = True
-        finally:
-            self.report.stages.append(StageTiming(name, round(time.perf_counter() - started, 3), ok))
+    def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
+        return timed_stage(self.report, name, self.progress)
 
     def add(self, *findings: Finding) -> None:
         self.report.findings.extend(findings)

@@ -1,0 +1,179 @@
+"""MC002, MC003, MC202, MC301, MC302, MC403-MC405, MC501, MC503 for ``mcheck deploy``: what running the
+service's start targets in a venv of its own requirements says.
+
+The static findings about the service (a start command that does not resolve, a module outside the
+build context: MC501, MC502, MC503) are made while the deploy files are read and the imports followed
+(:mod:`mcheck.deploy.follow`); these checks judge what was run, and skip what a static finding
+already explains.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from mcheck.checks import DeployContext, check
+from mcheck.checks.entrypoints import exercised_app_findings
+from mcheck.checks.probe_failures import probe_failure
+from mcheck.deploy.follow import Analysis, Target, _statement
+from mcheck.deploy.model import DeployConfig, Runtime, TargetRun
+from mcheck.findings import Finding
+from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
+from mcheck.probes.protocol import ExceptionInfo, TargetResult
+from mcheck.probes.service import EnvFailed
+
+KNOWN_SERVERS = ("uvicorn, gunicorn, hypercorn, granian, fastapi run, python -m mod, "
+                 "python path.py")
+
+
+@check("MC503")
+def no_start_command(ctx: DeployContext) -> Iterator[Finding]:
+    """A service with no start command mcheck can resolve (unless a deploy file did not parse)."""
+    if ctx.analyses or any(f.code == "MC503" for f in ctx.config.findings):
+        return
+    yield _no_start_command(ctx.config)
+
+
+@check("MC002")
+def requirements_do_not_install(ctx: DeployContext, env_failure: EnvFailed) -> Iterator[Finding]:
+    source = next((r.source_file for r in ctx.runtime.requirements if r.present), None)
+    yield Finding("MC002", source, f"the service's requirements do not install into a fresh venv: "
+                  f"{env_failure}", hint=env_failure.log_tail or None)
+
+
+@check("MC003", "MC302")
+def target_probe_failed(ctx: DeployContext, targets: list[TargetRun]) -> Iterator[Finding]:
+    """A start target that outran the timeout is MC302; any other failure of a probe is MC003."""
+    for run in targets:
+        target = run.analysis.target
+        assert target is not None  # only resolved targets are run
+        if run.failure is not None and run.failure.timed_out:
+            yield _timed_out(target, ctx.runtime)
+        elif run.failure is not None:
+            yield probe_failure(run.failure, path=target.start.source_file)
+        if run.app_failure is not None:
+            yield probe_failure(run.app_failure, path=target.start.source_file)
+
+
+@check("MC202")
+def undeclared_in_the_service(ctx: DeployContext, targets: list[TargetRun]) -> Iterator[Finding]:
+    """MC202 for every module-level third-party import the service's venv cannot find."""
+    for run in targets:
+        if run.result is not None:
+            yield from _undeclared(run.analysis, run.result, ctx.runtime, list(ctx.requirement_dists))
+
+
+@check("MC301", "MC501")
+def start_target_does_not_import(ctx: DeployContext, targets: list[TargetRun]) -> Iterator[Finding]:
+    """MC301/MC501 when the real import fails for a reason no static finding explains."""
+    for run in targets:
+        if run.result is not None:
+            yield from _import_failure(run.analysis, run.result, ctx.runtime, ctx.fs_root)
+
+
+@check("MC403", "MC404", "MC405")
+def service_app_misbehaves(ctx: DeployContext, targets: list[TargetRun]) -> Iterator[Finding]:
+    """Lifespan startup and the health GET of an ASGI start target (the wheel's MC403-MC405)."""
+    for run in targets:
+        target = run.analysis.target
+        # An app that does not import already has the target probe's MC301/MC501.
+        if run.app is not None and run.app.status == "ok" and target is not None:
+            yield from exercised_app_findings(run.app, path=target.start.source_file,
+                                              line=target.start.line)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _no_start_command(config: DeployConfig) -> Finding:
+    named = next((s for s in config.start_commands), None)
+    if named is not None:
+        return Finding("MC503", named.source_file, f"`{named.raw or ' '.join(named.argv)}` does "
+                       f"not run a Python server mcheck knows ({KNOWN_SERVERS})",
+                       hint="start the service with one of them", line=named.line)
+    where = config.files_read[0] if config.files_read else (config.dockerfile or config.service_dir or ".")
+    read = ", ".join(config.files_read) or "no deploy file found"
+    return Finding("MC503", where, f"no start command for the service {config.service_dir or '.'}/ ({read})",
+                   hint="declare one, e.g. `web: uvicorn main:app --host 0.0.0.0 --port $PORT` in a "
+                        "Procfile or `startCommand` in railway.toml")
+
+
+def _timed_out(target: Target, runtime: Runtime) -> Finding:
+    assert target.file is not None
+    shown = target.call.target if target.module == "__main__" else target.module
+    return Finding("MC302", runtime.files[target.file], f"importing `{shown}` (run by "
+                   f"`{target.command}`) did not finish within the timeout",
+                   hint="move blocking work out of import time")
+
+
+def _undeclared(analysis: Analysis, outcome: TargetResult, runtime: Runtime,
+                requirement_dists: list[str]) -> list[Finding]:
+    findings: list[Finding] = []
+    sources = ", ".join(sorted({posixpath.basename(r.container_path) for r in runtime.requirements
+                                if r.present}))
+    for name in outcome.missing:
+        hint = _provider_hint(name, requirement_dists, sources)
+        for site in analysis.third_party.get(name, []):
+            installed = (f"installed: {', '.join(requirement_dists)}" if requirement_dists
+                         else "nothing is installed")
+            message = (f"`{_statement(site)}`: no requirement of the service installs "
+                       f"`{name}` ({installed})")
+            findings.append(Finding("MC202", site.path, message, hint=hint, line=site.line))
+    return findings
+
+
+def _provider_hint(name: str, installed: list[str], sources: str) -> str:
+    providers = distributions_for_import(name)
+    where = sources or "requirements.txt"
+    parts = [f"`{name}` comes from {' or '.join(providers)}"]
+    for dist in installed:
+        if any(_related(dist, p) for p in providers):
+            names = import_names_for_distribution(dist)
+            parts.append(f"{dist} (installed) provides `{'`, `'.join(names)}`, not `{name}`")
+            parts.append(f"import `{names[0]}` instead, or add {providers[0]} to {where}")
+            return "; ".join(parts)
+    parts.append(f"add {providers[0]} to {where}")
+    return "; ".join(parts)
+
+
+def _related(a: str, b: str) -> bool:
+    """pycryptodome vs pycryptodomex: one name is a prefix of the other."""
+    return a != b and (a.startswith(b) or b.startswith(a))
+
+
+def _import_failure(analysis: Analysis, outcome: TargetResult, runtime: Runtime,
+                    fs_root: str) -> list[Finding]:
+    target = analysis.target
+    assert target is not None and target.file is not None
+    entry = runtime.files[target.file]
+    shown = target.call.target if target.module == "__main__" else target.module
+    if outcome.ok and outcome.has_attr is False:
+        return [Finding("MC501", target.start.source_file, f"`{target.command}`: module `{shown}` has "
+                        f"no attribute `{target.call.attr}`", line=target.start.line)]
+    error = outcome.error
+    if outcome.ok or error is None or _explained(error, analysis, outcome):
+        return []
+    path, line = _raising_location(error, runtime, fs_root, entry)
+    return [Finding("MC301", path, f"importing `{shown}` in the service's environment (run by "
+                    f"`{target.command}`) raised {error.type}: {error.message}", line=line)]
+
+
+def _explained(error: ExceptionInfo, analysis: Analysis, outcome: TargetResult) -> bool:
+    if error.type not in ("ModuleNotFoundError", "ImportError"):
+        return False
+    top = (error.missing_name or "").split(".")[0]
+    # A static MC501/MC502 already names the import that fails (a relative import in a script has no
+    # missing name at all), so the same failure is not reported twice.
+    return top in outcome.missing or top in analysis.unresolved or any(
+        f.code in ("MC501", "MC502") for f in analysis.findings)
+
+
+def _raising_location(error: ExceptionInfo, runtime: Runtime, fs_root: str,
+                      default: str) -> tuple[str, int | None]:
+    """The innermost traceback frame in a service file, as a repository path."""
+    for frame in reversed(error.frames):
+        if fs_root and frame.file.startswith(fs_root):
+            repo = runtime.files.get(frame.file[len(fs_root):])
+            if repo is not None:
+                return repo, frame.line
+    return default, None
