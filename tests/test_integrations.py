@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 import mcheck.api
 from conftest import copy_sample
 from mcheck.cli import app
-from mcheck.findings import Finding, ModuleOutcome, ModuleStatus, Report
+from mcheck.findings import Finding, ModuleOutcome, ModuleStatus, Report, SubjectKind
 from mcheck.reporters import render
 from mcheck.reporters.sarif import to_sarif_data
 from mcheck.wheel.artifacts import WheelContents
@@ -121,22 +121,23 @@ def _project(tmp_path: Path, *files: str) -> Project:
                    files=files, git_root=tmp_path / "repo")
 
 
-@pytest.mark.parametrize(("path", "repo_path"), [
-    ("demo/sub/mod.py", "libs/demo/src/demo/sub/mod.py"),  # a file of a mapped package
-    ("demo.sub.mod", "libs/demo/src/demo/sub/mod.py"),  # a module: its file
-    ("demo.sub", "libs/demo/src/demo/sub/__init__.py"),  # a package: its __init__.py
-    ("demo/", "libs/demo/src/demo/"),  # a top-level package (MC105)
-    ("helper.py", "libs/demo/src/helper.py"),  # a single-file module under src/, found by its unique name
-    ("demo/_build_info.py", None),  # in the wheel, not in the source tree (MC104)
-    ("yaml", None),  # an import name
-    (None, None),  # about the whole target
+@pytest.mark.parametrize(("path", "kind", "repo_path"), [
+    ("demo/sub/mod.py", "file", "libs/demo/src/demo/sub/mod.py"),  # a file of a mapped package
+    ("demo.sub.mod", "module", "libs/demo/src/demo/sub/mod.py"),  # a module: its file
+    ("demo.sub", "module", "libs/demo/src/demo/sub/__init__.py"),  # a package: its __init__.py
+    ("demo/", "file", "libs/demo/src/demo/"),  # a top-level package (MC105)
+    ("helper.py", "file", "libs/demo/src/helper.py"),  # a single-file module under src/, by its unique name
+    ("demo/_build_info.py", "file", None),  # in the wheel, not in the source tree (MC104)
+    ("yaml", "module", None),  # an import name the wheel does not ship
+    ("demo.sub.mod:main", "entry_point", None),  # an entry point names no file of its own
+    (None, "file", None),  # about the whole target
 ])
 def test_repo_paths_map_wheel_paths_through_the_package_layout(
-        tmp_path: Path, path: str | None, repo_path: str | None) -> None:
+        tmp_path: Path, path: str | None, kind: SubjectKind, repo_path: str | None) -> None:
     wheel = _wheel("demo/__init__.py", "demo/sub/__init__.py", "demo/sub/mod.py", "demo/_build_info.py", "helper.py")
     project = _project(tmp_path, "pyproject.toml", "src/demo/__init__.py", "src/demo/sub/__init__.py",
                        "src/demo/sub/mod.py", "src/helper.py")
-    assert RepoPaths(wheel, project).for_finding(Finding("MC101", path, "m")) == repo_path
+    assert RepoPaths(wheel, project).for_finding(Finding("MC101", path, "m", kind=kind)) == repo_path
 
 
 def test_an_ambiguous_file_name_is_not_guessed(tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def test_dropped_first_party_module_links_mc101(wheel: WheelContents) -> None:
     assert finding == Finding(
         "MC301", "demo.app.main",
         "importing demo.app.main raised ModuleNotFoundError: No module named 'demo.email' (demo/app/main.py:3)",
-        hint="`demo.email` is not in the wheel; root cause: MC101 demo/email/sender.py")
+        hint="`demo.email` is not in the wheel; root cause: MC101 demo/email/sender.py", kind="module")
 
 
 def test_dropped_first_party_module_without_known_cause(wheel: WheelContents) -> None:

@@ -51,13 +51,14 @@ SRC = "packages/demo/src"
 def make_report(**overrides: object) -> Report:
     """A fixed report with findings of several stages and severities, deliberately out of order."""
     findings = [
-        Finding("MC304", "demo.win", "needs another platform: No module named 'winreg'"),
+        Finding("MC304", "demo.win", "needs another platform: No module named 'winreg'", kind="module"),
         Finding(
             "MC301",
             "demo.app.main",
             "ModuleNotFoundError: No module named 'demo.email'\n  raised at demo/app/main.py:4",
             hint="see MC101: demo/email/sender.py is not in the wheel",
             repo_path=f"{SRC}/demo/app/main.py",
+            kind="module",
         ),
         Finding("MC106", "demo/__pycache__/util.cpython-311.pyc", "bytecode file in the wheel"),
         Finding(
@@ -75,7 +76,8 @@ def make_report(**overrides: object) -> Report:
             line=3,
             repo_path=f"{SRC}/demo/crypto.py",
         ),
-        Finding("MC203", "idna", "imported by demo/net.py but installed only because httpx needs it"),
+        Finding("MC203", "idna", "imported by demo/net.py but installed only because httpx needs it",
+                kind="module"),
     ]
     outcomes = [
         ModuleOutcome("demo", ModuleStatus.OK, 0.0512),
@@ -401,7 +403,7 @@ def test_sarif_without_a_source_file_anchors_at_the_project_file_or_keeps_the_wh
         {"physicalLocation": {"artifactLocation": {"uri": "demo/__pycache__/util.cpython-311.pyc"}}}
     ]
     # A wheel checked without its source tree has no project file: logical location only.
-    bare = make_report(project_file=None, findings=[Finding("MC304", "demo.win", "optional")])
+    bare = make_report(project_file=None, findings=[Finding("MC304", "demo.win", "optional", kind="module")])
     assert to_sarif_data([bare])["runs"][0]["results"][0]["locations"] == [
         {"logicalLocations": [{"name": "win", "fullyQualifiedName": "demo.win", "kind": "module"}]}
     ]
@@ -427,9 +429,10 @@ def test_github_command_shape() -> None:
     assert command(finding) == "::error file=pkg/a.py,line=3,title=MC202::imports yaml (fix: declare pyyaml)"
     in_repo = Finding("MC202", "pkg/a.py", "imports yaml", line=3, repo_path="libs/x/src/pkg/a.py")
     assert command(in_repo) == "::error file=libs/x/src/pkg/a.py,line=3,title=MC202::imports yaml"
-    module = Finding("MC301", "pkg.a", "raised", repo_path="src/pkg/a.py")
+    module = Finding("MC301", "pkg.a", "raised", repo_path="src/pkg/a.py", kind="module")
     assert command(module) == "::error file=src/pkg/a.py,title=MC301::pkg.a: raised"
-    assert command(Finding("MC304", "pkg.win", "needs Windows")).startswith("::notice title=MC304::pkg.win: ")
+    assert command(Finding("MC304", "pkg.win", "needs Windows", kind="module")).startswith(
+        "::notice title=MC304::pkg.win: ")
     assert command(Finding("MC106", "pkg/x.pyc", "junk")).startswith("::warning file=pkg/x.pyc,")
 
 
@@ -445,3 +448,22 @@ def test_github_step_summary_escapes_table_breakers() -> None:
     report = make_report(findings=[Finding("MC001", None, "a | b\n<script>")])
     summary = github_step_summary([report])
     assert "| error | MC001 |  | a \\| b<br>&lt;script&gt; |  |" in summary
+
+
+def test_a_finding_with_a_code_outside_the_catalogue_is_refused_when_made():
+    with pytest.raises(ValueError, match="not in the catalogue: 'MC999'"):
+        Finding("MC999", "pkg/a.py", "made up")
+
+
+def test_reporters_read_what_a_finding_is_about_instead_of_guessing_from_its_path():
+    from mcheck.reporters.sarif import render_sarif
+
+    # `pkg.py` is a module (pkg's submodule `py`), not a file, although its name looks like one
+    module = Finding("MC301", "pkg.py", "importing pkg.py raised", kind="module")
+    report = make_report(project_file="pyproject.toml", findings=[module])
+    [result] = json.loads(render_sarif([report]))["runs"][0]["results"]
+    assert result["locations"] == [{
+        "physicalLocation": {"artifactLocation": {"uri": "pyproject.toml"}},
+        "logicalLocations": [{"name": "py", "fullyQualifiedName": "pkg.py", "kind": "module"}]}]
+    assert module.file is None
+    assert Finding("MC101", "pkg/py.py", "missing").file == "pkg/py.py"

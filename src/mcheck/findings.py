@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 class Severity(enum.StrEnum):
@@ -30,17 +31,23 @@ class Stage(enum.StrEnum):
     ANALYSE = "analyse"
 
 
+SubjectKind = Literal["file", "module", "entry_point", "app"]
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One problem mcheck found.
+    """One problem mcheck found: what it is about, and where.
 
-    ``path`` is whatever the finding is about: a wheel-relative file (``pkg/sub/mod.py``), a dotted
-    module (``pkg.sub.mod``) or an import name (``yaml``). ``line`` is set when the finding points at
-    a line of a shipped file. Severity and stage come from the catalogue entry of ``code``.
+    ``path`` names what the finding is about and ``kind`` says what that is, so no reporter has to
+    guess: a ``"file"`` (wheel-relative ``pkg/sub/mod.py``, or repository-relative for deploy files and
+    sources; ``line`` is then a line of it), a ``"module"`` (``pkg.sub.mod``), an ``"entry_point"``
+    (its value, ``pkg.cli:main``) or an ``"app"`` (its spec, ``pkg.app:app``). None: the project as a
+    whole. Severity and stage come from the catalogue entry of ``code``, which must exist.
 
-    ``repo_path`` is the same file (for a module: its file) as it lives in the repository, relative to
-    the git top level (``packages/core/src/pkg/sub/mod.py``). Checks never set it: the pipeline fills it
-    in one place once every finding is made, so code-scanning outputs can point at a file GitHub knows.
+    ``repo_path`` is where the subject lives in the repository, relative to the git top level
+    (``packages/core/src/pkg/sub/mod.py``; for a module, its file). Checks never set it: the pipeline
+    fills it in one place once every finding is made, so code-scanning outputs can point at a file
+    GitHub knows.
     """
 
     code: str
@@ -48,11 +55,23 @@ class Finding:
     message: str
     hint: str | None = None
     line: int | None = None
-    target: str | None = None
     repo_path: str | None = None
     # Further subjects that fail the same way, for one root cause reported once (40 modules that all
     # need an undeclared `pkg_resources`): the finding's `path` is the first of them.
     affects: tuple[str, ...] = ()
+    kind: SubjectKind = "file"
+
+    def __post_init__(self) -> None:
+        from mcheck.catalogue import CATALOGUE
+
+        if self.code not in CATALOGUE:
+            raise ValueError(f"a finding with a code that is not in the catalogue: {self.code!r}")
+
+    @property
+    def file(self) -> str | None:
+        """The file to point a code-scanning location at: the repository path when known, else the
+        subject itself when it is a file; None for a module nobody mapped to a file, or the project."""
+        return self.repo_path or (self.path if self.kind == "file" else None)
 
     @property
     def entry(self):  # -> catalogue.CodeInfo; imported lazily to keep this module dependency-free

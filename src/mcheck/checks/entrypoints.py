@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 
@@ -10,7 +11,7 @@ from packaging.utils import canonicalize_name
 from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
 from mcheck.checks.import_failures import extra_named_in
-from mcheck.findings import Finding
+from mcheck.findings import Finding, SubjectKind
 from mcheck.probes.protocol import AppProbeResult, AppResult, EntryPointResult, ExceptionInfo, ServeResult
 from mcheck.wheel.artifacts import module_name_for
 
@@ -49,7 +50,8 @@ def _entry_point_finding(ep: EntryPointResult, cause: str | None) -> Finding:
     }[ep.status]
     hint = (f"the `{ep.name}` command crashes on first use; fix the target in [project.scripts]/"
             f"[project.entry-points] or the code it names") if ep.group in ("console_scripts", "gui_scripts") else None
-    return Finding("MC401", path=ep.value, message=f"{what} {reason}", hint=cause or hint)
+    return Finding("MC401", path=ep.value, message=f"{what} {reason}", hint=cause or hint,
+                   kind="entry_point")
 
 
 def _needs_optional_extra(ctx: CheckContext, ep: EntryPointResult) -> bool:
@@ -77,27 +79,33 @@ def _app_findings(ctx: CheckContext, app: AppResult) -> Iterator[Finding]:
             app.status == "factory_error" and app.kind == "asgi3"):
         declared = f" (declared in {app.target.source})"
         yield Finding("MC402", path=app.spec, message=f"{app.spec}{declared} {_import_failure(app)}",
-                      hint=_root_cause_hint(ctx, app))
+                      hint=_root_cause_hint(ctx, app), kind="app")
         return
-    yield from exercised_app_findings(app, path=app.spec)
+    yield from exercised_app_findings(app, path=app.spec, kind="app")
 
 
-def exercised_app_findings(app: AppResult, *, path: str, line: int | None = None) -> list[Finding]:
+def exercised_app_findings(app: AppResult, *, path: str, line: int | None = None,
+                           kind: SubjectKind = "file") -> list[Finding]:
     """MC403-MC405 for an app that imported: the one place they are written, for ``mcheck wheel``
-    (``path`` the app's spec) and ``mcheck deploy`` (``path`` the deploy file, ``line`` its line)."""
+    (``path`` the app's spec, ``kind`` "app") and ``mcheck deploy`` (``path`` the deploy file,
+    ``line`` its line)."""
+    findings = [_exercised(app, path, line)]
+    return [dataclasses.replace(f, kind=kind) for f in findings if f is not None]
+
+
+def _exercised(app: AppResult, path: str, line: int | None) -> Finding | None:
     if app.serve is not None:
-        served = _serve_finding(app, app.serve, path, line)
-        return [served] if served is not None else []
+        return _serve_finding(app, app.serve, path, line)
     problem = _not_asgi(app)
     if problem is not None:
         declared = f" (declared in {app.target.source})"
-        return [Finding("MC403", path=path, message=f"{app.spec}{declared} {problem[0]}",
-                        hint=problem[1], line=line)]
+        return Finding("MC403", path=path, message=f"{app.spec}{declared} {problem[0]}",
+                       hint=problem[1], line=line)
     if app.lifespan is not None and app.lifespan.status in ("failed", "timeout"):
-        return [_lifespan_finding(app, path, line)]
+        return _lifespan_finding(app, path, line)
     if app.http is not None and not app.http.ok:
-        return [_http_finding(app, path, line)]
-    return []
+        return _http_finding(app, path, line)
+    return None
 
 
 def _import_failure(app: AppResult) -> str:

@@ -91,15 +91,15 @@ def classify_module(result: ModuleResult, facts: Facts) -> Finding:
     if result.status == "exited" and (extra := extra_named_in(result.output_tail, facts.wheel)) is not None:
         return Finding("MC304", result.name, f"{result.name} exits when imported without the optional extra "
                        f"[{extra}], and says so: {_last_output(result).removeprefix('; last output: ')}",
-                       hint=f"pip install '{facts.wheel.name}[{extra}]'")
+                       hint=f"pip install '{facts.wheel.name}[{extra}]'", kind="module")
     if result.status == "exited" and is_test_code(result.name):
         # A test or check script shipped in the package that runs (and exits) when imported.
         return Finding("MC304", result.name, f"{result.name} is test tooling that exits when imported "
-                       f"(code {result.exit_code})", hint="expected if only the test suite runs this module")
+                       f"(code {result.exit_code})", hint="expected if only the test suite runs this module", kind="module")
     if result.status in ("exited", "crashed"):
         return _exited(result)
     if result.error is None:
-        return Finding("MC301", result.name, f"importing {result.name} failed without an exception report")
+        return Finding("MC301", result.name, f"importing {result.name} failed without an exception report", kind="module")
     if _static_cause(result.error, facts) is not None:  # a known defect is never an "expected" failure
         return _raised(result.name, result.error, facts)
     return expected_failure(result.name, result.error, facts) or _raised(result.name, result.error, facts)
@@ -294,7 +294,7 @@ def _optional_extra(module: str, error: ExceptionInfo, facts: Facts) -> Finding 
         for dist in _candidate_dists(name, facts.extras) or _candidate_dists(name.lower(), facts.extras):
             extra = facts.extras[dist]
             return Finding("MC304", module, f"{module} needs the optional extra [{extra}] ({dist} provides "
-                           f"{name}): {_describe(error)}", hint=f"pip install '{facts.wheel.name}[{extra}]'")
+                           f"{name}): {_describe(error)}", hint=f"pip install '{facts.wheel.name}[{extra}]'", kind="module")
     return None
 
 
@@ -306,14 +306,14 @@ def _other_platform(module: str, error: ExceptionInfo, facts: Facts) -> Finding 
         reason = _platform_reason(name, facts)
         if reason is not None:
             return Finding("MC304", module, f"{module} is for another platform: it needs {name}, {reason}",
-                           hint=_platform_hint(facts))
+                           hint=_platform_hint(facts), kind="module")
     for exc in _exceptions(error):
         frame = exc.raising_frame
         text = f"{exc.message}\n{frame.source if frame else ''}"
         if _short_type(exc) in PLATFORM_GUARD_TYPES and PLATFORM_WORDS.search(text):
             where = f" at {_frame_text(frame, facts)}" if frame else ""
             return Finding("MC304", module, f"{module} is for another platform: {_describe(exc)}{where}",
-                           hint=_platform_hint(facts))
+                           hint=_platform_hint(facts), kind="module")
     return None
 
 
@@ -354,7 +354,7 @@ def _dev_tooling(module: str, error: ExceptionInfo, facts: Facts) -> Finding | N
             and not facts.is_runtime_dependency(distributions_for_import(name))
         if top in tools or test_dependency:
             return Finding("MC304", module, f"{module} is developer tooling: it needs {top}, which is not a "
-                           f"runtime dependency", hint="expected if only tests or tools import this module")
+                           f"runtime dependency", hint="expected if only tests or tools import this module", kind="module")
     return None
 
 
@@ -363,7 +363,7 @@ def _needs_configuration(module: str, error: ExceptionInfo, facts: Facts) -> Fin
         needed = NEEDS_CONFIGURATION.get(exc.type)
         if needed is not None:
             return Finding("MC304", module, f"{module} can only be imported inside {needed}: {_describe(exc)}",
-                           hint="expected for modules of a framework application imported on their own")
+                           hint="expected for modules of a framework application imported on their own", kind="module")
     return None
 
 
@@ -382,7 +382,7 @@ def _integration(module: str, error: ExceptionInfo, facts: Facts) -> Finding | N
             return Finding("MC304", module, f"{module} is an optional integration with {top}, which the wheel "
                            f"does not depend on: {_describe(error)}",
                            hint=f"users install {dists[0]} to use it; declaring it as an extra in "
-                                "[project.optional-dependencies] documents that")
+                                "[project.optional-dependencies] documents that", kind="module")
     return None
 
 
@@ -424,7 +424,7 @@ def _extra_only_file(module: str, error: ExceptionInfo, facts: Facts) -> Finding
             extra = facts.extras[dist]
             return Finding("MC304", module, f"{module} needs the optional extra [{extra}]: {site.path} imports "
                            f"{site.top_level} ({dist}): {_describe(error)}",
-                           hint=f"pip install '{facts.wheel.name}[{extra}]'")
+                           hint=f"pip install '{facts.wheel.name}[{extra}]'", kind="module")
     return None
 
 
@@ -440,7 +440,7 @@ def _imported_only_conditionally(module: str, error: ExceptionInfo, facts: Facts
     importer = sites[0]
     return Finding("MC304", module, f"{module} is imported only conditionally ({importer.path}:{importer.line}) "
                    f"and does not import here: {_describe(error)}",
-                   hint="expected if the guard that imports it is false on this interpreter or platform")
+                   hint="expected if the guard that imports it is false on this interpreter or platform", kind="module")
 
 
 def _resolve_siblings(findings: dict[str, Finding], probe: ProbeResult, facts: Facts) -> None:
@@ -459,7 +459,7 @@ def _resolve_siblings(findings: dict[str, Finding], probe: ProbeResult, facts: F
             cause = next((e for e in sorted(expected) if any(n == e or n.startswith(e + ".") for n in needed)), None)
             if cause is not None:
                 findings[name] = Finding("MC304", name, f"{name} needs {cause}, which is optional here: "
-                                         f"{_describe(error)}", hint=f"see the MC304 finding for {cause}")
+                                         f"{_describe(error)}", hint=f"see the MC304 finding for {cause}", kind="module")
                 changed = True
 
 
@@ -476,7 +476,7 @@ def _raised(module: str, error: ExceptionInfo, facts: Facts) -> Finding:
     frame = _display_frame(error, facts)
     where = f" ({_frame_text(frame, facts)})" if frame else ""
     return Finding("MC301", module, f"importing {module} raised {_describe(error)}{where}",
-                   hint=_root_cause_hint(error, frame, facts))
+                   hint=_root_cause_hint(error, frame, facts), kind="module")
 
 
 def _describe(error: ExceptionInfo) -> str:
@@ -574,7 +574,7 @@ def _cite(finding: Finding) -> str:
 def _timeout(result: ModuleResult) -> Finding:
     return Finding("MC302", result.name, f"importing {result.name} did not finish within {result.seconds:.0f} s"
                    f"{_last_output(result)}",
-                   hint="move blocking work (network, locks, loops, input()) out of module level")
+                   hint="move blocking work (network, locks, loops, input()) out of module level", kind="module")
 
 
 def _exited(result: ModuleResult) -> Finding:
@@ -585,7 +585,7 @@ def _exited(result: ModuleResult) -> Finding:
         what = f"exited with code {result.exit_code}"
         hint = "the module calls sys.exit() or os._exit() at import time; guard it with " \
                "`if __name__ == \"__main__\":`"
-    return Finding("MC303", result.name, f"importing {result.name} {what}{_last_output(result)}", hint=hint)
+    return Finding("MC303", result.name, f"importing {result.name} {what}{_last_output(result)}", hint=hint, kind="module")
 
 
 def _signal_name(number: int | None) -> str:

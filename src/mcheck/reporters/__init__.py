@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mcheck.findings import Report
 
-from mcheck.reporters._common import clean_text, location, looks_like_file
+from mcheck.reporters._common import clean_text, location
 from mcheck.reporters.github import render_github
 from mcheck.reporters.json import render_json
 from mcheck.reporters.junit import render_junit
 from mcheck.reporters.sarif import render_sarif
 from mcheck.reporters.text import render_text
 
-__all__ = ["FORMATS", "clean_text", "location", "looks_like_file", "render"]
+__all__ = ["FORMATS", "clean_text", "location", "render"]
 
 FORMATS: dict[str, Callable[..., str]] = {
     "text": render_text,

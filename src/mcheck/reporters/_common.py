@@ -19,11 +19,6 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def looks_like_file(path: str | None) -> bool:
-    """True when a finding's ``path`` names a file (``pkg/a.py``), not a module or import name."""
-    return path is not None and ("/" in path or path.endswith(".py"))
-
-
 def location(path: str | None, line: int | None) -> str:
     """``path``, ``path:line`` or ``""``: how people-facing outputs name what a finding is about."""
     if not path:

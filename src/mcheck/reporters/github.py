@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcheck.findings import Finding, Report, Severity
-from mcheck.reporters._common import clean_text, location, looks_like_file
+from mcheck.reporters._common import clean_text, location
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 _RESULT = {0: "passed", 1: "failed"}
@@ -36,12 +36,12 @@ def command(finding: Finding) -> str:
     """The workflow command for one finding."""
     properties: list[tuple[str, str]] = []
     message = clean_text(finding.message)
-    file = finding.repo_path or (finding.path if looks_like_file(finding.path) else None)
+    file = finding.file
     if file is not None:
         properties.append(("file", file))
         if finding.line:
             properties.append(("line", str(finding.line)))
-    if finding.path and not looks_like_file(finding.path):
+    if finding.path and finding.kind != "file":
         # A module or import name is no file name: keep it in the message, even when its file is annotated.
         message = f"{clean_text(finding.path)}: {message}"
     properties.append(("title", finding.code))
@@ -81,7 +81,7 @@ def _findings_table(report: Report) -> list[str]:
     ]
     for f in report.sorted_findings:
         # A file by its repository path; a module by its name, which says more than its file here.
-        where = location(f.repo_path if looks_like_file(f.path) and f.repo_path else f.path, f.line)
+        where = location(f.repo_path if f.kind == "file" and f.repo_path else f.path, f.line)
         lines.append(
             f"| {f.severity.value} | {f.code} | {_cell(where)} | {_cell(f.message)} | {_cell(f.hint or '')} |"
         )

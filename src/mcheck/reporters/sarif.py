@@ -18,7 +18,6 @@ import mcheck
 from mcheck.catalogue import CATALOGUE, CodeInfo
 from mcheck.explain import dedent_example, fold_prose
 from mcheck.findings import Finding, Report, Severity
-from mcheck.reporters._common import looks_like_file
 
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -75,12 +74,12 @@ def _locations(finding: Finding, project_file: str | None) -> list[dict[str, Any
     anchored at the project's ``pyproject.toml`` (``project_file``) when the report knows it.
     """
     location: dict[str, Any] = {}
-    file = finding.repo_path or (finding.path if looks_like_file(finding.path) else None)
+    file = finding.file
     if file is not None:
         location["physicalLocation"] = _physical(file, finding.line)
     elif project_file is not None:
         location["physicalLocation"] = _physical(project_file, None)
-    if finding.path is not None and not looks_like_file(finding.path):
+    if finding.path is not None and finding.kind != "file":
         name = finding.path.rsplit(".", 1)[-1]
         location["logicalLocations"] = [{"name": name, "fullyQualifiedName": finding.path, "kind": "module"}]
     return [location] if location else []

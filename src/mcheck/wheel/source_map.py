@@ -70,9 +70,14 @@ class RepoPaths:
 
     def for_finding(self, finding: Finding) -> str | None:
         """The repository path of what ``finding`` is about, or None when it names no source file."""
-        if finding.path is None:
+        if finding.path is None or finding.kind in ("entry_point", "app"):
             return None
-        wheel_path = self._wheel.modules.get(finding.path) or finding.path
+        if finding.kind == "module":
+            wheel_path = self._wheel.modules.get(finding.path)
+            if wheel_path is None:
+                return None
+        else:
+            wheel_path = finding.path
         source = self._source_path(wheel_path)
         return in_repo(self._prefix, source) if source is not None else None
 
