@@ -121,3 +121,11 @@ def test_a_check_declares_inputs_that_the_context_has():
 
     with pytest.raises(TypeError, match=r"not CheckContext fields: \['wheels'\]"):
         check("MC101")(lambda ctx, wheels: [])
+
+
+def test_the_model_sits_below_the_commands():
+    model = ("mcheck.catalogue", "mcheck.findings", "mcheck.settings", "mcheck.errors", "mcheck.tomlfile",
+             "mcheck.suppression", "mcheck.stages")
+    for module, imports in _graph().items():
+        if module in model:
+            assert not [i for i in imports if i.startswith(("mcheck.wheel", "mcheck.deploy"))], module

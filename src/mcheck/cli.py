@@ -16,6 +16,7 @@ import typer
 from mcheck import __version__
 from mcheck.errors import Interrupted, UsageError, interrupt_on_signals
 from mcheck.findings import Report
+from mcheck.settings import setting_help
 
 INTERNAL_ERROR = 3
 
@@ -47,24 +48,23 @@ def wheel(
         "--format", "-f", help="text, json, junit, sarif or github; repeat to write several.")] = None,
     outputs: Annotated[list[Path] | None, typer.Option(
         "--output", "-o", help="File for the --format at the same position; '-' or none: stdout.")] = None,
-    python: Annotated[str | None, typer.Option(help="Interpreter for the test venv (default: mcheck's own).")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds each module's import may take [30].")] = None,
-    build_timeout: Annotated[float | None, typer.Option(
-        help="Seconds the build backend may take for the sdist and the wheel together [600].")] = None,
-    extras: Annotated[list[str] | None, typer.Option("--extras", help="Install these extras before probing.")] = None,
-    select: Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes (MC1, MC202).")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Never report these codes or prefixes.")] = None,
-    fail_on: Annotated[str | None, typer.Option(help="Exit 1 on 'error' (default) or also on 'warning'.")] = None,
-    asgi: Annotated[list[str] | None, typer.Option(help="ASGI app MODULE:ATTR to import and start.")] = None,
-    health: Annotated[str | None, typer.Option(help="Health path that must answer 2xx.")] = None,
+    python: Annotated[str | None, typer.Option(help=setting_help("python"))] = None,
+    timeout: Annotated[float | None, typer.Option(help=setting_help("timeout"))] = None,
+    build_timeout: Annotated[float | None, typer.Option(help=setting_help("build-timeout"))] = None,
+    extras: Annotated[list[str] | None, typer.Option("--extras", help=setting_help("extras"))] = None,
+    select: Annotated[list[str] | None, typer.Option(help=setting_help("select"))] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help=setting_help("ignore"))] = None,
+    per_path_ignores: Annotated[list[str] | None, typer.Option(
+        help=setting_help("per-path-ignores"))] = None,
+    fail_on: Annotated[str | None, typer.Option(help=setting_help("fail-on"))] = None,
+    asgi: Annotated[list[str] | None, typer.Option(help=setting_help("asgi"))] = None,
+    health: Annotated[str | None, typer.Option(help=setting_help("health"))] = None,
     serve: Annotated[bool, typer.Option(help="Also start the real server command and poll the health path.")] = False,
     jobs: Annotated[int, typer.Option(help="Modules imported in parallel.")] = max(1, os.cpu_count() or 1),
     keep: Annotated[bool, typer.Option(help="Keep the temporary work directory (build, venv, probe logs).")] = False,
     sandbox: Annotated[bool, typer.Option(help="Run the build backend and the probes under bubblewrap: no network, "
                                                "read-only file system outside their temp dirs.")] = False,
-    cache: Annotated[bool | None, typer.Option(
-        "--cache/--no-cache", help="Reuse cached venvs (same resolved dependencies) and build artifacts "
-                                   "(same build inputs) [cache].")] = None,
+    cache: Annotated[bool | None, typer.Option("--cache/--no-cache", help=setting_help("cache"))] = None,
     quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")] = 0,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also stage timings.")] = 0,
 ) -> None:
@@ -75,8 +75,8 @@ def wheel(
     pairs = _format_pairs(formats or ["text"], outputs or [])
     progress = _progress_printer(verbose)
     settings = {"python": python, "timeout": timeout, "extras": extras, "select": select, "ignore": ignore,
-                "fail_on": fail_on, "asgi": asgi, "health": health, "cache": cache,
-                "build_timeout": build_timeout}
+                "per_path_ignores": per_path_ignores, "fail_on": fail_on, "asgi": asgi, "health": health,
+                "cache": cache, "build_timeout": build_timeout}
     try:
         reports = _check_all(targets or [Path()], lambda target: check_wheel(
             target, source=source, jobs=jobs, keep=keep, serve=serve, sandbox=sandbox, progress=progress,
@@ -100,14 +100,15 @@ def deploy(
         "--format", "-f", help="text, json, junit, sarif or github; repeat to write several.")] = None,
     outputs: Annotated[list[Path] | None, typer.Option(
         "--output", "-o", help="File for the --format at the same position; '-' or none: stdout.")] = None,
-    python: Annotated[str | None, typer.Option(help="Interpreter for the service venv.")] = None,
-    timeout: Annotated[float | None, typer.Option(
-        help="Seconds the target's import (and the app probe) may take (default 30).")] = None,
+    python: Annotated[str | None, typer.Option(help=setting_help("python"))] = None,
+    timeout: Annotated[float | None, typer.Option(help=setting_help("timeout"))] = None,
     install: Annotated[bool, typer.Option(help="Install the service's requirements and import its start target "
                                                "(--no-install: static checks only).")] = True,
-    select: Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes (MC5, MC501).")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Never report these codes or prefixes.")] = None,
-    fail_on: Annotated[str | None, typer.Option(help="Exit 1 on 'error' (default) or also on 'warning'.")] = None,
+    select: Annotated[list[str] | None, typer.Option(help=setting_help("select"))] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help=setting_help("ignore"))] = None,
+    per_path_ignores: Annotated[list[str] | None, typer.Option(
+        help=setting_help("per-path-ignores"))] = None,
+    fail_on: Annotated[str | None, typer.Option(help=setting_help("fail-on"))] = None,
     keep: Annotated[bool, typer.Option(help="Keep the temporary work directory.")] = False,
     sandbox: Annotated[bool, typer.Option(help="Run the start target and the app probe under bubblewrap: no "
                                                "network, read-only file system outside their temp dirs.")] = False,
@@ -122,7 +123,7 @@ def deploy(
     try:
         report = check_deploy(service_dir, repo_root=repo_root, timeout=timeout, python=python, install=install,
                               keep=keep, sandbox=sandbox, progress=_progress_printer(verbose), select=select,
-                              ignore=ignore, fail_on=fail_on)
+                              ignore=ignore, per_path_ignores=per_path_ignores, fail_on=fail_on)
     except UsageError as exc:
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:

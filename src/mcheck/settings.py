@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mcheck.catalogue import CATALOGUE, codes_matching
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, Severity
-from mcheck.wheel.discover import read_pyproject
+from mcheck.tomlfile import read_toml
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,76 @@ class Settings:
 
 
 COMMAND_LINE = "command line"
-SETTING_NAMES = tuple(f.name.replace("_", "-") for f in fields(Settings) if f.name != "sources")
+
+Kind = Literal["codes", "names", "path-codes", "fail-on", "seconds", "text", "switch"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The one declaration of a setting: the ``[tool.mcheck]`` key, the value's kind, the default,
+    the help text and the CLI flag. The validation of every source, the CLI's help texts and the
+    README's table come from :data:`SETTINGS`; tests check the CLI options and :class:`Settings`
+    against it."""
+
+    name: str  # the TOML key; the API keyword is the same with "_" for "-"
+    kind: Kind
+    default: Any
+    help: str
+    flag: str | None  # the CLI option, with the same name; None when only a file sets it
+    commands: tuple[str, ...] = ("wheel",)
+
+    @property
+    def attr(self) -> str:
+        return self.name.replace("-", "_")
+
+
+BOTH = ("wheel", "deploy")
+SETTINGS: tuple[Setting, ...] = (
+    Setting("select", "codes", (), "Only these codes or prefixes (MC1, MC202).", "--select", BOTH),
+    Setting("ignore", "codes", (), "Never report these codes or prefixes.", "--ignore", BOTH),
+    Setting("per-path-ignores", "path-codes", {}, "Never report these codes for paths matching a "
+            "glob: GLOB:CODE,CODE (repeatable).", "--per-path-ignores", BOTH),
+    Setting("fail-on", "fail-on", Severity.ERROR, "Exit 1 on 'error' (default) or also on 'warning'.",
+            "--fail-on", BOTH),
+    Setting("extras", "names", (), "Install these extras before probing.", "--extras"),
+    Setting("timeout", "seconds", 30.0, "Seconds each module's import (deploy: the start target's "
+            "import and the app probe) may take.", "--timeout", BOTH),
+    Setting("asgi", "names", (), "ASGI app MODULE:ATTR to import and start.", "--asgi"),
+    Setting("health", "text", None, "Health path that must answer 2xx.", "--health"),
+    Setting("python", "text", None, "Interpreter for the test venv (default: mcheck's own).",
+            "--python", BOTH),
+    Setting("cache", "switch", True, "Reuse cached venvs (same resolved dependencies) and build "
+            "artifacts (same build inputs).", "--cache/--no-cache"),
+    Setting("build-timeout", "seconds", 600.0, "Seconds the build backend may take for the sdist "
+            "and the wheel together.", "--build-timeout"),
+)
+SETTING_NAMES = tuple(setting.name for setting in SETTINGS)
+_BY_ATTR = {setting.attr: setting for setting in SETTINGS}
+
+
+def setting_help(name: str) -> str:
+    """The help text of a setting, for the CLI (one place says what a setting does)."""
+    return _BY_ATTR[name.replace("-", "_")].help
+
+
+def render_settings_table() -> str:
+    """The README's table of settings, generated from :data:`SETTINGS`."""
+    rows = ["| key | CLI flag | commands | default | what it does |", "|---|---|---|---|---|"]
+    for setting in SETTINGS:
+        default = setting.default.value if isinstance(setting.default, Severity) else setting.default
+        shown = "none" if default in (None, (), {}) else f"`{_toml(default)}`"
+        flag = f"`{setting.flag}`" if setting.flag else "-"
+        rows.append(f"| `{setting.name}` | {flag} | {', '.join(setting.commands)} | {shown} | "
+                    f"{setting.help} |")
+    return "\n".join(rows) + "\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 def load_file_settings(directory: Path | None) -> tuple[dict[str, Any], str | None]:
@@ -60,10 +129,10 @@ def load_file_settings(directory: Path | None) -> tuple[dict[str, Any], str | No
         return {}, None
     dedicated = directory / "mcheck.toml"
     if dedicated.is_file():
-        return read_pyproject(dedicated), str(dedicated)
+        return read_toml(dedicated), str(dedicated)
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
-        table = read_pyproject(pyproject).get("tool", {}).get("mcheck")
+        table = read_toml(pyproject).get("tool", {}).get("mcheck")
         if isinstance(table, dict):
             return table, f"{pyproject} [tool.mcheck]"
     return {}, None
@@ -90,35 +159,53 @@ def resolve_settings(file_values: Mapping[str, Any], cli_values: Mapping[str, An
 
 
 def _validated(values: dict[str, Any], origin: str) -> dict[str, Any]:
-    """The given values, type-checked and normalised; only the keys that were given."""
-    def as_tuple(value: Any) -> tuple[str, ...]:
-        return (value,) if isinstance(value, str) else tuple(value)
+    """The given values, type-checked and normalised by their declared kind; only the given keys."""
+    return {key: _VALIDATORS[_BY_ATTR[key].kind](value, _BY_ATTR[key].name, origin)
+            for key, value in values.items()}
 
-    out: dict[str, Any] = {}
-    for key in ("select", "ignore", "extras", "asgi"):
-        if key in values:
-            out[key] = as_tuple(values[key])
-    for key in ("select", "ignore"):
-        if key in out:
-            out[key] = tuple(_check_code(c, origin) for c in out[key])
-    if "per_path_ignores" in values:
-        out["per_path_ignores"] = {glob: tuple(_check_code(c, origin) for c in as_tuple(codes))
-                                   for glob, codes in dict(values["per_path_ignores"]).items()}
-    if "fail_on" in values:
-        if values["fail_on"] not in ("error", "warning"):
-            raise UsageError(f"{origin}: fail-on must be 'error' or 'warning', not {values['fail_on']!r}")
-        out["fail_on"] = Severity(values["fail_on"])
-    for key in ("timeout", "build_timeout"):
-        if key in values:
-            out[key] = _seconds(values[key], key, origin)
-    for key in ("health", "python"):
-        if key in values:
-            out[key] = str(values[key])
-    if "cache" in values:
-        if not isinstance(values["cache"], bool):
-            raise UsageError(f"{origin}: cache must be true or false, not {values['cache']!r}")
-        out["cache"] = values["cache"]
-    return out
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _codes(value: Any, key: str, origin: str) -> tuple[str, ...]:
+    return tuple(_check_code(c, origin) for c in _as_tuple(value))
+
+
+def _names(value: Any, key: str, origin: str) -> tuple[str, ...]:
+    return _as_tuple(value)
+
+
+def _path_codes(value: Any, key: str, origin: str) -> dict[str, tuple[str, ...]]:
+    """A table ``{glob: codes}`` (a file), or ``GLOB:CODE,CODE`` strings (the CLI)."""
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    else:
+        pairs = [_glob_and_codes(item, key, origin) for item in _as_tuple(value)]
+    return {str(glob): _codes(codes, key, origin) for glob, codes in pairs}
+
+
+def _glob_and_codes(item: str, key: str, origin: str) -> tuple[str, list[str]]:
+    glob, sep, codes = str(item).rpartition(":")
+    if not sep or not glob or not codes.strip():
+        raise UsageError(f"{origin}: {key} takes GLOB:CODE[,CODE...], not {item!r}")
+    return glob, [c for c in codes.split(",") if c.strip()]
+
+
+def _fail_on(value: Any, key: str, origin: str) -> Severity:
+    if value not in ("error", "warning"):
+        raise UsageError(f"{origin}: fail-on must be 'error' or 'warning', not {value!r}")
+    return Severity(value)
+
+
+def _text(value: Any, key: str, origin: str) -> str:
+    return str(value)
+
+
+def _switch(value: Any, key: str, origin: str) -> bool:
+    if not isinstance(value, bool):
+        raise UsageError(f"{origin}: {key} must be true or false, not {value!r}")
+    return value
 
 
 def _seconds(value: Any, key: str, origin: str) -> float:
@@ -127,8 +214,14 @@ def _seconds(value: Any, key: str, origin: str) -> float:
     except (TypeError, ValueError):
         seconds = float("nan")
     if not seconds > 0:  # also rejects NaN
-        raise UsageError(f"{origin}: {key.replace('_', '-')} must be a positive number of seconds, not {value!r}")
+        raise UsageError(f"{origin}: {key} must be a positive number of seconds, not {value!r}")
     return seconds
+
+
+_VALIDATORS: dict[str, Callable[[Any, str, str], Any]] = {
+    "codes": _codes, "names": _names, "path-codes": _path_codes, "fail-on": _fail_on,
+    "seconds": _seconds, "text": _text, "switch": _switch,
+}
 
 
 def _check_code(selector: str, origin: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pathspec
 
 from mcheck.errors import UsageError
 from mcheck.knowledge.backends import BACKEND_FAMILIES, LEGACY_BACKEND, VCS_VERSION_PLUGINS
+from mcheck.tomlfile import read_toml as read_pyproject
 
 # Directories that are never part of a source tree, whatever .gitignore says.
 ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "venv",
@@ -151,20 +151,6 @@ def _parent_references(root: Path, git_root: Path | None) -> tuple[bool, tuple[s
             if target.exists() and git_root in target.parents and root not in (target, *target.parents):
                 found.add(target.relative_to(git_root).as_posix() + ("/" if target.is_dir() else ""))
     return mentioned, tuple(sorted(found))
-
-
-def read_pyproject(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib's message already ends with "(at line L, column C)".
-        raise UsageError(f"{path}: malformed TOML: {exc}") from None
-    except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition
-        line = exc.object[:exc.start].count(b"\n") + 1
-        raise UsageError(f"{path}: malformed TOML: not UTF-8 (at line {line})") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 # The parts of pyproject.toml that mcheck reads, parents before children, with the type each must have:
