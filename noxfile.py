@@ -19,6 +19,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
 
 
 @nox.session
@@ -30,7 +31,13 @@ def realworld(session: nox.Session) -> None:
     The releases are unpacked outside this repository (nox's own TMPDIR is inside it): mcheck stages a
     project that sits in a git work tree from git, where an unpacked sdist is not tracked.
     """
-    _real_suite(session, "realworld", "slow", "tests/realworld/realworld_harness.py", "MCHECK_REALWORLD_RESULTS")
+    _real_suite(
+        session,
+        "realworld",
+        "slow",
+        "tests/realworld/realworld_harness.py",
+        "MCHECK_REALWORLD_RESULTS",
+    )
 
 
 @nox.session
@@ -40,10 +47,14 @@ def realbugs(session: nox.Session) -> None:
     Each case exports a broken and a fixing commit into fresh git repositories and runs the real CLI on
     both. Cases whose mirror is absent are skipped (set MCHECK_MIRRORS to where the mirrors are).
     """
-    _real_suite(session, "realbugs", "realbugs", "tests/realbugs/harness.py", "MCHECK_REALBUGS_RESULTS")
+    _real_suite(
+        session, "realbugs", "realbugs", "tests/realbugs/harness.py", "MCHECK_REALBUGS_RESULTS"
+    )
 
 
-def _real_suite(session: nox.Session, name: str, marker: str, harness: str, results_variable: str) -> None:
+def _real_suite(
+    session: nox.Session, name: str, marker: str, harness: str, results_variable: str
+) -> None:
     """Run ``tests/<name>`` on two workers with results outside the repository, then render
     ``docs/<name>.md`` from whatever ran (also when a test failed, so that the table shows it)."""
     import shutil

@@ -18,7 +18,11 @@ import sys
 
 
 def preload(modules: list[str], stdlib: list[str]) -> None:
-    parents = {".".join(name.split(".")[:depth]) for name in modules for depth in range(1, name.count(".") + 1)}
+    parents = {
+        ".".join(name.split(".")[:depth])
+        for name in modules
+        for depth in range(1, name.count(".") + 1)
+    }
     for name in [*stdlib, *sorted(parents, key=lambda n: n.count("."))]:
         try:
             importlib.import_module(name)
@@ -51,4 +55,8 @@ def main(modules_file: str, jobs: int, stdlib: list[str], do_import: bool) -> in
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], int(sys.argv[2]), sys.argv[3].split(","), "--no-import" not in sys.argv[4:]))
+    sys.exit(
+        main(
+            sys.argv[1], int(sys.argv[2]), sys.argv[3].split(","), "--no-import" not in sys.argv[4:]
+        )
+    )

@@ -84,11 +84,14 @@ def generate(root: Path, count: int = 2000, fanout: int = 10) -> list[str]:
 
 def _write_init(directory: Path, package_id: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "__init__.py").write_text(textwrap.dedent(f'''\
+    (directory / "__init__.py").write_text(
+        textwrap.dedent(f'''\
         """Generated package."""
 
         PACKAGE_ID = {package_id}
-        '''), "utf-8")
+        '''),
+        "utf-8",
+    )
 
 
 if __name__ == "__main__":

@@ -21,14 +21,26 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("usage: measure.py OUT.json -- COMMAND ...\n")
         return 2
     started = time.perf_counter()
-    proc = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          check=False)
+    proc = subprocess.run(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
     wall = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(out, "w", encoding="utf-8") as fh:
-        json.dump({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss,
-                   "returncode": proc.returncode, "output_tail": proc.stdout.decode("utf-8", "replace")[-3000:]},
-                  fh)
+        json.dump(
+            {
+                "wall": wall,
+                "cpu": usage.ru_utime + usage.ru_stime,
+                "maxrss_kb": usage.ru_maxrss,
+                "returncode": proc.returncode,
+                "output_tail": proc.stdout.decode("utf-8", "replace")[-3000:],
+            },
+            fh,
+        )
     return 0
 
 

@@ -88,13 +88,25 @@ class Bench:
 
     # --- measuring -------------------------------------------------------------------------------
 
-    def measure(self, command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Cost:
+    def measure(
+        self, command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> Cost:
         self.counter += 1
         out = self.work / f"measure-{self.counter}.json"
-        subprocess.run([sys.executable, str(BENCH_DIR / "measure.py"), str(out), "--", *command],
-                       env={**os.environ, **(env or {})}, cwd=cwd, check=True)
+        subprocess.run(
+            [sys.executable, str(BENCH_DIR / "measure.py"), str(out), "--", *command],
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            check=True,
+        )
         data = json.loads(out.read_text())
-        return Cost(data["wall"], data["cpu"], data["maxrss_kb"] / 1024, data["returncode"], data["output_tail"])
+        return Cost(
+            data["wall"],
+            data["cpu"],
+            data["maxrss_kb"] / 1024,
+            data["returncode"],
+            data["output_tail"],
+        )
 
     def best(self, make_command: Callable[[int], list[str]], **kwargs: dict[str, str]) -> Cost:
         """The fastest (by wall time) of ``self.repeat`` runs; ``make_command(i)`` builds run i's command.
@@ -105,15 +117,25 @@ class Bench:
     def fresh_copy(self, project: Path, label: str) -> Path:
         self.counter += 1
         dest = self.work / "copies" / f"{label}-{self.counter}" / project.name
-        shutil.copytree(project, dest, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", ".tox"))
+        shutil.copytree(
+            project, dest, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", ".tox")
+        )
         return dest
 
     # --- the tools ---------------------------------------------------------------------------------
 
     def floor(self, project: Path) -> Cost:
-        return self.best(lambda i: [self.tools["uv"], "build", "--wheel", "--quiet", "--out-dir",
-                                      str(self.work / f"floor-{self.counter}-{i}"),
-                                      str(self.fresh_copy(project, "floor"))])
+        return self.best(
+            lambda i: [
+                self.tools["uv"],
+                "build",
+                "--wheel",
+                "--quiet",
+                "--out-dir",
+                str(self.work / f"floor-{self.counter}-{i}"),
+                str(self.fresh_copy(project, "floor")),
+            ]
+        )
 
     def mcheck(self, project: Path) -> tuple[Cost, Cost, dict[str, dict[str, float]]]:
         """Cold (empty caches), then warm (same project copy, same caches; the fastest of ``self.repeat``
@@ -125,28 +147,38 @@ class Bench:
 
         def run(label: str, expect_build: str) -> tuple[Cost, dict[str, float]]:
             report = self.work / f"mcheck-report-{self.counter}-{label}.json"
-            cost = self.measure([self.tools["mcheck"], "wheel", str(copy), "-q", "-f", "json", "-o", str(report)],
-                                env=env)
+            cost = self.measure(
+                [self.tools["mcheck"], "wheel", str(copy), "-q", "-f", "json", "-o", str(report)],
+                env=env,
+            )
             return cost, _stages(report, expect_build=expect_build)
 
         cold, cold_stages = run("cold", "build")
-        warm, warm_stages = min((run(f"warm{i}", "build (cached)") for i in range(self.repeat)),
-                                key=lambda measured: measured[0].wall)
+        warm, warm_stages = min(
+            (run(f"warm{i}", "build (cached)") for i in range(self.repeat)),
+            key=lambda measured: measured[0].wall,
+        )
         return cold, warm, {"cold": cold_stages, "warm": warm_stages}
 
     def tox(self, project: Path, modules_file: Path) -> tuple[Cost, Cost]:
         """First run (creates the envs) and second run (reuses them, rebuilds and reinstalls the wheel)."""
         copy = self.fresh_copy(project, "tox")
-        (copy / "tox.ini").write_text(TOX_INI.format(import_all=BENCH_DIR / "import_all.py", modules=modules_file))
+        (copy / "tox.ini").write_text(
+            TOX_INI.format(import_all=BENCH_DIR / "import_all.py", modules=modules_file)
+        )
         command = [self.tools["tox"], "-q", "-c", str(copy / "tox.ini"), "-e", "importall"]
-        env = {"PIP_CONFIG_FILE": os.devnull}  # pip's defaults, not this machine's local indexes/constraints
+        env = {
+            "PIP_CONFIG_FILE": os.devnull
+        }  # pip's defaults, not this machine's local indexes/constraints
         return self.measure(command, env=env, cwd=copy), self.measure(command, env=env, cwd=copy)
 
     def naive(self, project: Path, modules_file: Path) -> Cost:
         copy = self.fresh_copy(project, "naive")
         work = self.work / f"naive-{self.counter}"
         env = {"PATH": f"{Path(self.tools['uv']).parent}{os.pathsep}{os.environ['PATH']}"}
-        return self.measure(["sh", str(BENCH_DIR / "naive.sh"), str(copy), str(modules_file), str(work)], env=env)
+        return self.measure(
+            ["sh", str(BENCH_DIR / "naive.sh"), str(copy), str(modules_file), str(work)], env=env
+        )
 
     # --- one project -------------------------------------------------------------------------------
 
@@ -156,16 +188,31 @@ class Bench:
         cold, warm, stages = self.mcheck(project)
         tox_first, tox_again = self.tox(project, modules_file)
         naive = self.naive(project, modules_file)
-        rows = [Row("uv build --wheel (floor)", floor), Row("mcheck, cold", cold), Row("mcheck, warm", warm),
-                Row("tox, first run", tox_first), Row("tox, second run", tox_again),
-                Row("naive script", naive)]
+        rows = [
+            Row("uv build --wheel (floor)", floor),
+            Row("mcheck, cold", cold),
+            Row("mcheck, warm", warm),
+            Row("tox, first run", tox_first),
+            Row("tox, second run", tox_again),
+            Row("naive script", naive),
+        ]
         return rows, stages, modules_file, wheel
 
     def module_list(self, project: Path) -> tuple[Path, Path]:
         """The importable modules of the project's wheel (as mcheck probes them), one per line."""
         out = self.work / f"modules-{project.name}"
-        subprocess.run([self.tools["uv"], "build", "--wheel", "--quiet", "--out-dir", str(out),
-                        str(self.fresh_copy(project, "list"))], check=True)
+        subprocess.run(
+            [
+                self.tools["uv"],
+                "build",
+                "--wheel",
+                "--quiet",
+                "--out-dir",
+                str(out),
+                str(self.fresh_copy(project, "list")),
+            ],
+            check=True,
+        )
         wheel = next(out.glob("*.whl"))
         names = sorted(_module_name(n) for n in zipfile.ZipFile(wheel).namelist() if _is_module(n))
         path = out / "modules.txt"
@@ -180,33 +227,70 @@ class Bench:
         from mcheck.probes.scripts.import_probe import WARM_STDLIB
 
         venv = self.work / "probe-venv"
-        subprocess.run([self.tools["uv"], "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+        subprocess.run(
+            [self.tools["uv"], "venv", "--quiet", "--python", sys.executable, str(venv)], check=True
+        )
         python = venv / "bin" / "python"
         # As mcheck installs (bytecode compiled): both sides load .pyc files, neither compiles sources.
-        subprocess.run([self.tools["uv"], "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python),
-                        str(wheel)],
-                       check=True)
+        subprocess.run(
+            [
+                self.tools["uv"],
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--python",
+                str(python),
+                str(wheel),
+            ],
+            check=True,
+        )
         modules = modules_file.read_text().split()
         env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}  # as mcheck runs the probe
         jobs = os.cpu_count() or 1
 
         def probe(preimport: bool) -> Cost:
             request = self.work / f"probe-{preimport}.json"
-            request.write_text(json.dumps({"modules": modules, "timeout": 30, "jobs": jobs, "preimport": preimport}))
-            return self.best(lambda i: [str(python), "-I", str(PROBE_SCRIPT), str(request),
-                                          str(self.work / f"probe-out-{preimport}-{i}.json")], env=env)
+            request.write_text(
+                json.dumps(
+                    {"modules": modules, "timeout": 30, "jobs": jobs, "preimport": preimport}
+                )
+            )
+            return self.best(
+                lambda i: [
+                    str(python),
+                    "-I",
+                    str(PROBE_SCRIPT),
+                    str(request),
+                    str(self.work / f"probe-out-{preimport}-{i}.json"),
+                ],
+                env=env,
+            )
 
-        sequential = self.best(lambda i: [str(python), "-I", str(BENCH_DIR / "import_all.py"), str(modules_file)],
-                               env=env)
-        floor_script = [str(python), "-I", str(BENCH_DIR / "fork_floor.py"), str(modules_file), str(jobs),
-                        ",".join(WARM_STDLIB)]
+        sequential = self.best(
+            lambda i: [str(python), "-I", str(BENCH_DIR / "import_all.py"), str(modules_file)],
+            env=env,
+        )
+        floor_script = [
+            str(python),
+            "-I",
+            str(BENCH_DIR / "fork_floor.py"),
+            str(modules_file),
+            str(jobs),
+            ",".join(WARM_STDLIB),
+        ]
         bare_forks = self.best(lambda i: [*floor_script, "--no-import"], env=env)
         import_forks = self.best(lambda i: floor_script, env=env)
-        return [Row("one process, sequential imports (baseline)", sequential),
-                Row(f"import probe, fork servers ({jobs} jobs)", probe(True)),
-                Row(f"import probe, one fresh fork per module ({jobs} jobs)", probe(False)),
-                Row(f"bare loop: parents preloaded, fork + import + exit, no reporting ({jobs} jobs)", import_forks),
-                Row(f"bare loop: fork + exit, no import ({jobs} jobs)", bare_forks)]
+        return [
+            Row("one process, sequential imports (baseline)", sequential),
+            Row(f"import probe, fork servers ({jobs} jobs)", probe(True)),
+            Row(f"import probe, one fresh fork per module ({jobs} jobs)", probe(False)),
+            Row(
+                f"bare loop: parents preloaded, fork + import + exit, no reporting ({jobs} jobs)",
+                import_forks,
+            ),
+            Row(f"bare loop: fork + exit, no import ({jobs} jobs)", bare_forks),
+        ]
 
 
 # --- the projects -----------------------------------------------------------------------------------
@@ -220,9 +304,23 @@ def mid_project(work: Path) -> Path:
     """The pinned sdist, downloaded by pip (sdist only, no dependencies) and unpacked."""
     name, version = MID_PACKAGE
     download = work / "sdist"
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                    "--dest", str(download), f"{name}=={version}"],
-                   env={**os.environ, "PIP_CONFIG_FILE": os.devnull}, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "--dest",
+            str(download),
+            f"{name}=={version}",
+        ],
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
+        check=True,
+    )
     sdist = next(download.glob("*.tar.gz"))
     with tarfile.open(sdist) as tf:
         tf.extractall(work / "unpacked", filter="data")
@@ -237,7 +335,11 @@ def generated_project(work: Path, count: int) -> Path:
 
 def _is_module(name: str) -> bool:
     first = name.split("/", 1)[0]
-    return name.endswith(".py") and not first.endswith((".dist-info", ".data")) and "__main__" not in name
+    return (
+        name.endswith(".py")
+        and not first.endswith((".dist-info", ".data"))
+        and "__main__" not in name
+    )
 
 
 def _module_name(path: str) -> str:
@@ -268,21 +370,27 @@ def compile_tools_bytecode() -> str:
     paths = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
     for path in paths:
         compileall.compile_dir(path, quiet=1, workers=0)
-    return (f"- the environment of mcheck and tox ({', '.join(paths)}) was byte-compiled before measuring, as "
-            "`pip install` does by default (`uv pip install` does not, and `PYTHONDONTWRITEBYTECODE` is "
-            f"{'set' if os.environ.get('PYTHONDONTWRITEBYTECODE') else 'not set'} here)")
+    return (
+        f"- the environment of mcheck and tox ({', '.join(paths)}) was byte-compiled before measuring, as "
+        "`pip install` does by default (`uv pip install` does not, and `PYTHONDONTWRITEBYTECODE` is "
+        f"{'set' if os.environ.get('PYTHONDONTWRITEBYTECODE') else 'not set'} here)"
+    )
 
 
 def machine_lines(tools: dict[str, str]) -> list[str]:
     cpu = "?"
     with open("/proc/cpuinfo", encoding="utf-8") as fh:  # Linux; the bench is run there
-        cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu
+        )
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return [f"- machine: {platform.platform()}, {cpu}, {os.cpu_count()} cores, {memory:.1f} GiB RAM",
-            f"- Python {platform.python_version()} ({sys.executable})",
-            f"- {_version([tools['mcheck'], '--version'])}; {_version([tools['uv'], '--version'])}; "
-            f"tox {importlib.metadata.version('tox')}",
-            "- load average at start {load_start}, at end {load_end} (1/5/15 min)"]
+    return [
+        f"- machine: {platform.platform()}, {cpu}, {os.cpu_count()} cores, {memory:.1f} GiB RAM",
+        f"- Python {platform.python_version()} ({sys.executable})",
+        f"- {_version([tools['mcheck'], '--version'])}; {_version([tools['uv'], '--version'])}; "
+        f"tox {importlib.metadata.version('tox')}",
+        "- load average at start {load_start}, at end {load_end} (1/5/15 min)",
+    ]
 
 
 def _stages(report: Path, *, expect_build: str) -> dict[str, float]:
@@ -296,13 +404,17 @@ def _stages(report: Path, *, expect_build: str) -> dict[str, float]:
 
 def table(rows: list[Row], floor: Cost | None) -> list[str]:
     ratio_head = " wall / floor | CPU / floor |" if floor else ""
-    lines = [f"| tool | wall (s) | CPU (s) | peak RSS (MB) |{ratio_head} exit |",
-             "|---|---:|---:|---:|" + ("---:|---:|" if floor else "") + "---:|"]
+    lines = [
+        f"| tool | wall (s) | CPU (s) | peak RSS (MB) |{ratio_head} exit |",
+        "|---|---:|---:|---:|" + ("---:|---:|" if floor else "") + "---:|",
+    ]
     for row in rows:
         cost = row.cost
         ratios = f" {cost.wall / floor.wall:.2f}x | {cost.cpu / floor.cpu:.2f}x |" if floor else ""
-        lines.append(f"| {row.tool} | {cost.wall:.2f} | {cost.cpu:.2f} | {cost.rss_mb:.0f} |{ratios} "
-                     f"{cost.returncode} |")
+        lines.append(
+            f"| {row.tool} | {cost.wall:.2f} | {cost.cpu:.2f} | {cost.rss_mb:.0f} |{ratios} "
+            f"{cost.returncode} |"
+        )
     return lines
 
 
@@ -315,36 +427,49 @@ def targets(projects: dict[str, list[Row]], probe_rows: list[Row]) -> list[str]:
     for label in ("a", "b"):
         by = {r.tool: r.cost for r in projects[label]}
         ratio = by["mcheck, warm"].wall / by["uv build --wheel (floor)"].wall
-        lines.append(f"| ({label}) warm mcheck <= 1.5x `uv build --wheel` | {ratio:.2f}x | {verdict(ratio <= 1.5)} |")
+        lines.append(
+            f"| ({label}) warm mcheck <= 1.5x `uv build --wheel` | {ratio:.2f}x | {verdict(ratio <= 1.5)} |"
+        )
     for label in ("b", "c"):
         by = {r.tool: r.cost for r in projects[label]}
-        pairs = (("tox, first run", "mcheck, cold"), ("tox, second run", "mcheck, warm"),
-                 ("naive script", "mcheck, cold"), ("naive script", "mcheck, warm"))
+        pairs = (
+            ("tox, first run", "mcheck, cold"),
+            ("tox, second run", "mcheck, warm"),
+            ("naive script", "mcheck, cold"),
+            ("naive script", "mcheck, warm"),
+        )
         for other, ours in pairs:
             speedup = by[other].wall / by[ours].wall
-            lines.append(f"| ({label}) {ours} >= 3x faster than {other} | {speedup:.2f}x faster | "
-                         f"{verdict(speedup >= 3)} |")
+            lines.append(
+                f"| ({label}) {ours} >= 3x faster than {other} | {speedup:.2f}x faster | "
+                f"{verdict(speedup >= 3)} |"
+            )
     baseline = probe_rows[0].cost
     served = probe_rows[1].cost
     ratio = served.wall / baseline.wall
-    lines.append(f"| (c) probe, every module isolated <= 2x one sequential process | {ratio:.2f}x | "
-                 f"{verdict(ratio <= 2)} |")
-    lines.append(f"| (c) probe peak memory < 300 MB | {served.rss_mb:.0f} MB | {verdict(served.rss_mb < 300)} |")
+    lines.append(
+        f"| (c) probe, every module isolated <= 2x one sequential process | {ratio:.2f}x | "
+        f"{verdict(ratio <= 2)} |"
+    )
+    lines.append(
+        f"| (c) probe peak memory < 300 MB | {served.rss_mb:.0f} MB | {verdict(served.rss_mb < 300)} |"
+    )
     return lines
 
 
-def notes(sections: Sections, probe_rows: list[Row],
-          count: int) -> list[str]:
+def notes(sections: Sections, probe_rows: list[Row], count: int) -> list[str]:
     """What the rows mean and why the targets that are missed are missed, with this run's numbers."""
     per_module = {row.tool: row.cost.cpu / count * 1000 for row in probe_rows}
-    sequential, served, fresh, import_forks, bare_forks = (per_module[row.tool] for row in probe_rows)
+    sequential, served, fresh, import_forks, bare_forks = (
+        per_module[row.tool] for row in probe_rows
+    )
     return [
         "- **What runs.** mcheck: sdist from a private copy, wheel *from that sdist*, install into a fresh "
         "venv (or a copy of the cached one), every module imported in its own forked process, diffs and static "
         "analysis; a warm run on an unchanged project takes the sdist and wheel from the build cache instead of "
         "running the backend. tox: `package = wheel`, then **one** process imports every module in turn (no "
         "isolation: a `sys.exit`, segfault or hang in one module ends or stalls the rest). Naive script: "
-        "`uv build --wheel`, `uv venv`, `uv pip install`, then one `python -c \"import m\"` per module (the "
+        '`uv build --wheel`, `uv venv`, `uv pip install`, then one `python -c "import m"` per module (the '
         "same per-module isolation mcheck gives).",
         *warm_vs_floor(sections),
         "- **mcheck vs tox.** tox's second run reuses its venv and imports everything in one process; mcheck "
@@ -369,13 +494,15 @@ def notes(sections: Sections, probe_rows: list[Row],
 
 def warm_vs_floor(sections: Sections) -> list[str]:
     """Where the time of a cold and of a warm run goes, against the floor, on (a) and (b)."""
-    lines = ["- **Cold vs warm mcheck, and the floor.** The floor runs the backend once (2 hooks). A cold mcheck "
-             "run, and any run after the source or the build inputs changed, runs it twice (sdist, then the wheel "
-             "from the unpacked sdist, 4 hooks), because a file the sdist forgets must show up as missing from "
-             "the wheel. A warm run on an unchanged project reuses the sdist and wheel of the earlier run (stage "
-             "`build (cached)`: hashing every source file and resolving the build requirements with "
-             "`uv pip compile`, so that a new release of an unpinned build requirement is noticed), copies the "
-             "cached venv and installs only the wheel into it, then imports every module:"]
+    lines = [
+        "- **Cold vs warm mcheck, and the floor.** The floor runs the backend once (2 hooks). A cold mcheck "
+        "run, and any run after the source or the build inputs changed, runs it twice (sdist, then the wheel "
+        "from the unpacked sdist, 4 hooks), because a file the sdist forgets must show up as missing from "
+        "the wheel. A warm run on an unchanged project reuses the sdist and wheel of the earlier run (stage "
+        "`build (cached)`: hashing every source file and resolving the build requirements with "
+        "`uv pip compile`, so that a new release of an unpinned build requirement is noticed), copies the "
+        "cached venv and installs only the wheel into it, then imports every module:"
+    ]
     for label in ("a", "b"):
         by = {r.tool: r.cost for r in sections[label][1]}
         floor, warm_cost = by["uv build --wheel (floor)"].wall, by["mcheck, warm"].wall
@@ -383,37 +510,62 @@ def warm_vs_floor(sections: Sections) -> list[str]:
         install, probe = warm.get("install", 0), warm.get("probe", 0)
         other = sum(v for k, v in warm.items() if k not in ("build (cached)", "install", "probe"))
         outside = warm_cost - sum(warm.values())
-        line = (f"  - ({label}) floor {floor:.2f} s; cold build stage {cold['build']:.2f} s; warm run "
-                f"{warm_cost:.2f} s ({warm_cost / floor:.2f}x the floor): build (cached) "
-                f"{warm['build (cached)']:.2f} s, install {install:.2f} s, probe {probe:.2f} s, other stages "
-                f"{other:.2f} s, and {outside:.2f} s outside the stages (starting and importing mcheck, "
-                "writing the report, removing the work directory).")
+        line = (
+            f"  - ({label}) floor {floor:.2f} s; cold build stage {cold['build']:.2f} s; warm run "
+            f"{warm_cost:.2f} s ({warm_cost / floor:.2f}x the floor): build (cached) "
+            f"{warm['build (cached)']:.2f} s, install {install:.2f} s, probe {probe:.2f} s, other stages "
+            f"{other:.2f} s, and {outside:.2f} s outside the stages (starting and importing mcheck, "
+            "writing the report, removing the work directory)."
+        )
         if warm_cost > 1.5 * floor:
-            line += (f" 1.5x the floor is {1.5 * floor:.2f} s; with the build served from the cache, installing "
-                     "(copying the cached venv of the project's dependencies, then installing the wheel with its "
-                     "bytecode compiled) and importing every module in its own process are what is left, and "
-                     f"together they take {(install + probe) / floor:.2f}x the floor.")
+            line += (
+                f" 1.5x the floor is {1.5 * floor:.2f} s; with the build served from the cache, installing "
+                "(copying the cached venv of the project's dependencies, then installing the wheel with its "
+                "bytecode compiled) and importing every module in its own process are what is left, and "
+                f"together they take {(install + probe) / floor:.2f}x the floor."
+            )
         lines.append(line)
     return lines
 
 
-def write_results(path: Path, sections: Sections, probe_rows: list[Row],
-                  machine: list[str], started: float, repeat: int, count: int) -> None:
-    lines = ["# mcheck benchmark results", "",
-             f"Generated by `nox -s bench` (bench/run.py) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-             f"in {time.time() - started:.0f} s; every number below comes from this one run. The floor, mcheck "
-             f"warm and the probe rows are the best (by wall time) of {repeat} runs; the others are single runs. "
-             "Ratios are wall-time ratios unless labelled CPU.", "", *machine, ""]
+def write_results(
+    path: Path,
+    sections: Sections,
+    probe_rows: list[Row],
+    machine: list[str],
+    started: float,
+    repeat: int,
+    count: int,
+) -> None:
+    lines = [
+        "# mcheck benchmark results",
+        "",
+        f"Generated by `nox -s bench` (bench/run.py) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"in {time.time() - started:.0f} s; every number below comes from this one run. The floor, mcheck "
+        f"warm and the probe rows are the best (by wall time) of {repeat} runs; the others are single runs. "
+        "Ratios are wall-time ratios unless labelled CPU.",
+        "",
+        *machine,
+        "",
+    ]
     for label, (title, rows, stages) in sections.items():
         floor = rows[0].cost
         lines += [f"## ({label}) {title}", "", *table(rows, floor), ""]
-        lines += [f"- mcheck {kind}, stage by stage (s): " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
-                  for kind, timings in stages.items()]
+        lines += [
+            f"- mcheck {kind}, stage by stage (s): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
+            for kind, timings in stages.items()
+        ]
         lines.append("")
-    lines += ["## The import probe alone, on (c)", "",
-              "The probe script run directly on the installed wheel of (c), bytecode compiled as mcheck installs "
-              "it, with the environment mcheck gives it; the baseline imports the same modules in one process.",
-              "", *table(probe_rows, None), ""]
+    lines += [
+        "## The import probe alone, on (c)",
+        "",
+        "The probe script run directly on the installed wheel of (c), bytecode compiled as mcheck installs "
+        "it, with the environment mcheck gives it; the baseline imports the same modules in one process.",
+        "",
+        *table(probe_rows, None),
+        "",
+    ]
     lines += ["## Targets", "", *targets({k: v[1] for k, v in sections.items()}, probe_rows), ""]
     lines += ["## Notes", "", *notes(sections, probe_rows, count), ""]
     path.write_text("\n".join(lines))
@@ -422,9 +574,13 @@ def write_results(path: Path, sections: Sections, probe_rows: list[Row],
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per fast measurement (the fastest is kept)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per fast measurement (the fastest is kept)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
-    parser.add_argument("--modules", type=int, default=GENERATED_MODULES, help="size of the generated package (c)")
+    parser.add_argument(
+        "--modules", type=int, default=GENERATED_MODULES, help="size of the generated package (c)"
+    )
     args = parser.parse_args()
     started = time.time()
     load_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -433,10 +589,14 @@ def main() -> int:
         bench = Bench(work, args.repeat)
         machine = [*machine_lines(bench.tools), compile_tools_bytecode()]
         name, version = MID_PACKAGE
-        projects = {"a": (f"small sample project `sample_projects/{SMALL_SAMPLE}`", small_project()),
-                    "b": (f"mid-size real package: {name} {version} from its sdist", mid_project(work)),
-                    "c": (f"generated package of {args.modules:,} modules in nested sub-packages",
-                          generated_project(work, args.modules))}
+        projects = {
+            "a": (f"small sample project `sample_projects/{SMALL_SAMPLE}`", small_project()),
+            "b": (f"mid-size real package: {name} {version} from its sdist", mid_project(work)),
+            "c": (
+                f"generated package of {args.modules:,} modules in nested sub-packages",
+                generated_project(work, args.modules),
+            ),
+        }
         sections = {}
         probe_rows: list[Row] = []
         for label, (title, project) in projects.items():
@@ -447,7 +607,10 @@ def main() -> int:
                 print("bench: the import probe alone on (c)", flush=True)
                 probe_rows = bench.probe_alone(wheel, modules_file)
         load_end = " ".join(f"{x:.1f}" for x in os.getloadavg())
-        machine = [line.replace("{load_start}", load_start).replace("{load_end}", load_end) for line in machine]
+        machine = [
+            line.replace("{load_start}", load_start).replace("{load_end}", load_end)
+            for line in machine
+        ]
         write_results(args.out, sections, probe_rows, machine, started, args.repeat, args.modules)
         print(args.out.read_text())
     finally:

@@ -27,7 +27,9 @@ SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_projects"
 
 # Build leftovers of someone's local experiment in the repository's sample tree are never copied:
 # the samples are defined by their committed files only.
-_COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", "build", "dist", "*.egg-info")
+_COPY_IGNORE = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", "*.pyo", "build", "dist", "*.egg-info"
+)
 
 # check_wheel's timeout per sample; samples not listed use the API's default.
 SAMPLE_TIMEOUTS = {"import_hangs": 3.0}

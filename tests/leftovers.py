@@ -18,8 +18,10 @@ import pytest
 
 EXIT_GRACE = 3.0  # SIGKILL is asynchronous: how long a killed process may take to disappear
 
-needs_proc = pytest.mark.skipif(not Path("/proc/self/environ").is_file(),
-                                reason="the leftover-process checks scan /proc (Linux only)")
+needs_proc = pytest.mark.skipif(
+    not Path("/proc/self/environ").is_file(),
+    reason="the leftover-process checks scan /proc (Linux only)",
+)
 
 
 def processes_mentioning(marker: str) -> list[str]:
@@ -35,7 +37,10 @@ def processes_mentioning(marker: str) -> list[str]:
         except OSError:  # exited meanwhile, or not ours to read
             continue
         if needle in cmdline or needle in environ:
-            found.append(cmdline.replace(b"\0", b" ").decode("utf-8", "replace").strip() or f"pid {proc.name}")
+            found.append(
+                cmdline.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+                or f"pid {proc.name}"
+            )
     return found
 
 
@@ -68,8 +73,12 @@ def isolate(monkeypatch: pytest.MonkeyPatch, *, home: Path, private_tmp: Path) -
 
     if "UV_CACHE_DIR" not in os.environ:
         xdg = os.environ.get("XDG_CACHE_HOME")
-        monkeypatch.setenv("UV_CACHE_DIR", str(Path(xdg, "uv") if xdg else Path.home() / ".cache" / "uv"))
+        monkeypatch.setenv(
+            "UV_CACHE_DIR", str(Path(xdg, "uv") if xdg else Path.home() / ".cache" / "uv")
+        )
     monkeypatch.setenv("MCHECK_CACHE_DIR", str(cache_dir()))
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("TMPDIR", str(private_tmp))
-    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))  # gettempdir() caches its first answer
+    monkeypatch.setattr(
+        tempfile, "tempdir", str(private_tmp)
+    )  # gettempdir() caches its first answer

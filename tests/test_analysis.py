@@ -36,16 +36,25 @@ def test_plain_imports_one_site_per_alias() -> None:
     ]
 
 
-@pytest.mark.parametrize(("importer", "is_package", "source", "expected"), [
-    ("pkg.app.main", False, "from ..models import ExecuteRequest", ("pkg.models", ("ExecuteRequest",), 2)),
-    ("pkg.app.main", False, "from . import routes", ("pkg.app", ("routes",), 1)),
-    ("pkg.app.main", False, "from .routes.v1 import api", ("pkg.app.routes.v1", ("api",), 1)),
-    ("pkg.app", True, "from . import routes", ("pkg.app", ("routes",), 1)),
-    ("pkg.app", True, "from .routes import api", ("pkg.app.routes", ("api",), 1)),
-    ("pkg.app", True, "from .. import models", ("pkg", ("models",), 2)),
-])
+@pytest.mark.parametrize(
+    ("importer", "is_package", "source", "expected"),
+    [
+        (
+            "pkg.app.main",
+            False,
+            "from ..models import ExecuteRequest",
+            ("pkg.models", ("ExecuteRequest",), 2),
+        ),
+        ("pkg.app.main", False, "from . import routes", ("pkg.app", ("routes",), 1)),
+        ("pkg.app.main", False, "from .routes.v1 import api", ("pkg.app.routes.v1", ("api",), 1)),
+        ("pkg.app", True, "from . import routes", ("pkg.app", ("routes",), 1)),
+        ("pkg.app", True, "from .routes import api", ("pkg.app.routes", ("api",), 1)),
+        ("pkg.app", True, "from .. import models", ("pkg", ("models",), 2)),
+    ],
+)
 def test_relative_imports_resolve_against_the_importing_module(
-        importer: str, is_package: bool, source: str, expected: tuple[str, tuple[str, ...], int]) -> None:
+    importer: str, is_package: bool, source: str, expected: tuple[str, tuple[str, ...], int]
+) -> None:
     [site] = extract_imports(importer, "x.py", source, is_package=is_package)
     assert (site.target, site.names, site.level) == expected
 
@@ -73,10 +82,18 @@ def test_function_bodies_are_not_module_level_but_class_bodies_are() -> None:
     ]
 
 
-@pytest.mark.parametrize("handler", [
-    "except ImportError:", "except ModuleNotFoundError as exc:", "except Exception:", "except BaseException:",
-    "except:", "except (ValueError, ImportError):", "except (OSError, builtins.ModuleNotFoundError):",
-])
+@pytest.mark.parametrize(
+    "handler",
+    [
+        "except ImportError:",
+        "except ModuleNotFoundError as exc:",
+        "except Exception:",
+        "except BaseException:",
+        "except:",
+        "except (ValueError, ImportError):",
+        "except (OSError, builtins.ModuleNotFoundError):",
+    ],
+)
 def test_try_body_is_guarded_by_import_error_like_handlers(handler: str) -> None:
     assert sites(f"try:\n    import ujson\n{handler}\n    import json\n") == [
         (2, "ujson", (), True, True),
@@ -94,7 +111,11 @@ def test_try_with_unrelated_handler_is_not_a_guard() -> None:
             import orjson
         finally:
             import simplejson
-    """) == [(2, "ujson", (), True, False), (6, "orjson", (), True, False), (8, "simplejson", (), True, False)]
+    """) == [
+        (2, "ujson", (), True, False),
+        (6, "orjson", (), True, False),
+        (8, "simplejson", (), True, False),
+    ]
 
 
 def test_type_checking_body_is_guarded_and_its_else_is_not() -> None:
@@ -122,10 +143,16 @@ def test_type_checking_body_is_guarded_and_its_else_is_not() -> None:
     ]
 
 
-@pytest.mark.parametrize("test", [
-    'sys.platform == "win32"', 'os.name == "nt"', 'platform.system() == "Windows"',
-    "sys.version_info >= (3, 11)", 'sys.platform.startswith("linux") and DEBUG',
-])
+@pytest.mark.parametrize(
+    "test",
+    [
+        'sys.platform == "win32"',
+        'os.name == "nt"',
+        'platform.system() == "Windows"',
+        "sys.version_info >= (3, 11)",
+        'sys.platform.startswith("linux") and DEBUG',
+    ],
+)
 def test_platform_and_version_checks_guard_both_branches(test: str) -> None:
     assert sites(f"if {test}:\n    import winreg\nelse:\n    import tomli\n") == [
         (2, "winreg", (), True, True),
@@ -143,8 +170,12 @@ def test_ordinary_if_and_loops_keep_the_enclosing_scope() -> None:
             import b
         with open("f") as fh:
             import c
-    """) == [(2, "debugpy", (), True, False), (4, "a", (), True, False), (6, "b", (), True, False),
-             (8, "c", (), True, False)]
+    """) == [
+        (2, "debugpy", (), True, False),
+        (4, "a", (), True, False),
+        (6, "b", (), True, False),
+        (8, "c", (), True, False),
+    ]
 
 
 def test_guards_nest_and_contextlib_suppress_guards() -> None:
@@ -191,7 +222,8 @@ def test_inline_ignores_parse_codes_and_bare_form() -> None:
 
 def test_inline_ignores_survive_broken_source() -> None:
     assert inline_ignores("m.py", "import a  # mcheck: ignore[MC202]\nx = (\n") == {
-        ("m.py", 1): frozenset({"MC202"})}
+        ("m.py", 1): frozenset({"MC202"})
+    }
 
 
 def test_undefined_names_found_by_pyflakes_including_dunder_all() -> None:
@@ -212,12 +244,17 @@ def test_undefined_names_found_by_pyflakes_including_dunder_all() -> None:
 
 
 def test_undefined_names_skip_modules_with_star_imports() -> None:
-    assert undefined_names("pkg/a.py", "from os.path import *\nprint(join, URLSafeTimedSerializer)\n") == []
+    assert (
+        undefined_names("pkg/a.py", "from os.path import *\nprint(join, URLSafeTimedSerializer)\n")
+        == []
+    )
 
 
 def test_dunder_path_is_defined_only_in_package_init() -> None:
     assert undefined_names("pkg/__init__.py", "print(__path__)\n") == []
-    assert undefined_names("pkg/mod.py", "print(__path__)\n") == [UndefinedName("pkg/mod.py", 1, "__path__")]
+    assert undefined_names("pkg/mod.py", "print(__path__)\n") == [
+        UndefinedName("pkg/mod.py", 1, "__path__")
+    ]
 
 
 def test_undefined_names_raise_on_syntax_errors() -> None:
@@ -226,14 +263,24 @@ def test_undefined_names_raise_on_syntax_errors() -> None:
 
 
 def test_analyse_sources_records_everything_and_syntax_errors_separately() -> None:
-    result = analyse_sources({
-        "pkg/__init__.py": "from .core import run  # mcheck: ignore[MC202]\n",
-        "pkg/core.py": "def run():\n    return undefined_thing\n",
-        "pkg/broken.py": "def broken(:\n    pass\n",
-        "pkg/templates/{{name}}/setup.py": "{{ not python }}\n",  # not importable: skipped
-    })
-    assert result.imports == [ImportSite(importer="pkg", path="pkg/__init__.py", line=1, target="pkg.core",
-                                         names=("run",), level=1)]
+    result = analyse_sources(
+        {
+            "pkg/__init__.py": "from .core import run  # mcheck: ignore[MC202]\n",
+            "pkg/core.py": "def run():\n    return undefined_thing\n",
+            "pkg/broken.py": "def broken(:\n    pass\n",
+            "pkg/templates/{{name}}/setup.py": "{{ not python }}\n",  # not importable: skipped
+        }
+    )
+    assert result.imports == [
+        ImportSite(
+            importer="pkg",
+            path="pkg/__init__.py",
+            line=1,
+            target="pkg.core",
+            names=("run",),
+            level=1,
+        )
+    ]
     assert result.undefined_names == [UndefinedName("pkg/core.py", 2, "undefined_thing")]
     assert result.syntax_errors == {"pkg/broken.py": "line 1: invalid syntax"}
     assert result.is_ignored("pkg/__init__.py", 1, "MC202")
@@ -245,19 +292,28 @@ def test_analyse_wheel_reads_purelib_data_and_skips_dist_info(tmp_path: Path) ->
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("pkg/__init__.py", "import yaml\n")
         zf.writestr("pkg-1.0.data/purelib/extra.py", "import toml\n")
-        zf.writestr("pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n")
+        zf.writestr(
+            "pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"
+        )
         zf.writestr("pkg-1.0.dist-info/RECORD", "")
     result = analyse_wheel(WheelContents.read(path))
     assert [(s.path, s.importer, s.target) for s in result.imports] == [
-        ("extra.py", "extra", "toml"), ("pkg/__init__.py", "pkg", "yaml")]
+        ("extra.py", "extra", "toml"),
+        ("pkg/__init__.py", "pkg", "yaml"),
+    ]
 
 
-@pytest.mark.parametrize(("primary", "fallback"), [
-    ("from typing import Literal", "from typing_extensions import Literal"),
-    ("import tomllib", "import tomli as tomllib"),
-    ("from importlib.metadata import version", "from importlib_metadata import version"),
-])
-def test_the_fallback_of_a_stdlib_import_is_a_backport_for_older_pythons(primary: str, fallback: str) -> None:
+@pytest.mark.parametrize(
+    ("primary", "fallback"),
+    [
+        ("from typing import Literal", "from typing_extensions import Literal"),
+        ("import tomllib", "import tomli as tomllib"),
+        ("from importlib.metadata import version", "from importlib_metadata import version"),
+    ],
+)
+def test_the_fallback_of_a_stdlib_import_is_a_backport_for_older_pythons(
+    primary: str, fallback: str
+) -> None:
     # It runs only where the standard library lacks the name: as conditional as a version check.
     found = sites(f"try:\n    {primary}\nexcept ImportError:\n    {fallback}\n")
     assert [(line, guarded) for line, _, _, _, guarded in found] == [(2, True), (4, True)]

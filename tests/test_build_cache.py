@@ -83,8 +83,12 @@ def hooks_run(marker: Path) -> list[str]:
 
 
 def make_marker_project(root: Path, requires: str = '"setuptools>=61"') -> Path:
-    files = {"pyproject.toml": PYPROJECT.format(requires=requires), "MANIFEST.in": "include _build/*.py\n",
-             "_build/marker_backend.py": MARKER_BACKEND, "markerdemo/__init__.py": "VALUE = 1\n"}
+    files = {
+        "pyproject.toml": PYPROJECT.format(requires=requires),
+        "MANIFEST.in": "include _build/*.py\n",
+        "_build/marker_backend.py": MARKER_BACKEND,
+        "markerdemo/__init__.py": "VALUE = 1\n",
+    }
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
@@ -100,8 +104,17 @@ def build(project_root: Path, workdir: Path, *, cache: bool = True) -> BuildResu
 
 def comparable(report: Report) -> tuple[list[tuple[object, ...]], list[tuple[str, str]]]:
     """Findings (run directories blanked) and module outcomes: what must not depend on the cache."""
-    findings = sorted((f.code, f.path, f.line, f.severity.value, RUN_DIR.sub("<run>", f.message),
-                       RUN_DIR.sub("<run>", f.hint or "")) for f in report.findings)
+    findings = sorted(
+        (
+            f.code,
+            f.path,
+            f.line,
+            f.severity.value,
+            RUN_DIR.sub("<run>", f.message),
+            RUN_DIR.sub("<run>", f.hint or ""),
+        )
+        for f in report.findings
+    )
     return findings, [(m.name, m.status.value) for m in report.module_outcomes]
 
 
@@ -122,23 +135,38 @@ def test_findings_are_identical_cold_warm_and_uncached(tmp_path: Path, cache_roo
     with tempfile.TemporaryDirectory(prefix="mcheck-cwd-") as empty, contextlib.chdir(empty):
         cold, warm, uncached = (check_wheel(root, cache=cache) for cache in (True, True, False))
     assert comparable(cold) == comparable(warm) == comparable(uncached)
-    assert {(f.code, f.path) for f in warm.findings} == {("MC101", "pkg/extra.py"), ("MC301", "pkg.main")}
-    assert [build_stage_name(r) for r in (cold, warm, uncached)] == ["build", "build (cached)", "build"]
+    assert {(f.code, f.path) for f in warm.findings} == {
+        ("MC101", "pkg/extra.py"),
+        ("MC301", "pkg.main"),
+    }
+    assert [build_stage_name(r) for r in (cold, warm, uncached)] == [
+        "build",
+        "build (cached)",
+        "build",
+    ]
 
 
-def test_the_warm_build_does_not_run_the_backend(tmp_path: Path, cache_root: Path, marker: Path) -> None:
+def test_the_warm_build_does_not_run_the_backend(
+    tmp_path: Path, cache_root: Path, marker: Path
+) -> None:
     root = make_marker_project(tmp_path / "project")
     cold = build(root, tmp_path / "cold")
     assert hooks_run(marker) == BOTH_HOOKS and not cold.from_cache
     warm = build(root, tmp_path / "warm")
-    assert hooks_run(marker) == BOTH_HOOKS, "the backend ran although the build inputs were unchanged"
+    assert hooks_run(marker) == BOTH_HOOKS, (
+        "the backend ran although the build inputs were unchanged"
+    )
     assert warm.from_cache
     assert warm.wheel is not None and cold.wheel is not None and warm.sdist is not None
     assert warm.wheel.read_bytes() == cold.wheel.read_bytes()
-    assert warm.wheel.is_relative_to(tmp_path / "warm") and warm.sdist.is_relative_to(tmp_path / "warm")
+    assert warm.wheel.is_relative_to(tmp_path / "warm") and warm.sdist.is_relative_to(
+        tmp_path / "warm"
+    )
 
 
-def test_no_cache_runs_the_backend_and_stores_nothing(tmp_path: Path, cache_root: Path, marker: Path) -> None:
+def test_no_cache_runs_the_backend_and_stores_nothing(
+    tmp_path: Path, cache_root: Path, marker: Path
+) -> None:
     root = make_marker_project(tmp_path / "project")
     build(root, tmp_path / "first", cache=False)
     build(root, tmp_path / "second", cache=False)
@@ -150,7 +178,8 @@ def test_no_cache_runs_the_backend_and_stores_nothing(tmp_path: Path, cache_root
 
 
 def test_a_changed_source_file_is_built_again_and_the_old_entry_still_serves_the_old_source(
-        tmp_path: Path, cache_root: Path, marker: Path) -> None:
+    tmp_path: Path, cache_root: Path, marker: Path
+) -> None:
     root = make_marker_project(tmp_path / "project")
     build(root, tmp_path / "v1")
     (root / "markerdemo" / "__init__.py").write_text("VALUE = 2\n")
@@ -163,7 +192,9 @@ def test_a_changed_source_file_is_built_again_and_the_old_entry_still_serves_the
     assert hooks_run(marker) == BOTH_HOOKS * 2
 
 
-def test_a_changed_build_requirement_is_built_again(tmp_path: Path, cache_root: Path, marker: Path) -> None:
+def test_a_changed_build_requirement_is_built_again(
+    tmp_path: Path, cache_root: Path, marker: Path
+) -> None:
     root = make_marker_project(tmp_path / "project")
     build(root, tmp_path / "first")
     (root / "pyproject.toml").write_text(PYPROJECT.format(requires='"setuptools>=62"'))
@@ -172,11 +203,14 @@ def test_a_changed_build_requirement_is_built_again(tmp_path: Path, cache_root: 
 
 
 def test_a_new_release_of_an_unpinned_build_requirement_is_built_again(
-        tmp_path: Path, cache_root: Path, marker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, cache_root: Path, marker: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_marker_project(tmp_path / "project")
     build(root, tmp_path / "first")
 
-    def resolved_after_a_release(uv: str, requirements: list[str], interpreter: str, scratch: Path) -> list[str]:
+    def resolved_after_a_release(
+        uv: str, requirements: list[str], interpreter: str, scratch: Path
+    ) -> list[str]:
         pins = resolve_requirements(uv, requirements, interpreter, scratch)
         return [re.sub(r"^setuptools==.*", "setuptools==999.0", pin) for pin in pins]
 
@@ -186,7 +220,8 @@ def test_a_new_release_of_an_unpinned_build_requirement_is_built_again(
 
 
 def test_without_resolvable_build_requirements_the_cache_is_not_used(
-        tmp_path: Path, cache_root: Path, marker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, cache_root: Path, marker: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def offline(*args: object) -> list[str]:
         raise InstallFailed("could not resolve the dependencies", "network unreachable")
 
@@ -198,13 +233,16 @@ def test_without_resolvable_build_requirements_the_cache_is_not_used(
     assert not (cache_root / "builds").exists()
 
 
-def test_a_vcs_versioned_project_is_keyed_by_its_commit_and_tags(tmp_path: Path, cache_root: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_vcs_versioned_project_is_keyed_by_its_commit_and_tags(
+    tmp_path: Path, cache_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The source files stay byte-identical: only what setuptools-scm derives the version from changes.
     monkeypatch.setattr(build_cache, "resolve_requirements", lambda uv, reqs, *args: sorted(reqs))
     root = tmp_path / "project"
     make_marker_project(root, requires='"setuptools>=64", "setuptools-scm>=8"')
-    pyproject = (root / "pyproject.toml").read_text().replace('version = "1.0"', 'dynamic = ["version"]')
+    pyproject = (
+        (root / "pyproject.toml").read_text().replace('version = "1.0"', 'dynamic = ["version"]')
+    )
     (root / "pyproject.toml").write_text(pyproject)
     git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org"]
     subprocess.run([*git, "init", "--quiet"], check=True)
@@ -230,14 +268,23 @@ def test_a_vcs_versioned_project_is_keyed_by_its_commit_and_tags(tmp_path: Path,
 # --- concurrent runs ---------------------------------------------------------------------------------
 
 
-def test_concurrent_runs_agree_and_share_one_entry(tmp_path: Path, cache_root: Path, marker: Path) -> None:
+def test_concurrent_runs_agree_and_share_one_entry(
+    tmp_path: Path, cache_root: Path, marker: Path
+) -> None:
     root = make_marker_project(tmp_path / "project")
     command = [sys.executable, "-m", "mcheck", "wheel", str(root), "-f", "json"]
     env = {**os.environ}  # carries MCHECK_CACHE_DIR (empty cache) and the marker file
 
     def start() -> subprocess.Popen[str]:
-        return subprocess.Popen(command, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def finish(proc: subprocess.Popen[str]) -> dict:
         stdout, stderr = proc.communicate(timeout=300)
@@ -247,9 +294,14 @@ def test_concurrent_runs_agree_and_share_one_entry(tmp_path: Path, cache_root: P
     racing = [start(), start()]  # both miss the empty cache and race to publish the same entry
     reports = [finish(proc) for proc in racing]
     later = finish(start())
-    findings = [sorted((f["code"], f["path"], f["message"]) for f in r["findings"]) for r in [*reports, later]]
+    findings = [
+        sorted((f["code"], f["path"], f["message"]) for f in r["findings"])
+        for r in [*reports, later]
+    ]
     assert findings[0] == findings[1] == findings[2]
-    assert [s["name"] for s in later["stages"] if s["name"].startswith("build")] == ["build (cached)"]
+    assert [s["name"] for s in later["stages"] if s["name"].startswith("build")] == [
+        "build (cached)"
+    ]
     # the two racing runs built (their hooks interleave); the later one did not
     assert sorted(hooks_run(marker)) == sorted(BOTH_HOOKS * 2)
     assert len(cache_entries(cache_root)) == 1  # and no staging directory was left behind

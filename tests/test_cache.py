@@ -25,7 +25,7 @@ RUN_DIR = re.compile(r"/mcheck-[A-Za-z0-9_]{8}(?=/)")
 CACHE_DEMO_FILES = {
     "cachedemo/__init__.py": "import pygments\n\nVERSION = pygments.__version__\n",
     "cachedemo-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: cachedemo\nVersion: 1.0\n"
-                                        "Requires-Dist: pygments>=2.10\n",
+    "Requires-Dist: pygments>=2.10\n",
     "cachedemo-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
 }
 
@@ -36,8 +36,11 @@ def make_wheel(directory: Path) -> Path:
     with zipfile.ZipFile(path, "w") as zf:
         for name, text in CACHE_DEMO_FILES.items():
             zf.writestr(name, text)
-        zf.writestr("cachedemo-1.0.dist-info/RECORD", "".join(f"{name},,\n" for name in CACHE_DEMO_FILES)
-                    + "cachedemo-1.0.dist-info/RECORD,,\n")
+        zf.writestr(
+            "cachedemo-1.0.dist-info/RECORD",
+            "".join(f"{name},,\n" for name in CACHE_DEMO_FILES)
+            + "cachedemo-1.0.dist-info/RECORD,,\n",
+        )
     return path
 
 
@@ -46,18 +49,23 @@ def cache_entries(root: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("sample", ["incident1_monorepo_core", "transitive_only"])
-def test_findings_are_identical_with_and_without_the_cache(sample: str, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_findings_are_identical_with_and_without_the_cache(
+    sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
     uncached = run_check_with_cache(sample, tmp_path / "uncached", cache=False)
     cold = run_check_with_cache(sample, tmp_path / "cold", cache=True)
-    monkeypatch.setattr("mcheck.wheel.install._fresh_env", refuse_fresh_install)  # the warm run must use the cache
+    monkeypatch.setattr(
+        "mcheck.wheel.install._fresh_env", refuse_fresh_install
+    )  # the warm run must use the cache
     warm = run_check_with_cache(sample, tmp_path / "warm", cache=True)
     assert cold == uncached
     assert warm == uncached
     assert uncached  # these samples have findings: the comparison is not between two empty lists
     [entry] = cache_entries(tmp_path / "cache")
-    assert (entry / "requirements.txt").read_text() != ""  # the dependencies live in the cache entry
+    assert (
+        entry / "requirements.txt"
+    ).read_text() != ""  # the dependencies live in the cache entry
 
 
 def refuse_fresh_install(*args: object) -> None:
@@ -73,8 +81,9 @@ def run_check_with_cache(sample: str, dest: Path, cache: bool) -> list[tuple[str
     return sorted((f.code, f.path, RUN_DIR.sub("<run>", f.message)) for f in report.findings)
 
 
-def test_runs_get_private_copies_and_only_the_wheel_is_installed_into_them(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_runs_get_private_copies_and_only_the_wheel_is_installed_into_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
     wheel = make_wheel(tmp_path)
     first = create_target_env(wheel, tmp_path / "run1" / "venv", cache=True)
@@ -84,50 +93,81 @@ def test_runs_get_private_copies_and_only_the_wheel_is_installed_into_them(tmp_p
     second = create_target_env(wheel, tmp_path / "run2" / "venv", cache=True)
     assert cache_entries(tmp_path / "cache") == [entry]
     assert (entry / "venv").stat().st_mtime_ns == built_at  # reused, not rebuilt
-    assert not list((entry / "venv").glob("lib/python*/site-packages/cachedemo*"))  # the wheel never lands there
+    assert not list(
+        (entry / "venv").glob("lib/python*/site-packages/cachedemo*")
+    )  # the wheel never lands there
     for env in (first, second):
-        out = subprocess.run([str(env.python), "-c", "import cachedemo, sys; print(cachedemo.__file__)"],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [str(env.python), "-c", "import cachedemo, sys; print(cachedemo.__file__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert Path(out.strip()).is_relative_to(env.path)
         script = (env.path / "bin" / "pygmentize").read_text()
         assert str(env.path / "bin" / "python") in script and str(entry) not in script
-        assert subprocess.run([str(env.path / "bin" / "pygmentize"), "-V"], check=False).returncode == 0
+        assert (
+            subprocess.run([str(env.path / "bin" / "pygmentize"), "-V"], check=False).returncode
+            == 0
+        )
 
 
-def test_installed_distributions_match_a_fresh_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_installed_distributions_match_a_fresh_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
     wheel = make_wheel(tmp_path)
-    listing = "import importlib.metadata as m, json; print(json.dumps(sorted((d.metadata['Name'], d.version, " \
-              "sorted(str(f) for f in d.files)) for d in m.distributions())))"
+    listing = (
+        "import importlib.metadata as m, json; print(json.dumps(sorted((d.metadata['Name'], d.version, "
+        "sorted(str(f) for f in d.files)) for d in m.distributions())))"
+    )
     found = []
     for name, cache in (("fresh", False), ("cached", True)):
         env = create_target_env(wheel, tmp_path / name / "venv", cache=cache)
-        found.append(json.loads(subprocess.run([str(env.python), "-c", listing], capture_output=True, text=True,
-                                               check=True).stdout))
+        found.append(
+            json.loads(
+                subprocess.run(
+                    [str(env.python), "-c", listing], capture_output=True, text=True, check=True
+                ).stdout
+            )
+        )
     assert found[0] == found[1]
     assert [name for name, _, _ in found[0]] == ["Pygments", "cachedemo"]
 
 
 def test_two_concurrent_installs_share_one_entry(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path)
-    script = ("import sys; from pathlib import Path; from mcheck.wheel.install import create_target_env; "
-              "create_target_env(Path(sys.argv[1]), Path(sys.argv[2]), cache=True)")
+    script = (
+        "import sys; from pathlib import Path; from mcheck.wheel.install import create_target_env; "
+        "create_target_env(Path(sys.argv[1]), Path(sys.argv[2]), cache=True)"
+    )
     env = {**os.environ, "MCHECK_CACHE_DIR": str(tmp_path / "cache")}
 
     def install(run: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-c", script, str(wheel), str(tmp_path / run / "venv")],
-                              capture_output=True, text=True, env=env, check=False, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-c", script, str(wheel), str(tmp_path / run / "venv")],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=300,
+        )
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(install, ["run1", "run2"]))
     assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
-    assert [p.name for p in (tmp_path / "cache" / "venvs").iterdir() if p.is_dir()] == \
-        [cache_entries(tmp_path / "cache")[0].name]  # one entry, no staging directory left behind
+    assert [p.name for p in (tmp_path / "cache" / "venvs").iterdir() if p.is_dir()] == [
+        cache_entries(tmp_path / "cache")[0].name
+    ]  # one entry, no staging directory left behind
     for run in ("run1", "run2"):
-        assert list((tmp_path / run / "venv").glob("lib/python*/site-packages/cachedemo/__init__.py"))
+        assert list(
+            (tmp_path / run / "venv").glob("lib/python*/site-packages/cachedemo/__init__.py")
+        )
 
 
-def test_cache_dir_follows_xdg_and_the_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_cache_dir_follows_xdg_and_the_override(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("MCHECK_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache_dir() == tmp_path / "xdg" / "mcheck"

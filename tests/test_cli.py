@@ -54,13 +54,16 @@ def test_command_line_beats_tool_mcheck(sample_copy: Callable[[str], Path]) -> N
 
 
 def test_a_bad_file_value_is_reported_even_when_the_command_line_overrides_it(
-        sample_copy: Callable[[str], Path]) -> None:
+    sample_copy: Callable[[str], Path],
+) -> None:
     # Each source is validated on its own: a broken [tool.mcheck] would break every other run.
     project = with_tool_mcheck(sample_copy("build_fails"), 'fail-on = "bogus"')
     result = invoke("wheel", project, "--fail-on", "error")
     assert result.exit_code == 2
-    assert result.stderr == (f"mcheck: error: {project / 'pyproject.toml'} [tool.mcheck]: "
-                             "fail-on must be 'error' or 'warning', not 'bogus'\n")
+    assert result.stderr == (
+        f"mcheck: error: {project / 'pyproject.toml'} [tool.mcheck]: "
+        "fail-on must be 'error' or 'warning', not 'bogus'\n"
+    )
 
 
 def test_fail_on_from_the_command_line_beats_the_file(sample_copy: Callable[[str], Path]) -> None:
@@ -74,7 +77,8 @@ def test_fail_on_from_the_command_line_beats_the_file(sample_copy: Callable[[str
 
 
 def test_unknown_setting_in_pyproject_is_exit_2_naming_the_file_and_the_nearest_key(
-        sample_copy: Callable[[str], Path]) -> None:
+    sample_copy: Callable[[str], Path],
+) -> None:
     project = with_tool_mcheck(sample_copy("build_fails"), 'selct = ["MC1"]')
     result = invoke("wheel", project)
     assert result.exit_code == 2
@@ -89,7 +93,10 @@ def test_unknown_code_is_exit_2_with_the_nearest_code(sample_copy: Callable[[str
     assert result.exit_code == 2
     assert result.stdout == ""
     # Blamed on the command line, not on the project's [tool.mcheck] that the value never came from.
-    assert result.stderr == "mcheck: error: command line: unknown code 'MC1O1' (did you mean 'MC101'?)\n"
+    assert (
+        result.stderr
+        == "mcheck: error: command line: unknown code 'MC1O1' (did you mean 'MC101'?)\n"
+    )
 
 
 def test_unknown_format_is_exit_2_with_the_nearest_format() -> None:
@@ -112,11 +119,15 @@ def test_more_outputs_than_formats_is_exit_2() -> None:
 def _assert_sarif_and_junit(sarif_file: Path, junit_file: Path) -> None:
     sarif = json.loads(sarif_file.read_text(encoding="utf-8"))
     assert sarif["version"] == "2.1.0"
-    assert [(r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"])
-            for r in sarif["runs"][0]["results"]] == [("MC301", "pkg.boom")]
+    assert [
+        (r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"])
+        for r in sarif["runs"][0]["results"]
+    ] == [("MC301", "pkg.boom")]
     suite = ET.parse(junit_file).getroot().find("testsuite")
     assert suite is not None
-    modules = {c.get("name"): c for c in suite.iter("testcase") if c.get("classname") == "mcheck.import"}
+    modules = {
+        c.get("name"): c for c in suite.iter("testcase") if c.get("classname") == "mcheck.import"
+    }
     assert modules["pkg.boom"].find("failure") is not None
     assert modules["pkg"].find("failure") is None
 
@@ -124,19 +135,47 @@ def _assert_sarif_and_junit(sarif_file: Path, junit_file: Path) -> None:
 @pytest.mark.usefixtures("sample_reports")
 def test_one_run_writes_text_to_stdout_and_sarif_and_junit_to_files(tmp_path: Path) -> None:
     sarif_file, junit_file = tmp_path / "mcheck.sarif", tmp_path / "junit.xml"
-    result = invoke("wheel", "import_raises", "-f", "sarif", "-o", sarif_file, "-f", "junit", "-o", junit_file,
-                    "-f", "text")
+    result = invoke(
+        "wheel",
+        "import_raises",
+        "-f",
+        "sarif",
+        "-o",
+        sarif_file,
+        "-f",
+        "junit",
+        "-o",
+        junit_file,
+        "-f",
+        "text",
+    )
     assert result.exit_code == 1
     assert re.match(r"== \S+/import_raises ==\nprobe:\n  error   MC301  ", result.stdout)
-    assert result.stdout.endswith("mcheck: 1 error, 0 warnings, 0 infos in 1 target (imported 1 module, 1 failed)\n")
+    assert result.stdout.endswith(
+        "mcheck: 1 error, 0 warnings, 0 infos in 1 target (imported 1 module, 1 failed)\n"
+    )
     _assert_sarif_and_junit(sarif_file, junit_file)
 
 
 @pytest.mark.usefixtures("sample_reports")
 def test_output_dash_is_stdout_so_pairs_read_in_order(tmp_path: Path) -> None:
     sarif_file, junit_file = tmp_path / "mcheck.sarif", tmp_path / "junit.xml"
-    result = invoke("wheel", "import_raises", "-f", "text", "-o", "-", "-f", "sarif", "-o", sarif_file,
-                    "-f", "junit", "-o", junit_file)
+    result = invoke(
+        "wheel",
+        "import_raises",
+        "-f",
+        "text",
+        "-o",
+        "-",
+        "-f",
+        "sarif",
+        "-o",
+        sarif_file,
+        "-f",
+        "junit",
+        "-o",
+        junit_file,
+    )
     assert result.exit_code == 1
     assert re.match(r"== \S+/import_raises ==\n", result.stdout)
     assert not Path("-").exists()
@@ -144,16 +183,23 @@ def test_output_dash_is_stdout_so_pairs_read_in_order(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("sample_reports")
-def test_github_format_appends_the_step_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_github_format_appends_the_step_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n", encoding="utf-8")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     result = invoke("wheel", "import_raises", "-f", "github")
     assert result.stdout.startswith(
-        "::error file=pkg/boom.py,title=MC301::pkg.boom: importing pkg.boom raised RuntimeError")
+        "::error file=pkg/boom.py,title=MC301::pkg.boom: importing pkg.boom raised RuntimeError"
+    )
     lines = summary.read_text(encoding="utf-8").splitlines()
     assert lines[:3] == ["earlier step", "## mcheck", ""]
-    assert [line for line in lines if re.fullmatch(r"\| \S+/import_raises \| failed \| 1 \| 0 \| 0 \| 1 \| 1 \|", line)]
+    assert [
+        line
+        for line in lines
+        if re.fullmatch(r"\| \S+/import_raises \| failed \| 1 \| 0 \| 0 \| 1 \| 1 \|", line)
+    ]
 
 
 # --- verbosity ----------------------------------------------------------------------------------------
@@ -165,8 +211,10 @@ def test_quiet_shows_only_targets_with_errors_and_the_summary() -> None:
     assert result.exit_code == 1
     assert "/import_raises ==" in result.stdout
     assert "optional_extra" not in result.stdout and "MC304" not in result.stdout
-    assert result.stdout.endswith("mcheck: 1 error, 0 warnings, 2 infos in 2 targets "
-                                  "(imported 2 modules, 1 failed, 2 skipped)\n")
+    assert result.stdout.endswith(
+        "mcheck: 1 error, 0 warnings, 2 infos in 2 targets "
+        "(imported 2 modules, 1 failed, 2 skipped)\n"
+    )
 
 
 @pytest.mark.usefixtures("sample_reports")
@@ -179,7 +227,9 @@ def test_default_and_verbose_show_infos_and_verbose_adds_timings() -> None:
     assert verbose.stdout.count("timings:") == 2
 
 
-def test_progress_goes_to_stderr_only_with_verbose_when_not_a_terminal(sample_copy: Callable[[str], Path]) -> None:
+def test_progress_goes_to_stderr_only_with_verbose_when_not_a_terminal(
+    sample_copy: Callable[[str], Path],
+) -> None:
     project = sample_copy("build_fails")
     assert invoke("wheel", project).stderr == ""
     assert invoke("wheel", project, "-v").stderr == "mcheck: discover\nmcheck: build\n"
@@ -193,8 +243,14 @@ def _run_on_a_terminal(project: Path, env: dict[str, str]) -> str:
     pty = pytest.importorskip("pty", reason="pseudo-terminals are POSIX-only")
     leader, follower = pty.openpty()
     try:
-        subprocess.run([sys.executable, "-m", "mcheck", "wheel", str(project)], stdout=follower,
-                       stderr=subprocess.DEVNULL, env=env, timeout=120, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "mcheck", "wheel", str(project)],
+            stdout=follower,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            timeout=120,
+            check=False,
+        )
         os.close(follower)
         chunks = []
         while True:

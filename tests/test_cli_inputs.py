@@ -23,8 +23,15 @@ WHEEL = "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-no
 
 
 def run_mcheck(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mcheck", "wheel", *args], cwd=cwd, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mcheck", "wheel", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
 
 
 def write_zip(path: Path, members: dict[str, str]) -> Path:
@@ -83,29 +90,55 @@ def _wheel_file(members: dict[str, str] | None, raw: bytes = b"") -> Callable[[P
 EXIT_2_CASES: dict[str, tuple[Callable[[Path], str], str]] = {
     "missing directory": (_missing_directory, r"no-such-project: no such file or directory"),
     "missing wheel": (_missing_wheel, r"dist/no_such-1\.0-py3-none-any\.whl: no such file"),
-    "empty directory": (_empty_directory, r"empty: not a Python project \(no pyproject\.toml or setup\.py\)"),
-    "not a project": (_not_a_project, r"not_a_project: not a Python project \(no pyproject\.toml or setup\.py\)"),
-    "malformed TOML": (_malformed_toml, r"/malformed/pyproject\.toml: malformed TOML: "
-                                        r"Expected '\]' at the end of a table declaration \(at line 5, column 9\)"),
-    "pyproject not UTF-8": (_pyproject(b'[project]\nname = "caf\xe9"\n'),
-                            r"/project/pyproject\.toml: malformed TOML: not UTF-8 \(at line 2\)"),
-    "build-system not a table": (_pyproject(b"build-system = 3\n"),
-                                 r"/project/pyproject\.toml: malformed pyproject\.toml: build-system must be a table"),
-    "requires not a list": (_pyproject(b'[build-system]\nrequires = "setuptools"\n'),
-                            r"/project/pyproject\.toml: malformed pyproject\.toml: build-system\.requires must be "
-                            r"an array of strings"),
-    "project not a table": (_pyproject(b'project = "x"\n'),
-                            r"/project/pyproject\.toml: malformed pyproject\.toml: project must be a table"),
-    "zero-byte wheel": (_wheel_file(None), r"broken-1\.0-py3-none-any\.whl: not a valid wheel \(File is not a zip "
-                                           r"file\)"),
-    "non-zip wheel": (_wheel_file(None, b"<html>404 Not Found</html>\n"),
-                      r"broken-1\.0-py3-none-any\.whl: not a valid wheel \(File is not a zip file\)"),
-    "wheel without dist-info": (_wheel_file({"broken/__init__.py": ""}),
-                                r"broken-1\.0-py3-none-any\.whl: not a valid wheel \(expected one \.dist-info "
-                                r"directory, found 0\)"),
-    "wheel without METADATA": (_wheel_file({"broken/__init__.py": "", "broken-1.0.dist-info/WHEEL": WHEEL}),
-                               r"broken-1\.0-py3-none-any\.whl: not a valid wheel \(broken-1\.0\.dist-info/METADATA "
-                               r"is missing\)"),
+    "empty directory": (
+        _empty_directory,
+        r"empty: not a Python project \(no pyproject\.toml or setup\.py\)",
+    ),
+    "not a project": (
+        _not_a_project,
+        r"not_a_project: not a Python project \(no pyproject\.toml or setup\.py\)",
+    ),
+    "malformed TOML": (
+        _malformed_toml,
+        r"/malformed/pyproject\.toml: malformed TOML: "
+        r"Expected '\]' at the end of a table declaration \(at line 5, column 9\)",
+    ),
+    "pyproject not UTF-8": (
+        _pyproject(b'[project]\nname = "caf\xe9"\n'),
+        r"/project/pyproject\.toml: malformed TOML: not UTF-8 \(at line 2\)",
+    ),
+    "build-system not a table": (
+        _pyproject(b"build-system = 3\n"),
+        r"/project/pyproject\.toml: malformed pyproject\.toml: build-system must be a table",
+    ),
+    "requires not a list": (
+        _pyproject(b'[build-system]\nrequires = "setuptools"\n'),
+        r"/project/pyproject\.toml: malformed pyproject\.toml: build-system\.requires must be "
+        r"an array of strings",
+    ),
+    "project not a table": (
+        _pyproject(b'project = "x"\n'),
+        r"/project/pyproject\.toml: malformed pyproject\.toml: project must be a table",
+    ),
+    "zero-byte wheel": (
+        _wheel_file(None),
+        r"broken-1\.0-py3-none-any\.whl: not a valid wheel \(File is not a zip "
+        r"file\)",
+    ),
+    "non-zip wheel": (
+        _wheel_file(None, b"<html>404 Not Found</html>\n"),
+        r"broken-1\.0-py3-none-any\.whl: not a valid wheel \(File is not a zip file\)",
+    ),
+    "wheel without dist-info": (
+        _wheel_file({"broken/__init__.py": ""}),
+        r"broken-1\.0-py3-none-any\.whl: not a valid wheel \(expected one \.dist-info "
+        r"directory, found 0\)",
+    ),
+    "wheel without METADATA": (
+        _wheel_file({"broken/__init__.py": "", "broken-1.0.dist-info/WHEEL": WHEEL}),
+        r"broken-1\.0-py3-none-any\.whl: not a valid wheel \(broken-1\.0\.dist-info/METADATA "
+        r"is missing\)",
+    ),
 }
 
 
@@ -125,11 +158,14 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path, case):
 
 
 def test_a_wheel_without_record_is_mc108_and_does_not_install(tmp_path):
-    wheel = write_zip(tmp_path / "norecord-1.0-py3-none-any.whl", {
-        "norecord/__init__.py": "VALUE = 1\n",
-        "norecord-1.0.dist-info/METADATA": METADATA,
-        "norecord-1.0.dist-info/WHEEL": WHEEL,
-    })
+    wheel = write_zip(
+        tmp_path / "norecord-1.0-py3-none-any.whl",
+        {
+            "norecord/__init__.py": "VALUE = 1\n",
+            "norecord-1.0.dist-info/METADATA": METADATA,
+            "norecord-1.0.dist-info/WHEEL": WHEEL,
+        },
+    )
 
     proc = run_mcheck(tmp_path, wheel.name, "-f", "json")
 

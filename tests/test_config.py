@@ -14,7 +14,9 @@ from mcheck.settings import SETTING_NAMES, load_file_settings, resolve_settings
 
 
 def test_cli_values_beat_the_file_and_none_means_not_given():
-    settings = resolve_settings({"timeout": 10, "ignore": ["MC203"]}, {"timeout": 5.0, "ignore": None})
+    settings = resolve_settings(
+        {"timeout": 10, "ignore": ["MC203"]}, {"timeout": 5.0, "ignore": None}
+    )
     assert settings.timeout == 5.0
     assert settings.ignore == ("MC203",)
 
@@ -30,8 +32,14 @@ def test_unknown_code_is_bad_input_with_the_nearest_code():
 
 
 def test_select_ignore_and_per_path_ignores_filter_findings():
-    settings = resolve_settings({"select": ["MC1", "MC2"], "ignore": ["MC203"],
-                                 "per-path-ignores": {"pkg/_vendor/*": ["MC202"]}}, {})
+    settings = resolve_settings(
+        {
+            "select": ["MC1", "MC2"],
+            "ignore": ["MC203"],
+            "per-path-ignores": {"pkg/_vendor/*": ["MC202"]},
+        },
+        {},
+    )
     assert settings.keeps(Finding("MC101", "pkg/a.py", "m"))
     assert not settings.keeps(Finding("MC301", "pkg.a", "m"))  # not selected
     assert not settings.keeps(Finding("MC203", "pkg/a.py", "m"))  # ignored
@@ -46,7 +54,7 @@ def test_fail_on_must_be_error_or_warning():
 
 
 def test_mcheck_toml_is_preferred_over_pyproject(tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text('[tool.mcheck]\ntimeout = 7\n')
+    (tmp_path / "pyproject.toml").write_text("[tool.mcheck]\ntimeout = 7\n")
     assert load_file_settings(tmp_path)[0] == {"timeout": 7}
     (tmp_path / "mcheck.toml").write_text("timeout = 9\n")
     values, origin = load_file_settings(tmp_path)

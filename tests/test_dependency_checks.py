@@ -17,7 +17,9 @@ from mcheck.probes.protocol import Distribution, ProbeResult
 from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import Project
 
-HTTPX = Distribution("httpx", "0.27.0", ("idna", "sniffio>=1.1", "h2<5,>=3; extra == 'http2'"), ("httpx",))
+HTTPX = Distribution(
+    "httpx", "0.27.0", ("idna", "sniffio>=1.1", "h2<5,>=3; extra == 'http2'"), ("httpx",)
+)
 IDNA = Distribution("idna", "3.7", (), ("idna",))
 SNIFFIO = Distribution("sniffio", "1.3.1", (), ("sniffio",))
 H2 = Distribution("h2", "4.1.0", ("hpack",), ("h2",))
@@ -39,16 +41,29 @@ def make_wheel(tmp_path: Path, files: dict[str, str], metadata: str = "") -> Whe
 
 def make_probe(*distributions: Distribution) -> ProbeResult:
     own = Distribution("pkg", "1.0", (), ("pkg",))
-    return ProbeResult(python_version="3.11.7", platform="linux", stdlib_module_names=frozenset(
-        sys.stdlib_module_names), sys_path=(), distributions=(own, *distributions))
+    return ProbeResult(
+        python_version="3.11.7",
+        platform="linux",
+        stdlib_module_names=frozenset(sys.stdlib_module_names),
+        sys_path=(),
+        distributions=(own, *distributions),
+    )
 
 
 def make_project(root: Path, files: tuple[str, ...]) -> Project:
-    return Project(root=root, backend="setuptools.build_meta", build_requires=("setuptools",), name="pkg",
-                   version="1.0", files=files)
+    return Project(
+        root=root,
+        backend="setuptools.build_meta",
+        build_requires=("setuptools",),
+        name="pkg",
+        version="1.0",
+        files=files,
+    )
 
 
-def context(wheel: WheelContents, probe: ProbeResult | None = None, project: Project | None = None) -> CheckContext:
+def context(
+    wheel: WheelContents, probe: ProbeResult | None = None, project: Project | None = None
+) -> CheckContext:
     return CheckContext(wheel=wheel, probe=probe, project=project, analysis=analyse_wheel(wheel))
 
 
@@ -56,28 +71,38 @@ def context(wheel: WheelContents, probe: ProbeResult | None = None, project: Pro
 
 
 def test_mc202_crypto_while_pycryptodomex_is_declared(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/bot.py": """\
+    wheel = make_wheel(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/bot.py": """\
             import os
             import json
             from Crypto.Cipher import AES
             from Crypto.Util import Padding
             from Cryptodome.Hash import SHA256
         """,
-    }, "Requires-Dist: pycryptodomex>=3.20\n")
+        },
+        "Requires-Dist: pycryptodomex>=3.20\n",
+    )
     findings = list(run_one(undeclared_dependencies, context(wheel, make_probe(CRYPTODOMEX))))
-    assert findings == [Finding(
-        "MC202", path="pkg/bot.py", line=3,
-        message="pkg/bot.py:3 imports Crypto, which no declared dependency provides",
-        hint="`Crypto` comes from pycryptodome; the declared pycryptodomex installs `Cryptodome`: "
-             "import `Cryptodome.Cipher` or depend on pycryptodome",
-    )]
+    assert findings == [
+        Finding(
+            "MC202",
+            path="pkg/bot.py",
+            line=3,
+            message="pkg/bot.py:3 imports Crypto, which no declared dependency provides",
+            hint="`Crypto` comes from pycryptodome; the declared pycryptodomex installs `Cryptodome`: "
+            "import `Cryptodome.Cipher` or depend on pycryptodome",
+        )
+    ]
 
 
 def test_mc202_unknown_module_hint_and_what_is_not_reported(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, {
-        "pkg/__init__.py": """\
+    wheel = make_wheel(
+        tmp_path,
+        {
+            "pkg/__init__.py": """\
             from __future__ import annotations
             from typing import TYPE_CHECKING
             from pkg import sub
@@ -93,17 +118,30 @@ def test_mc202_unknown_module_hint_and_what_is_not_reported(tmp_path: Path) -> N
                 import pandas
             import zzfrobnicate.extra  # second import of the same name in the same file
         """,
-        "pkg/sub.py": "import zzfrobnicate  # mcheck: ignore[MC202]\n",
-        "pkg/other.py": "import zzfrobnicate  # mcheck: ignore[MC204]\n",
-    })
+            "pkg/sub.py": "import zzfrobnicate  # mcheck: ignore[MC202]\n",
+            "pkg/other.py": "import zzfrobnicate  # mcheck: ignore[MC204]\n",
+        },
+    )
     findings = list(run_one(undeclared_dependencies, context(wheel, make_probe())))
-    hint = ("`zzfrobnicate` comes from zzfrobnicate: add it to your dependencies, or guard the import with "
-            "try/except ImportError if optional")
+    hint = (
+        "`zzfrobnicate` comes from zzfrobnicate: add it to your dependencies, or guard the import with "
+        "try/except ImportError if optional"
+    )
     assert findings == [
-        Finding("MC202", path="pkg/__init__.py", line=5, hint=hint,
-                message="pkg/__init__.py:5 imports zzfrobnicate, which no declared dependency provides"),
-        Finding("MC202", path="pkg/other.py", line=1, hint=hint,
-                message="pkg/other.py:1 imports zzfrobnicate, which no declared dependency provides"),
+        Finding(
+            "MC202",
+            path="pkg/__init__.py",
+            line=5,
+            hint=hint,
+            message="pkg/__init__.py:5 imports zzfrobnicate, which no declared dependency provides",
+        ),
+        Finding(
+            "MC202",
+            path="pkg/other.py",
+            line=1,
+            hint=hint,
+            message="pkg/other.py:1 imports zzfrobnicate, which no declared dependency provides",
+        ),
     ]
 
 
@@ -118,20 +156,34 @@ def test_mc202_installed_but_undeclared_distribution_is_named(tmp_path: Path) ->
 
 
 def test_mc203_module_only_a_transitive_dependency_provides(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, {
-        "pkg/__init__.py": "import httpx\nimport idna\n",
-        "pkg/net.py": "def f():\n    import sniffio\ntry:\n    import idna\nexcept ImportError:\n    pass\n",
-    }, "Requires-Dist: httpx>=0.27\n")
-    findings = list(run_one(undeclared_dependencies, context(wheel, make_probe(HTTPX, IDNA, SNIFFIO))))
+    wheel = make_wheel(
+        tmp_path,
+        {
+            "pkg/__init__.py": "import httpx\nimport idna\n",
+            "pkg/net.py": "def f():\n    import sniffio\ntry:\n    import idna\nexcept ImportError:\n    pass\n",
+        },
+        "Requires-Dist: httpx>=0.27\n",
+    )
+    findings = list(
+        run_one(undeclared_dependencies, context(wheel, make_probe(HTTPX, IDNA, SNIFFIO)))
+    )
     assert findings == [
-        Finding("MC203", path="pkg/__init__.py", line=2,
-                message="pkg/__init__.py:2 imports idna, which only the transitive dependency httpx -> idna "
-                        "provides",
-                hint="add idna to your dependencies: it is installed only because httpx depends on it today"),
-        Finding("MC203", path="pkg/net.py", line=2,
-                message="pkg/net.py:2 imports sniffio, which only the transitive dependency httpx -> sniffio "
-                        "provides",
-                hint="add sniffio to your dependencies: it is installed only because httpx depends on it today"),
+        Finding(
+            "MC203",
+            path="pkg/__init__.py",
+            line=2,
+            message="pkg/__init__.py:2 imports idna, which only the transitive dependency httpx -> idna "
+            "provides",
+            hint="add idna to your dependencies: it is installed only because httpx depends on it today",
+        ),
+        Finding(
+            "MC203",
+            path="pkg/net.py",
+            line=2,
+            message="pkg/net.py:2 imports sniffio, which only the transitive dependency httpx -> sniffio "
+            "provides",
+            hint="add sniffio to your dependencies: it is installed only because httpx depends on it today",
+        ),
     ]
 
 
@@ -140,34 +192,65 @@ def test_mc203_follows_requested_extras_only(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with_extra = make_wheel(tmp_path / "a", files, "Requires-Dist: httpx[http2]\n")
-    found = [(f.code, f.message) for f in run_one(undeclared_dependencies,
-        context(with_extra, make_probe(HTTPX, IDNA, H2, Distribution("hpack", "4.0", (), ("hpack",)))))]
+    found = [
+        (f.code, f.message)
+        for f in run_one(
+            undeclared_dependencies,
+            context(
+                with_extra,
+                make_probe(HTTPX, IDNA, H2, Distribution("hpack", "4.0", (), ("hpack",))),
+            ),
+        )
+    ]
     assert found == [
-        ("MC203", "pkg/__init__.py:1 imports h2, which only the transitive dependency httpx -> h2 provides"),
-        ("MC203", "pkg/__init__.py:2 imports hpack, which only the transitive dependency httpx -> h2 -> hpack "
-                  "provides"),
+        (
+            "MC203",
+            "pkg/__init__.py:1 imports h2, which only the transitive dependency httpx -> h2 provides",
+        ),
+        (
+            "MC203",
+            "pkg/__init__.py:2 imports hpack, which only the transitive dependency httpx -> h2 -> hpack "
+            "provides",
+        ),
     ]
     without_extra = make_wheel(tmp_path / "b", files, "Requires-Dist: httpx\n")
-    found = [(f.code, f.path) for f in run_one(undeclared_dependencies,
-        context(without_extra, make_probe(HTTPX, IDNA, H2, Distribution("hpack", "4.0", (), ("hpack",)))))]
+    found = [
+        (f.code, f.path)
+        for f in run_one(
+            undeclared_dependencies,
+            context(
+                without_extra,
+                make_probe(HTTPX, IDNA, H2, Distribution("hpack", "4.0", (), ("hpack",))),
+            ),
+        )
+    ]
     assert found == [("MC202", "pkg/__init__.py"), ("MC202", "pkg/__init__.py")]
 
 
 def test_dependencies_declared_only_under_an_extra_are_not_reported(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, {"pkg/cli.py": "import click\nimport yaml\n"},
-                       "Provides-Extra: cli\nRequires-Dist: click>=8; extra == \"cli\"\n"
-                       "Requires-Dist: pyyaml; extra == \"cli\"\n")
-    assert list(run_one(undeclared_dependencies, context(wheel, make_probe()))) == []  # extra not installed
-    assert list(run_one(undeclared_dependencies, context(wheel, make_probe(CLICK)))) == []  # --extras cli
+    wheel = make_wheel(
+        tmp_path,
+        {"pkg/cli.py": "import click\nimport yaml\n"},
+        'Provides-Extra: cli\nRequires-Dist: click>=8; extra == "cli"\n'
+        'Requires-Dist: pyyaml; extra == "cli"\n',
+    )
+    assert (
+        list(run_one(undeclared_dependencies, context(wheel, make_probe()))) == []
+    )  # extra not installed
+    assert (
+        list(run_one(undeclared_dependencies, context(wheel, make_probe(CLICK)))) == []
+    )  # --extras cli
 
 
 # --- MC107 ---------------------------------------------------------------------------------------
 
 
 def test_mc107_root_level_module_and_sibling_src_directory(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/app.py": """\
+    wheel = make_wheel(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/app.py": """\
             import os
             import helpers
             def handler():
@@ -175,36 +258,76 @@ def test_mc107_root_level_module_and_sibling_src_directory(tmp_path: Path) -> No
                 import helpers
             import shared.util
         """,
-    })
-    project = make_project(tmp_path, ("pyproject.toml", "helpers.py", "src/config.py", "src/pkg/__init__.py",
-                                      "src/pkg/app.py", "src/shared/util.py", "README.md"))
+        },
+    )
+    project = make_project(
+        tmp_path,
+        (
+            "pyproject.toml",
+            "helpers.py",
+            "src/config.py",
+            "src/pkg/__init__.py",
+            "src/pkg/app.py",
+            "src/shared/util.py",
+            "README.md",
+        ),
+    )
     ctx = context(wheel, make_probe(), project)
     findings = list(run_one(first_party_not_shipped, ctx))
     assert [(f.path, f.line, f.message) for f in findings] == [
-        ("pkg/app.py", 2, "pkg/app.py:2 imports helpers, which exists in the project as helpers.py but is "
-                          "not in the wheel"),
-        ("pkg/app.py", 4, "pkg/app.py:4 imports src.config, which exists in the project as src/config.py but "
-                          "is not in the wheel"),
-        ("pkg/app.py", 6, "pkg/app.py:6 imports shared.util, which exists in the project as "
-                          "src/shared/util.py but is not in the wheel"),
+        (
+            "pkg/app.py",
+            2,
+            "pkg/app.py:2 imports helpers, which exists in the project as helpers.py but is "
+            "not in the wheel",
+        ),
+        (
+            "pkg/app.py",
+            4,
+            "pkg/app.py:4 imports src.config, which exists in the project as src/config.py but "
+            "is not in the wheel",
+        ),
+        (
+            "pkg/app.py",
+            6,
+            "pkg/app.py:6 imports shared.util, which exists in the project as "
+            "src/shared/util.py but is not in the wheel",
+        ),
     ]
     assert findings[0].hint is not None and findings[0].hint.startswith(
         "move helpers.py into the package (pkg/helpers.py) and import it as `from pkg import helpers`, "
-        "or ship it too (setuptools: `py-modules = [\"helpers\"]`")
+        'or ship it too (setuptools: `py-modules = ["helpers"]`'
+    )
     # The same imports are first-party code, not missing dependencies: no MC202 on top of MC107.
     assert list(run_one(undeclared_dependencies, ctx)) == []
 
 
-def test_mc107_package_directory_honours_ignores_and_installed_distributions(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, {
-        "pkg/__init__.py": "import common.db\nimport mega_sync  # mcheck: ignore[MC107]\nimport click\n",
-    })
-    project = make_project(tmp_path, ("common/__init__.py", "common/db/__init__.py", "mega_sync.py",
-                                      "click/__init__.py", "pkg/__init__.py"))
+def test_mc107_package_directory_honours_ignores_and_installed_distributions(
+    tmp_path: Path,
+) -> None:
+    wheel = make_wheel(
+        tmp_path,
+        {
+            "pkg/__init__.py": "import common.db\nimport mega_sync  # mcheck: ignore[MC107]\nimport click\n",
+        },
+    )
+    project = make_project(
+        tmp_path,
+        (
+            "common/__init__.py",
+            "common/db/__init__.py",
+            "mega_sync.py",
+            "click/__init__.py",
+            "pkg/__init__.py",
+        ),
+    )
     findings = list(run_one(first_party_not_shipped, context(wheel, make_probe(CLICK), project)))
     assert [(f.line, f.message) for f in findings] == [
-        (1, "pkg/__init__.py:1 imports common.db, which exists in the project as common/db/__init__.py but "
-            "is not in the wheel"),
+        (
+            1,
+            "pkg/__init__.py:1 imports common.db, which exists in the project as common/db/__init__.py but "
+            "is not in the wheel",
+        ),
     ]
 
 
@@ -212,8 +335,10 @@ def test_mc107_package_directory_honours_ignores_and_installed_distributions(tmp
 
 
 def test_mc204_undefined_names_with_import_hints(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, {
-        "pkg/app/security.py": """\
+    wheel = make_wheel(
+        tmp_path,
+        {
+            "pkg/app/security.py": """\
             def make_token(secret):
                 return URLSafeTimedSerializer(secret).dumps({})
             def paths():
@@ -221,13 +346,26 @@ def test_mc204_undefined_names_with_import_hints(tmp_path: Path) -> None:
             def ignored():
                 return Optional  # mcheck: ignore[MC204]
         """,
-    })
+        },
+    )
     findings = list(run_one(undefined_names, context(wheel)))
     assert [(f.path, f.line, f.message, f.hint) for f in findings] == [
-        ("pkg/app/security.py", 2, "pkg/app/security.py:2 uses URLSafeTimedSerializer, which is never defined "
-                                   "or imported", "add `from itsdangerous import URLSafeTimedSerializer`"),
-        ("pkg/app/security.py", 4, "pkg/app/security.py:4 uses Path, which is never defined or imported",
-         "add `from pathlib import Path`"),
-        ("pkg/app/security.py", 4, "pkg/app/security.py:4 uses frobnicate, which is never defined or imported",
-         "import or define it"),
+        (
+            "pkg/app/security.py",
+            2,
+            "pkg/app/security.py:2 uses URLSafeTimedSerializer, which is never defined or imported",
+            "add `from itsdangerous import URLSafeTimedSerializer`",
+        ),
+        (
+            "pkg/app/security.py",
+            4,
+            "pkg/app/security.py:4 uses Path, which is never defined or imported",
+            "add `from pathlib import Path`",
+        ),
+        (
+            "pkg/app/security.py",
+            4,
+            "pkg/app/security.py:4 uses frobnicate, which is never defined or imported",
+            "import or define it",
+        ),
     ]

@@ -36,17 +36,29 @@ def service(tmp_path: Path) -> Path:
 
 def test_wheel_app_discovery_finds_the_cmd_a_last_stage_inherits(service):
     [command] = read_start_commands(service)
-    assert (command.source_file, command.line, command.app_spec, command.cwd, command.health_path) == (
-        "Dockerfile", 5, "svc.main:app", "/srv", "/api/health")
+    assert (
+        command.source_file,
+        command.line,
+        command.app_spec,
+        command.cwd,
+        command.health_path,
+    ) == ("Dockerfile", 5, "svc.main:app", "/srv", "/api/health")
     [target] = discover_asgi_targets(service, ["svc"])
-    assert (target.spec, target.source, target.health) == ("svc.main:app", "Dockerfile:5", "/api/health")
+    assert (target.spec, target.source, target.health) == (
+        "svc.main:app",
+        "Dockerfile:5",
+        "/api/health",
+    )
 
 
 def test_deploy_reads_the_same_inherited_cmd_as_wheel(service):
     [deployed] = read_deploy_config(service, service).start_commands
     [wheel] = read_start_commands(service)
-    assert (deployed.source_file, deployed.line, deployed.app_spec) == (wheel.source_file, wheel.line,
-                                                                       wheel.app_spec)
+    assert (deployed.source_file, deployed.line, deployed.app_spec) == (
+        wheel.source_file,
+        wheel.line,
+        wheel.app_spec,
+    )
 
 
 @pytest.mark.parametrize(("given", "label"), [("config", "[tool.mcheck]"), ("cli", "--asgi")])
@@ -56,12 +68,16 @@ def test_an_app_is_labelled_by_the_setting_that_declared_it(tmp_path, given, lab
     spec = "asgi_lifespan_fails.main:app"
     if given == "config":
         pyproject = root / "pyproject.toml"
-        pyproject.write_text(pyproject.read_text() + f'\n[tool.mcheck]\nasgi = "{spec}"\n', encoding="utf-8")
+        pyproject.write_text(
+            pyproject.read_text() + f'\n[tool.mcheck]\nasgi = "{spec}"\n', encoding="utf-8"
+        )
         report = check_wheel(root)
     else:
         report = check_wheel(root, asgi=[spec])
     assert [(a.spec, a.source) for a in report.apps] == [(spec, label)]
-    assert [(f.code, f.path) for f in report.findings if f.severity.value == "error"] == [("MC404", spec)]
+    assert [(f.code, f.path) for f in report.findings if f.severity.value == "error"] == [
+        ("MC404", spec)
+    ]
 
 
 SERVICE_FILES = {

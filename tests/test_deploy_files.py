@@ -11,28 +11,76 @@ from mcheck.deploy.start_commands import DeployFileError, parse_command, read_st
 from mcheck.probes.apps import discover_asgi_targets
 
 
-@pytest.mark.parametrize(("command", "server", "spec", "factory", "asgi", "cwd"), [
-    ("uvicorn pkg.app.main:app --host 0.0.0.0 --port $PORT", "uvicorn", "pkg.app.main:app", False, True, None),
-    ("cd backend && uvicorn main:app", "uvicorn", "main:app", False, True, "backend"),
-    ("uvicorn --factory --port=8000 pkg.web:create_app", "uvicorn", "pkg.web:create_app", True, True, None),
-    ("uvicorn --interface wsgi pkg.wsgi:app", "uvicorn", "pkg.wsgi:app", False, False, None),
-    ("PYTHONUNBUFFERED=1 exec python -m uvicorn pkg.main:app --workers 2", "uvicorn", "pkg.main:app", False, True,
-     None),
-    ("uv run --with gunicorn gunicorn -k uvicorn.workers.UvicornWorker -w 4 'pkg.web:create_app()' -b :$PORT",
-     "gunicorn", "pkg.web:create_app", True, True, None),
-    ("gunicorn --chdir src pkg.wsgi", "gunicorn", "pkg.wsgi:application", False, False, "src"),
-    ("hypercorn pkg.app --bind 0.0.0.0:$PORT", "hypercorn", "pkg.app:app", False, True, None),
-    ("granian --interface asgi --port 80 pkg.main:app", "granian", "pkg.main:app", False, True, None),
-    ("granian pkg.main:app", "granian", "pkg.main:app", False, False, None),
-    ("fastapi run --entrypoint pkg.main:api", "fastapi", "pkg.main:api", False, True, None),
-    ("sh -c 'alembic upgrade head && uvicorn pkg.main:app'", "uvicorn", "pkg.main:app", False, True, None),
-    ("python -m backend.main", "python-module", None, False, False, None),
-    ("./start.sh", None, None, False, False, None),
-])
+@pytest.mark.parametrize(
+    ("command", "server", "spec", "factory", "asgi", "cwd"),
+    [
+        (
+            "uvicorn pkg.app.main:app --host 0.0.0.0 --port $PORT",
+            "uvicorn",
+            "pkg.app.main:app",
+            False,
+            True,
+            None,
+        ),
+        ("cd backend && uvicorn main:app", "uvicorn", "main:app", False, True, "backend"),
+        (
+            "uvicorn --factory --port=8000 pkg.web:create_app",
+            "uvicorn",
+            "pkg.web:create_app",
+            True,
+            True,
+            None,
+        ),
+        ("uvicorn --interface wsgi pkg.wsgi:app", "uvicorn", "pkg.wsgi:app", False, False, None),
+        (
+            "PYTHONUNBUFFERED=1 exec python -m uvicorn pkg.main:app --workers 2",
+            "uvicorn",
+            "pkg.main:app",
+            False,
+            True,
+            None,
+        ),
+        (
+            "uv run --with gunicorn gunicorn -k uvicorn.workers.UvicornWorker -w 4 'pkg.web:create_app()' -b :$PORT",
+            "gunicorn",
+            "pkg.web:create_app",
+            True,
+            True,
+            None,
+        ),
+        ("gunicorn --chdir src pkg.wsgi", "gunicorn", "pkg.wsgi:application", False, False, "src"),
+        ("hypercorn pkg.app --bind 0.0.0.0:$PORT", "hypercorn", "pkg.app:app", False, True, None),
+        (
+            "granian --interface asgi --port 80 pkg.main:app",
+            "granian",
+            "pkg.main:app",
+            False,
+            True,
+            None,
+        ),
+        ("granian pkg.main:app", "granian", "pkg.main:app", False, False, None),
+        ("fastapi run --entrypoint pkg.main:api", "fastapi", "pkg.main:api", False, True, None),
+        (
+            "sh -c 'alembic upgrade head && uvicorn pkg.main:app'",
+            "uvicorn",
+            "pkg.main:app",
+            False,
+            True,
+            None,
+        ),
+        ("python -m backend.main", "python-module", None, False, False, None),
+        ("./start.sh", None, None, False, False, None),
+    ],
+)
 def test_parse_command(command, server, spec, factory, asgi, cwd):
     parsed = parse_command(command)
     assert (parsed.server, parsed.app_spec, parsed.factory, parsed.asgi, parsed.cwd) == (
-        server, spec, factory, asgi, cwd)
+        server,
+        spec,
+        factory,
+        asgi,
+        cwd,
+    )
 
 
 def test_exec_form_argv_and_file_paths_map_to_modules(tmp_path):
@@ -56,20 +104,23 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_every_host_file_is_read_with_its_line_and_health_path(tmp_path):
-    _write(tmp_path, {
-        "Procfile": "# processes\nweb: uvicorn pkg.main:app --port $PORT\nworker: python -m pkg.worker\n",
-        "railway.json": '{\n  "deploy": {\n    "startCommand": "uvicorn pkg.rail:app",\n'
-                        '    "healthcheckPath": "/api/health"\n  }\n}\n',
-        "render.yaml": "services:\n  - type: web\n    name: api\n    rootDir: services/api\n"
-                       "    startCommand: uvicorn main:app --port $PORT\n    healthCheckPath: /healthz\n",
-        "fly.toml": 'app = "x"\n[processes]\napp = "gunicorn -k uvicorn.workers.UvicornWorker pkg.fly:app"\n'
-                    '[[http_service.checks]]\npath = "/fly-health"\n',
-        "nixpacks.toml": '[start]\ncmd = "hypercorn pkg.nix:app"\n',
-        "app.json": '{"scripts": {"postdeploy": "python -m pkg.migrate"}}\n',
-        "Dockerfile": "FROM python:3.11 AS build\nCMD [\"ignored\"]\nFROM python:3.11-slim\nWORKDIR /srv\n"
-                      "HEALTHCHECK CMD curl -f http://localhost:8000/docker-health || exit 1\n"
-                      'ENTRYPOINT ["python", "-m", "uvicorn"]\nCMD ["pkg.docker:app", \\\n  "--port", "8000"]\n',
-    })
+    _write(
+        tmp_path,
+        {
+            "Procfile": "# processes\nweb: uvicorn pkg.main:app --port $PORT\nworker: python -m pkg.worker\n",
+            "railway.json": '{\n  "deploy": {\n    "startCommand": "uvicorn pkg.rail:app",\n'
+            '    "healthcheckPath": "/api/health"\n  }\n}\n',
+            "render.yaml": "services:\n  - type: web\n    name: api\n    rootDir: services/api\n"
+            "    startCommand: uvicorn main:app --port $PORT\n    healthCheckPath: /healthz\n",
+            "fly.toml": 'app = "x"\n[processes]\napp = "gunicorn -k uvicorn.workers.UvicornWorker pkg.fly:app"\n'
+            '[[http_service.checks]]\npath = "/fly-health"\n',
+            "nixpacks.toml": '[start]\ncmd = "hypercorn pkg.nix:app"\n',
+            "app.json": '{"scripts": {"postdeploy": "python -m pkg.migrate"}}\n',
+            "Dockerfile": 'FROM python:3.11 AS build\nCMD ["ignored"]\nFROM python:3.11-slim\nWORKDIR /srv\n'
+            "HEALTHCHECK CMD curl -f http://localhost:8000/docker-health || exit 1\n"
+            'ENTRYPOINT ["python", "-m", "uvicorn"]\nCMD ["pkg.docker:app", \\\n  "--port", "8000"]\n',
+        },
+    )
     commands = {c.location: c for c in read_start_commands(tmp_path)}
     assert {loc: (c.server, c.app_spec, c.health_path, c.cwd) for loc, c in commands.items()} == {
         "railway.json:3": ("uvicorn", "pkg.rail:app", "/api/health", None),
@@ -81,26 +132,50 @@ def test_every_host_file_is_read_with_its_line_and_health_path(tmp_path):
         "Dockerfile:6": ("uvicorn", "pkg.docker:app", "/docker-health", "/srv"),
         "app.json:1": ("python-module", None, "/api/health", None),
     }
-    assert commands["Dockerfile:6"].argv == ("python", "-m", "uvicorn", "pkg.docker:app", "--port", "8000")
+    assert commands["Dockerfile:6"].argv == (
+        "python",
+        "-m",
+        "uvicorn",
+        "pkg.docker:app",
+        "--port",
+        "8000",
+    )
     assert commands["Procfile:3"].process == "worker"
 
 
 def test_fly_checks_apply_when_no_other_file_names_a_health_path(tmp_path):
-    _write(tmp_path, {"fly.toml": '[experimental]\ncmd = ["uvicorn", "pkg.fly:app"]\n'
-                                  '[[http_service.checks]]\npath = "/fly-health"\n'})
+    _write(
+        tmp_path,
+        {
+            "fly.toml": '[experimental]\ncmd = ["uvicorn", "pkg.fly:app"]\n'
+            '[[http_service.checks]]\npath = "/fly-health"\n'
+        },
+    )
     [command] = read_start_commands(tmp_path)
-    assert (command.app_spec, command.health_path, command.line) == ("pkg.fly:app", "/fly-health", 2)
+    assert (command.app_spec, command.health_path, command.line) == (
+        "pkg.fly:app",
+        "/fly-health",
+        2,
+    )
 
 
-@pytest.mark.parametrize(("name", "text", "line", "message"), [
-    ("railway.toml", "[deploy]\nstartCommand = uvicorn main:app\n", 2, "Invalid value"),
-    ("railway.json", '{"deploy": {\n  "startCommand": "uvicorn main:app",\n}}', 3, "double quotes"),
-    ("render.yaml", "services:\n  - type: web\n   startCommand: [unclosed\n", 3, ""),
-    ("Procfile", "web: uvicorn main:app\nthis is not a process line\n", 2, "process: command"),
-    ("Dockerfile", 'FROM python\nCMD ["uvicorn", "main:app",]\n', 2, "JSON array"),
-    ("Procfile", "web: uvicorn 'main:app\n", 1, "quotation"),
-    ("railway.toml", '[deploy]\nstartCommand = "a"\nstartCommand = "b"\n', 3, "overwrite"),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "line", "message"),
+    [
+        ("railway.toml", "[deploy]\nstartCommand = uvicorn main:app\n", 2, "Invalid value"),
+        (
+            "railway.json",
+            '{"deploy": {\n  "startCommand": "uvicorn main:app",\n}}',
+            3,
+            "double quotes",
+        ),
+        ("render.yaml", "services:\n  - type: web\n   startCommand: [unclosed\n", 3, ""),
+        ("Procfile", "web: uvicorn main:app\nthis is not a process line\n", 2, "process: command"),
+        ("Dockerfile", 'FROM python\nCMD ["uvicorn", "main:app",]\n', 2, "JSON array"),
+        ("Procfile", "web: uvicorn 'main:app\n", 1, "quotation"),
+        ("railway.toml", '[deploy]\nstartCommand = "a"\nstartCommand = "b"\n', 3, "overwrite"),
+    ],
+)
 def test_parse_errors_name_the_file_and_line(tmp_path, name, text, line, message):
     _write(tmp_path, {name: text})
     with pytest.raises(DeployFileError) as caught:
@@ -120,13 +195,19 @@ def test_collected_errors_do_not_stop_the_other_files(tmp_path):
 
 def test_discovery_keeps_only_asgi_apps_of_this_wheel_and_searches_up_to_the_repo_root(tmp_path):
     project = tmp_path / "packages" / "core"
-    _write(tmp_path, {
-        "railway.toml": '[deploy]\nstartCommand = "uvicorn core_pkg.app.main:app"\nhealthcheckPath = "/api/health"\n',
-        "packages/core/Procfile": "web: uvicorn main:app\nworker: gunicorn core_pkg.wsgi\n"
-                                  "admin: uvicorn --factory core_pkg.admin:create\n",
-    })
+    _write(
+        tmp_path,
+        {
+            "railway.toml": '[deploy]\nstartCommand = "uvicorn core_pkg.app.main:app"\n'
+            'healthcheckPath = "/api/health"\n',
+            "packages/core/Procfile": "web: uvicorn main:app\nworker: gunicorn core_pkg.wsgi\n"
+            "admin: uvicorn --factory core_pkg.admin:create\n",
+        },
+    )
     local = discover_asgi_targets(project, ["core_pkg"])
-    assert [(t.spec, t.factory, t.source) for t in local] == [("core_pkg.admin:create", True, "Procfile:3")]
+    assert [(t.spec, t.factory, t.source) for t in local] == [
+        ("core_pkg.admin:create", True, "Procfile:3")
+    ]
     everywhere = discover_asgi_targets(project, ["core_pkg"], search_up_to=tmp_path)
     assert [(t.spec, t.health, t.source) for t in everywhere] == [
         ("core_pkg.admin:create", None, "Procfile:3"),
@@ -137,24 +218,63 @@ def test_discovery_keeps_only_asgi_apps_of_this_wheel_and_searches_up_to_the_rep
 # --- one parser for every consumer -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("command", "cwd", "sys_path", "call"), [
-    # uvicorn's --app-dir puts a directory on sys.path; it does not change the working directory.
-    ("cd api && uvicorn --app-dir src pkg.web:app", "api", ("src",), ("uvicorn", "module", "pkg.web", "app", "api")),
-    ("gunicorn --chdir backend --pythonpath lib,vendor main:app", "backend", ("lib", "vendor"),
-     ("gunicorn", "module", "main", "app", "backend")),
-    ("cd services && cd ml/.. && granian --interface asgi --working-dir=web main:app", "services/web", (),
-     ("granian", "module", "main", "app", "services/web")),
-    ("bash -ec 'cd bot && exec python -u -m bot.main'", "bot", (), ("python", "module", "bot.main", None, "bot")),
-    ("tini -- env -u DEBUG python server.py", None, (), ("python", "script", "server.py", None, ".")),
-    ("hypercorn pkg.app --bind 0.0.0.0:$PORT", None, (), ("hypercorn", "module", "pkg.app", None, ".")),
-])
-def test_deploy_files_and_the_deploy_follower_read_a_command_the_same_way(command, cwd, sys_path, call):
+@pytest.mark.parametrize(
+    ("command", "cwd", "sys_path", "call"),
+    [
+        # uvicorn's --app-dir puts a directory on sys.path; it does not change the working directory.
+        (
+            "cd api && uvicorn --app-dir src pkg.web:app",
+            "api",
+            ("src",),
+            ("uvicorn", "module", "pkg.web", "app", "api"),
+        ),
+        (
+            "gunicorn --chdir backend --pythonpath lib,vendor main:app",
+            "backend",
+            ("lib", "vendor"),
+            ("gunicorn", "module", "main", "app", "backend"),
+        ),
+        (
+            "cd services && cd ml/.. && granian --interface asgi --working-dir=web main:app",
+            "services/web",
+            (),
+            ("granian", "module", "main", "app", "services/web"),
+        ),
+        (
+            "bash -ec 'cd bot && exec python -u -m bot.main'",
+            "bot",
+            (),
+            ("python", "module", "bot.main", None, "bot"),
+        ),
+        (
+            "tini -- env -u DEBUG python server.py",
+            None,
+            (),
+            ("python", "script", "server.py", None, "."),
+        ),
+        (
+            "hypercorn pkg.app --bind 0.0.0.0:$PORT",
+            None,
+            (),
+            ("hypercorn", "module", "pkg.app", None, "."),
+        ),
+    ],
+)
+def test_deploy_files_and_the_deploy_follower_read_a_command_the_same_way(
+    command, cwd, sys_path, call
+):
     parsed = parse_command(command)
     assert (parsed.cwd, parsed.sys_path) == (cwd, sys_path)
     # The follower's view: the start command's `cd` prefix plus the server's own options.
     server_call = parse_server(parsed.argv, parsed.shell_cwd or ".")
     assert server_call is not None
-    assert (server_call.server, server_call.kind, server_call.target, server_call.attr, server_call.cwd) == call
+    assert (
+        server_call.server,
+        server_call.kind,
+        server_call.target,
+        server_call.attr,
+        server_call.cwd,
+    ) == call
     assert server_call.extra_path == sys_path
 
 

@@ -40,18 +40,25 @@ def runtime_of(root: Path, service: str = "."):
 # --- .dockerignore -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("path", "excluded_by"), [
-    ("a.pyc", "*.pyc"),  # Docker anchors patterns at the context root...
-    ("pkg/a.pyc", None),  # ...so `*.pyc` does not match below it
-    ("pkg/debug.log", "**/*.log"),
-    ("tests/test_x.py", "tests"),  # a directory pattern excludes everything below it
-    ("tests/conftest.py", None),  # re-included by a later `!` line
-    ("lib/tests/x.py", None),
-    ("docs/index.md", "/docs/"),
-    ("main.py", None),
-])
-def test_dockerignore_has_docker_semantics(tmp_path: Path, path: str, excluded_by: str | None) -> None:
-    (tmp_path / ".dockerignore").write_text("# comment\n*.pyc\n**/*.log\ntests\n!tests/conftest.py\n/docs/\n")
+@pytest.mark.parametrize(
+    ("path", "excluded_by"),
+    [
+        ("a.pyc", "*.pyc"),  # Docker anchors patterns at the context root...
+        ("pkg/a.pyc", None),  # ...so `*.pyc` does not match below it
+        ("pkg/debug.log", "**/*.log"),
+        ("tests/test_x.py", "tests"),  # a directory pattern excludes everything below it
+        ("tests/conftest.py", None),  # re-included by a later `!` line
+        ("lib/tests/x.py", None),
+        ("docs/index.md", "/docs/"),
+        ("main.py", None),
+    ],
+)
+def test_dockerignore_has_docker_semantics(
+    tmp_path: Path, path: str, excluded_by: str | None
+) -> None:
+    (tmp_path / ".dockerignore").write_text(
+        "# comment\n*.pyc\n**/*.log\ntests\n!tests/conftest.py\n/docs/\n"
+    )
     rule = DockerIgnore.read(tmp_path / ".dockerignore", ".dockerignore").excluded_by(path)
     assert (rule.text if rule else None) == excluded_by
 
@@ -59,22 +66,47 @@ def test_dockerignore_has_docker_semantics(tmp_path: Path, path: str, excluded_b
 # --- command lines -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("command", "expected"), [
-    ("uvicorn app.main:app --host 0.0.0.0 --port $PORT", ("uvicorn", "module", "app.main", "app", ".", ())),
-    ("cd api && exec uvicorn main:app --reload", ("uvicorn", "module", "main", "app", "api", ())),
-    ("uvicorn --app-dir src pkg.web:create_app --factory", ("uvicorn", "module", "pkg.web", "create_app", ".",
-                                                            ("src",))),
-    ("gunicorn -k uvicorn.workers.UvicornWorker --chdir backend -b 0.0.0.0:$PORT main:app",
-     ("gunicorn", "module", "main", "app", "backend", ())),
-    ("gunicorn wsgi", ("gunicorn", "module", "wsgi", None, ".", ())),
-    ("hypercorn svc.asgi:app --bind 0.0.0.0:8000", ("hypercorn", "module", "svc.asgi", "app", ".", ())),
-    ("granian --interface asgi --working-dir web main:app", ("granian", "module", "main", "app", "web", ())),
-    ("fastapi run app/main.py --port 80", ("fastapi", "script", "app/main.py", None, ".", ())),
-    ("python -m uvicorn main:app", ("uvicorn", "module", "main", "app", ".", ())),
-    ("python3 -u -m bot.main", ("python", "module", "bot.main", None, ".", ())),
-    ("sh -c 'cd backend && python main.py'", ("python", "script", "main.py", None, "backend", ())),
-    ("PORT=1 uv run --no-sync python server.py", ("python", "script", "server.py", None, ".", ())),
-])
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            "uvicorn app.main:app --host 0.0.0.0 --port $PORT",
+            ("uvicorn", "module", "app.main", "app", ".", ()),
+        ),
+        (
+            "cd api && exec uvicorn main:app --reload",
+            ("uvicorn", "module", "main", "app", "api", ()),
+        ),
+        (
+            "uvicorn --app-dir src pkg.web:create_app --factory",
+            ("uvicorn", "module", "pkg.web", "create_app", ".", ("src",)),
+        ),
+        (
+            "gunicorn -k uvicorn.workers.UvicornWorker --chdir backend -b 0.0.0.0:$PORT main:app",
+            ("gunicorn", "module", "main", "app", "backend", ()),
+        ),
+        ("gunicorn wsgi", ("gunicorn", "module", "wsgi", None, ".", ())),
+        (
+            "hypercorn svc.asgi:app --bind 0.0.0.0:8000",
+            ("hypercorn", "module", "svc.asgi", "app", ".", ()),
+        ),
+        (
+            "granian --interface asgi --working-dir web main:app",
+            ("granian", "module", "main", "app", "web", ()),
+        ),
+        ("fastapi run app/main.py --port 80", ("fastapi", "script", "app/main.py", None, ".", ())),
+        ("python -m uvicorn main:app", ("uvicorn", "module", "main", "app", ".", ())),
+        ("python3 -u -m bot.main", ("python", "module", "bot.main", None, ".", ())),
+        (
+            "sh -c 'cd backend && python main.py'",
+            ("python", "script", "main.py", None, "backend", ()),
+        ),
+        (
+            "PORT=1 uv run --no-sync python server.py",
+            ("python", "script", "server.py", None, ".", ()),
+        ),
+    ],
+)
 def test_start_commands_are_parsed(command: str, expected: tuple) -> None:
     start = make_start_command("Procfile", 1, command, None)
     call = parse_server(start.argv, start.cwd or ".")
@@ -88,24 +120,36 @@ def test_non_python_commands_are_not_servers() -> None:
 
 
 def test_pip_installs_are_read_from_build_commands() -> None:
-    command = "cd api && pip install -r requirements.txt && uv pip install --requirement=x.txt fastapi"
+    command = (
+        "cd api && pip install -r requirements.txt && uv pip install --requirement=x.txt fastapi"
+    )
     (first, second) = pip_installs(command)
     assert (first.requirement_files, first.cwd) == (("requirements.txt",), "api")
     assert (second.requirement_files, second.packages) == (("x.txt",), ("fastapi",))
-    assert pip_installs("python -m pip install --no-cache-dir -rreq.txt -e .")[0].requirement_files == ("req.txt",)
+    assert pip_installs("python -m pip install --no-cache-dir -rreq.txt -e .")[
+        0
+    ].requirement_files == ("req.txt",)
 
 
 # --- deploy files ------------------------------------------------------------------------------------
 
 
 def test_malformed_railway_toml_is_mc503_with_its_line(tmp_path: Path) -> None:
-    make_repo(tmp_path, {"railway.toml": "[deploy]\nstartCommand = uvicorn main:app\n", "main.py": ""})
+    make_repo(
+        tmp_path, {"railway.toml": "[deploy]\nstartCommand = uvicorn main:app\n", "main.py": ""}
+    )
     assert findings(tmp_path) == {("MC503", "railway.toml", 2)}
 
 
 def test_malformed_procfile_line_and_json(tmp_path: Path) -> None:
-    make_repo(tmp_path, {"Procfile": "web: python -m app\nnot a process line\n", "app.py": "",
-                         "railway.json": '{"deploy": {\n  "startCommand": }\n}'})
+    make_repo(
+        tmp_path,
+        {
+            "Procfile": "web: python -m app\nnot a process line\n",
+            "app.py": "",
+            "railway.json": '{"deploy": {\n  "startCommand": }\n}',
+        },
+    )
     assert findings(tmp_path) == {("MC503", "Procfile", 2), ("MC503", "railway.json", 2)}
 
 
@@ -117,14 +161,20 @@ def test_no_start_command_and_unknown_server(tmp_path: Path) -> None:
 
 
 def test_render_yaml_at_the_root_selects_the_service_by_root_dir(tmp_path: Path) -> None:
-    make_repo(tmp_path, {
-        "render.yaml": "services:\n  - type: web\n    name: other\n    startCommand: uvicorn nope:app\n"
-                       "  - type: web\n    name: api\n    rootDir: api\n    buildCommand: pip install -r ../req.txt\n"
-                       "    startCommand: uvicorn api.main:app\n    healthCheckPath: /health\n",
-        "req.txt": "", "api/main.py": ""})
+    make_repo(
+        tmp_path,
+        {
+            "render.yaml": "services:\n  - type: web\n    name: other\n    startCommand: uvicorn nope:app\n"
+            "  - type: web\n    name: api\n    rootDir: api\n    buildCommand: pip install -r ../req.txt\n"
+            "    startCommand: uvicorn api.main:app\n    healthCheckPath: /health\n",
+            "req.txt": "",
+            "api/main.py": "",
+        },
+    )
     config = read_deploy_config(tmp_path / "api", tmp_path)
     assert [(s.source_file, s.line, s.app_spec, s.health_path) for s in config.start_commands] == [
-        ("render.yaml", 9, "api.main:app", "/health")]
+        ("render.yaml", 9, "api.main:app", "/health")
+    ]
     assert findings(tmp_path, "api") == {("MC501", "render.yaml", 9), ("MC502", "render.yaml", 8)}
 
 
@@ -132,44 +182,81 @@ def test_render_yaml_at_the_root_selects_the_service_by_root_dir(tmp_path: Path)
 
 
 def test_copy_semantics(tmp_path: Path) -> None:
-    make_repo(tmp_path, {
-        "Dockerfile": "FROM python:3.11 AS build\nWORKDIR /src\nCOPY lib/ ./lib\n"
-                      "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\nCOPY app /app/\n"
-                      "COPY conf/*.toml ./conf/\nCOPY --from=build /src/lib /opt/lib\nCOPY [\"run.py\", \"start.py\"]\n"
-                      "ENV PYTHONPATH=/opt/lib:$PYTHONPATH\nCMD python start.py\n",
-        "requirements.txt": "", "app/main.py": "", "app/sub/x.py": "", "conf/a.toml": "", "conf/b.json": "",
-        "lib/shared.py": "", "run.py": ""})
+    make_repo(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.11 AS build\nWORKDIR /src\nCOPY lib/ ./lib\n"
+            "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\nCOPY app /app/\n"
+            'COPY conf/*.toml ./conf/\nCOPY --from=build /src/lib /opt/lib\nCOPY ["run.py", "start.py"]\n'
+            "ENV PYTHONPATH=/opt/lib:$PYTHONPATH\nCMD python start.py\n",
+            "requirements.txt": "",
+            "app/main.py": "",
+            "app/sub/x.py": "",
+            "conf/a.toml": "",
+            "conf/b.json": "",
+            "lib/shared.py": "",
+            "run.py": "",
+        },
+    )
     runtime, problems = runtime_of(tmp_path)
     assert problems == []
     assert runtime.files == {
-        "/app/requirements.txt": "requirements.txt", "/app/main.py": "app/main.py", "/app/sub/x.py": "app/sub/x.py",
-        "/app/conf/a.toml": "conf/a.toml", "/opt/lib/shared.py": "lib/shared.py", "/app/start.py": "run.py"}
+        "/app/requirements.txt": "requirements.txt",
+        "/app/main.py": "app/main.py",
+        "/app/sub/x.py": "app/sub/x.py",
+        "/app/conf/a.toml": "conf/a.toml",
+        "/opt/lib/shared.py": "lib/shared.py",
+        "/app/start.py": "run.py",
+    }
     assert (runtime.workdir, runtime.pythonpath) == ("/app", ("/opt/lib",))
 
 
 def test_pythonpath_from_env_makes_a_package_resolve(tmp_path: Path) -> None:
-    files = {"Dockerfile": "FROM python:3.11\nWORKDIR /app\nCOPY . .\nCMD uvicorn main:app\n",
-             "src/main.py": "from shared import util\n", "src/shared/__init__.py": "", "src/shared/util.py": ""}
+    files = {
+        "Dockerfile": "FROM python:3.11\nWORKDIR /app\nCOPY . .\nCMD uvicorn main:app\n",
+        "src/main.py": "from shared import util\n",
+        "src/shared/__init__.py": "",
+        "src/shared/util.py": "",
+    }
     make_repo(tmp_path / "bad", files)
-    assert {c for c, _, _ in findings(tmp_path / "bad")} == {"MC501"}  # main is src/main.py, not main.py
-    files["Dockerfile"] = "FROM python:3.11\nWORKDIR /app\nCOPY . .\nENV PYTHONPATH=/app/src\nCMD uvicorn main:app\n"
+    assert {c for c, _, _ in findings(tmp_path / "bad")} == {
+        "MC501"
+    }  # main is src/main.py, not main.py
+    files["Dockerfile"] = (
+        "FROM python:3.11\nWORKDIR /app\nCOPY . .\nENV PYTHONPATH=/app/src\nCMD uvicorn main:app\n"
+    )
     make_repo(tmp_path / "good", files)
     assert findings(tmp_path / "good") == set()
 
 
 def test_requirements_installed_before_they_are_copied(tmp_path: Path) -> None:
-    make_repo(tmp_path, {"Dockerfile": "FROM python:3.11\nWORKDIR /app\nRUN pip install -r requirements.txt\n"
-                                       "COPY . .\nCMD [\"python\", \"-m\", \"app\"]\n",
-                         "requirements.txt": "", "app.py": ""})
+    make_repo(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.11\nWORKDIR /app\nRUN pip install -r requirements.txt\n"
+            'COPY . .\nCMD ["python", "-m", "app"]\n',
+            "requirements.txt": "",
+            "app.py": "",
+        },
+    )
     report = check_deploy(tmp_path, repo_root=tmp_path, install=False)
     (finding,) = report.findings
     assert (finding.code, finding.path, finding.line) == ("MC502", "Dockerfile", 3)
-    assert finding.hint == "add `COPY requirements.txt requirements.txt` to Dockerfile before line 3"
+    assert (
+        finding.hint == "add `COPY requirements.txt requirements.txt` to Dockerfile before line 3"
+    )
 
 
 def test_dockerignored_module_names_the_ignore_line(tmp_path: Path) -> None:
-    make_repo(tmp_path, {"Dockerfile": "FROM python:3.11\nWORKDIR /app\nCOPY . .\nCMD uvicorn main:app\n",
-                         ".dockerignore": ".git\nsettings*\n", "main.py": "import settings\n", "settings.py": ""})
+    make_repo(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.11\nWORKDIR /app\nCOPY . .\nCMD uvicorn main:app\n",
+            ".dockerignore": ".git\nsettings*\n",
+            "main.py": "import settings\n",
+            "settings.py": "",
+        },
+    )
     report = check_deploy(tmp_path, repo_root=tmp_path, install=False)
     (finding,) = report.findings
     assert (finding.code, finding.path, finding.line) == ("MC502", "main.py", 1)
@@ -177,26 +264,48 @@ def test_dockerignored_module_names_the_ignore_line(tmp_path: Path) -> None:
 
 
 def test_copy_from_outside_the_context(tmp_path: Path) -> None:
-    make_repo(tmp_path, {"svc/Dockerfile": "FROM python:3.11\nWORKDIR /app\nCOPY ../shared ./shared\nCOPY . .\n"
-                                           "CMD python -m main\n",
-                         "svc/main.py": "from shared import x\n", "shared/__init__.py": "", "shared/x.py": ""})
-    assert findings(tmp_path, "svc") == {("MC502", "svc/Dockerfile", 3), ("MC502", "svc/main.py", 1)}
+    make_repo(
+        tmp_path,
+        {
+            "svc/Dockerfile": "FROM python:3.11\nWORKDIR /app\nCOPY ../shared ./shared\nCOPY . .\n"
+            "CMD python -m main\n",
+            "svc/main.py": "from shared import x\n",
+            "shared/__init__.py": "",
+            "shared/x.py": "",
+        },
+    )
+    assert findings(tmp_path, "svc") == {
+        ("MC502", "svc/Dockerfile", 3),
+        ("MC502", "svc/main.py", 1),
+    }
 
 
 def test_transitive_first_party_imports_are_followed(tmp_path: Path) -> None:
-    make_repo(tmp_path, {"Dockerfile": "FROM python:3.11\nWORKDIR /app\nCOPY app ./app\nCMD uvicorn app.main:app\n",
-                         "app/__init__.py": "", "app/main.py": "from app import routes\n",
-                         "app/routes.py": "def f():\n    from common.db import session\n",
-                         "common/__init__.py": "", "common/db.py": "",
-                         "app/optional.py": "try:\n    import common.extra\nexcept ImportError:\n    pass\n"})
+    make_repo(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.11\nWORKDIR /app\nCOPY app ./app\nCMD uvicorn app.main:app\n",
+            "app/__init__.py": "",
+            "app/main.py": "from app import routes\n",
+            "app/routes.py": "def f():\n    from common.db import session\n",
+            "common/__init__.py": "",
+            "common/db.py": "",
+            "app/optional.py": "try:\n    import common.extra\nexcept ImportError:\n    pass\n",
+        },
+    )
     assert findings(tmp_path) == {("MC502", "app/routes.py", 2)}
 
 
 def test_gunicorn_chdir_and_railway_dockerfile_path(tmp_path: Path) -> None:
-    make_repo(tmp_path, {"railway.toml": "[build]\ndockerfilePath = \"deploy/Dockerfile\"\n",
-                         "deploy/Dockerfile": "FROM python:3.11\nWORKDIR /srv\nCOPY . .\n"
-                                              "CMD gunicorn --chdir web -k uvicorn.workers.UvicornWorker site:app\n",
-                         "web/site.py": ""})
+    make_repo(
+        tmp_path,
+        {
+            "railway.toml": '[build]\ndockerfilePath = "deploy/Dockerfile"\n',
+            "deploy/Dockerfile": "FROM python:3.11\nWORKDIR /srv\nCOPY . .\n"
+            "CMD gunicorn --chdir web -k uvicorn.workers.UvicornWorker site:app\n",
+            "web/site.py": "",
+        },
+    )
     assert findings(tmp_path) == set()
     (tmp_path / "web/site.py").rename(tmp_path / "web/other.py")
     assert findings(tmp_path) == {("MC501", "deploy/Dockerfile", 4)}

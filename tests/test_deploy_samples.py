@@ -18,24 +18,56 @@ from mcheck.findings import Report
 
 # sample -> (service directory inside it, exact findings)
 SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
-    "deploy_ml_root_dir": ("services/ml", {
-        ("MC501", "services/ml/railway.toml", 6),  # uvicorn services.ml.ml_server:app from services/ml
-        ("MC502", "services/ml/railway.toml", 3),  # pip install -r ../../requirements-deploy.txt
-    }),
+    "deploy_ml_root_dir": (
+        "services/ml",
+        {
+            (
+                "MC501",
+                "services/ml/railway.toml",
+                6,
+            ),  # uvicorn services.ml.ml_server:app from services/ml
+            (
+                "MC502",
+                "services/ml/railway.toml",
+                3,
+            ),  # pip install -r ../../requirements-deploy.txt
+        },
+    ),
     "deploy_ml_root_dir_fixed": ("services/ml", set()),
-    "deploy_backend_wrong_cwd": (".", {
-        ("MC501", "backend/main.py", 1),  # from backend.deps import get_db, run as cd backend && python main.py
-        ("MC501", "backend/worker.py", 1),  # from .deps import get_db in a script
-    }),
+    "deploy_backend_wrong_cwd": (
+        ".",
+        {
+            (
+                "MC501",
+                "backend/main.py",
+                1,
+            ),  # from backend.deps import get_db, run as cd backend && python main.py
+            ("MC501", "backend/worker.py", 1),  # from .deps import get_db in a script
+        },
+    ),
     "deploy_backend_wrong_cwd_fixed": (".", set()),
-    "deploy_health_sibling_src": ("health-service", {
-        ("MC502", "health-service/main.py", 5),  # from src.config import Config; src/ is outside the root
-    }),
+    "deploy_health_sibling_src": (
+        "health-service",
+        {
+            (
+                "MC502",
+                "health-service/main.py",
+                5,
+            ),  # from src.config import Config; src/ is outside the root
+        },
+    ),
     "deploy_health_sibling_src_fixed": (".", set()),
-    "deploy_bot_dockerfile": (".", {
-        ("MC502", "bot/main.py", 1),  # import mega_sync; the Dockerfile only copies bot/
-        ("MC202", "bot/crypto.py", 1),  # from Crypto.Cipher import AES with pycryptodomex installed
-    }),
+    "deploy_bot_dockerfile": (
+        ".",
+        {
+            ("MC502", "bot/main.py", 1),  # import mega_sync; the Dockerfile only copies bot/
+            (
+                "MC202",
+                "bot/crypto.py",
+                1,
+            ),  # from Crypto.Cipher import AES with pycryptodomex installed
+        },
+    ),
     "deploy_bot_dockerfile_fixed": (".", set()),
     # compose's `command:` replaces a right CMD with a wrong one (tests/realbugs: otp-auth-example).
     "deploy_compose_command": (".", {("MC501", "docker-compose.yml", 6)}),
@@ -64,7 +96,9 @@ def _keys(report: Report) -> set[tuple[str, str | None, int | None]]:
 @pytest.mark.parametrize("name", sorted(SPEC))
 def test_sample_reports_exactly_the_spec(name: str, deploy_report) -> None:
     report = deploy_report(name)
-    assert _keys(report) == SPEC[name][1], [f"{f.code} {f.path}:{f.line} {f.message}" for f in report.findings]
+    assert _keys(report) == SPEC[name][1], [
+        f"{f.code} {f.path}:{f.line} {f.message}" for f in report.findings
+    ]
     assert report.exit_code == (1 if SPEC[name][1] else 0)
 
 
@@ -96,13 +130,17 @@ def test_self_import_from_the_wrong_directory_suggests_python_m(deploy_report) -
     assert "`backend.deps` does not resolve on sys.path (/app/backend)" in main.message
     assert "python -m backend.main" in main.hint
     worker = next(f for f in report.findings if f.path == "backend/worker.py")
-    assert "attempted relative import" in worker.message and "python -m backend.worker" in worker.hint
+    assert (
+        "attempted relative import" in worker.message and "python -m backend.worker" in worker.hint
+    )
 
 
 def test_sibling_package_outside_the_root_directory(deploy_report) -> None:
     finding = _finding(deploy_report("deploy_health_sibling_src"), "MC502")
-    assert "src/config.py" in finding.message and "outside the service's root directory health-service/" in (
-        finding.message)
+    assert (
+        "src/config.py" in finding.message
+        and "outside the service's root directory health-service/" in (finding.message)
+    )
     assert "COPY src ./src" in finding.hint
 
 
@@ -152,8 +190,13 @@ def test_findings_that_name_no_file_are_anchored_at_the_service_deploy_file(depl
 def test_deploy_times_its_stages_like_wheel_does(deploy_report, sample_copy) -> None:
     ran = deploy_report("deploy_bot_dockerfile_fixed")
     assert [(s.name, s.ok) for s in ran.stages] == [
-        ("read", True), ("context", True), ("follow", True), ("install", True), ("probe", True),
-        ("analyse", True)]
+        ("read", True),
+        ("context", True),
+        ("follow", True),
+        ("install", True),
+        ("probe", True),
+        ("analyse", True),
+    ]
     static = check_deploy(sample_copy("deploy_bot_dockerfile_fixed"), install=False)
     assert [s.name for s in static.stages] == ["read", "context", "follow", "analyse"]
 
@@ -167,4 +210,5 @@ def test_deploy_json_carries_the_stage_timings(sample_copy) -> None:
     data = json.loads(render("json", [report]))
     assert [s["name"] for s in data["stages"]] == ["read", "context", "follow", "analyse"]
     assert [(f["code"], f["path"], f["line"]) for f in data["findings"]] == [
-        ("MC501", "docker-compose.yml", 6)]
+        ("MC501", "docker-compose.yml", 6)
+    ]

@@ -22,7 +22,9 @@ def service(tmp_path):
 
 
 def test_the_sample_reports_its_finding(service):
-    assert _codes(check_deploy(service, repo_root=service, install=False)) == [("MC501", "docker-compose.yml", 6)]
+    assert _codes(check_deploy(service, repo_root=service, install=False)) == [
+        ("MC501", "docker-compose.yml", 6)
+    ]
 
 
 def test_ignore_and_select_filter_as_for_wheel(service):
@@ -45,9 +47,13 @@ def test_an_inline_comment_on_the_deploy_files_line_silences_that_code_only(serv
     lines = compose.read_text(encoding="utf-8").splitlines()
     lines[5] += "  # mcheck: ignore[MC502]"
     compose.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert _codes(check_deploy(service, repo_root=service, install=False)) == [("MC501", "docker-compose.yml", 6)]
-    compose.write_text(compose.read_text(encoding="utf-8").replace("ignore[MC502]", "ignore[MC501]"),
-                       encoding="utf-8")
+    assert _codes(check_deploy(service, repo_root=service, install=False)) == [
+        ("MC501", "docker-compose.yml", 6)
+    ]
+    compose.write_text(
+        compose.read_text(encoding="utf-8").replace("ignore[MC502]", "ignore[MC501]"),
+        encoding="utf-8",
+    )
     assert _codes(check_deploy(service, repo_root=service, install=False)) == []
 
 
@@ -68,7 +74,9 @@ def test_what_the_start_target_spawns_does_not_outlive_the_check(tmp_path):
     (service / "worker.py").write_text(
         "import subprocess, sys\n"
         "proc = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'], start_new_session=True)\n"
-        f"open({str(pid_file)!r}, 'w').write(str(proc.pid))\n", encoding="utf-8")
+        f"open({str(pid_file)!r}, 'w').write(str(proc.pid))\n",
+        encoding="utf-8",
+    )
     (service / "Procfile").write_text("worker: python -m worker\n", encoding="utf-8")
     (service / "requirements.txt").write_text("", encoding="utf-8")
     report = check_deploy(service, repo_root=service, timeout=20)

@@ -30,7 +30,10 @@ def test_docs_codes_md_is_up_to_date() -> None:
 
 def test_docs_codes_md_has_a_section_for_every_code() -> None:
     text = CODES_MD.read_text(encoding="utf-8")
-    assert text.startswith("<!-- Generated ") and "python -m mcheck.explain --write-docs" in text.splitlines()[0]
+    assert (
+        text.startswith("<!-- Generated ")
+        and "python -m mcheck.explain --write-docs" in text.splitlines()[0]
+    )
     for code, info in CATALOGUE.items():
         assert f"\n## {code}\n" in text, code
         assert f"| [{code}](#{code.lower()}) |" in text, code
@@ -42,7 +45,9 @@ def test_explain_contains_everything_about_a_code() -> None:
     out = explain("MC202")
     assert out.startswith(f"MC202: {info.title}\nseverity: error   stage: analyse\n")
     assert "Why it happens" in out and "pycryptodome" in out
-    assert "    from Crypto.Cipher import AES" in out  # the before block, re-indented for the terminal
+    assert (
+        "    from Crypto.Cipher import AES" in out
+    )  # the before block, re-indented for the terminal
     assert "    from Cryptodome.Cipher import AES" in out.split("After (fixed)")[1]
 
 
@@ -50,7 +55,9 @@ def test_explain_accepts_any_case_and_whitespace() -> None:
     assert explain(" mc101 ") == explain("MC101")
 
 
-@pytest.mark.parametrize(("typo", "nearest"), [("MC10", "MC101"), ("MC2022", "MC202"), ("MC-304", "MC304")])
+@pytest.mark.parametrize(
+    ("typo", "nearest"), [("MC10", "MC101"), ("MC2022", "MC202"), ("MC-304", "MC304")]
+)
 def test_unknown_code_suggests_the_nearest(typo: str, nearest: str) -> None:
     with pytest.raises(UsageError, match=rf"unknown code '{typo}'; did you mean {nearest}\?"):
         explain(typo)

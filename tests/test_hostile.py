@@ -61,13 +61,23 @@ def hostile_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...
         private_tmp = tmp_path / "tmp"
         private_tmp.mkdir()
         isolate(monkeypatch, home=home, private_tmp=private_tmp)
-        monkeypatch.chdir(root)  # a module writing to "." would hit the user's tree if the probe ran here
+        monkeypatch.chdir(
+            root
+        )  # a module writing to "." would hit the user's tree if the probe ran here
         tree_before, home_before = tree_digest(root), tree_digest(home)
         started = time.monotonic()
         report = check_wheel(root, **({"timeout": timeout} if timeout else {}))
         seconds = time.monotonic() - started
-        return HostileRun(report, seconds, tree_before, tree_digest(root), home_before, tree_digest(home),
-                          entries(private_tmp), survivors(str(private_tmp)))
+        return HostileRun(
+            report,
+            seconds,
+            tree_before,
+            tree_digest(root),
+            home_before,
+            tree_digest(home),
+            entries(private_tmp),
+            survivors(str(private_tmp)),
+        )
 
     return run
 
@@ -91,15 +101,42 @@ def text_of(report: Report, code: str) -> str:
 
 # name -> (per-module timeout, the error findings, a pattern their message + hint must match)
 IMPORT_CASES: dict[str, tuple[float | None, set[tuple[str, str | None]], str]] = {
-    "import_loop": (HANG_TIMEOUT, {("MC302", "hostile_import_loop.hostile")}, r"did not finish within 3 s"),
-    "import_deadlock": (HANG_TIMEOUT, {("MC302", "hostile_import_deadlock.hostile")}, r"did not finish within 3 s"),
-    "import_sys_exit": (None, {("MC303", "hostile_import_sys_exit.hostile")}, r"exited with code 3\b"),
-    "import_os_exit": (None, {("MC303", "hostile_import_os_exit.hostile")}, r"exited with code 0\b"),
-    "import_segfault": (None, {("MC303", "hostile_import_segfault.hostile")}, r"killed by signal SIGSEGV"),
-    "import_floods_output": (None, {("MC301", "hostile_import_floods_output.hostile")},
-                             r"RuntimeError: failed after printing 50 MB"),
+    "import_loop": (
+        HANG_TIMEOUT,
+        {("MC302", "hostile_import_loop.hostile")},
+        r"did not finish within 3 s",
+    ),
+    "import_deadlock": (
+        HANG_TIMEOUT,
+        {("MC302", "hostile_import_deadlock.hostile")},
+        r"did not finish within 3 s",
+    ),
+    "import_sys_exit": (
+        None,
+        {("MC303", "hostile_import_sys_exit.hostile")},
+        r"exited with code 3\b",
+    ),
+    "import_os_exit": (
+        None,
+        {("MC303", "hostile_import_os_exit.hostile")},
+        r"exited with code 0\b",
+    ),
+    "import_segfault": (
+        None,
+        {("MC303", "hostile_import_segfault.hostile")},
+        r"killed by signal SIGSEGV",
+    ),
+    "import_floods_output": (
+        None,
+        {("MC301", "hostile_import_floods_output.hostile")},
+        r"RuntimeError: failed after printing 50 MB",
+    ),
     "import_reads_stdin": (None, {("MC301", "hostile_import_reads_stdin.hostile")}, r"EOFError"),
-    "import_network": (None, {("MC301", "hostile_import_network.hostile")}, r"ConnectionRefusedError"),
+    "import_network": (
+        None,
+        {("MC301", "hostile_import_network.hostile")},
+        r"ConnectionRefusedError",
+    ),
 }
 
 
@@ -120,7 +157,8 @@ def test_a_module_that_kills_the_import_probe_is_mc003_and_the_run_fails(hostile
     run = hostile_run("import_kills_the_probe")
     assert keys(run.report, "error") == {("MC003", None)}
     assert text_of(run.report, "MC003").startswith(
-        "the import probe was killed by signal SIGKILL and wrote no answer")
+        "the import probe was killed by signal SIGKILL and wrote no answer"
+    )
     assert run.report.exit_code == 1
     assert_contained(run)
 
@@ -147,7 +185,10 @@ def test_a_daemon_that_left_for_a_new_session_at_import_is_killed_too(hostile_ru
     # misses it; the probe, a child subreaper, inherits the orphan and kills it before it exits
     run = hostile_run("import_setsid_daemon")
     assert keys(run.report, "error") == set()
-    assert (run.report.modules.imported, run.report.modules.failed) == (3, 0)  # "ok": the daemon was running
+    assert (run.report.modules.imported, run.report.modules.failed) == (
+        3,
+        0,
+    )  # "ok": the daemon was running
     assert not survivors("mcheck-hostile-setsid-daemon"), "the daemon survived the run"
     assert_contained(run)
 
@@ -168,11 +209,25 @@ def test_files_written_or_deleted_at_import_land_in_throwaway_directories(hostil
 # The finding is anchored at the project file that raised (setup.py:2), when one did.
 BUILD_ANCHORS = {"setup_py_raises": "setup.py"}
 BUILD_CASES: dict[str, tuple[str, list[str]]] = {
-    "setup_py_raises": ("sdist", [r"exited with status 1",
-                                  r"RuntimeError: hostile setup\.py: cannot find the native toolchain"]),
-    "missing_build_backend": ("sdist", [r"Backend 'mcheck_hostile_no_such_backend\.build' is not available"]),
-    "backend_no_wheel": ("wheel", [r"reported mcheck_hostile_backend_no_wheel-0\.1\.0-py3-none-any\.whl but wrote "
-                                   r"no such file", r"lazy_backend: not writing the wheel today"]),
+    "setup_py_raises": (
+        "sdist",
+        [
+            r"exited with status 1",
+            r"RuntimeError: hostile setup\.py: cannot find the native toolchain",
+        ],
+    ),
+    "missing_build_backend": (
+        "sdist",
+        [r"Backend 'mcheck_hostile_no_such_backend\.build' is not available"],
+    ),
+    "backend_no_wheel": (
+        "wheel",
+        [
+            r"reported mcheck_hostile_backend_no_wheel-0\.1\.0-py3-none-any\.whl but wrote "
+            r"no such file",
+            r"lazy_backend: not writing the wheel today",
+        ],
+    ),
 }
 
 
@@ -196,10 +251,16 @@ def test_a_build_that_never_finishes_is_killed_after_the_build_timeout(hostile_r
     assert keys(run.report, "error") == {("MC001", None)}
     assert keys(run.report, "warning") == set()
     text = text_of(run.report, "MC001")
-    assert text.startswith("building the sdist failed: the build backend did not finish within 3 s\n")
-    assert re.search(r"hostile setup\.py: still resolving the toolchain \(attempt \d+\)", text)  # the log tail
+    assert text.startswith(
+        "building the sdist failed: the build backend did not finish within 3 s\n"
+    )
+    assert re.search(
+        r"hostile setup\.py: still resolving the toolchain \(attempt \d+\)", text
+    )  # the log tail
     assert (run.report.modules.imported, run.report.modules.failed) == (0, 0)
-    assert run.seconds < 3 + 30, f"the run took {run.seconds:.0f} s"  # the timeout, plus installing setuptools
+    assert run.seconds < 3 + 30, (
+        f"the run took {run.seconds:.0f} s"
+    )  # the timeout, plus installing setuptools
     assert not survivors("mcheck-hostile-build-loops"), "the build's helper process survived"
     assert_contained(run)
 
@@ -238,15 +299,26 @@ def test_two_concurrent_runs_on_the_same_project_are_both_correct(tmp_path):
     command = [sys.executable, "-m", "mcheck", "wheel", str(root), "-f", "json"]
 
     def start() -> subprocess.Popen[str]:
-        return subprocess.Popen(command, cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     concurrent = [start(), start()]
     reports = [run_json(proc) for proc in concurrent]
-    reports.append(run_json(start()))  # and a later run served by whatever the two left in the cache
+    reports.append(
+        run_json(start())
+    )  # and a later run served by whatever the two left in the cache
 
     for report in reports:
-        assert [(f["code"], f["path"]) for f in report["findings"]] == [("MC303", "hostile_import_sys_exit.hostile")]
+        assert [(f["code"], f["path"]) for f in report["findings"]] == [
+            ("MC303", "hostile_import_sys_exit.hostile")
+        ]
         assert report["modules"] == {"imported": 2, "failed": 1, "skipped": 0}
     assert tree_digest(root) == before
     assert entries(private_tmp) == []

@@ -56,16 +56,30 @@ def test_reporters_depend_only_on_the_model():
     for module, imports in _graph().items():
         if module.startswith("mcheck.reporters"):
             # `import mcheck` is for `mcheck.__version__` only: the package's __init__ imports lazily.
-            assert all(i == "mcheck" or i.startswith(allowed_prefixes) for i in imports), (module, imports)
+            assert all(i == "mcheck" or i.startswith(allowed_prefixes) for i in imports), (
+                module,
+                imports,
+            )
 
 
 def test_probe_scripts_import_only_the_standard_library():
     for script in (PACKAGE / "probes" / "scripts").glob("*.py"):
         tree = ast.parse(script.read_text(encoding="utf-8"))
-        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        names |= {n.module.split(".")[0] for n in ast.walk(tree)
-                  if isinstance(n, ast.ImportFrom) and n.module and not n.level}
-        allowed = set(sys.stdlib_module_names) | {"__future__", "_mcheck_probe_support"}  # copied beside them
+        names = {
+            a.name.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import)
+            for a in n.names
+        }
+        names |= {
+            n.module.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module and not n.level
+        }
+        allowed = set(sys.stdlib_module_names) | {
+            "__future__",
+            "_mcheck_probe_support",
+        }  # copied beside them
         assert names <= allowed, (script.name, names - allowed)
 
 
@@ -79,12 +93,19 @@ def test_the_probe_scripts_share_their_support_code_instead_of_copying_it():
     import ast as _ast
 
     support = PACKAGE / "probes" / "scripts" / "_mcheck_probe_support.py"
-    shared = {n.name for n in _ast.parse(support.read_text("utf-8")).body if isinstance(n, _ast.FunctionDef)}
+    shared = {
+        n.name
+        for n in _ast.parse(support.read_text("utf-8")).body
+        if isinstance(n, _ast.FunctionDef)
+    }
     for script in ("import_probe.py", "app_probe.py"):
         tree = _ast.parse((PACKAGE / "probes" / "scripts" / script).read_text("utf-8"))
         # A one-line binding that hands the script's own frames filter to the support function is fine.
-        defined = {n.name.lstrip("_") for n in tree.body if isinstance(n, _ast.FunctionDef)
-                   and "_support_" not in _ast.unparse(n.body[-1])}
+        defined = {
+            n.name.lstrip("_")
+            for n in tree.body
+            if isinstance(n, _ast.FunctionDef) and "_support_" not in _ast.unparse(n.body[-1])
+        }
         assert not defined & {s.lstrip("_") for s in shared}, (script, defined & shared)
 
 
@@ -93,7 +114,7 @@ def test_checks_run_after_the_checks_whose_codes_they_read():
 
     order = load_all()
     for index, registered in enumerate(order):
-        later = order[index + 1:]
+        later = order[index + 1 :]
         assert not any(set(other.codes) & set(registered.reads) for other in later), registered.name
 
 
@@ -110,7 +131,9 @@ def test_a_cycle_between_checks_is_refused_naming_them():
 
     first = RegisteredCheck(("MC101",), a, (), ("MC102",))
     second = RegisteredCheck(("MC102",), b, (), ("MC101",))
-    with pytest.raises(ValueError, match=r"read each other's codes: \['test_house.a', 'test_house.b'\]"):
+    with pytest.raises(
+        ValueError, match=r"read each other's codes: \['test_house.a', 'test_house.b'\]"
+    ):
         run_order([first, second])
 
 
@@ -124,8 +147,17 @@ def test_a_check_declares_inputs_that_the_context_has():
 
 
 def test_the_model_sits_below_the_commands():
-    model = ("mcheck.catalogue", "mcheck.findings", "mcheck.settings", "mcheck.errors", "mcheck.tomlfile",
-             "mcheck.suppression", "mcheck.stages")
+    model = (
+        "mcheck.catalogue",
+        "mcheck.findings",
+        "mcheck.settings",
+        "mcheck.errors",
+        "mcheck.tomlfile",
+        "mcheck.suppression",
+        "mcheck.stages",
+    )
     for module, imports in _graph().items():
         if module in model:
-            assert not [i for i in imports if i.startswith(("mcheck.wheel", "mcheck.deploy"))], module
+            assert not [i for i in imports if i.startswith(("mcheck.wheel", "mcheck.deploy"))], (
+                module
+            )

@@ -31,12 +31,15 @@ def _errors(report) -> set[tuple[str, str | None]]:
 
 def test_a_file_force_included_from_the_parent_directory_is_there_for_the_build(tmp_path):
     # The shared schema lives next to the packages, as in every gRPC monorepo; the sdist takes it in.
-    repo = _repo(tmp_path / "repo", {
-        "proto/api.proto": "syntax = \"proto3\";\n",
-        "packages/core/pyproject.toml": HATCH + '[project]\nname = "core"\nversion = "1"\n'
-        '[tool.hatch.build.targets.sdist.force-include]\n"../../proto/api.proto" = "core/api.proto"\n',
-        "packages/core/core/__init__.py": "",
-    })
+    repo = _repo(
+        tmp_path / "repo",
+        {
+            "proto/api.proto": 'syntax = "proto3";\n',
+            "packages/core/pyproject.toml": HATCH + '[project]\nname = "core"\nversion = "1"\n'
+            '[tool.hatch.build.targets.sdist.force-include]\n"../../proto/api.proto" = "core/api.proto"\n',
+            "packages/core/core/__init__.py": "",
+        },
+    )
     report = check_wheel(repo / "packages" / "core", cache=False)
     assert _errors(report) == set()
     assert report.modules.imported == 1
@@ -46,12 +49,15 @@ def test_the_repositorys_gitignore_decides_what_hatchling_ships(tmp_path):
     # riskkernel: the repository root ignores its Go binary `/core`; hatchling applies the root's
     # .gitignore relative to the project directory, so libs/core/core/ is left out of the real build,
     # which ships no code. mcheck's staged build must see that .gitignore too.
-    repo = _repo(tmp_path / "repo", {
-        ".gitignore": "/core\n",
-        "libs/core/pyproject.toml": HATCH + '[project]\nname = "core"\nversion = "1"\n'
-        '[tool.hatch.build.targets.wheel]\npackages = ["core"]\n',
-        "libs/core/core/__init__.py": "",
-    })
+    repo = _repo(
+        tmp_path / "repo",
+        {
+            ".gitignore": "/core\n",
+            "libs/core/pyproject.toml": HATCH + '[project]\nname = "core"\nversion = "1"\n'
+            '[tool.hatch.build.targets.wheel]\npackages = ["core"]\n',
+            "libs/core/core/__init__.py": "",
+        },
+    )
     report = check_wheel(repo / "libs" / "core", cache=False)
     assert _errors(report) == {("MC109", "../../.gitignore")}
     [finding] = report.findings

@@ -20,7 +20,9 @@ from mcheck.probes.imports import PROBE_SCRIPT, ProbeError, parse_probe_report, 
 from mcheck.probes.protocol import ProbeResult
 from mcheck.wheel.artifacts import module_name_for
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="exercises the POSIX fork isolation")
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "fork"), reason="exercises the POSIX fork isolation"
+)
 
 MODULES = {
     "okmod.py": "__version__ = '1.2'\nprint('hello from okmod')\n",
@@ -54,9 +56,9 @@ MODULES = {
 LEAK_MODULES = ("shadow_in_cwd", "from_pythonpath")
 DIST_INFO = {
     "fake_dist-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: Fake-Dist\nVersion: 1.0\n"
-                                        "Requires-Dist: requests>=2\nRequires-Dist: click; extra == 'cli'\n",
+    "Requires-Dist: requests>=2\nRequires-Dist: click; extra == 'cli'\n",
     "fake_dist-1.0.dist-info/RECORD": "fake_pkg/__init__.py,,\nfake_single.py,,\n../../bin/fake,,\n"
-                                      "fake_dist-1.0.dist-info/METADATA,,\n",
+    "fake_dist-1.0.dist-info/METADATA,,\n",
     "fake_pkg/__init__.py": "",
     "fake_single.py": "",
 }
@@ -65,8 +67,11 @@ DIST_INFO = {
 def make_venv(root: Path) -> tuple[Path, Path]:
     """A fresh venv of this interpreter; returns (python, site-packages)."""
     venv = root / "venv"
-    subprocess.run([uv.find_uv_bin(), "venv", "--quiet", str(venv), "--python", sys.executable],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [uv.find_uv_bin(), "venv", "--quiet", str(venv), "--python", sys.executable],
+        check=True,
+        capture_output=True,
+    )
     site = next(venv.glob("lib/python*/site-packages"))
     return venv / "bin" / "python", site
 
@@ -91,7 +96,9 @@ def probed(tmp_path_factory: pytest.TempPathFactory) -> tuple[ProbeResult, Path,
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(test_cwd)
         mp.setenv("PYTHONPATH", str(pythonpath))
-        result = run_import_probe(python, [*names, *LEAK_MODULES], timeout=2.0, jobs=2, workdir=root / "work")
+        result = run_import_probe(
+            python, [*names, *LEAK_MODULES], timeout=2.0, jobs=2, workdir=root / "work"
+        )
     return result, root / "work", test_cwd
 
 
@@ -99,18 +106,33 @@ def test_every_module_gets_a_result(probed: tuple[ProbeResult, Path, Path]) -> N
     result, _, _ = probed
     statuses = {name: r.status for name, r in result.modules.items()}
     assert statuses == {
-        "okmod": "ok", "okpkg": "ok", "okpkg.sub": "ok", "raises_missing": "error", "raises_chained": "error",
-        "raises_custom": "error", "exits_3": "exited", "exits_message": "exited", "os_exit_0": "exited",
-        "segfaults": "crashed", "loops_forever": "timeout", "prints_5mb": "ok", "reads_stdin": "ok",
-        "spawns_child": "ok", "writes_cwd": "ok", "forks_itself": "ok",
-        "shadow_in_cwd": "error", "from_pythonpath": "error",
+        "okmod": "ok",
+        "okpkg": "ok",
+        "okpkg.sub": "ok",
+        "raises_missing": "error",
+        "raises_chained": "error",
+        "raises_custom": "error",
+        "exits_3": "exited",
+        "exits_message": "exited",
+        "os_exit_0": "exited",
+        "segfaults": "crashed",
+        "loops_forever": "timeout",
+        "prints_5mb": "ok",
+        "reads_stdin": "ok",
+        "spawns_child": "ok",
+        "writes_cwd": "ok",
+        "forks_itself": "ok",
+        "shadow_in_cwd": "error",
+        "from_pythonpath": "error",
     }
 
 
 def test_ok_modules_report_file_version_and_output(probed: tuple[ProbeResult, Path, Path]) -> None:
     modules = probed[0].modules
     assert modules["okmod"].version == "1.2"
-    assert modules["okmod"].file is not None and modules["okmod"].file.endswith("site-packages/okmod.py")
+    assert modules["okmod"].file is not None and modules["okmod"].file.endswith(
+        "site-packages/okmod.py"
+    )
     assert modules["okmod"].output_tail == "hello from okmod\n"
     assert modules["okpkg"].version == "2.0"
     assert modules["okpkg.sub"].version is None
@@ -122,16 +144,29 @@ def test_exception_details(probed: tuple[ProbeResult, Path, Path]) -> None:
     error = modules["raises_missing"].error
     assert error is not None
     assert (error.type, error.message, error.missing_name) == (
-        "ModuleNotFoundError", "No module named 'missing_thing_xyz'", "missing_thing_xyz")
-    assert [Path(f.file).name for f in error.frames] == ["raises_missing.py"]  # probe/importlib frames dropped
-    assert (error.frames[-1].line, error.frames[-1].source) == (3, "import missing_thing_xyz  # line 3")
+        "ModuleNotFoundError",
+        "No module named 'missing_thing_xyz'",
+        "missing_thing_xyz",
+    )
+    assert [Path(f.file).name for f in error.frames] == [
+        "raises_missing.py"
+    ]  # probe/importlib frames dropped
+    assert (error.frames[-1].line, error.frames[-1].source) == (
+        3,
+        "import missing_thing_xyz  # line 3",
+    )
 
     chained = modules["raises_chained"].error
     assert chained is not None and chained.type == "RuntimeError"
-    assert [(c.type, c.missing_name) for c in chained.chain] == [("ModuleNotFoundError", "missing_dep_abc")]
+    assert [(c.type, c.missing_name) for c in chained.chain] == [
+        ("ModuleNotFoundError", "missing_dep_abc")
+    ]
 
     custom = modules["raises_custom"].error
-    assert custom is not None and (custom.type, custom.message) == ("raises_custom.Boom", "custom failure")
+    assert custom is not None and (custom.type, custom.message) == (
+        "raises_custom.Boom",
+        "custom failure",
+    )
 
 
 def test_exits_crashes_and_timeouts(probed: tuple[ProbeResult, Path, Path]) -> None:
@@ -161,7 +196,9 @@ def test_grandchildren_are_killed(probed: tuple[ProbeResult, Path, Path]) -> Non
             os.kill(pid, 0)
 
 
-def test_runs_isolated_from_checkout_and_environment(probed: tuple[ProbeResult, Path, Path]) -> None:
+def test_runs_isolated_from_checkout_and_environment(
+    probed: tuple[ProbeResult, Path, Path],
+) -> None:
     result, workdir, test_cwd = probed
     written = list(workdir.glob("cwd-*/probe_was_here.txt"))
     assert len(written) == 1
@@ -192,8 +229,13 @@ def test_environment_facts(probed: tuple[ProbeResult, Path, Path]) -> None:
 def run_script(python: Path, workdir: Path, request: dict[str, object]) -> dict[str, object]:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "in.json").write_text(json.dumps(request))
-    subprocess.run([str(python), "-I", str(PROBE_SCRIPT), str(workdir / "in.json"), str(workdir / "out.json")],
-                   cwd=workdir, check=True, stdin=subprocess.DEVNULL, timeout=60)
+    subprocess.run(
+        [str(python), "-I", str(PROBE_SCRIPT), str(workdir / "in.json"), str(workdir / "out.json")],
+        cwd=workdir,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     return json.loads((workdir / "out.json").read_text())
 
 
@@ -202,25 +244,45 @@ def test_subprocess_fallback_without_fork(tmp_path: Path) -> None:
     python, site = make_venv(tmp_path)
     names = ["okmod", "exits_3", "segfaults", "loops_forever", "raises_missing", "prints_5mb"]
     write_files(site, {f"{name}.py": MODULES[f"{name}.py"] for name in names})
-    report = run_script(python, tmp_path / "work",
-                        {"modules": names, "timeout": 1.0, "jobs": 3, "isolation": "subprocess"})
+    report = run_script(
+        python,
+        tmp_path / "work",
+        {"modules": names, "timeout": 1.0, "jobs": 3, "isolation": "subprocess"},
+    )
     modules = parse_probe_report(report).modules
     assert {n: m.status for n, m in modules.items()} == {
-        "okmod": "ok", "exits_3": "exited", "segfaults": "crashed", "loops_forever": "timeout",
-        "raises_missing": "error", "prints_5mb": "ok"}
+        "okmod": "ok",
+        "exits_3": "exited",
+        "segfaults": "crashed",
+        "loops_forever": "timeout",
+        "raises_missing": "error",
+        "prints_5mb": "ok",
+    }
     assert (modules["okmod"].version, modules["okmod"].output_tail) == ("1.2", "hello from okmod\n")
     assert (modules["exits_3"].exit_code, modules["segfaults"].signal) == (3, signal.SIGSEGV)
-    assert modules["prints_5mb"].output_tail.endswith("END\n") and len(modules["prints_5mb"].output_tail) <= 4096
+    assert (
+        modules["prints_5mb"].output_tail.endswith("END\n")
+        and len(modules["prints_5mb"].output_tail) <= 4096
+    )
 
 
-@pytest.mark.parametrize("script", [PROBE_SCRIPT, PROBE_SCRIPT.with_name("_mcheck_probe_support.py")])
+@pytest.mark.parametrize(
+    "script", [PROBE_SCRIPT, PROBE_SCRIPT.with_name("_mcheck_probe_support.py")]
+)
 def test_script_is_stdlib_only_and_python38_syntax(script: Path) -> None:
     source = script.read_text("utf-8")
     tree = ast.parse(source, feature_version=(3, 8))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+    }
     # The support module is copied beside the script; everything else is the standard library.
     assert imported - {"__future__", "_mcheck_probe_support"} <= sys.stdlib_module_names
     for node in ast.walk(tree):  # str.removeprefix/removesuffix and dict | dict are 3.9+
@@ -238,13 +300,17 @@ def test_probe_that_writes_no_report_raises(tmp_path: Path) -> None:
 
 def test_probe_with_invalid_report_raises(tmp_path: Path) -> None:
     fake_python = tmp_path / "python"
-    fake_python.write_text('#!/bin/sh\necho "{not json" > "$4"\n')  # $1=-I $2=script $3=input $4=output
+    fake_python.write_text(
+        '#!/bin/sh\necho "{not json" > "$4"\n'
+    )  # $1=-I $2=script $3=input $4=output
     fake_python.chmod(0o755)
     with pytest.raises(ProbeError, match="unreadable answer"):
         run_import_probe(fake_python, ["x"], timeout=1.0, jobs=1, workdir=tmp_path / "work")
 
 
-def test_wall_clock_guard_stops_a_hung_probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wall_clock_guard_stops_a_hung_probe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_python = tmp_path / "python"
     fake_python.write_text('#!/bin/sh\necho $$ > "$(dirname "$3")/hung.pid"\nexec sleep 60\n')
     fake_python.chmod(0o755)
@@ -257,8 +323,15 @@ def test_wall_clock_guard_stops_a_hung_probe(tmp_path: Path, monkeypatch: pytest
 
 
 def test_parse_rejects_an_unknown_module_status() -> None:
-    report = {"protocol": 1, "python_version": "3.11.7", "platform": "linux", "stdlib_module_names": [],
-              "sys_path": [], "distributions": [], "modules": {"m": {"name": "m", "status": "weird", "seconds": 0}}}
+    report = {
+        "protocol": 1,
+        "python_version": "3.11.7",
+        "platform": "linux",
+        "stdlib_module_names": [],
+        "sys_path": [],
+        "distributions": [],
+        "modules": {"m": {"name": "m", "status": "weird", "seconds": 0}},
+    }
     with pytest.raises(ProbeError, match="unknown module status"):
         parse_probe_report(report)
 
@@ -279,8 +352,10 @@ DAEMON_MODULE = textwrap.dedent("""\
     while not os.path.exists("daemon.pid") and time.monotonic() < deadline:
         time.sleep(0.01)
     """)
-needs_linux = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                 reason="the probe reaps escaped daemons as a Linux child subreaper")
+needs_linux = pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="the probe reaps escaped daemons as a Linux child subreaper",
+)
 
 
 def assert_dead(pid: int) -> None:
@@ -290,28 +365,46 @@ def assert_dead(pid: int) -> None:
 
 
 @needs_linux
-def test_a_daemon_in_a_new_session_dies_with_the_probe_even_below_a_fork_server(tmp_path: Path) -> None:
+def test_a_daemon_in_a_new_session_dies_with_the_probe_even_below_a_fork_server(
+    tmp_path: Path,
+) -> None:
     python, site = make_venv(tmp_path)
     # four modules below "served": a fork server imports the package once and forks the daemon's importer
-    write_files(site, {"served/__init__.py": "", "served/a.py": "", "served/b.py": "",
-                       "served/daemonizes.py": DAEMON_MODULE})
+    write_files(
+        site,
+        {
+            "served/__init__.py": "",
+            "served/a.py": "",
+            "served/b.py": "",
+            "served/daemonizes.py": DAEMON_MODULE,
+        },
+    )
     names = ["served", "served.a", "served.b", "served.daemonizes"]
     report = run_script(python, tmp_path / "work", {"modules": names, "timeout": 10.0, "jobs": 2})
-    assert {n: m.status for n, m in parse_probe_report(report).modules.items()} == dict.fromkeys(names, "ok")
+    assert {n: m.status for n, m in parse_probe_report(report).modules.items()} == dict.fromkeys(
+        names, "ok"
+    )
     assert_dead(int((tmp_path / "work" / "daemon.pid").read_text()))
 
 
 @needs_linux
 def test_sigterm_kills_a_daemon_in_a_new_session_too(tmp_path: Path) -> None:
     python, site = make_venv(tmp_path)
-    write_files(site, {"daemonizes.py": DAEMON_MODULE, "loops_forever.py": MODULES["loops_forever.py"]})
+    write_files(
+        site, {"daemonizes.py": DAEMON_MODULE, "loops_forever.py": MODULES["loops_forever.py"]}
+    )
     workdir = tmp_path / "work"
     workdir.mkdir()
-    (workdir / "in.json").write_text(json.dumps({"modules": ["daemonizes", "loops_forever"], "timeout": 60.0,
-                                                 "jobs": 2}))
+    (workdir / "in.json").write_text(
+        json.dumps({"modules": ["daemonizes", "loops_forever"], "timeout": 60.0, "jobs": 2})
+    )
     # started like the host starts it: its own session, SIGTERM to its process group when the guard fires
-    proc = subprocess.Popen([str(python), "-I", str(PROBE_SCRIPT), str(workdir / "in.json"), str(workdir / "out.json")],
-                            cwd=workdir, stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(python), "-I", str(PROBE_SCRIPT), str(workdir / "in.json"), str(workdir / "out.json")],
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not (workdir / "daemon.pid").exists() and time.monotonic() < deadline:
@@ -332,8 +425,13 @@ def test_the_app_probe_kills_a_daemon_started_by_an_entry_points_module(tmp_path
 
     python, site = make_venv(tmp_path)
     write_files(site, {"daemonizes.py": DAEMON_MODULE + "\n\ndef main():\n    pass\n"})
-    result = run_app_probe(python, {"console_scripts": {"daemon": "daemonizes:main"}}, [], timeout=10.0,
-                           workdir=tmp_path / "work")
+    result = run_app_probe(
+        python,
+        {"console_scripts": {"daemon": "daemonizes:main"}},
+        [],
+        timeout=10.0,
+        workdir=tmp_path / "work",
+    )
     assert [(e.name, e.status) for e in result.entry_points] == [("daemon", "ok")]
     [pid_file] = (tmp_path / "work").glob("cwd-*/daemon.pid")  # the probe's fresh empty cwd
     assert_dead(int(pid_file.read_text()))
@@ -344,8 +442,14 @@ def test_progress_counts_modules_with_a_result_up_to_all_of_them(tmp_path: Path)
     # Slow enough that the poll between the probe's start and its end sees intermediate counts.
     write_files(site, {f"slow_{i}.py": "import time\ntime.sleep(0.3)\n" for i in range(6)})
     seen: list[tuple[int, int]] = []
-    run_import_probe(python, [f"slow_{i}" for i in range(6)], timeout=5.0, jobs=1, workdir=tmp_path / "work",
-                     on_progress=lambda done, total: seen.append((done, total)))
+    run_import_probe(
+        python,
+        [f"slow_{i}" for i in range(6)],
+        timeout=5.0,
+        jobs=1,
+        workdir=tmp_path / "work",
+        on_progress=lambda done, total: seen.append((done, total)),
+    )
     assert seen[-1] == (6, 6)
     assert {total for _, total in seen} == {6}
     assert [done for done, _ in seen] == sorted({done for done, _ in seen})  # strictly increasing
@@ -359,5 +463,8 @@ def test_cli_progress_in_logs_is_one_line_per_stage(capsys: pytest.CaptureFixtur
     assert show is not None
     for message in ("build", "install", "probe", "probe 0/3", "probe 2/3", "probe 3/3", "analyse"):
         show(message)
-    assert capsys.readouterr().err == "mcheck: build\nmcheck: install\nmcheck: probe\nmcheck: analyse\n"
+    assert (
+        capsys.readouterr().err
+        == "mcheck: build\nmcheck: install\nmcheck: probe\nmcheck: analyse\n"
+    )
     assert _progress_printer(verbose=0) is None

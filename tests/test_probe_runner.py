@@ -23,11 +23,14 @@ from mcheck.probes.service import run_target_probe
 
 # The runner starts `<python> -I <script> <request> <answer>`: $3 is the request, $4 the answer.
 ANSWER_PROTOCOL_2 = '#!/bin/sh\nprintf \'{"protocol": 2}\' > "$4"\n'
-CLEANS_UP_ON_SIGTERM = ('#!/bin/sh\n'
-                        'trap \'echo cleaned > "$(dirname "$3")/cleaned"; exit 143\' TERM\n'
-                        'sleep 60 &\nwait\n')
-RECORDS_ITS_ENVIRONMENT = ('#!/bin/sh\nenv > "$(dirname "$3")/env.txt"\n'
-                           'printf \'{"protocol": 1, "ok": true}\' > "$4"\n')
+CLEANS_UP_ON_SIGTERM = (
+    "#!/bin/sh\n"
+    'trap \'echo cleaned > "$(dirname "$3")/cleaned"; exit 143\' TERM\n'
+    "sleep 60 &\nwait\n"
+)
+RECORDS_ITS_ENVIRONMENT = (
+    '#!/bin/sh\nenv > "$(dirname "$3")/env.txt"\nprintf \'{"protocol": 1, "ok": true}\' > "$4"\n'
+)
 
 
 def _fake_python(tmp_path: Path, text: str) -> Path:
@@ -39,8 +42,14 @@ def _fake_python(tmp_path: Path, text: str) -> Path:
 
 def _target(module: str) -> Target:
     start = SimpleNamespace(argv=["python", "-m", module], source_file="Procfile", line=1, raw="")
-    return Target(start=start, call=ServerCall(server="python", kind="module", target=module),
-                  cwd="/app", sys_path=["/app"], module=module, file=f"/app/{module}.py")
+    return Target(
+        start=start,
+        call=ServerCall(server="python", kind="module", target=module),
+        cwd="/app",
+        sys_path=["/app"],
+        module=module,
+        file=f"/app/{module}.py",
+    )
 
 
 def _run_import(python: Path, work: Path, timeout: float = 1.0) -> object:
@@ -61,7 +70,9 @@ PROBES = {"import": _run_import, "app": _run_app, "target": _run_target}
 
 
 @pytest.mark.parametrize("name", PROBES)
-def test_every_probe_rejects_an_answer_of_another_protocol_version(tmp_path: Path, name: str) -> None:
+def test_every_probe_rejects_an_answer_of_another_protocol_version(
+    tmp_path: Path, name: str
+) -> None:
     python = _fake_python(tmp_path, ANSWER_PROTOCOL_2)
     with pytest.raises(ProbeError, match=rf"the {name} probe answered with protocol 2, expected 1"):
         PROBES[name](python, tmp_path / "work")
@@ -76,16 +87,26 @@ def test_the_guard_asks_with_sigterm_first_so_the_probes_own_cleanup_runs(tmp_pa
 
 
 def test_the_environment_is_an_allow_list_plus_the_images_variables(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MCHECK_TEST_SECRET", "from the caller's shell")
     monkeypatch.setenv("PYTHONPATH", "/the/checkout")
     python = _fake_python(tmp_path, RECORDS_ITS_ENVIRONMENT)
     work = tmp_path / "work"
     root = tmp_path / "root"
     (root / "app").mkdir(parents=True)
-    run_target_probe(python, root, _target("x"), [], timeout=5.0, workdir=work,
-                     env={"APP_MODE": "production", "PYTHONPATH": "/app/src"})
-    env = dict(line.split("=", 1) for line in (work / "env.txt").read_text().splitlines() if "=" in line)
+    run_target_probe(
+        python,
+        root,
+        _target("x"),
+        [],
+        timeout=5.0,
+        workdir=work,
+        env={"APP_MODE": "production", "PYTHONPATH": "/app/src"},
+    )
+    env = dict(
+        line.split("=", 1) for line in (work / "env.txt").read_text().splitlines() if "=" in line
+    )
     assert env["APP_MODE"] == "production"  # the image's ENV reaches the start target
     assert env["PORT"] == "8000"
     assert "MCHECK_TEST_SECRET" not in env and "PYTHONPATH" not in env
@@ -93,7 +114,8 @@ def test_the_environment_is_an_allow_list_plus_the_images_variables(
 
 
 def test_probe_environment_keeps_only_allow_listed_variables(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("VIRTUAL_ENV", "/somewhere/.venv")
     monkeypatch.setenv("LC_ALL", "C.UTF-8")
     env = probe_environment(tmp_path, {"PORT": "9000"})
@@ -108,8 +130,9 @@ def test_the_target_probe_kills_a_daemon_its_start_target_started(tmp_path: Path
     root = tmp_path / "root"
     (root / "app").mkdir(parents=True)
     (root / "app" / "daemonizes.py").write_text(DAEMON_MODULE, encoding="utf-8")
-    result = run_target_probe(python, root, _target("daemonizes"), [], timeout=30.0,
-                              workdir=tmp_path / "work")
+    result = run_target_probe(
+        python, root, _target("daemonizes"), [], timeout=30.0, workdir=tmp_path / "work"
+    )
     assert (result.ok, result.error) == (True, None)
     assert_dead(int((root / "app" / "daemon.pid").read_text()))
 
@@ -119,8 +142,14 @@ def test_the_target_probe_describes_an_import_error_in_the_protocols_shape(tmp_p
     root = tmp_path / "root"
     (root / "app").mkdir(parents=True)
     (root / "app" / "broken.py").write_text("import os\nimport not_installed_anywhere\n", "utf-8")
-    result = run_target_probe(python, root, _target("broken"), ["not_installed_anywhere"],
-                              timeout=30.0, workdir=tmp_path / "work")
+    result = run_target_probe(
+        python,
+        root,
+        _target("broken"),
+        ["not_installed_anywhere"],
+        timeout=30.0,
+        workdir=tmp_path / "work",
+    )
     assert result.missing == ("not_installed_anywhere",)
     assert result.error is not None and result.error.type == "ModuleNotFoundError"
     assert result.error.missing_name == "not_installed_anywhere"

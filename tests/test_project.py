@@ -50,14 +50,25 @@ def _tree(root: Path, files: dict[str, str]) -> None:
 
 def test_a_gitignore_line_git_rejects_is_skipped_not_fatal(tmp_path: Path) -> None:
     # black's sdist carries a .gitignore with a lone `!`: git skips such a line, and so does mcheck.
-    _tree(tmp_path, {"setup.py": "", "pkg/__init__.py": "", ".gitignore": "!\n*.log\n", "pkg/run.log": ""})
+    _tree(
+        tmp_path,
+        {"setup.py": "", "pkg/__init__.py": "", ".gitignore": "!\n*.log\n", "pkg/run.log": ""},
+    )
     project = discover_project(tmp_path)
     assert "pkg/run.log" not in project.files and "pkg/__init__.py" in project.files
 
 
 def test_a_deeper_gitignore_re_includes_what_a_shallower_one_ignores(tmp_path: Path) -> None:
-    _tree(tmp_path, {"setup.py": "", ".gitignore": "*.h\n", "vendor/.gitignore": "!keep.h\n",
-                     "vendor/keep.h": "", "vendor/drop.h": ""})
+    _tree(
+        tmp_path,
+        {
+            "setup.py": "",
+            ".gitignore": "*.h\n",
+            "vendor/.gitignore": "!keep.h\n",
+            "vendor/keep.h": "",
+            "vendor/drop.h": "",
+        },
+    )
     files = discover_project(tmp_path).files
     assert "vendor/keep.h" in files and "vendor/drop.h" not in files
 
@@ -65,8 +76,15 @@ def test_a_deeper_gitignore_re_includes_what_a_shallower_one_ignores(tmp_path: P
 def test_outside_git_the_build_is_given_what_gitignore_hides_from_the_diff(tmp_path: Path) -> None:
     # aiohttp's sdist: vendor/llhttp/.gitignore ignores build/, yet the sdist ships build/llhttp.h and
     # the C extension's build needs it; pip and uv give the backend the directory as it is.
-    _tree(tmp_path, {"setup.py": "", "vendor/llhttp/.gitignore": "build/\n",
-                     "vendor/llhttp/build/llhttp.h": "", "pkg/__init__.py": ""})
+    _tree(
+        tmp_path,
+        {
+            "setup.py": "",
+            "vendor/llhttp/.gitignore": "build/\n",
+            "vendor/llhttp/build/llhttp.h": "",
+            "pkg/__init__.py": "",
+        },
+    )
     project = discover_project(tmp_path)
     assert "vendor/llhttp/build/llhttp.h" not in project.files
     assert "vendor/llhttp/build/llhttp.h" in project.build_files

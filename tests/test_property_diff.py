@@ -49,11 +49,17 @@ PYPROJECT = textwrap.dedent(f"""\
 DIST_INFO = "mcheck_property_tree-0.1.0.dist-info"
 
 DIR_NAMES = st.sampled_from(["core", "util", "models", "api", "cli"])
-LEAVES = st.one_of(st.just("__init__.py"), DIR_NAMES.map(lambda name: f"{name}.py"),
-                   st.sampled_from(["data.json", "py.typed", "page.html"]))
+LEAVES = st.one_of(
+    st.just("__init__.py"),
+    DIR_NAMES.map(lambda name: f"{name}.py"),
+    st.sampled_from(["data.json", "py.typed", "page.html"]),
+)
 # pp/__init__.py always exists: the top-level package itself is never the question
 TREES = st.lists(st.tuples(st.lists(DIR_NAMES, max_size=3), LEAVES), min_size=1, max_size=12).map(
-    lambda entries: frozenset({f"{TOP}/__init__.py"} | {"/".join([TOP, *dirs, leaf]) for dirs, leaf in entries}))
+    lambda entries: frozenset(
+        {f"{TOP}/__init__.py"} | {"/".join([TOP, *dirs, leaf]) for dirs, leaf in entries}
+    )
+)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -78,7 +84,9 @@ def lacking_init(files: frozenset[str], path: str) -> list[str]:
 def shipped(files: frozenset[str]) -> frozenset[str]:
     """What setuptools puts in the sdist's and the wheel's ``pp/``: modules and type markers directly inside
     packages."""
-    return frozenset(f for f in files if f.endswith((".py", "/py.typed")) and not lacking_init(files, f))
+    return frozenset(
+        f for f in files if f.endswith((".py", "/py.typed")) and not lacking_init(files, f)
+    )
 
 
 @dataclass(frozen=True)
@@ -90,16 +98,26 @@ class Expected:
 def expected_findings(files: frozenset[str]) -> Expected:
     in_wheel = shipped(files)
     missing = sorted(files - in_wheel)
-    missing_py_dirs = {parent(f) for f in missing if f.endswith(".py") and not f.endswith("/__init__.py")}
+    missing_py_dirs = {
+        parent(f) for f in missing if f.endswith(".py") and not f.endswith("/__init__.py")
+    }
     findings = {("MC101", f) for f in missing if f.endswith(".py")}
     # a data file in a directory whose modules are missing too is covered by their MC101 findings; in a
     # dropped data package (nothing but an __init__.py) the data files are what matters: reported
-    findings |= {("MC102", f) for f in missing if not f.endswith(".py") and parent(f) not in missing_py_dirs}
+    findings |= {
+        ("MC102", f) for f in missing if not f.endswith(".py") and parent(f) not in missing_py_dirs
+    }
     py_dirs = {d for f in files if f.endswith(".py") for d in dirs_between(f)}
-    findings |= {("MC103", f) for f in files
-                 if f.endswith(".py") and not f.endswith("/__init__.py") and f[:-3] in py_dirs}
-    missing_init = {path: lacking_init(files, path)[0] for code, path in findings
-                    if code != "MC103" and lacking_init(files, path)}
+    findings |= {
+        ("MC103", f)
+        for f in files
+        if f.endswith(".py") and not f.endswith("/__init__.py") and f[:-3] in py_dirs
+    }
+    missing_init = {
+        path: lacking_init(files, path)[0]
+        for code, path in findings
+        if code != "MC103" and lacking_init(files, path)
+    }
     return Expected(frozenset(findings), missing_init)
 
 
@@ -121,11 +139,16 @@ def oracle_wheel(path: Path, files: frozenset[str]) -> WheelContents:
     with zipfile.ZipFile(path, "w") as zf:
         for rel in sorted(shipped(files)):
             zf.writestr(rel, "VALUE = 1\n" if rel.endswith(".py") else "")
-        zf.writestr(f"{DIST_INFO}/METADATA", "Metadata-Version: 2.1\nName: mcheck-property-tree\nVersion: 0.1.0\n")
+        zf.writestr(
+            f"{DIST_INFO}/METADATA",
+            "Metadata-Version: 2.1\nName: mcheck-property-tree\nVersion: 0.1.0\n",
+        )
     return WheelContents.read(path)
 
 
-def diff_findings(root: Path, wheel: WheelContents, sdist: SdistContents) -> dict[tuple[str, str], str]:
+def diff_findings(
+    root: Path, wheel: WheelContents, sdist: SdistContents
+) -> dict[tuple[str, str], str]:
     """(code, path) -> hint of every MC101/MC102/MC103 finding mcheck makes."""
     ctx = CheckContext(wheel=wheel, project=discover_project(root), sdist=sdist)
     findings = [*run_one(missing_from_wheel, ctx), *run_one(shadowed_modules, ctx)]
@@ -138,43 +161,88 @@ def assert_matches_oracle(files: frozenset[str], found: dict[tuple[str, str], st
     assert set(found) == expected.findings, f"tree: {sorted(files)}"
     for path, outermost in expected.missing_init.items():
         code = "MC101" if path.endswith(".py") else "MC102"
-        assert found[(code, path)].startswith(f"{outermost}/ has no __init__.py"), found[(code, path)]
+        assert found[(code, path)].startswith(f"{outermost}/ has no __init__.py"), found[
+            (code, path)
+        ]
     for (code, path), hint in found.items():
-        if code != "MC103" and path not in expected.missing_init:  # a data file inside a real package
+        if (
+            code != "MC103" and path not in expected.missing_init
+        ):  # a data file inside a real package
             assert hint.startswith(f"{path} is not in the sdist"), hint
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(files=TREES)
 def test_the_diff_of_any_tree_matches_the_oracle(tmp_path_factory, files):
     root = tmp_path_factory.mktemp("tree") / "project"
     write_project(root, files)
     wheel = oracle_wheel(root.parent / "mcheck_property_tree-0.1.0-py3-none-any.whl", files)
-    sdist = SdistContents(path=root.parent / "sdist.tar.gz", files=frozenset({"pyproject.toml"} | shipped(files)))
+    sdist = SdistContents(
+        path=root.parent / "sdist.tar.gz", files=frozenset({"pyproject.toml"} | shipped(files))
+    )
     assert_matches_oracle(files, diff_findings(root, wheel, sdist))
 
 
 def test_the_oracle_on_a_hand_written_tree():
     """The oracle itself, on a tree whose answer is known: a check that the property test tests something."""
-    files = frozenset({"pp/__init__.py", "pp/core.py", "pp/core/__init__.py", "pp/api/v1/__init__.py",
-                       "pp/api/v1/routes.py", "pp/api/page.html", "pp/py.typed", "pp/util.py", "pp/util/x/m.py"})
-    assert shipped(files) == {"pp/__init__.py", "pp/core.py", "pp/core/__init__.py", "pp/util.py", "pp/py.typed"}
+    files = frozenset(
+        {
+            "pp/__init__.py",
+            "pp/core.py",
+            "pp/core/__init__.py",
+            "pp/api/v1/__init__.py",
+            "pp/api/v1/routes.py",
+            "pp/api/page.html",
+            "pp/py.typed",
+            "pp/util.py",
+            "pp/util/x/m.py",
+        }
+    )
+    assert shipped(files) == {
+        "pp/__init__.py",
+        "pp/core.py",
+        "pp/core/__init__.py",
+        "pp/util.py",
+        "pp/py.typed",
+    }
     expected = expected_findings(files)
     assert expected.findings == {
-        ("MC101", "pp/api/v1/__init__.py"), ("MC101", "pp/api/v1/routes.py"), ("MC101", "pp/util/x/m.py"),
+        ("MC101", "pp/api/v1/__init__.py"),
+        ("MC101", "pp/api/v1/routes.py"),
+        ("MC101", "pp/util/x/m.py"),
         ("MC102", "pp/api/page.html"),
-        ("MC103", "pp/core.py"), ("MC103", "pp/util.py"),
+        ("MC103", "pp/core.py"),
+        ("MC103", "pp/util.py"),
     }
-    assert expected.missing_init == {"pp/api/v1/__init__.py": "pp/api", "pp/api/v1/routes.py": "pp/api",
-                                     "pp/util/x/m.py": "pp/util", "pp/api/page.html": "pp/api"}
+    assert expected.missing_init == {
+        "pp/api/v1/__init__.py": "pp/api",
+        "pp/api/v1/routes.py": "pp/api",
+        "pp/util/x/m.py": "pp/util",
+        "pp/api/page.html": "pp/api",
+    }
 
 
 # Real builds are slow (about 2 s each): a few examples check the oracle against setuptools itself.
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(files=TREES)
-@example(files=frozenset({  # every kind of drop at once, so each run checks each oracle rule against setuptools
-    "pp/__init__.py", "pp/py.typed", "pp/data.json", "pp/core/__init__.py", "pp/core/models.py", "pp/api/cli.py",
-    "pp/util.py", "pp/util/__init__.py"}))
+@example(
+    files=frozenset(
+        {  # every kind of drop at once, so each run checks each oracle rule against setuptools
+            "pp/__init__.py",
+            "pp/py.typed",
+            "pp/data.json",
+            "pp/core/__init__.py",
+            "pp/core/models.py",
+            "pp/api/cli.py",
+            "pp/util.py",
+            "pp/util/__init__.py",
+        }
+    )
+)
 def test_setuptools_builds_what_the_oracle_says_and_mcheck_diagnoses_it(tmp_path_factory, files):
     from mcheck.wheel.build import build_artifacts
 

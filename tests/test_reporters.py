@@ -35,7 +35,9 @@ from mcheck.reporters.sarif import to_sarif_data
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"
 JSON_SCHEMA = json.loads((HERE.parent / "docs" / "json-schema.json").read_text(encoding="utf-8"))
-SARIF_SCHEMA = json.loads((HERE / "data" / "sarif-2.1.0-subset.schema.json").read_text(encoding="utf-8"))
+SARIF_SCHEMA = json.loads(
+    (HERE / "data" / "sarif-2.1.0-subset.schema.json").read_text(encoding="utf-8")
+)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -51,7 +53,9 @@ SRC = "packages/demo/src"
 def make_report(**overrides: object) -> Report:
     """A fixed report with findings of several stages and severities, deliberately out of order."""
     findings = [
-        Finding("MC304", "demo.win", "needs another platform: No module named 'winreg'", kind="module"),
+        Finding(
+            "MC304", "demo.win", "needs another platform: No module named 'winreg'", kind="module"
+        ),
         Finding(
             "MC301",
             "demo.app.main",
@@ -76,15 +80,29 @@ def make_report(**overrides: object) -> Report:
             line=3,
             repo_path=f"{SRC}/demo/crypto.py",
         ),
-        Finding("MC203", "idna", "imported by demo/net.py but installed only because httpx needs it",
-                kind="module"),
+        Finding(
+            "MC203",
+            "idna",
+            "imported by demo/net.py but installed only because httpx needs it",
+            kind="module",
+        ),
     ]
     outcomes = [
         ModuleOutcome("demo", ModuleStatus.OK, 0.0512),
-        ModuleOutcome("demo.__main__", ModuleStatus.SKIPPED, None, "not imported: a __main__ module runs the program"),
+        ModuleOutcome(
+            "demo.__main__",
+            ModuleStatus.SKIPPED,
+            None,
+            "not imported: a __main__ module runs the program",
+        ),
         ModuleOutcome("demo.app", ModuleStatus.OK, 0.01),
         ModuleOutcome("demo.app.main", ModuleStatus.FAILED, 0.2),
-        ModuleOutcome("demo.win", ModuleStatus.SKIPPED, 0.03, "needs another platform: No module named 'winreg'"),
+        ModuleOutcome(
+            "demo.win",
+            ModuleStatus.SKIPPED,
+            0.03,
+            "needs another platform: No module named 'winreg'",
+        ),
     ]
     values: dict[str, object] = {
         "target": "dist/demo-1.0-py3-none-any.whl",
@@ -114,7 +132,9 @@ def assert_golden(name: str, actual: str) -> None:
         path.write_text(actual, encoding="utf-8", newline="\n")
     assert path.exists(), f"missing golden file {path}; create it with MCHECK_UPDATE_GOLDEN=1"
     expected = path.read_text(encoding="utf-8")
-    assert actual == expected, f"{name} differs from its golden file; if intended, MCHECK_UPDATE_GOLDEN=1"
+    assert actual == expected, (
+        f"{name} differs from its golden file; if intended, MCHECK_UPDATE_GOLDEN=1"
+    )
 
 
 # --- registry ---------------------------------------------------------------------------------------
@@ -131,13 +151,17 @@ def test_unknown_format_lists_valid_ones() -> None:
 
 
 def test_clean_text_strips_escape_and_control_codes() -> None:
-    assert clean_text("\x1b[31mred\x1b[0m\r\nnext\x07 \x1b]0;title\x07ok\tend") == "red\nnext ok\tend"
+    assert (
+        clean_text("\x1b[31mred\x1b[0m\r\nnext\x07 \x1b]0;title\x07ok\tend") == "red\nnext ok\tend"
+    )
 
 
 # --- text -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("golden", "verbosity"), [("text.txt", 0), ("text-quiet.txt", -1), ("text-verbose.txt", 1)])
+@pytest.mark.parametrize(
+    ("golden", "verbosity"), [("text.txt", 0), ("text-quiet.txt", -1), ("text-verbose.txt", 1)]
+)
 def test_text_golden(golden: str, verbosity: int) -> None:
     assert_golden(golden, render("text", [make_report(), clean_report()], verbosity=verbosity))
 
@@ -163,13 +187,15 @@ def test_text_groups_by_stage_then_errors_first() -> None:
 def test_text_lists_every_app_started_and_its_health_answer() -> None:
     report = clean_report()
     report.apps = [
-        AppOutcome("demo.main:app", "Procfile:1", "in-process", ok=True, health="/health", status=200),
+        AppOutcome(
+            "demo.main:app", "Procfile:1", "in-process", ok=True, health="/health", status=200
+        ),
         AppOutcome("demo.main:app", "Procfile:1", "serve", ok=False, health="/health", status=None),
         AppOutcome("demo.admin:app", "--asgi", "in-process", ok=True),
     ]
     lines = render("text", [report]).splitlines()
     start = lines.index("apps:")
-    assert lines[start + 1:start + 4] == [
+    assert lines[start + 1 : start + 4] == [
         "  ok      demo.main:app (in-process, from Procfile:1): GET /health -> 200",
         "  FAILED  demo.main:app (serve, from Procfile:1): GET /health -> no answer",
         "  ok      demo.admin:app (in-process, from --asgi)",
@@ -184,7 +210,9 @@ def test_text_quiet_shows_only_errors() -> None:
 
 
 def test_text_plain_is_ascii_without_escape_codes_even_for_hostile_messages() -> None:
-    report = make_report(findings=[Finding("MC001", None, "build failed:\n\x1b[31mError\x1b[0m: boom\r")])
+    report = make_report(
+        findings=[Finding("MC001", None, "build failed:\n\x1b[31mError\x1b[0m: boom\r")]
+    )
     out = render("text", [report])
     assert "\x1b" not in out and "\r" not in out
     assert out.isascii()
@@ -209,7 +237,11 @@ def test_json_schema_is_a_valid_draft_2020_12_schema() -> None:
 
 def test_json_schema_stage_names_match_the_pipeline() -> None:
     assert JSON_SCHEMA["$defs"]["stageName"]["enum"] == [s.value for s in Stage]
-    assert JSON_SCHEMA["$defs"]["finding"]["properties"]["severity"]["enum"] == ["error", "warning", "info"]
+    assert JSON_SCHEMA["$defs"]["finding"]["properties"]["severity"]["enum"] == [
+        "error",
+        "warning",
+        "info",
+    ]
 
 
 def test_json_single_report_validates_and_is_sorted() -> None:
@@ -234,10 +266,20 @@ def test_json_single_report_validates_and_is_sorted() -> None:
     assert data["modules"] == {"imported": 2, "failed": 1, "skipped": 2}
     assert data["module_outcomes"][:2] == [
         {"name": "demo", "status": "ok", "seconds": 0.051, "reason": None},
-        {"name": "demo.__main__", "status": "skipped", "seconds": None,
-         "reason": "not imported: a __main__ module runs the program"},
+        {
+            "name": "demo.__main__",
+            "status": "skipped",
+            "seconds": None,
+            "reason": "not imported: a __main__ module runs the program",
+        },
     ]
-    assert [o["status"] for o in data["module_outcomes"]] == ["ok", "skipped", "ok", "failed", "skipped"]
+    assert [o["status"] for o in data["module_outcomes"]] == [
+        "ok",
+        "skipped",
+        "ok",
+        "failed",
+        "skipped",
+    ]
     assert data["project_file"] == "packages/demo/pyproject.toml"
 
 
@@ -245,7 +287,10 @@ def test_json_several_reports_wrap_with_max_exit_code() -> None:
     data = json.loads(render("json", [clean_report(), make_report()]))
     jsonschema.Draft202012Validator(JSON_SCHEMA).validate(data)
     assert data["exit_code"] == 1
-    assert [r["target"] for r in data["reports"]] == ["dist/clean-2.0.tar.gz", "dist/demo-1.0-py3-none-any.whl"]
+    assert [r["target"] for r in data["reports"]] == [
+        "dist/clean-2.0.tar.gz",
+        "dist/demo-1.0-py3-none-any.whl",
+    ]
     assert [r["exit_code"] for r in data["reports"]] == [0, 1]
 
 
@@ -272,7 +317,11 @@ def _cases(xml: str, classname: str | None = None) -> dict[str, ET.Element]:
     """The first suite's testcases by code (``MC101``), or by module for ``classname="mcheck.import"``."""
     suite = ET.fromstring(xml).find("testsuite")
     assert suite is not None
-    cases = [c for c in suite.iter("testcase") if (c.get("classname") == "mcheck.import") == (classname is not None)]
+    cases = [
+        c
+        for c in suite.iter("testcase")
+        if (c.get("classname") == "mcheck.import") == (classname is not None)
+    ]
     return {case.get("name", "").split(" ")[0]: case for case in cases}
 
 
@@ -310,7 +359,10 @@ def test_junit_one_testcase_per_module_failed_ones_carry_their_finding() -> None
         "  fix: see MC101: demo/email/sender.py is not in the wheel"
     )
     skipped = modules["demo.win"].find("skipped")
-    assert skipped is not None and skipped.get("message") == "needs another platform: No module named 'winreg'"
+    assert (
+        skipped is not None
+        and skipped.get("message") == "needs another platform: No module named 'winreg'"
+    )
     assert suite.get("skipped") == "2"
     assert suite.get("tests") == str(len(CATALOGUE) + 5)
 
@@ -346,7 +398,9 @@ def test_sarif_validates_against_the_schema_subset() -> None:
     _sarif_validator().validate(data)
     results = data["runs"][0]["results"]
     # GitHub code scanning rejects a result without a file location ("expected at least one location").
-    uris = [result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for result in results]
+    uris = [
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for result in results
+    ]
     assert len(uris) == 6 and all(URI_REFERENCE.fullmatch(uri) for uri in uris)
 
 
@@ -367,22 +421,37 @@ def test_sarif_rules_are_the_catalogue_and_results_point_at_them() -> None:
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
     levels = {r["ruleId"]: r["level"] for r in run["results"]}
-    assert levels == {"MC101": "error", "MC106": "warning", "MC301": "error", "MC304": "note",
-                      "MC202": "error", "MC203": "warning"}
+    assert levels == {
+        "MC101": "error",
+        "MC106": "warning",
+        "MC301": "error",
+        "MC304": "note",
+        "MC202": "error",
+        "MC203": "warning",
+    }
 
 
 def test_sarif_locations_are_repository_paths_and_modules_are_also_logical() -> None:
     results = {r["ruleId"]: r for r in to_sarif_data([make_report()])["runs"][0]["results"]}
     assert results["MC202"]["locations"] == [
-        {"physicalLocation": {"artifactLocation": {"uri": f"{SRC}/demo/crypto.py"}, "region": {"startLine": 3}}}
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": f"{SRC}/demo/crypto.py"},
+                "region": {"startLine": 3},
+            }
+        }
     ]
     assert results["MC101"]["locations"] == [
         {"physicalLocation": {"artifactLocation": {"uri": f"{SRC}/demo/email/sender.py"}}}
     ]
-    assert results["MC301"]["locations"] == [{
-        "physicalLocation": {"artifactLocation": {"uri": f"{SRC}/demo/app/main.py"}},
-        "logicalLocations": [{"name": "main", "fullyQualifiedName": "demo.app.main", "kind": "module"}],
-    }]
+    assert results["MC301"]["locations"] == [
+        {
+            "physicalLocation": {"artifactLocation": {"uri": f"{SRC}/demo/app/main.py"}},
+            "logicalLocations": [
+                {"name": "main", "fullyQualifiedName": "demo.app.main", "kind": "module"}
+            ],
+        }
+    ]
     assert results["MC101"]["message"]["text"] == (
         "not in the wheel: demo/email/ has no __init__.py (fix: add demo/email/__init__.py (or set namespaces = true))"
     )
@@ -391,10 +460,14 @@ def test_sarif_locations_are_repository_paths_and_modules_are_also_logical() -> 
 def test_sarif_without_a_source_file_anchors_at_the_project_file_or_keeps_the_wheel_path() -> None:
     results = {r["ruleId"]: r for r in to_sarif_data([make_report()])["runs"][0]["results"]}
     # A module without a known file and an import name: anchored at pyproject.toml, named logically.
-    assert results["MC304"]["locations"] == [{
-        "physicalLocation": {"artifactLocation": {"uri": "packages/demo/pyproject.toml"}},
-        "logicalLocations": [{"name": "win", "fullyQualifiedName": "demo.win", "kind": "module"}],
-    }]
+    assert results["MC304"]["locations"] == [
+        {
+            "physicalLocation": {"artifactLocation": {"uri": "packages/demo/pyproject.toml"}},
+            "logicalLocations": [
+                {"name": "win", "fullyQualifiedName": "demo.win", "kind": "module"}
+            ],
+        }
+    ]
     assert results["MC203"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
         "packages/demo/pyproject.toml"
     )
@@ -403,7 +476,9 @@ def test_sarif_without_a_source_file_anchors_at_the_project_file_or_keeps_the_wh
         {"physicalLocation": {"artifactLocation": {"uri": "demo/__pycache__/util.cpython-311.pyc"}}}
     ]
     # A wheel checked without its source tree has no project file: logical location only.
-    bare = make_report(project_file=None, findings=[Finding("MC304", "demo.win", "optional", kind="module")])
+    bare = make_report(
+        project_file=None, findings=[Finding("MC304", "demo.win", "optional", kind="module")]
+    )
     assert to_sarif_data([bare])["runs"][0]["results"][0]["locations"] == [
         {"logicalLocations": [{"name": "win", "fullyQualifiedName": "demo.win", "kind": "module"}]}
     ]
@@ -426,13 +501,17 @@ def test_github_golden() -> None:
 
 def test_github_command_shape() -> None:
     finding = Finding("MC202", "pkg/a.py", "imports yaml", hint="declare pyyaml", line=3)
-    assert command(finding) == "::error file=pkg/a.py,line=3,title=MC202::imports yaml (fix: declare pyyaml)"
+    assert (
+        command(finding)
+        == "::error file=pkg/a.py,line=3,title=MC202::imports yaml (fix: declare pyyaml)"
+    )
     in_repo = Finding("MC202", "pkg/a.py", "imports yaml", line=3, repo_path="libs/x/src/pkg/a.py")
     assert command(in_repo) == "::error file=libs/x/src/pkg/a.py,line=3,title=MC202::imports yaml"
     module = Finding("MC301", "pkg.a", "raised", repo_path="src/pkg/a.py", kind="module")
     assert command(module) == "::error file=src/pkg/a.py,title=MC301::pkg.a: raised"
     assert command(Finding("MC304", "pkg.win", "needs Windows", kind="module")).startswith(
-        "::notice title=MC304::pkg.win: ")
+        "::notice title=MC304::pkg.win: "
+    )
     assert command(Finding("MC106", "pkg/x.pyc", "junk")).startswith("::warning file=pkg/x.pyc,")
 
 
@@ -462,8 +541,11 @@ def test_reporters_read_what_a_finding_is_about_instead_of_guessing_from_its_pat
     module = Finding("MC301", "pkg.py", "importing pkg.py raised", kind="module")
     report = make_report(project_file="pyproject.toml", findings=[module])
     [result] = json.loads(render_sarif([report]))["runs"][0]["results"]
-    assert result["locations"] == [{
-        "physicalLocation": {"artifactLocation": {"uri": "pyproject.toml"}},
-        "logicalLocations": [{"name": "py", "fullyQualifiedName": "pkg.py", "kind": "module"}]}]
+    assert result["locations"] == [
+        {
+            "physicalLocation": {"artifactLocation": {"uri": "pyproject.toml"}},
+            "logicalLocations": [{"name": "py", "fullyQualifiedName": "pkg.py", "kind": "module"}],
+        }
+    ]
     assert module.file is None
     assert Finding("MC101", "pkg/py.py", "missing").file == "pkg/py.py"

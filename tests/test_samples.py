@@ -71,18 +71,24 @@ SPEC: dict[str, dict[str, set]] = {
     "clean_poetry": NO_FINDINGS,
     "clean_namespace": NO_FINDINGS,
     # --- the wheel ships none of a package of the project (tests/realbugs: pymod, findmy, aiven-client) ---
-    "wheel_ships_no_code": {"errors": {("MC109", "pyproject.toml", 15), ("MC401", "acme_reports.cli:main")},
-                            "warnings": set()},
+    "wheel_ships_no_code": {
+        "errors": {("MC109", "pyproject.toml", 15), ("MC401", "acme_reports.cli:main")},
+        "warnings": set(),
+    },
     "py_modules_names_package": {"errors": {("MC109", "pyproject.toml", 12)}, "warnings": set()},
     # include of src/ledger without `from`: installed as src.ledger, `import ledger` fails (class 4).
-    "installed_under_src": {"errors": {("MC109", "pyproject.toml", 15), ("MC401", "ledger.cli:main")},
-                            "warnings": {("MC105", "src/")}},
+    "installed_under_src": {
+        "errors": {("MC109", "pyproject.toml", 15), ("MC401", "ledger.cli:main")},
+        "warnings": {("MC105", "src/")},
+    },
     # poetry-core 2: an include without `format` is sdist-only (tests/realbugs: deduce).
     "poetry_include_sdist_only": {"errors": set(), "warnings": {("MC102", "base_config.json")}},
     # A data file read at import time is reported even when its whole directory is missing, and is the
     # import failure's root cause (tests/realbugs: nvidia-co2).
-    "data_dir_read_at_import": {"errors": {("MC101", "gridpkg/data/__init__.py"), ("MC301", "gridpkg.constants")},
-                                "warnings": {("MC102", "gridpkg/data/zones.json")}},
+    "data_dir_read_at_import": {
+        "errors": {("MC101", "gridpkg/data/__init__.py"), ("MC301", "gridpkg.constants")},
+        "warnings": {("MC102", "gridpkg/data/zones.json")},
+    },
     # --- build and install -------------------------------------------------------------------------
     "build_fails": {"errors": {("MC001", "setup.py")}, "warnings": set()},  # the file that raised
     # The wheel builds from the tree but not from the sdist (tests/realbugs: pipoe, yleaf, depthcharge).
@@ -102,10 +108,14 @@ SPEC: dict[str, dict[str, set]] = {
         "warnings": set(),
     },
     "missing_package_data": {"errors": set(), "warnings": {("MC102", "pkg/templates/page.html")}},
-    "shadowed_module": {"errors": {("MC103", "pkg/util.py"), ("MC301", "pkg.cli")}, "warnings": set()},
+    "shadowed_module": {
+        "errors": {("MC103", "pkg/util.py"), ("MC301", "pkg.cli")},
+        "warnings": set(),
+    },
     # util/ has no __init__.py and modules only deeper down: util.py still hides all of them
     "shadowed_by_namespace_dir": {
-        "errors": {("MC103", "pkg/util.py"), ("MC301", "pkg.util.helpers.fmt")}, "warnings": set(),
+        "errors": {("MC103", "pkg/util.py"), ("MC301", "pkg.util.helpers.fmt")},
+        "warnings": set(),
     },
     "generic_toplevel": {"errors": set(), "warnings": {("MC105", "tests/")}},
     "junk_in_wheel": {
@@ -118,7 +128,10 @@ SPEC: dict[str, dict[str, set]] = {
         "warnings": {("MC106", "pkg/mod.py.orig"), ("MC106", "pkg/mod.py~")},
     },
     # --- static analysis ---------------------------------------------------------------------------
-    "root_level_helper": {"errors": {("MC107", "pkg/app.py", 3), ("MC301", "pkg.app")}, "warnings": set()},
+    "root_level_helper": {
+        "errors": {("MC107", "pkg/app.py", 3), ("MC301", "pkg.app")},
+        "warnings": set(),
+    },
     "version_mismatch": {"errors": {("MC201", "pkg/__init__.py")}, "warnings": set()},
     "undeclared_dependency": {
         "errors": {("MC202", "pkg/crypto.py", 3), ("MC301", "pkg.crypto")},
@@ -130,8 +143,13 @@ SPEC: dict[str, dict[str, set]] = {
     "import_raises": {"errors": {("MC301", "pkg.boom")}, "warnings": set()},
     # One undeclared module breaks four: one MC301 (the rest in `affects`), one MC202 per file.
     "one_cause_many_failures": {
-        "errors": {("MC301", "plugkit.alpha"), ("MC202", "plugkit/alpha.py", 1), ("MC202", "plugkit/beta.py", 1),
-                   ("MC202", "plugkit/gamma.py", 1), ("MC202", "plugkit/delta.py", 1)},
+        "errors": {
+            ("MC301", "plugkit.alpha"),
+            ("MC202", "plugkit/alpha.py", 1),
+            ("MC202", "plugkit/beta.py", 1),
+            ("MC202", "plugkit/gamma.py", 1),
+            ("MC202", "plugkit/delta.py", 1),
+        },
         "warnings": set(),
     },
     "import_hangs": {"errors": {("MC302", "pkg.spin")}, "warnings": set()},
@@ -142,19 +160,33 @@ SPEC: dict[str, dict[str, set]] = {
         "infos": {("MC304", "pkg.cli"), ("MC304", "pkg._windows")},
     },
     # --- entry points and ASGI apps (MC401: the entry point's value; MC402-MC405: the app's module:attr) ---
-    "entrypoint_missing_attr": {"errors": {("MC401", "entrypoint_missing_attr.cli:main")}, "warnings": set()},
-    "asgi_lifespan_fails": {"errors": {("MC404", "asgi_lifespan_fails.main:app")}, "warnings": set()},
+    "entrypoint_missing_attr": {
+        "errors": {("MC401", "entrypoint_missing_attr.cli:main")},
+        "warnings": set(),
+    },
+    "asgi_lifespan_fails": {
+        "errors": {("MC404", "asgi_lifespan_fails.main:app")},
+        "warnings": set(),
+    },
     # --- false-positive guards from real packages (docs/realworld.md): healthy idioms, no error ---
     # six/requests/rich/platformdirs/pytest idioms; modern.py's `unicode` (no version check) stays an error.
     # stdlib fallbacks (typing_extensions), version checks and TYPE_CHECKING are not dependencies.
     "fp_guarded_imports": NO_FINDINGS,
-    "fp_py2_compat": {"errors": {("MC204", "compatpkg/modern.py", 5)}, "warnings": set(), "infos": set()},
+    "fp_py2_compat": {
+        "errors": {("MC204", "compatpkg/modern.py", 5)},
+        "warnings": set(),
+        "infos": set(),
+    },
     # poetry-core's vendored imports; tests and tools shipped inside the package (h11, trio, colorama).
     "fp_vendored_and_tests": {
         "errors": set(),
         "warnings": set(),
-        "infos": {("MC304", "vendpkg._tests.check_exit"), ("MC304", "vendpkg._tests.test_props"),
-                  ("MC304", "vendpkg._tools.gen_exports"), ("MC304", "vendpkg.tests.test_parse")},
+        "infos": {
+            ("MC304", "vendpkg._tests.check_exit"),
+            ("MC304", "vendpkg._tests.test_props"),
+            ("MC304", "vendpkg._tools.gen_exports"),
+            ("MC304", "vendpkg.tests.test_parse"),
+        },
     },
     # A distribution named after a generic word installs it on purpose (PyPI's `build`).
     "fp_own_generic_name": NO_FINDINGS,
@@ -162,10 +194,17 @@ SPEC: dict[str, dict[str, set]] = {
     "fp_optional_by_design": {
         "errors": set(),
         "warnings": set(),
-        "infos": {("MC304", "optpkg._async_old"), ("MC304", "optpkg._greenlets"), ("MC304", "optpkg._windows_cffi"),
-                  ("MC304", "optpkg.cli"), ("MC304", "optpkg.contrib.emscripten"),
-                  ("MC304", "optpkg.implementations.smb"), ("MC304", "optpkg.legacy"), ("MC304", "optpkg.sphinxext"),
-                  ("MC304", "optpkg.tz_win")},
+        "infos": {
+            ("MC304", "optpkg._async_old"),
+            ("MC304", "optpkg._greenlets"),
+            ("MC304", "optpkg._windows_cffi"),
+            ("MC304", "optpkg.cli"),
+            ("MC304", "optpkg.contrib.emscripten"),
+            ("MC304", "optpkg.implementations.smb"),
+            ("MC304", "optpkg.legacy"),
+            ("MC304", "optpkg.sphinxext"),
+            ("MC304", "optpkg.tz_win"),
+        },
     },
 }
 
@@ -230,7 +269,9 @@ def test_the_spec_covers_every_sample_and_every_code():
     from mcheck.catalogue import CATALOGUE
 
     for name in SPEC:
-        assert (SAMPLES_DIR / name / "README.md").is_file(), f"{name}: no such sample, or it has no README.md"
+        assert (SAMPLES_DIR / name / "README.md").is_file(), (
+            f"{name}: no such sample, or it has no README.md"
+        )
     specified = {k[0] for spec in SPEC.values() for group in spec.values() for k in group}
     assert specified <= set(CATALOGUE)
     # The wheel pipeline's codes (build, install, diff, analysis, import probe); the app and deploy
@@ -240,8 +281,12 @@ def test_the_spec_covers_every_sample_and_every_code():
 
 
 def test_the_repository_samples_hold_no_build_leftovers():
-    leftovers = [p.relative_to(SAMPLES_DIR).as_posix() for p in SAMPLES_DIR.rglob("*")
-                 if p.name in ("__pycache__", "build", "dist") or p.name.endswith((".egg-info", ".pyc", ".pyo"))]
+    leftovers = [
+        p.relative_to(SAMPLES_DIR).as_posix()
+        for p in SAMPLES_DIR.rglob("*")
+        if p.name in ("__pycache__", "build", "dist")
+        or p.name.endswith((".egg-info", ".pyc", ".pyo"))
+    ]
     assert leftovers == []
 
 
@@ -276,25 +321,31 @@ def test_install_failure_shows_the_installers_reason(checked):
     assert ">=4" in text_of(finding)
 
 
-@pytest.mark.parametrize(("name", "path", "reason"), [
-    ("incident1_monorepo_core", "monkey_coder/email/sender.py", "__init__.py"),
-    ("incident1_monorepo_core", "monkey_coder/app/routes/health.py", "__init__.py"),
-    ("include_without_star", "pkg/sub/mod.py", "pkg*"),
-    ("explicit_packages_list", "pkg/sub/mod.py", "packages"),
-    ("sdist_drops_file", "pkg/extra.py", "sdist"),
-])
+@pytest.mark.parametrize(
+    ("name", "path", "reason"),
+    [
+        ("incident1_monorepo_core", "monkey_coder/email/sender.py", "__init__.py"),
+        ("incident1_monorepo_core", "monkey_coder/app/routes/health.py", "__init__.py"),
+        ("include_without_star", "pkg/sub/mod.py", "pkg*"),
+        ("explicit_packages_list", "pkg/sub/mod.py", "packages"),
+        ("sdist_drops_file", "pkg/extra.py", "sdist"),
+    ],
+)
 def test_missing_file_says_why_it_was_dropped(checked, name, path, reason):
     assert reason in text_of(only(checked(name), "MC101", path))
 
 
-@pytest.mark.parametrize(("name", "module", "root_cause"), [
-    ("incident1_monorepo_core", "monkey_coder.app.main", "MC101"),
-    ("incident1_monorepo_core", "monkey_coder.executor", "MC103"),
-    ("shadowed_module", "pkg.cli", "MC103"),
-    ("sdist_drops_file", "pkg.main", "MC101"),
-    ("root_level_helper", "pkg.app", "MC107"),
-    ("undeclared_dependency", "pkg.crypto", "MC202"),
-])
+@pytest.mark.parametrize(
+    ("name", "module", "root_cause"),
+    [
+        ("incident1_monorepo_core", "monkey_coder.app.main", "MC101"),
+        ("incident1_monorepo_core", "monkey_coder.executor", "MC103"),
+        ("shadowed_module", "pkg.cli", "MC103"),
+        ("sdist_drops_file", "pkg.main", "MC101"),
+        ("root_level_helper", "pkg.app", "MC107"),
+        ("undeclared_dependency", "pkg.crypto", "MC202"),
+    ],
+)
 def test_import_failure_points_at_its_root_cause(checked, name, module, root_cause):
     assert root_cause in text_of(only(checked(name), "MC301", module))
 
@@ -312,11 +363,15 @@ def test_exit_at_import_gives_the_exit_status(checked):
 def test_undeclared_dependency_names_the_distribution_that_provides_the_module(checked):
     finding = only(checked("undeclared_dependency"), "MC202", "pkg/crypto.py")
     assert "Crypto" in text_of(finding)
-    assert re.search(r"pycryptodome(?!x)", text_of(finding)), "pycryptodome (not -x) provides Crypto"
+    assert re.search(r"pycryptodome(?!x)", text_of(finding)), (
+        "pycryptodome (not -x) provides Crypto"
+    )
 
 
 def test_undefined_name_is_named(checked):
-    assert "URLSafeTimedSerializer" in text_of(only(checked("undefined_name"), "MC204", "pkg/tokens.py"))
+    assert "URLSafeTimedSerializer" in text_of(
+        only(checked("undefined_name"), "MC204", "pkg/tokens.py")
+    )
 
 
 def test_version_mismatch_shows_both_versions(checked):
@@ -351,7 +406,8 @@ def test_stale_setuptools_leftovers_neither_reach_the_wheel_nor_change(sample_co
     egg_info = root / "mcheck_sample_clean_setuptools_flat.egg-info"
     egg_info.mkdir()
     (egg_info / "SOURCES.txt").write_text(
-        "pyproject.toml\nclean_flat/__init__.py\nclean_flat/core.py\nclean_flat/stale.py\n")
+        "pyproject.toml\nclean_flat/__init__.py\nclean_flat/core.py\nclean_flat/stale.py\n"
+    )
     (egg_info / "top_level.txt").write_text("clean_flat\n")
     before = tree_digest(root)
 
@@ -383,9 +439,24 @@ def _uv() -> str:
 def build_wheel(project: Path, outdir: Path) -> Path:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["UV_PYTHON_DOWNLOADS"] = "never"
-    proc = subprocess.run([_uv(), "build", "--wheel", "--quiet", "--python", sys.executable,
-                           "--out-dir", str(outdir), str(project)],
-                          capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(
+        [
+            _uv(),
+            "build",
+            "--wheel",
+            "--quiet",
+            "--python",
+            sys.executable,
+            "--out-dir",
+            str(outdir),
+            str(project),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     (wheel,) = outdir.glob("*.whl")
     return wheel
@@ -395,8 +466,14 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def rewrite_wheel(wheel: Path, dest: Path, *, add: dict[str, bytes] | None = None,
-                  replace: dict[str, bytes] | None = None, update_record: bool) -> Path:
+def rewrite_wheel(
+    wheel: Path,
+    dest: Path,
+    *,
+    add: dict[str, bytes] | None = None,
+    replace: dict[str, bytes] | None = None,
+    update_record: bool,
+) -> Path:
     """Copy ``wheel`` to ``dest`` (same file name) with members added or replaced; RECORD is rewritten to
     match only when ``update_record``."""
     add, replace = add or {}, replace or {}
@@ -411,7 +488,11 @@ def rewrite_wheel(wheel: Path, dest: Path, *, add: dict[str, bytes] | None = Non
     contents.update(replace)
     contents.update(add)
     if update_record:
-        rows = [[n, _record_hash(data), str(len(data))] for n, data in contents.items() if n != record_name]
+        rows = [
+            [n, _record_hash(data), str(len(data))]
+            for n, data in contents.items()
+            if n != record_name
+        ]
         rows.append([record_name, "", ""])
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows(rows)
@@ -427,7 +508,9 @@ def record_mismatches(wheel: Path) -> set[str]:
     with zipfile.ZipFile(wheel) as zf:
         names = [n for n in zf.namelist() if not n.endswith("/")]
         record_name = next(n for n in names if n.endswith(".dist-info/RECORD"))
-        rows = {row[0]: row for row in csv.reader(io.StringIO(zf.read(record_name).decode())) if row}
+        rows = {
+            row[0]: row for row in csv.reader(io.StringIO(zf.read(record_name).decode())) if row
+        }
         bad = set()
         for name in names:
             if name == record_name:
@@ -457,13 +540,23 @@ def given_wheels(tmp_path_factory):
         "source": source,
         "pristine": built,
         "stale_module": rewrite_wheel(
-            built, base / "stale", add={f"{BASE_PACKAGE}/stale.py": b'"""Deleted from the source long ago."""\n'},
-            update_record=True),
+            built,
+            base / "stale",
+            add={f"{BASE_PACKAGE}/stale.py": b'"""Deleted from the source long ago."""\n'},
+            update_record=True,
+        ),
         "changed_bytes": rewrite_wheel(
-            built, base / "changed", replace={core: core_bytes + b"# patched after the build\n"},
-            update_record=False),
+            built,
+            base / "changed",
+            replace={core: core_bytes + b"# patched after the build\n"},
+            update_record=False,
+        ),
         "unlisted_file": rewrite_wheel(
-            built, base / "unlisted", add={f"{BASE_PACKAGE}/extra.py": b"EXTRA = 1\n"}, update_record=False),
+            built,
+            base / "unlisted",
+            add={f"{BASE_PACKAGE}/extra.py": b"EXTRA = 1\n"},
+            update_record=False,
+        ),
     }
 
 
@@ -490,10 +583,13 @@ def test_given_wheel_with_a_file_the_source_does_not_have(given_wheels):
     assert tree_digest(given_wheels["source"]) == before
 
 
-@pytest.mark.parametrize(("variant", "path"), [
-    ("changed_bytes", f"{BASE_PACKAGE}/core.py"),
-    ("unlisted_file", f"{BASE_PACKAGE}/extra.py"),
-])
+@pytest.mark.parametrize(
+    ("variant", "path"),
+    [
+        ("changed_bytes", f"{BASE_PACKAGE}/core.py"),
+        ("unlisted_file", f"{BASE_PACKAGE}/extra.py"),
+    ],
+)
 def test_given_wheel_whose_record_does_not_match(given_wheels, variant, path):
     report = run_check(given_wheels[variant])
     assert keys(report, "error") == {("MC108", path)}
@@ -501,8 +597,9 @@ def test_given_wheel_whose_record_does_not_match(given_wheels, variant, path):
     assert report.exit_code == 1
 
 
-def test_given_wheel_checked_from_an_unrelated_project_is_not_diffed_against_it(given_wheels, tmp_path,
-                                                                               monkeypatch):
+def test_given_wheel_checked_from_an_unrelated_project_is_not_diffed_against_it(
+    given_wheels, tmp_path, monkeypatch
+):
     from conftest import copy_sample
 
     # The current directory is another project (one whose build would fail): mcheck must not build it.
@@ -515,7 +612,15 @@ def test_given_wheel_checked_from_an_unrelated_project_is_not_diffed_against_it(
 
 def test_messages_name_installed_files_by_their_path_in_the_wheel_not_the_temporary_venv(checked):
     report = checked("incident1_monorepo_core")
-    (executor,) = [f for f in report.findings if (f.code, f.path) == ("MC301", "monkey_coder.executor")]
-    assert "cannot import name 'ExecuteRequest' from 'monkey_coder.models' (monkey_coder/models/__init__.py)" \
+    (executor,) = [
+        f for f in report.findings if (f.code, f.path) == ("MC301", "monkey_coder.executor")
+    ]
+    assert (
+        "cannot import name 'ExecuteRequest' from 'monkey_coder.models' (monkey_coder/models/__init__.py)"
         in executor.message
-    assert not [f for f in report.findings if "site-packages" in f.message or "site-packages" in (f.hint or "")]
+    )
+    assert not [
+        f
+        for f in report.findings
+        if "site-packages" in f.message or "site-packages" in (f.hint or "")
+    ]

@@ -19,33 +19,70 @@ from conftest import copy_sample, tree_digest
 from leftovers import entries, isolate, make_home, needs_proc, survivors
 from mcheck.sandbox import Sandbox, unavailable_reason
 
-needs_bwrap = pytest.mark.skipif(unavailable_reason() is not None, reason=f"--sandbox: {unavailable_reason()}")
+needs_bwrap = pytest.mark.skipif(
+    unavailable_reason() is not None, reason=f"--sandbox: {unavailable_reason()}"
+)
 
 
 def test_the_wrapped_command_has_no_network_and_writes_only_where_allowed(tmp_path):
-    argv = Sandbox("/usr/bin/bwrap").wrap(["python", "-I", "probe.py"], writable=[tmp_path, tmp_path])
-    assert argv == ["/usr/bin/bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/dev/shm",
-                    "--unshare-net", "--unshare-pid", "--unshare-ipc", "--new-session", "--die-with-parent",
-                    "--bind", str(tmp_path.resolve()), str(tmp_path.resolve()), "--", "python", "-I", "probe.py"]
+    argv = Sandbox("/usr/bin/bwrap").wrap(
+        ["python", "-I", "probe.py"], writable=[tmp_path, tmp_path]
+    )
+    assert argv == [
+        "/usr/bin/bwrap",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/dev/shm",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--new-session",
+        "--die-with-parent",
+        "--bind",
+        str(tmp_path.resolve()),
+        str(tmp_path.resolve()),
+        "--",
+        "python",
+        "-I",
+        "probe.py",
+    ]
 
 
 def test_sandbox_without_bwrap_is_bad_input_with_one_line(tmp_path):
     project = copy_sample("hostile/sandbox_escape", tmp_path / "project")
     no_tools = tmp_path / "bin"
     no_tools.mkdir()
-    proc = subprocess.run([sys.executable, "-m", "mcheck", "wheel", str(project), "--sandbox"], cwd=tmp_path,
-                          env={**os.environ, "PATH": str(no_tools)}, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mcheck", "wheel", str(project), "--sandbox"],
+        cwd=tmp_path,
+        env={**os.environ, "PATH": str(no_tools)},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr == ("mcheck: error: --sandbox: bubblewrap (bwrap) is not installed; install it from your OS "
-                           "packages (e.g. apt-get install bubblewrap)\n")
+    assert proc.stderr == (
+        "mcheck: error: --sandbox: bubblewrap (bwrap) is not installed; install it from your OS "
+        "packages (e.g. apt-get install bubblewrap)\n"
+    )
 
 
 @needs_bwrap
 @needs_proc
-def test_sandboxed_code_cannot_write_outside_its_temp_dirs_reach_the_network_or_outlive_the_run(tmp_path, monkeypatch):
+def test_sandboxed_code_cannot_write_outside_its_temp_dirs_reach_the_network_or_outlive_the_run(
+    tmp_path, monkeypatch
+):
     from mcheck.api import check_wheel
+
     project = copy_sample("hostile/sandbox_escape", tmp_path / "project")
     home, private_tmp = make_home(tmp_path / "home"), tmp_path / "tmp"
     private_tmp.mkdir()
@@ -56,10 +93,13 @@ def test_sandboxed_code_cannot_write_outside_its_temp_dirs_reach_the_network_or_
 
     # the build went through: setup.py could neither write to $HOME nor connect (else MC001 "escaped")
     assert [(f.code, f.path) for f in report.findings if f.severity.value == "error"] == [
-        ("MC301", "hostile_sandbox_escape.hostile")]
+        ("MC301", "hostile_sandbox_escape.hostile")
+    ]
     (finding,) = [f for f in report.findings if f.code == "MC301"]
-    assert ("write into site-packages refused (Read-only file system); "
-            "connect to 1.1.1.1 refused (Network is unreachable)") in finding.message
+    assert (
+        "write into site-packages refused (Read-only file system); "
+        "connect to 1.1.1.1 refused (Network is unreachable)"
+    ) in finding.message
     assert (report.modules.imported, report.modules.failed) == (2, 1)
     # the daemon left the probe's process group, but not the sandbox's PID namespace
     assert survivors("mcheck-hostile-daemon") == []
@@ -78,7 +118,8 @@ def test_a_sandboxed_run_finds_what_an_unsandboxed_run_finds(tmp_path):
     plain = run_check(project)
     sandboxed = check_wheel(project, sandbox=True)
     assert [(f.code, f.path, f.message) for f in sandboxed.findings] == [
-        (f.code, f.path, f.message) for f in plain.findings]
+        (f.code, f.path, f.message) for f in plain.findings
+    ]
     assert sandboxed.modules == plain.modules
 
 
@@ -89,8 +130,16 @@ def test_sigterm_during_a_sandboxed_probe_takes_the_whole_sandbox_down(tmp_path)
 
     from test_signals import assert_interrupted_cleanly, interrupt
 
-    run, private_tmp, before, after = interrupt(tmp_path, "import_loop", "probe", "mcheck_import_probe.py",
-                                                signal.SIGTERM, "--timeout", "120", "--sandbox")
+    run, private_tmp, before, after = interrupt(
+        tmp_path,
+        "import_loop",
+        "probe",
+        "mcheck_import_probe.py",
+        signal.SIGTERM,
+        "--timeout",
+        "120",
+        "--sandbox",
+    )
     assert_interrupted_cleanly(run, signal.SIGTERM, private_tmp)
     assert after == before
 

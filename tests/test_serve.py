@@ -21,7 +21,9 @@ from conftest import copy_sample
 from mcheck.api import check_wheel
 from mcheck.findings import Report
 
-JSON_SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "json-schema.json").read_text("utf-8"))
+JSON_SCHEMA = json.loads(
+    (Path(__file__).resolve().parent.parent / "docs" / "json-schema.json").read_text("utf-8")
+)
 HEALTHY, BROKEN = "asgi_starlette_health", "asgi_broken_health"
 SERVE_TIMEOUT = 30  # seconds for the server to answer; the samples answer in well under one
 
@@ -31,9 +33,25 @@ def healthy_json(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """``mcheck wheel SAMPLE --serve -f json`` on the healthy Starlette sample, through the real CLI."""
     root = copy_sample(HEALTHY, tmp_path_factory.mktemp("serve-cli") / HEALTHY)
     with tempfile.TemporaryDirectory(prefix="mcheck-cwd-") as empty:
-        proc = subprocess.run([sys.executable, "-m", "mcheck", "wheel", str(root), "--serve", "-f", "json",
-                               "--timeout", str(SERVE_TIMEOUT)], cwd=empty, capture_output=True, text=True,
-                              timeout=300, check=False)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mcheck",
+                "wheel",
+                str(root),
+                "--serve",
+                "-f",
+                "json",
+                "--timeout",
+                str(SERVE_TIMEOUT),
+            ],
+            cwd=empty,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(proc.stdout)
 
@@ -49,9 +67,19 @@ def broken_report(tmp_path_factory: pytest.TempPathFactory) -> Report:
 def test_healthy_app_is_served_by_real_uvicorn_and_answers_its_health_path(healthy_json):
     jsonschema.Draft202012Validator(JSON_SCHEMA).validate(healthy_json)
     assert (healthy_json["exit_code"], healthy_json["findings"]) == (0, [])
-    apps = [(a["spec"], a["source"], a["mode"], a["ok"], a["health"], a["status"]) for a in healthy_json["apps"]]
+    apps = [
+        (a["spec"], a["source"], a["mode"], a["ok"], a["health"], a["status"])
+        for a in healthy_json["apps"]
+    ]
     assert apps == [
-        ("asgi_starlette_health.main:app", "railway.toml:5", "in-process", True, "/api/health", 200),
+        (
+            "asgi_starlette_health.main:app",
+            "railway.toml:5",
+            "in-process",
+            True,
+            "/api/health",
+            200,
+        ),
         ("asgi_starlette_health.main:app", "railway.toml:5", "serve", True, "/api/health", 200),
     ]
 
@@ -67,7 +95,10 @@ def test_served_command_is_the_deploy_files_uvicorn_from_the_venv_bound_to_local
 
 def test_failing_health_check_is_mc405_and_unhealthy_apps_are_not_served(broken_report):
     errors = {(f.code, f.path) for f in broken_report.findings if f.severity.value == "error"}
-    assert errors == {("MC405", "asgi_broken_health.main:app"), ("MC403", "asgi_broken_health.admin:create_app")}
+    assert errors == {
+        ("MC405", "asgi_broken_health.main:app"),
+        ("MC403", "asgi_broken_health.admin:create_app"),
+    }
     assert broken_report.exit_code == 1
     [mc405] = [f for f in broken_report.findings if f.code == "MC405"]
     assert "GET /api/health answered 500" in mc405.message

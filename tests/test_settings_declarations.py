@@ -48,14 +48,20 @@ def test_the_readme_table_is_generated_from_the_declarations():
 def test_per_path_ignores_from_the_command_line_and_from_a_file_mean_the_same():
     from_file = resolve_settings({"per-path-ignores": {"pkg/_vendor/*": ["MC202", "mc204"]}}, {})
     from_cli = resolve_settings({}, {"per_path_ignores": ["pkg/_vendor/*:MC202,mc204"]})
-    assert from_file.per_path_ignores == from_cli.per_path_ignores == {
-        "pkg/_vendor/*": ("MC202", "MC204")}
+    assert (
+        from_file.per_path_ignores
+        == from_cli.per_path_ignores
+        == {"pkg/_vendor/*": ("MC202", "MC204")}
+    )
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("pkg/*", "command line: per-path-ignores takes GLOB:CODE[,CODE...], not 'pkg/*'"),
-    ("pkg/*:MC999", "command line: unknown code 'MC999'"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("pkg/*", "command line: per-path-ignores takes GLOB:CODE[,CODE...], not 'pkg/*'"),
+        ("pkg/*:MC999", "command line: unknown code 'MC999'"),
+    ],
+)
 def test_a_bad_per_path_ignore_is_bad_input_naming_it(value, message):
     with pytest.raises(UsageError, match=f"^{re.escape(message)}"):
         resolve_settings({}, {"per_path_ignores": [value]})

@@ -24,10 +24,15 @@ import pytest
 from conftest import copy_sample, tree_digest
 from leftovers import entries, needs_proc, processes_mentioning, survivors
 
-STAGE_TIMEOUT = 60.0  # how long reaching the stage may take (the build installs setuptools into its env)
+STAGE_TIMEOUT = (
+    60.0  # how long reaching the stage may take (the build installs setuptools into its env)
+)
 EXIT_TIMEOUT = 20.0  # how long mcheck may take to clean up and exit once signalled
 
-pytestmark = [needs_proc, pytest.mark.skipif(os.name != "posix", reason="POSIX signals and process groups")]
+pytestmark = [
+    needs_proc,
+    pytest.mark.skipif(os.name != "posix", reason="POSIX signals and process groups"),
+]
 
 
 class MCheckProcess:
@@ -37,9 +42,16 @@ class MCheckProcess:
         env = {**os.environ, "TMPDIR": str(private_tmp)}
         self.stdout_file = private_tmp.parent / "stdout.txt"
         with self.stdout_file.open("w") as stdout:
-            self.proc = subprocess.Popen([sys.executable, "-m", "mcheck", "wheel", *map(str, projects), "-v", *args],
-                                         cwd=private_tmp.parent, env=env, stdin=subprocess.DEVNULL, stdout=stdout,
-                                         stderr=subprocess.PIPE, text=True, process_group=0)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "mcheck", "wheel", *map(str, projects), "-v", *args],
+                cwd=private_tmp.parent,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=subprocess.PIPE,
+                text=True,
+                process_group=0,
+            )
         self.stderr_lines: list[str] = []
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
@@ -52,8 +64,12 @@ class MCheckProcess:
     def wait_for_stage(self, stage: str) -> None:
         deadline = time.monotonic() + STAGE_TIMEOUT
         while not any(line.endswith(f"mcheck: {stage}") for line in self.stderr_lines):
-            assert self.proc.poll() is None, f"mcheck exited before the {stage} stage: {self.stderr_lines}"
-            assert time.monotonic() < deadline, f"no {stage} stage within {STAGE_TIMEOUT} s: {self.stderr_lines}"
+            assert self.proc.poll() is None, (
+                f"mcheck exited before the {stage} stage: {self.stderr_lines}"
+            )
+            assert time.monotonic() < deadline, (
+                f"no {stage} stage within {STAGE_TIMEOUT} s: {self.stderr_lines}"
+            )
             time.sleep(0.05)
 
     def send(self, signum: int) -> None:
@@ -86,8 +102,9 @@ def wait_for_worker(private_tmp: Path, worker_marker: str) -> bool:
     return False
 
 
-def interrupt(tmp_path: Path, sample: str, stage: str, worker_marker: str, signum: int,
-              *args: str) -> tuple[MCheckProcess, Path, dict[str, str], dict[str, str]]:
+def interrupt(
+    tmp_path: Path, sample: str, stage: str, worker_marker: str, signum: int, *args: str
+) -> tuple[MCheckProcess, Path, dict[str, str], dict[str, str]]:
     """Run mcheck on ``sample``, send ``signum`` once ``stage`` started and a process mentioning
     ``worker_marker`` exists; returns the finished process, its private TMPDIR and the tree before/after."""
     project = copy_sample(f"hostile/{sample}", tmp_path / sample)
@@ -117,7 +134,9 @@ def assert_interrupted_cleanly(run: MCheckProcess, signum: int, private_tmp: Pat
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_during_the_build_stops_the_backend_and_its_helpers(tmp_path, signum):
     # slow_build's setup.py starts a helper process tagged mcheck-hostile-slow-build, then sleeps
-    run, private_tmp, before, after = interrupt(tmp_path, "slow_build", "build", "mcheck-hostile-slow-build", signum)
+    run, private_tmp, before, after = interrupt(
+        tmp_path, "slow_build", "build", "mcheck-hostile-slow-build", signum
+    )
     assert_interrupted_cleanly(run, signum, private_tmp)
     assert survivors("mcheck-hostile-slow-build") == [], "the backend's helper process survived"
     assert after == before
@@ -126,8 +145,9 @@ def test_a_signal_during_the_build_stops_the_backend_and_its_helpers(tmp_path, s
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_during_the_probe_stops_the_import_that_never_ends(tmp_path, signum):
     # import_loop's module spins forever; with a 120 s timeout only the signal can end it
-    run, private_tmp, before, after = interrupt(tmp_path, "import_loop", "probe", "mcheck_import_probe.py", signum,
-                                                "--timeout", "120")
+    run, private_tmp, before, after = interrupt(
+        tmp_path, "import_loop", "probe", "mcheck_import_probe.py", signum, "--timeout", "120"
+    )
     assert_interrupted_cleanly(run, signum, private_tmp)
     assert after == before
 
@@ -135,7 +155,9 @@ def test_a_signal_during_the_probe_stops_the_import_that_never_ends(tmp_path, si
 def test_sigterm_with_several_targets_stops_every_run(tmp_path):
     """Runs of other targets happen in worker threads, which signals do not reach: they notice the
     interrupt while waiting for the backend or the probe, and clean up too."""
-    projects = [copy_sample(f"hostile/{name}", tmp_path / name) for name in ("slow_build", "import_loop")]
+    projects = [
+        copy_sample(f"hostile/{name}", tmp_path / name) for name in ("slow_build", "import_loop")
+    ]
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
     run = MCheckProcess(projects, private_tmp, "--timeout", "120")

@@ -20,9 +20,17 @@ from mcheck.wheel.pipeline import Options, Progress, run_pipeline
 __all__ = ["Report", "check_deploy", "check_wheel"]
 
 
-def check_wheel(target: str | Path, *, source: str | Path | None = None, jobs: int | None = None,
-                keep: bool = False, serve: bool = False, sandbox: bool = False, progress: Progress | None = None,
-                **settings: Any) -> Report:
+def check_wheel(
+    target: str | Path,
+    *,
+    source: str | Path | None = None,
+    jobs: int | None = None,
+    keep: bool = False,
+    serve: bool = False,
+    sandbox: bool = False,
+    progress: Progress | None = None,
+    **settings: Any,
+) -> Report:
     """Build (or take) the wheel of ``target``, install it into a fresh venv, import it and diff it.
 
     ``settings`` override ``[tool.mcheck]``: ``timeout``, ``python``, ``extras``, ``select``, ``ignore``,
@@ -31,6 +39,12 @@ def check_wheel(target: str | Path, *, source: str | Path | None = None, jobs: i
     ``sandbox`` runs the build backend and the probes under bubblewrap (no network, read-only file system).
     Raises :class:`mcheck.errors.UsageError` for bad input (and for ``sandbox`` where bwrap cannot run).
     """
-    options = Options(overrides=settings, keep=keep, serve=serve, sandbox=sandbox,
-                      source=Path(source) if source is not None else None, **({"jobs": jobs} if jobs else {}))
+    options = Options(
+        overrides=settings,
+        keep=keep,
+        serve=serve,
+        sandbox=sandbox,
+        source=Path(source) if source is not None else None,
+        **({"jobs": jobs} if jobs else {}),
+    )
     return run_pipeline(Path(target), options, progress)

@@ -23,15 +23,21 @@ class CodeInfo:
     after: str
 
 
-def _entry(code: str, severity: Severity, stage: Stage, title: str, why: str, before: str, after: str) -> CodeInfo:
-    return CodeInfo(code, severity, stage, title, why.strip(), before.strip("\n"), after.strip("\n"))
+def _entry(
+    code: str, severity: Severity, stage: Stage, title: str, why: str, before: str, after: str
+) -> CodeInfo:
+    return CodeInfo(
+        code, severity, stage, title, why.strip(), before.strip("\n"), after.strip("\n")
+    )
 
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 _ENTRIES = [
     _entry(
-        "MC001", E, Stage.BUILD,
+        "MC001",
+        E,
+        Stage.BUILD,
         "the sdist or the wheel could not be built",
         """
         mcheck builds the sdist from a clean copy of the project, then the wheel from that sdist, exactly
@@ -53,7 +59,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC002", E, Stage.INSTALL,
+        "MC002",
+        E,
+        Stage.INSTALL,
         "the wheel does not install into a fresh virtual environment",
         """
         The built wheel is installed with its declared dependencies into a brand-new venv (no system
@@ -73,7 +81,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC003", E, Stage.PROBE,
+        "MC003",
+        E,
+        Stage.PROBE,
         "a probe of mcheck itself failed, so part of the project went unchecked",
         """
         The import, app or deploy-target probe runs inside the target venv and answers in JSON. This
@@ -93,7 +103,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC101", E, Stage.DIFF,
+        "MC101",
+        E,
+        Stage.DIFF,
         "a Python file of a shipped package is missing from the wheel",
         """
         A `.py` file sits under the source directory of a package the wheel ships, but the wheel does not
@@ -117,7 +129,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC102", W, Stage.DIFF,
+        "MC102",
+        W,
+        Stage.DIFF,
         "a data file of a shipped package is missing from the wheel",
         """
         A non-Python file (template, JSON, `py.typed`, ...) sits in a shipped package's directory but is not
@@ -134,7 +148,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC103", E, Stage.DIFF,
+        "MC103",
+        E,
+        Stage.DIFF,
         "a module `x.py` and a package `x/` share a name",
         """
         Python can import only one of them. A regular package (`x/__init__.py`) always wins over `x.py`, so
@@ -152,7 +168,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC104", E, Stage.DIFF,
+        "MC104",
+        E,
+        Stage.DIFF,
         "the wheel ships a file that neither the source tree nor a fresh build has",
         """
         The wheel you are about to upload contains a file that is not in the source tree and that a fresh
@@ -171,7 +189,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC105", W, Stage.DIFF,
+        "MC105",
+        W,
+        Stage.DIFF,
         "the wheel installs a generic top-level name",
         """
         The wheel installs a top-level package or module with a generic name (`tests`, `docs`, `src`,
@@ -188,7 +208,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC106", W, Stage.DIFF,
+        "MC106",
+        W,
+        Stage.DIFF,
         "the wheel contains bytecode or junk files",
         """
         `.pyc` files, `__pycache__` directories, `.DS_Store`, editor backups or VCS metadata in a wheel are
@@ -205,7 +227,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC107", E, Stage.ANALYSE,
+        "MC107",
+        E,
+        Stage.ANALYSE,
         "shipped code imports a first-party module that the wheel does not ship",
         """
         A module in the wheel imports a module that exists in your project tree (a root-level
@@ -224,7 +248,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC108", E, Stage.DIFF,
+        "MC108",
+        E,
+        Stage.DIFF,
         "the wheel's RECORD is missing entries or has wrong hashes or sizes",
         """
         Every file in a wheel must be listed in `*.dist-info/RECORD` with its sha256 hash and size
@@ -240,7 +266,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC109", E, Stage.DIFF,
+        "MC109",
+        E,
+        Stage.DIFF,
         "the wheel ships none of a package the project's source tree holds",
         """
         A whole package of the project (its own top-level package, the one an entry point or app names,
@@ -263,7 +291,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC201", E, Stage.PROBE,
+        "MC201",
+        E,
+        Stage.PROBE,
         "`__version__` differs from the distribution's metadata version",
         """
         A shipped package defines `__version__` by hand and it disagrees with the `Version` in the wheel's
@@ -283,7 +313,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC202", E, Stage.ANALYSE,
+        "MC202",
+        E,
+        Stage.ANALYSE,
         "shipped code imports a third-party module that no declared dependency provides",
         """
         A module-level, unguarded import of a third-party module that none of the wheel's declared
@@ -302,7 +334,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC203", W, Stage.ANALYSE,
+        "MC203",
+        W,
+        Stage.ANALYSE,
         "an imported third-party module comes only from a transitive dependency",
         """
         Shipped code imports a module that is installed only because one of your dependencies depends on
@@ -318,7 +352,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC204", E, Stage.ANALYSE,
+        "MC204",
+        E,
+        Stage.ANALYSE,
         "a name used in shipped code is never defined or imported",
         """
         A name is used but never assigned, imported or built in: the `NameError` that waits for the first
@@ -338,7 +374,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC301", E, Stage.PROBE,
+        "MC301",
+        E,
+        Stage.PROBE,
         "a shipped module raises when imported from the installed wheel",
         """
         The module was imported in a fresh venv where only the wheel and its declared dependencies are
@@ -354,7 +392,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC302", E, Stage.PROBE,
+        "MC302",
+        E,
+        Stage.PROBE,
         "importing a module did not finish within the timeout",
         """
         Importing the module took longer than `--timeout` seconds (default 30) and was stopped. Import-time
@@ -371,7 +411,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC303", E, Stage.PROBE,
+        "MC303",
+        E,
+        Stage.PROBE,
         "importing a module exited or crashed the interpreter",
         """
         The import called `sys.exit()`/`os._exit()` or killed the process with a signal (a segfault in an
@@ -389,7 +431,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC304", I, Stage.PROBE,
+        "MC304",
+        I,
+        Stage.PROBE,
         "a module needs an optional extra or another platform",
         """
         The module could not be imported, but for an expected reason: it needs a dependency that the wheel
@@ -407,7 +451,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC401", E, Stage.PROBE,
+        "MC401",
+        E,
+        Stage.PROBE,
         "a declared entry point does not resolve",
         """
         The wheel declares an entry point (`console_scripts`, `gui_scripts` or a plugin group) whose module
@@ -424,7 +470,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC402", E, Stage.PROBE,
+        "MC402",
+        E,
+        Stage.PROBE,
         "the ASGI app does not import from the installed wheel",
         """
         The ASGI application the service starts (`uvicorn pkg.app.main:app`) was imported from the
@@ -440,7 +488,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC403", E, Stage.PROBE,
+        "MC403",
+        E,
+        Stage.PROBE,
         "the target is not an ASGI application",
         """
         The object named as the ASGI app is not an ASGI 3 callable `async def app(scope, receive, send)`:
@@ -455,7 +505,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC404", E, Stage.PROBE,
+        "MC404",
+        E,
+        Stage.PROBE,
         "the ASGI lifespan startup failed or timed out",
         """
         The app imported, but its lifespan startup (FastAPI/Starlette `lifespan=` or `on_startup`
@@ -476,7 +528,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC405", E, Stage.PROBE,
+        "MC405",
+        E,
+        Stage.PROBE,
         "the health path did not answer 2xx",
         """
         After startup, a real `GET` of the health path (the one the host's health check uses) did not return
@@ -492,7 +546,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC501", E, Stage.ANALYSE,
+        "MC501",
+        E,
+        Stage.ANALYSE,
         "a module path does not resolve from the service's working directory",
         """
         The start command (or a module its target imports) names a module by a path that only resolves
@@ -509,7 +565,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC502", E, Stage.ANALYSE,
+        "MC502",
+        E,
+        Stage.ANALYSE,
         "a file the service needs is outside its build context",
         """
         The service imports a module, or its build command reads a requirements file, that exists in the
@@ -527,7 +585,9 @@ _ENTRIES = [
         """,
     ),
     _entry(
-        "MC503", E, Stage.DISCOVER,
+        "MC503",
+        E,
+        Stage.DISCOVER,
         "a deploy config cannot be parsed or names no start command",
         """
         A deploy file (Dockerfile, Procfile, railway.toml/json, render.yaml, fly.toml, nixpacks.toml,

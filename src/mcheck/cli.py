@@ -20,8 +20,12 @@ from mcheck.settings import setting_help
 
 INTERNAL_ERROR = 3
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Build, install and import your package the way your users will.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Build, install and import your package the way your users will.",
+)
 
 
 def _version_callback(value: bool) -> None:
@@ -32,41 +36,84 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """mcheck: catch the ModuleNotFoundError before your users do."""
 
 
 @app.command()
 def wheel(
-    targets: Annotated[list[Path] | None, typer.Argument(
-        help="Project directories or .whl files (default: the current directory).")] = None,
-    source: Annotated[Path | None, typer.Option(
-        help="Source tree of a given .whl (default: the current directory if it is a project).")] = None,
-    formats: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", help="text, json, junit, sarif or github; repeat to write several.")] = None,
-    outputs: Annotated[list[Path] | None, typer.Option(
-        "--output", "-o", help="File for the --format at the same position; '-' or none: stdout.")] = None,
+    targets: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Project directories or .whl files (default: the current directory)."),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            help="Source tree of a given .whl (default: the current directory if it is a project)."
+        ),
+    ] = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", help="text, json, junit, sarif or github; repeat to write several."
+        ),
+    ] = None,
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File for the --format at the same position; '-' or none: stdout.",
+        ),
+    ] = None,
     python: Annotated[str | None, typer.Option(help=setting_help("python"))] = None,
     timeout: Annotated[float | None, typer.Option(help=setting_help("timeout"))] = None,
     build_timeout: Annotated[float | None, typer.Option(help=setting_help("build-timeout"))] = None,
-    extras: Annotated[list[str] | None, typer.Option("--extras", help=setting_help("extras"))] = None,
+    extras: Annotated[
+        list[str] | None, typer.Option("--extras", help=setting_help("extras"))
+    ] = None,
     select: Annotated[list[str] | None, typer.Option(help=setting_help("select"))] = None,
     ignore: Annotated[list[str] | None, typer.Option(help=setting_help("ignore"))] = None,
-    per_path_ignores: Annotated[list[str] | None, typer.Option(
-        help=setting_help("per-path-ignores"))] = None,
+    per_path_ignores: Annotated[
+        list[str] | None, typer.Option(help=setting_help("per-path-ignores"))
+    ] = None,
     fail_on: Annotated[str | None, typer.Option(help=setting_help("fail-on"))] = None,
     asgi: Annotated[list[str] | None, typer.Option(help=setting_help("asgi"))] = None,
     health: Annotated[str | None, typer.Option(help=setting_help("health"))] = None,
-    serve: Annotated[bool, typer.Option(help="Also start the real server command and poll the health path.")] = False,
-    jobs: Annotated[int, typer.Option(help="Modules imported in parallel.")] = max(1, os.cpu_count() or 1),
-    keep: Annotated[bool, typer.Option(help="Keep the temporary work directory (build, venv, probe logs).")] = False,
-    sandbox: Annotated[bool, typer.Option(help="Run the build backend and the probes under bubblewrap: no network, "
-                                               "read-only file system outside their temp dirs.")] = False,
-    cache: Annotated[bool | None, typer.Option("--cache/--no-cache", help=setting_help("cache"))] = None,
-    quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")] = 0,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also stage timings.")] = 0,
+    serve: Annotated[
+        bool, typer.Option(help="Also start the real server command and poll the health path.")
+    ] = False,
+    jobs: Annotated[int, typer.Option(help="Modules imported in parallel.")] = max(
+        1, os.cpu_count() or 1
+    ),
+    keep: Annotated[
+        bool, typer.Option(help="Keep the temporary work directory (build, venv, probe logs).")
+    ] = False,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            help="Run the build backend and the probes under bubblewrap: no network, "
+            "read-only file system outside their temp dirs."
+        ),
+    ] = False,
+    cache: Annotated[
+        bool | None, typer.Option("--cache/--no-cache", help=setting_help("cache"))
+    ] = None,
+    quiet: Annotated[
+        int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")
+    ] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="Also stage timings.")
+    ] = 0,
 ) -> None:
     """Check the wheel of a project (or a given .whl): build, install, import, diff."""
     from mcheck.api import check_wheel
@@ -74,18 +121,40 @@ def wheel(
     _install_signal_handlers()
     pairs = _format_pairs(formats or ["text"], outputs or [])
     progress = _progress_printer(verbose)
-    settings = {"python": python, "timeout": timeout, "extras": extras, "select": select, "ignore": ignore,
-                "per_path_ignores": per_path_ignores, "fail_on": fail_on, "asgi": asgi, "health": health,
-                "cache": cache, "build_timeout": build_timeout}
+    settings = {
+        "python": python,
+        "timeout": timeout,
+        "extras": extras,
+        "select": select,
+        "ignore": ignore,
+        "per_path_ignores": per_path_ignores,
+        "fail_on": fail_on,
+        "asgi": asgi,
+        "health": health,
+        "cache": cache,
+        "build_timeout": build_timeout,
+    }
     try:
-        reports = _check_all(targets or [Path()], lambda target: check_wheel(
-            target, source=source, jobs=jobs, keep=keep, serve=serve, sandbox=sandbox, progress=progress,
-            **settings))
+        reports = _check_all(
+            targets or [Path()],
+            lambda target: check_wheel(
+                target,
+                source=source,
+                jobs=jobs,
+                keep=keep,
+                serve=serve,
+                sandbox=sandbox,
+                progress=progress,
+                **settings,
+            ),
+        )
     except UsageError as exc:
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:
         _fail("interrupted; temporary files removed", getattr(exc, "exit_code", 130))
-    except Exception as exc:  # a bug in mcheck, not in the user's project: say so, traceback only on -v
+    except (
+        Exception
+    ) as exc:  # a bug in mcheck, not in the user's project: say so, traceback only on -v
         _internal_error(exc, verbose)
     _emit(reports, pairs, verbosity=verbose - quiet)
     raise typer.Exit(max((r.exit_code for r in reports), default=0))
@@ -93,27 +162,58 @@ def wheel(
 
 @app.command()
 def deploy(
-    service_dir: Annotated[Path, typer.Argument(help="The service's root directory on the host.")] = Path(),
-    repo_root: Annotated[Path | None, typer.Option(
-        "--repo-root", help="Repository root (default: the git top level, else SERVICE_DIR).")] = None,
-    formats: Annotated[list[str] | None, typer.Option(
-        "--format", "-f", help="text, json, junit, sarif or github; repeat to write several.")] = None,
-    outputs: Annotated[list[Path] | None, typer.Option(
-        "--output", "-o", help="File for the --format at the same position; '-' or none: stdout.")] = None,
+    service_dir: Annotated[
+        Path, typer.Argument(help="The service's root directory on the host.")
+    ] = Path(),
+    repo_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--repo-root", help="Repository root (default: the git top level, else SERVICE_DIR)."
+        ),
+    ] = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", help="text, json, junit, sarif or github; repeat to write several."
+        ),
+    ] = None,
+    outputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File for the --format at the same position; '-' or none: stdout.",
+        ),
+    ] = None,
     python: Annotated[str | None, typer.Option(help=setting_help("python"))] = None,
     timeout: Annotated[float | None, typer.Option(help=setting_help("timeout"))] = None,
-    install: Annotated[bool, typer.Option(help="Install the service's requirements and import its start target "
-                                               "(--no-install: static checks only).")] = True,
+    install: Annotated[
+        bool,
+        typer.Option(
+            help="Install the service's requirements and import its start target "
+            "(--no-install: static checks only)."
+        ),
+    ] = True,
     select: Annotated[list[str] | None, typer.Option(help=setting_help("select"))] = None,
     ignore: Annotated[list[str] | None, typer.Option(help=setting_help("ignore"))] = None,
-    per_path_ignores: Annotated[list[str] | None, typer.Option(
-        help=setting_help("per-path-ignores"))] = None,
+    per_path_ignores: Annotated[
+        list[str] | None, typer.Option(help=setting_help("per-path-ignores"))
+    ] = None,
     fail_on: Annotated[str | None, typer.Option(help=setting_help("fail-on"))] = None,
     keep: Annotated[bool, typer.Option(help="Keep the temporary work directory.")] = False,
-    sandbox: Annotated[bool, typer.Option(help="Run the start target and the app probe under bubblewrap: no "
-                                               "network, read-only file system outside their temp dirs.")] = False,
-    quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")] = 0,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Also notes and timings.")] = 0,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            help="Run the start target and the app probe under bubblewrap: no "
+            "network, read-only file system outside their temp dirs."
+        ),
+    ] = False,
+    quiet: Annotated[
+        int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")
+    ] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="Also notes and timings.")
+    ] = 0,
 ) -> None:
     """Check a service deployed from a directory: deploy files, build context, start command."""
     from mcheck.deploy import check_deploy
@@ -121,9 +221,20 @@ def deploy(
     _install_signal_handlers()
     pairs = _format_pairs(formats or ["text"], outputs or [])
     try:
-        report = check_deploy(service_dir, repo_root=repo_root, timeout=timeout, python=python, install=install,
-                              keep=keep, sandbox=sandbox, progress=_progress_printer(verbose), select=select,
-                              ignore=ignore, per_path_ignores=per_path_ignores, fail_on=fail_on)
+        report = check_deploy(
+            service_dir,
+            repo_root=repo_root,
+            timeout=timeout,
+            python=python,
+            install=install,
+            keep=keep,
+            sandbox=sandbox,
+            progress=_progress_printer(verbose),
+            select=select,
+            ignore=ignore,
+            per_path_ignores=per_path_ignores,
+            fail_on=fail_on,
+        )
     except UsageError as exc:
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:
@@ -163,7 +274,10 @@ def _check_all(targets: list[Path], check: Callable[[Path], Report]) -> list[Rep
 def _internal_error(exc: Exception, verbose: int) -> None:
     if verbose:
         traceback.print_exc()
-    _fail(f"internal error: {type(exc).__name__}: {exc} (re-run with -v for the traceback)", INTERNAL_ERROR)
+    _fail(
+        f"internal error: {type(exc).__name__}: {exc} (re-run with -v for the traceback)",
+        INTERNAL_ERROR,
+    )
 
 
 def _format_pairs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Path | None]]:
@@ -173,12 +287,16 @@ def _format_pairs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Pa
         if name not in FORMATS:
             close = difflib.get_close_matches(name, list(FORMATS), n=1)
             suggestion = f" (did you mean {close[0]!r}?)" if close else ""
-            _fail(f"unknown format {name!r}{suggestion}; choose from {', '.join(sorted(FORMATS))}", 2)
+            _fail(
+                f"unknown format {name!r}{suggestion}; choose from {', '.join(sorted(FORMATS))}", 2
+            )
     if len(outputs) > len(formats):
         _fail("more --output files than --format options", 2)
     # "-o -" is stdout, so "-f text -o - -f sarif -o x.sarif" reads in order (outputs pair by position).
-    return [(name, outputs[i] if i < len(outputs) and str(outputs[i]) != "-" else None)
-            for i, name in enumerate(formats)]
+    return [
+        (name, outputs[i] if i < len(outputs) and str(outputs[i]) != "-" else None)
+        for i, name in enumerate(formats)
+    ]
 
 
 def _emit(reports: list[Report], pairs: list[tuple[str, Path | None]], *, verbosity: int) -> None:

@@ -39,7 +39,9 @@ def lookup(code: str) -> CodeInfo:
         return CATALOGUE[normalized]
     nearest = nearest_code(normalized)
     suggestion = f"; did you mean {nearest}?" if nearest else ""
-    raise UsageError(f"unknown code {code!r}{suggestion} (`mcheck explain --list` shows every code)")
+    raise UsageError(
+        f"unknown code {code!r}{suggestion} (`mcheck explain --list` shows every code)"
+    )
 
 
 def nearest_code(code: str) -> str | None:
@@ -82,7 +84,8 @@ def explain(code: str) -> str:
 def explain_list() -> str:
     """One line per code: code, severity, stage, title."""
     return "".join(
-        f"{i.code}  {i.severity.value:<7}  {i.stage.value:<8}  {i.title}\n" for i in CATALOGUE.values()
+        f"{i.code}  {i.severity.value:<7}  {i.stage.value:<8}  {i.title}\n"
+        for i in CATALOGUE.values()
     )
 
 
@@ -139,7 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m mcheck.explain --write-docs [PATH]`` or ``--check [PATH]`` (exit 1 when stale)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] not in ("--write-docs", "--check") or len(args) > 2:
-        print(f"usage: {REGENERATE} [PATH] | python -m mcheck.explain --check [PATH]", file=sys.stderr)
+        print(
+            f"usage: {REGENERATE} [PATH] | python -m mcheck.explain --check [PATH]", file=sys.stderr
+        )
         return 2
     path = Path(args[1]) if len(args) == 2 else DOCS_PATH
     text = render_codes_markdown()

@@ -88,7 +88,13 @@ class Finding:
         return self.entry.stage
 
     def sort_key(self) -> tuple:
-        return (list(Stage).index(self.stage), -self.severity.rank, self.code, self.path or "", self.line or 0)
+        return (
+            list(Stage).index(self.stage),
+            -self.severity.rank,
+            self.code,
+            self.path or "",
+            self.line or 0,
+        )
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,9 @@ class ModuleStatus(enum.StrEnum):
 
     OK = "ok"  # imported cleanly from the installed wheel
     FAILED = "failed"  # a kept MC301/MC302/MC303 finding names it
-    SKIPPED = "skipped"  # not imported, optional (MC304), or its failure is ignored by the configuration
+    SKIPPED = (
+        "skipped"  # not imported, optional (MC304), or its failure is ignored by the configuration
+    )
 
 
 @dataclass(frozen=True)
@@ -125,8 +133,11 @@ class ModuleCounts:
     @classmethod
     def of(cls, outcomes: Iterable[ModuleOutcome]) -> ModuleCounts:
         statuses = [o.status for o in outcomes]
-        return cls(imported=statuses.count(ModuleStatus.OK), failed=statuses.count(ModuleStatus.FAILED),
-                   skipped=statuses.count(ModuleStatus.SKIPPED))
+        return cls(
+            imported=statuses.count(ModuleStatus.OK),
+            failed=statuses.count(ModuleStatus.FAILED),
+            skipped=statuses.count(ModuleStatus.SKIPPED),
+        )
 
 
 @dataclass(frozen=True)

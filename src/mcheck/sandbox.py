@@ -35,15 +35,32 @@ class Sandbox:
 
     def wrap(self, argv: Sequence[str], *, writable: Sequence[Path]) -> list[str]:
         """``argv`` run with no network, a read-only view of ``/`` and write access to ``writable`` only."""
-        binds = [arg for path in dict.fromkeys(Path(p).resolve() for p in writable)
-                 for arg in ("--bind", str(path), str(path))]
+        binds = [
+            arg
+            for path in dict.fromkeys(Path(p).resolve() for p in writable)
+            for arg in ("--bind", str(path), str(path))
+        ]
         return [self.bwrap, *_isolation_args(), *binds, "--", *argv]
 
 
 def _isolation_args() -> list[str]:
     # Order matters: later mounts go on top of earlier ones (the writable binds come after these).
-    return ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/dev/shm",
-            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--new-session", "--die-with-parent"]
+    return [
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/dev/shm",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--new-session",
+        "--die-with-parent",
+    ]
 
 
 def require_sandbox() -> Sandbox:
@@ -63,11 +80,21 @@ def unavailable_reason() -> str | None:
     if bwrap is None:
         return "bubblewrap (bwrap) is not installed; install it from your OS packages (e.g. apt-get install bubblewrap)"
     try:
-        proc = subprocess.run(Sandbox(bwrap).wrap(["true"], writable=[]), capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=SMOKE_TEST_TIMEOUT, check=False)
+        proc = subprocess.run(
+            Sandbox(bwrap).wrap(["true"], writable=[]),
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=SMOKE_TEST_TIMEOUT,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bwrap cannot run: {exc}"
     if proc.returncode:
-        detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit status {proc.returncode}"
+        detail = (
+            proc.stderr.strip().splitlines()[-1]
+            if proc.stderr.strip()
+            else f"exit status {proc.returncode}"
+        )
         return f"bwrap cannot create its namespaces here ({detail}); unprivileged user namespaces may be disabled"
     return None

@@ -31,8 +31,12 @@ class Settings:
     asgi: tuple[str, ...] = ()
     health: str | None = None
     python: str | None = None
-    cache: bool = True  # reuse cached venvs and build artifacts (mcheck.wheel.install, mcheck.cache.builds)
-    build_timeout: float = 600.0  # seconds the build backend may take for the sdist and the wheel together
+    cache: bool = (
+        True  # reuse cached venvs and build artifacts (mcheck.wheel.install, mcheck.cache.builds)
+    )
+    build_timeout: float = (
+        600.0  # seconds the build backend may take for the sdist and the wheel together
+    )
     # Where each given setting came from (COMMAND_LINE or the file's origin), for labels in reports.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -46,8 +50,10 @@ class Settings:
     def keeps(self, finding: Finding) -> bool:
         if not self.is_enabled(finding.code):
             return False
-        return not any(_path_matches(finding.path, pattern) and any(finding.code.startswith(c) for c in codes)
-                       for pattern, codes in self.per_path_ignores.items())
+        return not any(
+            _path_matches(finding.path, pattern) and any(finding.code.startswith(c) for c in codes)
+            for pattern, codes in self.per_path_ignores.items()
+        )
 
 
 COMMAND_LINE = "command line"
@@ -78,21 +84,56 @@ BOTH = ("wheel", "deploy")
 SETTINGS: tuple[Setting, ...] = (
     Setting("select", "codes", (), "Only these codes or prefixes (MC1, MC202).", "--select", BOTH),
     Setting("ignore", "codes", (), "Never report these codes or prefixes.", "--ignore", BOTH),
-    Setting("per-path-ignores", "path-codes", {}, "Never report these codes for paths matching a "
-            "glob: GLOB:CODE,CODE (repeatable).", "--per-path-ignores", BOTH),
-    Setting("fail-on", "fail-on", Severity.ERROR, "Exit 1 on 'error' (default) or also on 'warning'.",
-            "--fail-on", BOTH),
+    Setting(
+        "per-path-ignores",
+        "path-codes",
+        {},
+        "Never report these codes for paths matching a glob: GLOB:CODE,CODE (repeatable).",
+        "--per-path-ignores",
+        BOTH,
+    ),
+    Setting(
+        "fail-on",
+        "fail-on",
+        Severity.ERROR,
+        "Exit 1 on 'error' (default) or also on 'warning'.",
+        "--fail-on",
+        BOTH,
+    ),
     Setting("extras", "names", (), "Install these extras before probing.", "--extras"),
-    Setting("timeout", "seconds", 30.0, "Seconds each module's import (deploy: the start target's "
-            "import and the app probe) may take.", "--timeout", BOTH),
+    Setting(
+        "timeout",
+        "seconds",
+        30.0,
+        "Seconds each module's import (deploy: the start target's "
+        "import and the app probe) may take.",
+        "--timeout",
+        BOTH,
+    ),
     Setting("asgi", "names", (), "ASGI app MODULE:ATTR to import and start.", "--asgi"),
     Setting("health", "text", None, "Health path that must answer 2xx.", "--health"),
-    Setting("python", "text", None, "Interpreter for the test venv (default: mcheck's own).",
-            "--python", BOTH),
-    Setting("cache", "switch", True, "Reuse cached venvs (same resolved dependencies) and build "
-            "artifacts (same build inputs).", "--cache/--no-cache"),
-    Setting("build-timeout", "seconds", 600.0, "Seconds the build backend may take for the sdist "
-            "and the wheel together.", "--build-timeout"),
+    Setting(
+        "python",
+        "text",
+        None,
+        "Interpreter for the test venv (default: mcheck's own).",
+        "--python",
+        BOTH,
+    ),
+    Setting(
+        "cache",
+        "switch",
+        True,
+        "Reuse cached venvs (same resolved dependencies) and build artifacts (same build inputs).",
+        "--cache/--no-cache",
+    ),
+    Setting(
+        "build-timeout",
+        "seconds",
+        600.0,
+        "Seconds the build backend may take for the sdist and the wheel together.",
+        "--build-timeout",
+    ),
 )
 SETTING_NAMES = tuple(setting.name for setting in SETTINGS)
 _BY_ATTR = {setting.attr: setting for setting in SETTINGS}
@@ -107,11 +148,15 @@ def render_settings_table() -> str:
     """The README's table of settings, generated from :data:`SETTINGS`."""
     rows = ["| key | CLI flag | commands | default | what it does |", "|---|---|---|---|---|"]
     for setting in SETTINGS:
-        default = setting.default.value if isinstance(setting.default, Severity) else setting.default
+        default = (
+            setting.default.value if isinstance(setting.default, Severity) else setting.default
+        )
         shown = "none" if default in (None, (), {}) else f"`{_toml(default)}`"
         flag = f"`{setting.flag}`" if setting.flag else "-"
-        rows.append(f"| `{setting.name}` | {flag} | {', '.join(setting.commands)} | {shown} | "
-                    f"{setting.help} |")
+        rows.append(
+            f"| `{setting.name}` | {flag} | {', '.join(setting.commands)} | {shown} | "
+            f"{setting.help} |"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -138,8 +183,9 @@ def load_file_settings(directory: Path | None) -> tuple[dict[str, Any], str | No
     return {}, None
 
 
-def resolve_settings(file_values: Mapping[str, Any], cli_values: Mapping[str, Any],
-                     origin: str | None = None) -> Settings:
+def resolve_settings(
+    file_values: Mapping[str, Any], cli_values: Mapping[str, Any], origin: str | None = None
+) -> Settings:
     """File settings overridden by every CLI/API value that is not None. Each source is validated on its
     own, so an error names the place the bad value came from."""
     merged: dict[str, Any] = {}
@@ -149,7 +195,9 @@ def resolve_settings(file_values: Mapping[str, Any], cli_values: Mapping[str, An
         for key, value in values.items():
             name = key.replace("_", "-")
             if name not in SETTING_NAMES:
-                raise UsageError(f"{source}: unknown setting {key!r}{_did_you_mean(name, SETTING_NAMES)}")
+                raise UsageError(
+                    f"{source}: unknown setting {key!r}{_did_you_mean(name, SETTING_NAMES)}"
+                )
             if value is not None:
                 given[name.replace("-", "_")] = value
         validated = _validated(given, source)
@@ -160,8 +208,10 @@ def resolve_settings(file_values: Mapping[str, Any], cli_values: Mapping[str, An
 
 def _validated(values: dict[str, Any], origin: str) -> dict[str, Any]:
     """The given values, type-checked and normalised by their declared kind; only the given keys."""
-    return {key: _VALIDATORS[_BY_ATTR[key].kind](value, _BY_ATTR[key].name, origin)
-            for key, value in values.items()}
+    return {
+        key: _VALIDATORS[_BY_ATTR[key].kind](value, _BY_ATTR[key].name, origin)
+        for key, value in values.items()
+    }
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -219,15 +269,22 @@ def _seconds(value: Any, key: str, origin: str) -> float:
 
 
 _VALIDATORS: dict[str, Callable[[Any, str, str], Any]] = {
-    "codes": _codes, "names": _names, "path-codes": _path_codes, "fail-on": _fail_on,
-    "seconds": _seconds, "text": _text, "switch": _switch,
+    "codes": _codes,
+    "names": _names,
+    "path-codes": _path_codes,
+    "fail-on": _fail_on,
+    "seconds": _seconds,
+    "text": _text,
+    "switch": _switch,
 }
 
 
 def _check_code(selector: str, origin: str) -> str:
     selector = str(selector).strip().upper()
     if not codes_matching(selector):
-        raise UsageError(f"{origin}: unknown code {selector!r}{_did_you_mean(selector, list(CATALOGUE))}")
+        raise UsageError(
+            f"{origin}: unknown code {selector!r}{_did_you_mean(selector, list(CATALOGUE))}"
+        )
     return selector
 
 
@@ -240,5 +297,7 @@ def _path_matches(path: str | None, pattern: str) -> bool:
     if path is None:
         return False
     candidates = {path, path.replace(".", "/")}
-    return any(fnmatch.fnmatchcase(c, pattern) or fnmatch.fnmatchcase(c, pattern.rstrip("/") + "/*")
-               for c in candidates)
+    return any(
+        fnmatch.fnmatchcase(c, pattern) or fnmatch.fnmatchcase(c, pattern.rstrip("/") + "/*")
+        for c in candidates
+    )

@@ -43,5 +43,7 @@ def _comments_of(root: Path, rel: str) -> dict[tuple[str, int], frozenset[str]]:
     if not rel.endswith(".py"):
         # A Procfile, a Dockerfile, YAML and TOML: `#` starts a comment there too. Keep only the
         # comments, line for line, so Python's tokenizer reads them.
-        text = "\n".join("#" + line.split("#", 1)[1] if "#" in line else "" for line in text.splitlines())
+        text = "\n".join(
+            "#" + line.split("#", 1)[1] if "#" in line else "" for line in text.splitlines()
+        )
     return inline_ignores(rel, text)

@@ -18,7 +18,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         # tomllib's message already ends with "(at line L, column C)".
         raise UsageError(f"{path}: malformed TOML: {exc}") from None
     except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition
-        line = exc.object[:exc.start].count(b"\n") + 1
+        line = exc.object[: exc.start].count(b"\n") + 1
         raise UsageError(f"{path}: malformed TOML: not UTF-8 (at line {line})") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None

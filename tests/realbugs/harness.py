@@ -74,7 +74,9 @@ class Outcome:
     left_out: list[str] = field(default_factory=list)  # blobs the mirror lacks: empty placeholders
 
     def matched(self, expected: Expected) -> bool:
-        return any(_matches(f, expected) for f in self.findings if f["severity"] in REPORTED_SEVERITIES)
+        return any(
+            _matches(f, expected) for f in self.findings if f["severity"] in REPORTED_SEVERITIES
+        )
 
     def errors(self) -> list[dict[str, Any]]:
         return [f for f in self.findings if f["severity"] == "error"]
@@ -94,16 +96,32 @@ def _matches(finding: dict[str, Any], expected: Expected) -> bool:
     # A file named in the text counts (an MC001 naming what the sdist lacks); a bare module name does
     # not: `tatsu` is in the message of every failure of `tatsu.diagrams`.
     names_a_file = "/" in path or Path(path).suffix != ""
-    return names_a_file and (path in (finding.get("message") or "") or path in (finding.get("hint") or ""))
+    return names_a_file and (
+        path in (finding.get("message") or "") or path in (finding.get("hint") or "")
+    )
 
 
 def load_corpus(path: Path = CORPUS_FILE) -> list[Case]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [Case(id=c["id"], repo=c["repo"], broken=c["broken"], fix=c["fix"], subdir=c.get("subdir", "."),
-                 command=c.get("command", "wheel"), args=tuple(c.get("args", ())), backend=c["backend"],
-                 expect=tuple(Expected(e["code"], e.get("path")) for e in c["expect"]), why=c["why"],
-                 link=c["link"], known_miss=c.get("known_miss", ""), fix_subdir=c.get("fix_subdir"), tag=c.get("tag"))
-            for c in data["case"]]
+    return [
+        Case(
+            id=c["id"],
+            repo=c["repo"],
+            broken=c["broken"],
+            fix=c["fix"],
+            subdir=c.get("subdir", "."),
+            command=c.get("command", "wheel"),
+            args=tuple(c.get("args", ())),
+            backend=c["backend"],
+            expect=tuple(Expected(e["code"], e.get("path")) for e in c["expect"]),
+            why=c["why"],
+            link=c["link"],
+            known_miss=c.get("known_miss", ""),
+            fix_subdir=c.get("fix_subdir"),
+            tag=c.get("tag"),
+        )
+        for c in data["case"]
+    ]
 
 
 def find_mirror(repo: str) -> Path | None:
@@ -126,8 +144,11 @@ def export_commit(git_dir: Path, commit: str, dest: Path, tag: str | None = None
     build selects stays the same. Symlinks stay symlinks.
     """
     dest.mkdir(parents=True)
-    listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z", commit],
-                             capture_output=True, check=True).stdout.decode("utf-8", "surrogateescape")
+    listing = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z", commit],
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8", "surrogateescape")
     entries = []
     for record in filter(None, listing.split("\0")):
         meta, path = record.split("\t", 1)
@@ -135,8 +156,11 @@ def export_commit(git_dir: Path, commit: str, dest: Path, tag: str | None = None
         if kind == "blob":  # submodules ("commit") are not part of a checkout's own files
             entries.append((mode, sha, path))
     missing: list[str] = []
-    with subprocess.Popen(["git", f"--git-dir={git_dir}", "cat-file", "--batch"], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE) as batch:
+    with subprocess.Popen(
+        ["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    ) as batch:
         assert batch.stdin is not None and batch.stdout is not None
         for mode, sha, path in entries:
             batch.stdin.write(sha.encode() + b"\n")
@@ -158,10 +182,20 @@ def export_commit(git_dir: Path, commit: str, dest: Path, tag: str | None = None
                 if mode == "100755":
                     target.chmod(0o755)
         batch.stdin.close()
-    git = ["git", "-c", "user.email=corpus@mcheck", "-c", "user.name=corpus", "-c", "init.defaultBranch=main"]
+    git = [
+        "git",
+        "-c",
+        "user.email=corpus@mcheck",
+        "-c",
+        "user.name=corpus",
+        "-c",
+        "init.defaultBranch=main",
+    ]
     subprocess.run([*git, "init", "-q"], cwd=dest, check=True)
     subprocess.run([*git, "add", "-A", "-f"], cwd=dest, check=True)
-    subprocess.run([*git, "commit", "-q", "--no-verify", "-m", f"export of {commit}"], cwd=dest, check=True)
+    subprocess.run(
+        [*git, "commit", "-q", "--no-verify", "-m", f"export of {commit}"], cwd=dest, check=True
+    )
     if tag:
         subprocess.run([*git, "tag", tag], cwd=dest, check=True)
     return missing
@@ -182,21 +216,36 @@ def run_case(case: Case, side: str, workdir: Path) -> Outcome:
     else:
         argv = ["wheel", str(target), *case.args]
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "mcheck", *argv, "-f", "json", "-o", str(report)], cwd=repo,
-                          capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mcheck", *argv, "-f", "json", "-o", str(report)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
     seconds = time.monotonic() - started
     findings: list[dict[str, Any]] = []
     if report.is_file() and report.stat().st_size:
         data = json.loads(report.read_text(encoding="utf-8"))
         reports = data if isinstance(data, list) else [data]
         findings = [f for r in reports for f in r.get("findings", [])]
-    return Outcome(case.id, side, proc.returncode, round(seconds, 1), findings,
-                   "\n".join(proc.stderr.strip().splitlines()[-5:]), left_out)
+    return Outcome(
+        case.id,
+        side,
+        proc.returncode,
+        round(seconds, 1),
+        findings,
+        "\n".join(proc.stderr.strip().splitlines()[-5:]),
+        left_out,
+    )
 
 
 def save_outcome(outcome: Outcome, results: Path) -> None:
     results.mkdir(parents=True, exist_ok=True)
-    (results / f"{outcome.case}-{outcome.side}.json").write_text(json.dumps(asdict(outcome), indent=1), "utf-8")
+    (results / f"{outcome.case}-{outcome.side}.json").write_text(
+        json.dumps(asdict(outcome), indent=1), "utf-8"
+    )
 
 
 def load_outcomes(results: Path) -> dict[tuple[str, str], Outcome]:
@@ -234,8 +283,10 @@ def render_markdown(cases: list[Case], outcomes: dict[tuple[str, str], Outcome])
         counts["fix_run"] += clean != "not run"
         counts["clean"] += clean == "clean"
         expect = "<br>".join(e.label() for e in case.expect)
-        rows.append(f"| [{case.id}]({case.link}) | {case.command} | {case.backend} | {expect} | {caught} | "
-                    f"{clean} | {case.why} |")
+        rows.append(
+            f"| [{case.id}]({case.link}) | {case.command} | {case.backend} | {expect} | {caught} | "
+            f"{clean} | {case.why} |"
+        )
     recall = f"{counts['caught']}/{counts['run']}" if counts["run"] else "0/0"
     clean = f"{counts['clean']}/{counts['fix_run']}" if counts["fix_run"] else "0/0"
     lines = [
@@ -261,7 +312,9 @@ def render_markdown(cases: list[Case], outcomes: dict[tuple[str, str], Outcome])
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["render"] and len(argv) == 3:
-        Path(argv[2]).write_text(render_markdown(load_corpus(), load_outcomes(Path(argv[1]))), "utf-8")
+        Path(argv[2]).write_text(
+            render_markdown(load_corpus(), load_outcomes(Path(argv[1]))), "utf-8"
+        )
         return 0
     if argv[:1] == ["run"] and len(argv) in (2, 3):
         [case] = [c for c in load_corpus() if c.id == argv[1]]
@@ -273,7 +326,9 @@ def main(argv: list[str]) -> int:
                 for f in outcome.findings:
                     print(f"  {f['code']} {f['severity']:7} {f['path']}  {f['message'][:160]}")
                 for e in case.expect:
-                    print(f"  expected {e.label()}: {'reported' if outcome.matched(e) else 'not reported'}")
+                    print(
+                        f"  expected {e.label()}: {'reported' if outcome.matched(e) else 'not reported'}"
+                    )
         return 0
     print(__doc__, file=sys.stderr)
     return 2

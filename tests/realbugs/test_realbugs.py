@@ -14,7 +14,9 @@ from harness import Case, find_mirror, load_corpus, run_case, save_outcome
 pytestmark = [pytest.mark.slow, pytest.mark.realbugs]
 
 CORPUS = load_corpus()
-RESULTS_DIR = Path(os.environ.get("MCHECK_REALBUGS_RESULTS") or tempfile.mkdtemp(prefix="mcheck-realbugs-"))
+RESULTS_DIR = Path(
+    os.environ.get("MCHECK_REALBUGS_RESULTS") or tempfile.mkdtemp(prefix="mcheck-realbugs-")
+)
 
 
 def test_the_corpus_is_broad_enough() -> None:

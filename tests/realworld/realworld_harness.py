@@ -34,7 +34,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 PACKAGES_FILE = HERE / "packages.toml"
 # Where sdists are cached between runs; CI can point it at a cached directory.
-CACHE_DIR = Path(os.environ.get("MCHECK_REALWORLD_CACHE", Path.home() / ".cache" / "mcheck-realworld"))
+CACHE_DIR = Path(
+    os.environ.get("MCHECK_REALWORLD_CACHE", Path.home() / ".cache" / "mcheck-realworld")
+)
 # The simple-API index the sdists come from (PEP 691 JSON); the same variable uv reads.
 INDEX_URL = os.environ.get("UV_DEFAULT_INDEX", "https://pypi.org/simple").rstrip("/")
 SEVERITIES = ("error", "warning", "info")
@@ -57,7 +59,9 @@ class Pin:
 @dataclass(frozen=True)
 class Healthy:
     pin: Pin
-    features: str  # why it is on the list: backend quirks, extras, platform-only modules, plugins ...
+    features: (
+        str  # why it is on the list: backend quirks, extras, platform-only modules, plugins ...
+    )
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,9 @@ class Outcome:
 
 
 def _pin(table: dict[str, Any], prefix: str = "") -> Pin:
-    return Pin(table["name"], table[f"{prefix}version"], table[f"{prefix}sdist"], table[f"{prefix}sha256"])
+    return Pin(
+        table["name"], table[f"{prefix}version"], table[f"{prefix}sdist"], table[f"{prefix}sha256"]
+    )
 
 
 def load_healthy(path: Path = PACKAGES_FILE) -> list[Healthy]:
@@ -109,10 +115,17 @@ def load_healthy(path: Path = PACKAGES_FILE) -> list[Healthy]:
 
 def load_broken(path: Path = PACKAGES_FILE) -> list[Broken]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [Broken(broken=_pin(entry), fixed=_pin(entry, "fixed_"), problem=entry["problem"], source=entry["source"],
-                   expected=frozenset((code, path) for code, path in entry["expect"]),
-                   consequences=frozenset(entry.get("consequences", ())))
-            for entry in data.get("broken", [])]
+    return [
+        Broken(
+            broken=_pin(entry),
+            fixed=_pin(entry, "fixed_"),
+            problem=entry["problem"],
+            source=entry["source"],
+            expected=frozenset((code, path) for code, path in entry["expect"]),
+            consequences=frozenset(entry.get("consequences", ())),
+        )
+        for entry in data.get("broken", [])
+    ]
 
 
 # --- fetching -----------------------------------------------------------------------------------------
@@ -123,8 +136,10 @@ def _normalize(name: str) -> str:
 
 
 def _index_files(name: str) -> list[dict[str, Any]]:
-    request = urllib.request.Request(f"{INDEX_URL}/{_normalize(name)}/",
-                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    request = urllib.request.Request(
+        f"{INDEX_URL}/{_normalize(name)}/",
+        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.load(response)["files"]
 
@@ -139,8 +154,10 @@ def fetch_sdist(pin: Pin, cache: Path = CACHE_DIR) -> Path:
         raise LookupError(f"{pin.sdist} is not on {INDEX_URL}/{_normalize(pin.name)}/")
     cache.mkdir(parents=True, exist_ok=True)
     # Write under a temporary name first: parallel test workers may fetch the same file.
-    with (tempfile.NamedTemporaryFile(dir=cache, prefix=".part-", delete=False) as part,
-          urllib.request.urlopen(matches[0]["url"], timeout=300) as response):
+    with (
+        tempfile.NamedTemporaryFile(dir=cache, prefix=".part-", delete=False) as part,
+        urllib.request.urlopen(matches[0]["url"], timeout=300) as response,
+    ):
         part.write(response.read())
     partial = Path(part.name)
     if _sha256(partial) != pin.sha256:
@@ -165,7 +182,9 @@ def unpack(sdist: Path, dest: Path) -> Path:
             archive.extractall(dest, filter="data")
     roots = [p for p in dest.iterdir() if p.is_dir()]
     if len(roots) != 1:
-        raise ValueError(f"{sdist.name}: expected one top-level directory, found {sorted(p.name for p in roots)}")
+        raise ValueError(
+            f"{sdist.name}: expected one top-level directory, found {sorted(p.name for p in roots)}"
+        )
     return roots[0]
 
 
@@ -193,15 +212,34 @@ def check_release(pin: Pin, workdir: Path, role: str = "healthy") -> Outcome:
     with tempfile.TemporaryDirectory(prefix="mcheck-cwd-") as empty, contextlib.chdir(empty):
         report = check_wheel(root, jobs=2)
     seconds = time.perf_counter() - started
-    findings = [{"code": f.code, "severity": f.severity.value, "path": f.path, "line": f.line, "message": f.message}
-                for f in report.sorted_findings]
-    return Outcome(pin.label, pin.name, pin.version, backend, round(seconds, 1), report.modules.imported,
-                   report.modules.failed, findings, role)
+    findings = [
+        {
+            "code": f.code,
+            "severity": f.severity.value,
+            "path": f.path,
+            "line": f.line,
+            "message": f.message,
+        }
+        for f in report.sorted_findings
+    ]
+    return Outcome(
+        pin.label,
+        pin.name,
+        pin.version,
+        backend,
+        round(seconds, 1),
+        report.modules.imported,
+        report.modules.failed,
+        findings,
+        role,
+    )
 
 
 def save_outcome(outcome: Outcome, results_dir: Path) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / f"{outcome.role}-{outcome.label}.json").write_text(json.dumps(asdict(outcome), indent=1))
+    (results_dir / f"{outcome.role}-{outcome.label}.json").write_text(
+        json.dumps(asdict(outcome), indent=1)
+    )
 
 
 def load_outcomes(results_dir: Path) -> list[Outcome]:
@@ -221,24 +259,32 @@ def _findings_summary(outcome: Outcome, severity: str) -> str:
 
 
 def _healthy_table(healthy: list[Healthy], outcomes: dict[str, Outcome]) -> list[str]:
-    lines = ["| package | version | backend | modules imported | errors | warnings | infos | seconds | exercises |",
-             "| --- | --- | --- | ---: | --- | --- | --- | ---: | --- |"]
+    lines = [
+        "| package | version | backend | modules imported | errors | warnings | infos | seconds | exercises |",
+        "| --- | --- | --- | ---: | --- | --- | --- | ---: | --- |",
+    ]
     for entry in healthy:
         o = outcomes.get(f"healthy-{entry.pin.label}")
         if o is None:
-            lines.append(f"| {entry.pin.name} | {entry.pin.version} | not run | | | | | | {_cell(entry.features)} |")
+            lines.append(
+                f"| {entry.pin.name} | {entry.pin.version} | not run | | | | | | {_cell(entry.features)} |"
+            )
             continue
-        lines.append(f"| {o.name} | {o.version} | `{o.backend}` | {o.modules_imported}"
-                     f"{f' ({o.modules_failed} failed)' if o.modules_failed else ''} | "
-                     f"{_findings_summary(o, 'error')} | {_findings_summary(o, 'warning')} | "
-                     f"{_findings_summary(o, 'info')} | {o.seconds:.1f} | {_cell(entry.features)} |")
+        lines.append(
+            f"| {o.name} | {o.version} | `{o.backend}` | {o.modules_imported}"
+            f"{f' ({o.modules_failed} failed)' if o.modules_failed else ''} | "
+            f"{_findings_summary(o, 'error')} | {_findings_summary(o, 'warning')} | "
+            f"{_findings_summary(o, 'info')} | {o.seconds:.1f} | {_cell(entry.features)} |"
+        )
     return lines
 
 
 def _broken_table(broken: list[Broken], outcomes: dict[str, Outcome]) -> list[str]:
-    lines = ["| release | what was broken | expected | mcheck on the broken release | fixed release | "
-             "errors on the fixed release | source |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| release | what was broken | expected | mcheck on the broken release | fixed release | "
+        "errors on the fixed release | source |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for entry in broken:
         bad = outcomes.get(f"broken-{entry.broken.label}")
         good = outcomes.get(f"fixed-{entry.fixed.label}")
@@ -246,9 +292,11 @@ def _broken_table(broken: list[Broken], outcomes: dict[str, Outcome]) -> list[st
         if entry.consequences:
             expected += f"<br>(and {'/'.join(sorted(entry.consequences))} for what depends on it)"
         got = _broken_summary(bad, entry) if bad else "not run"
-        fixed_errors = (_findings_summary(good, "error") if good else "not run")
-        lines.append(f"| {entry.broken.label} | {_cell(entry.problem)} | {expected} | {got or '-'} | "
-                     f"{entry.fixed.version} | {fixed_errors} | [link]({entry.source}) |")
+        fixed_errors = _findings_summary(good, "error") if good else "not run"
+        lines.append(
+            f"| {entry.broken.label} | {_cell(entry.problem)} | {expected} | {got or '-'} | "
+            f"{entry.fixed.version} | {fixed_errors} | [link]({entry.source}) |"
+        )
     return lines
 
 
@@ -257,7 +305,11 @@ def _broken_summary(outcome: Outcome, entry: Broken) -> str:
     reported = outcome.keys("error") | outcome.keys("warning")
     found = [f"{code} `{path}`" for code, path in sorted(entry.expected & reported)]
     missing = [f"**missing** {code} `{path}`" for code, path in sorted(entry.expected - reported)]
-    others = Counter(f["code"] for f in outcome.by_severity("error") if (f["code"], f["path"]) not in entry.expected)
+    others = Counter(
+        f["code"]
+        for f in outcome.by_severity("error")
+        if (f["code"], f["path"]) not in entry.expected
+    )
     rest = [f"+ {n} {code}" for code, n in sorted(others.items())]
     return "<br>".join(found + missing + rest)
 
@@ -312,11 +364,15 @@ def render_markdown(results_dir: Path, packages_file: Path = PACKAGES_FILE) -> s
 
 def pin_entry(name: str, version: str) -> str:
     """A ``[[healthy]]`` TOML entry for the sdist of ``name==version`` on the index, with its hash."""
-    stem = re.compile(rf"^{re.sub(r'[-_.]+', '[-_.]+', name)}-{re.escape(version)}\.(tar\.gz|zip)$", re.IGNORECASE)
+    stem = re.compile(
+        rf"^{re.sub(r'[-_.]+', '[-_.]+', name)}-{re.escape(version)}\.(tar\.gz|zip)$", re.IGNORECASE
+    )
     for file in _index_files(name):
         if stem.match(file["filename"]):
-            return (f'[[healthy]]\nname = "{name}"\nversion = "{version}"\nsdist = "{file["filename"]}"\n'
-                    f'sha256 = "{file["hashes"]["sha256"]}"\n')
+            return (
+                f'[[healthy]]\nname = "{name}"\nversion = "{version}"\nsdist = "{file["filename"]}"\n'
+                f'sha256 = "{file["hashes"]["sha256"]}"\n'
+            )
     raise LookupError(f"no sdist of {name}=={version} on {INDEX_URL}")
 
 

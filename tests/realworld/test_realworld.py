@@ -15,13 +15,23 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from realworld_harness import Broken, Healthy, Outcome, check_release, load_broken, load_healthy, save_outcome
+from realworld_harness import (
+    Broken,
+    Healthy,
+    Outcome,
+    check_release,
+    load_broken,
+    load_healthy,
+    save_outcome,
+)
 
 pytestmark = pytest.mark.slow
 
 HEALTHY = load_healthy()
 BROKEN = load_broken()
-RESULTS_DIR = Path(os.environ.get("MCHECK_REALWORLD_RESULTS") or tempfile.mkdtemp(prefix="mcheck-realworld-"))
+RESULTS_DIR = Path(
+    os.environ.get("MCHECK_REALWORLD_RESULTS") or tempfile.mkdtemp(prefix="mcheck-realworld-")
+)
 
 
 def _check(pin, tmp_path: Path, role: str) -> Outcome:
@@ -31,7 +41,9 @@ def _check(pin, tmp_path: Path, role: str) -> Outcome:
 
 
 def _describe(outcome: Outcome, severity: str) -> str:
-    return "\n".join(f"{f['code']} {f['path']}:{f['line']} {f['message']}" for f in outcome.by_severity(severity))
+    return "\n".join(
+        f"{f['code']} {f['path']}:{f['line']} {f['message']}" for f in outcome.by_severity(severity)
+    )
 
 
 def test_the_list_is_broad_enough() -> None:
@@ -43,18 +55,27 @@ def test_the_list_is_broad_enough() -> None:
 @pytest.mark.parametrize("entry", HEALTHY, ids=[h.pin.label for h in HEALTHY])
 def test_healthy_release_gets_no_error(entry: Healthy, tmp_path: Path) -> None:
     outcome = _check(entry.pin, tmp_path, "healthy")
-    assert outcome.modules_imported > 0, "nothing was imported: the pipeline did not get as far as the probe"
+    assert outcome.modules_imported > 0, (
+        "nothing was imported: the pipeline did not get as far as the probe"
+    )
     assert outcome.keys("error") == set(), _describe(outcome, "error")
 
 
 @pytest.mark.parametrize("entry", BROKEN, ids=[b.broken.label for b in BROKEN])
-def test_broken_release_gets_the_findings_that_name_the_breakage(entry: Broken, tmp_path: Path) -> None:
+def test_broken_release_gets_the_findings_that_name_the_breakage(
+    entry: Broken, tmp_path: Path
+) -> None:
     outcome = _check(entry.broken, tmp_path, "broken")
     reported = outcome.keys("error") | outcome.keys("warning")
-    assert entry.expected <= reported, _describe(outcome, "error") + "\n" + _describe(outcome, "warning")
+    assert entry.expected <= reported, (
+        _describe(outcome, "error") + "\n" + _describe(outcome, "warning")
+    )
     # Any other error is a consequence of the breakage (a module importing the dropped one), not noise.
-    unexplained = {(code, path) for code, path in outcome.keys("error") - entry.expected
-                   if code not in entry.consequences}
+    unexplained = {
+        (code, path)
+        for code, path in outcome.keys("error") - entry.expected
+        if code not in entry.consequences
+    }
     assert unexplained == set(), _describe(outcome, "error")
 
 

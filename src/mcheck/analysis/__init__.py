@@ -58,7 +58,9 @@ def _analyse_file(result: StaticAnalysis, path: str, module: str, source: str) -
     is_package = path == "__init__.py" or path.endswith("/__init__.py")
     result.imports.extend(imports_from_tree(module, path, tree, is_package=is_package))
     noqa = noqa_undefined_lines(source)  # pyflakes' own suppression comment counts here too
-    result.undefined_names.extend(u for u in undefined_names_in_tree(path, tree) if u.line not in noqa)
+    result.undefined_names.extend(
+        u for u in undefined_names_in_tree(path, tree) if u.line not in noqa
+    )
 
 
 def _describe_syntax_error(exc: SyntaxError | ValueError) -> str:

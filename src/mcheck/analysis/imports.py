@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from mcheck.analysis.model import ImportSite
 
 # Exception names whose handler means "this import may legitimately be missing".
-_IMPORT_ERROR_NAMES = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+_IMPORT_ERROR_NAMES = frozenset(
+    {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+)
 # Dotted names that make an `if` platform- or version-specific: both branches run only somewhere.
 _CONDITION_NAMES = frozenset({"sys.platform", "os.name", "platform.system", "sys.version_info"})
 # Bare names that hold the interpreter version: `from sys import version_info as py_version_info`, six's
@@ -47,23 +49,29 @@ def extract_imports(importer: str, path: str, source: str, *, is_package: bool) 
     ``importer`` is the dotted module name of the file, ``path`` its installed path; ``is_package`` is
     True for an ``__init__.py`` (relative imports then resolve against the package itself).
     """
-    return imports_from_tree(importer, path, ast.parse(source, filename=path), is_package=is_package)
+    return imports_from_tree(
+        importer, path, ast.parse(source, filename=path), is_package=is_package
+    )
 
 
-def imports_from_tree(importer: str, path: str, tree: ast.Module, *, is_package: bool) -> list[ImportSite]:
+def imports_from_tree(
+    importer: str, path: str, tree: ast.Module, *, is_package: bool
+) -> list[ImportSite]:
     """Like :func:`extract_imports` for an already parsed module (the pipeline parses each file once)."""
     package = importer.split(".") if is_package else importer.split(".")[:-1]
     return list(_visit_body(tree.body, _Scope(), importer, path, package))
 
 
-def _visit_body(body: list[ast.stmt], scope: _Scope, importer: str, path: str,
-                package: list[str]) -> Iterator[ImportSite]:
+def _visit_body(
+    body: list[ast.stmt], scope: _Scope, importer: str, path: str, package: list[str]
+) -> Iterator[ImportSite]:
     for node in body:
         yield from _visit_statement(node, scope, importer, path, package)
 
 
-def _visit_statement(node: ast.stmt, scope: _Scope, importer: str, path: str,
-                     package: list[str]) -> Iterator[ImportSite]:
+def _visit_statement(
+    node: ast.stmt, scope: _Scope, importer: str, path: str, package: list[str]
+) -> Iterator[ImportSite]:
     if isinstance(node, ast.Import | ast.ImportFrom):
         yield from _sites(node, scope, importer, path, package)
         return
@@ -110,7 +118,11 @@ def _imports_only_stdlib(body: list[ast.stmt]) -> bool:
     if not imports or len(imports) != len([n for n in body if not isinstance(n, ast.Pass)]):
         return False
     tops = [a.name.split(".")[0] for n in imports if isinstance(n, ast.Import) for a in n.names]
-    tops += [n.module.split(".")[0] for n in imports if isinstance(n, ast.ImportFrom) and n.module and not n.level]
+    tops += [
+        n.module.split(".")[0]
+        for n in imports
+        if isinstance(n, ast.ImportFrom) and n.module and not n.level
+    ]
     relative = any(isinstance(n, ast.ImportFrom) and n.level for n in imports)
     return not relative and all(top in sys.stdlib_module_names for top in tops)
 
@@ -121,7 +133,11 @@ def _if_bodies(node: ast.If, scope: _Scope) -> Iterator[tuple[list[ast.stmt], _S
         # The else branch of `if TYPE_CHECKING:` is exactly what runs at run time.
         yield node.body, scope.in_guard()
         yield node.orelse, scope
-    elif isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_type_checking(test.operand):
+    elif (
+        isinstance(test, ast.UnaryOp)
+        and isinstance(test.op, ast.Not)
+        and _is_type_checking(test.operand)
+    ):
         yield node.body, scope
         yield node.orelse, scope.in_guard()
     elif _mentions_condition(test):
@@ -134,10 +150,16 @@ def _if_bodies(node: ast.If, scope: _Scope) -> Iterator[tuple[list[ast.stmt], _S
         yield node.orelse, scope
 
 
-def _sites(node: ast.Import | ast.ImportFrom, scope: _Scope, importer: str, path: str,
-           package: list[str]) -> Iterator[ImportSite]:
-    common = {"importer": importer, "path": path, "line": node.lineno,
-              "module_level": scope.module_level, "guarded": scope.guarded}
+def _sites(
+    node: ast.Import | ast.ImportFrom, scope: _Scope, importer: str, path: str, package: list[str]
+) -> Iterator[ImportSite]:
+    common = {
+        "importer": importer,
+        "path": path,
+        "line": node.lineno,
+        "module_level": scope.module_level,
+        "guarded": scope.guarded,
+    }
     if isinstance(node, ast.Import):
         for alias in node.names:
             yield ImportSite(target=alias.name, **common)
@@ -177,8 +199,9 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def _mentions_condition(test: ast.expr) -> bool:
-    return any(_dotted(n) in _CONDITION_NAMES for n in ast.walk(test) if isinstance(n, ast.Attribute)) \
-        or any(_VERSION_NAME.match(n.id) for n in ast.walk(test) if isinstance(n, ast.Name))
+    return any(
+        _dotted(n) in _CONDITION_NAMES for n in ast.walk(test) if isinstance(n, ast.Attribute)
+    ) or any(_VERSION_NAME.match(n.id) for n in ast.walk(test) if isinstance(n, ast.Name))
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:

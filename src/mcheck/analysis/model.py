@@ -21,7 +21,9 @@ class ImportSite:
     names: tuple[str, ...] = ()
     level: int = 0  # 0 for absolute imports
     module_level: bool = True  # runs at import time (module or class body, not inside a function)
-    guarded: bool = False  # inside try/except ImportError-ish, `if TYPE_CHECKING:` or a platform check
+    guarded: bool = (
+        False  # inside try/except ImportError-ish, `if TYPE_CHECKING:` or a platform check
+    )
 
     @property
     def top_level(self) -> str:

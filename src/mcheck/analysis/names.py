@@ -16,9 +16,26 @@ _UNDEFINED = (messages.UndefinedName, messages.UndefinedExport)
 # Handlers under which a NameError in the try body is caught, not raised.
 _NAME_ERROR_HANDLERS = frozenset({"NameError", "Exception", "BaseException"})
 # Builtins of Python 2 only: legitimate in a file that branches on the major version (six, compat shims).
-_PYTHON2_BUILTINS = frozenset({"apply", "basestring", "buffer", "cmp", "coerce", "execfile", "file", "intern",
-                               "long", "raw_input", "reduce", "reload", "StandardError", "unichr", "unicode",
-                               "xrange"})
+_PYTHON2_BUILTINS = frozenset(
+    {
+        "apply",
+        "basestring",
+        "buffer",
+        "cmp",
+        "coerce",
+        "execfile",
+        "file",
+        "intern",
+        "long",
+        "raw_input",
+        "reduce",
+        "reload",
+        "StandardError",
+        "unichr",
+        "unicode",
+        "xrange",
+    }
+)
 _VERSION_FLAG = re.compile(r"^_*(PY|PYTHON|IS_PY|IS_PYTHON)_?[23]")
 
 
@@ -56,9 +73,14 @@ def undefined_names_in_tree(path: str, tree: ast.Module) -> list[UndefinedName]:
         return []
     handled_lines, probed = _name_error_handling(tree)
     expected = probed | (_PYTHON2_BUILTINS if _branches_on_python_version(tree) else frozenset())
-    names = {UndefinedName(path, m.lineno, m.message_args[0]) for m in found
-             if isinstance(m, _UNDEFINED) and m.message_args[0] not in checker.builtIns
-             and m.lineno not in handled_lines and m.message_args[0] not in expected}
+    names = {
+        UndefinedName(path, m.lineno, m.message_args[0])
+        for m in found
+        if isinstance(m, _UNDEFINED)
+        and m.message_args[0] not in checker.builtIns
+        and m.lineno not in handled_lines
+        and m.message_args[0] not in expected
+    }
     return sorted(names, key=lambda u: (u.line, u.name))
 
 
@@ -72,8 +94,10 @@ def noqa_undefined_lines(source: str) -> set[int]:
     lines = set()
     for number, text in enumerate(source.splitlines(), start=1):
         match = _NOQA.search(text)
-        if match is not None and (match.group(1) is None or {"F821", "F822"} & set(
-                code.strip().upper() for code in match.group(1).split(","))):
+        if match is not None and (
+            match.group(1) is None
+            or {"F821", "F822"} & set(code.strip().upper() for code in match.group(1).split(","))
+        ):
             lines.add(number)
     return lines
 
@@ -105,7 +129,13 @@ def _handler_types(handler: ast.ExceptHandler) -> list[ast.expr | None]:
 def _handler_name(node: ast.expr | None) -> str | None:
     if node is None:
         return None
-    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return (
+        node.id
+        if isinstance(node, ast.Name)
+        else node.attr
+        if isinstance(node, ast.Attribute)
+        else ""
+    )
 
 
 def _branches_on_python_version(tree: ast.Module) -> bool:
@@ -113,6 +143,8 @@ def _branches_on_python_version(tree: ast.Module) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and _VERSION_FLAG.match(node.id):
             return True
-        if isinstance(node, ast.Attribute) and (_VERSION_FLAG.match(node.attr) or node.attr == "version_info"):
+        if isinstance(node, ast.Attribute) and (
+            _VERSION_FLAG.match(node.attr) or node.attr == "version_info"
+        ):
             return True
     return False

@@ -49,7 +49,9 @@ def file_identity(path: str) -> list[object]:
     return [str(real), stat.st_size, stat.st_mtime_ns]
 
 
-def publish_entry(entry: Path, fill: Callable[[Path], None], *, complete: Callable[[Path], bool]) -> None:
+def publish_entry(
+    entry: Path, fill: Callable[[Path], None], *, complete: Callable[[Path], bool]
+) -> None:
     """Create ``entry`` unless ``complete(entry)`` already holds: ``fill`` writes a staging directory,
     which is then renamed to ``entry`` (atomic: an entry is complete or absent)."""
     entry.parent.mkdir(parents=True, exist_ok=True)

@@ -49,7 +49,16 @@ CACHE_FORMAT = 1  # bump when the key or the layout of an entry changes
 META_FILE = "meta.json"
 # Environment variables build backends are known to read; any of them changes the key.
 KEYED_VARIABLES = ("SOURCE_DATE_EPOCH", "CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS")
-KEYED_PREFIXES = ("SETUPTOOLS_", "HATCH_", "PDM_", "FLIT_", "POETRY_", "MATURIN_", "SKBUILD_", "CMAKE_")
+KEYED_PREFIXES = (
+    "SETUPTOOLS_",
+    "HATCH_",
+    "PDM_",
+    "FLIT_",
+    "POETRY_",
+    "MATURIN_",
+    "SKBUILD_",
+    "CMAKE_",
+)
 
 
 @dataclass(frozen=True)
@@ -73,16 +82,31 @@ def identify(project: Project, *, sandboxed: bool) -> BuildInputs | None:
         return None
     try:
         pins = _resolve(uv, project.build_requires)
-        vcs = _vcs_state(project) if project.uses_vcs_version and project.git_root is not None else None
+        vcs = (
+            _vcs_state(project)
+            if project.uses_vcs_version and project.git_root is not None
+            else None
+        )
         source = _source_digest(project)
         outside = _outside_digest(project)
     except (InstallFailed, OSError, subprocess.CalledProcessError):
         return None
     build_system = project.pyproject.get("build-system", {})
-    identity = {"format": CACHE_FORMAT, "mcheck": __version__, "build": build.__version__, "source": source,
-                "vcs": vcs, "outside": outside, "requires": list(project.build_requires), "backend": project.backend,
-                "backend-path": build_system.get("backend-path"), "pins": pins, "sandboxed": sandboxed,
-                "python": _interpreter(), "environment": _keyed_environment()}
+    identity = {
+        "format": CACHE_FORMAT,
+        "mcheck": __version__,
+        "build": build.__version__,
+        "source": source,
+        "vcs": vcs,
+        "outside": outside,
+        "requires": list(project.build_requires),
+        "backend": project.backend,
+        "backend-path": build_system.get("backend-path"),
+        "pins": pins,
+        "sandboxed": sandboxed,
+        "python": _interpreter(),
+        "environment": _keyed_environment(),
+    }
     return BuildInputs(key=_digest(identity), uv=uv)
 
 
@@ -95,8 +119,15 @@ def lookup(inputs: BuildInputs, dest: Path) -> CachedBuild | None:
         entry = _entry_path(inputs, json.loads(record.read_text("utf-8")))
         if entry is None or not _complete(entry):
             return None
-        return CachedBuild(sdist=_copy_only_file(entry / "sdist", dest), wheel=_copy_only_file(entry / "wheel", dest))
-    except (OSError, ValueError, InstallFailed):  # unreadable or half-deleted by hand: build instead
+        return CachedBuild(
+            sdist=_copy_only_file(entry / "sdist", dest),
+            wheel=_copy_only_file(entry / "wheel", dest),
+        )
+    except (
+        OSError,
+        ValueError,
+        InstallFailed,
+    ):  # unreadable or half-deleted by hand: build instead
         return None
 
 
@@ -107,8 +138,13 @@ def store(inputs: BuildInputs, dynamic_requires: Sequence[str], sdist: Path, whe
         if entry is None:
             return
         publish_entry(entry, lambda staging: _fill(staging, sdist, wheel), complete=_complete)
-        _write_atomically(_builds_root() / f"{inputs.key}.requires.json", json.dumps(list(dynamic_requires)))
-    except (OSError, InstallFailed):  # a full disk or a read-only cache costs speed, not correctness
+        _write_atomically(
+            _builds_root() / f"{inputs.key}.requires.json", json.dumps(list(dynamic_requires))
+        )
+    except (
+        OSError,
+        InstallFailed,
+    ):  # a full disk or a read-only cache costs speed, not correctness
         return
 
 
@@ -121,7 +157,9 @@ def _entry_path(inputs: BuildInputs, dynamic_requires: list[str]) -> Path | None
         pins = _resolve(inputs.uv, dynamic_requires)
     except InstallFailed:
         return None
-    return _builds_root() / _digest({"inputs": inputs.key, "dynamic": dynamic_requires, "pins": pins})
+    return _builds_root() / _digest(
+        {"inputs": inputs.key, "dynamic": dynamic_requires, "pins": pins}
+    )
 
 
 def _resolve(uv: str, requirements: Sequence[str]) -> list[str]:
@@ -138,7 +176,11 @@ def _source_digest(project: Project) -> str:
         path = project.root / rel
         with path.open("rb") as handle:
             content = hashlib.file_digest(handle, "sha256").hexdigest()
-        total.update(f"{rel}\0{path.stat().st_mode & 0o777:o}\0{content}\n".encode("utf-8", "surrogateescape"))
+        total.update(
+            f"{rel}\0{path.stat().st_mode & 0o777:o}\0{content}\n".encode(
+                "utf-8", "surrogateescape"
+            )
+        )
     return total.hexdigest()
 
 
@@ -147,8 +189,12 @@ def _outside_digest(project: Project) -> str | None:
     the named outside paths and of the parent directories (their top level)."""
     if not project.stages_from_git or project.git_root is None or project.git_root == project.root:
         return None
-    listing = subprocess.run(["git", "-C", str(project.git_root), "ls-files", "-s", "-z"], capture_output=True,
-                             check=True, stdin=subprocess.DEVNULL).stdout.decode("utf-8", "surrogateescape")
+    listing = subprocess.run(
+        ["git", "-C", str(project.git_root), "ls-files", "-s", "-z"],
+        capture_output=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    ).stdout.decode("utf-8", "surrogateescape")
     subdir = project.root.relative_to(project.git_root).as_posix() + "/"
     ancestors = {subdir.rsplit("/", i)[0] for i in range(1, subdir.count("/") + 1)} | {""}
     total = hashlib.sha256()
@@ -166,27 +212,43 @@ def _vcs_state(project: Project) -> dict[str, str]:
     head = _git(project, "rev-parse", "HEAD")
     describe = _git(project, "describe", "--tags", "--long", "--dirty", "--always")
     status = _git(project, "status", "--porcelain", "--untracked-files=no")
-    state = {"head": head, "describe": describe, "status": hashlib.sha256(status.encode()).hexdigest()}
+    state = {
+        "head": head,
+        "describe": describe,
+        "status": hashlib.sha256(status.encode()).hexdigest(),
+    }
     if status:  # setuptools-scm appends the date to a dirty version
         state["date"] = datetime.datetime.now(datetime.UTC).date().isoformat()
     return state
 
 
 def _git(project: Project, *args: str) -> str:
-    out = subprocess.run(["git", "-C", str(project.root), *args], capture_output=True, check=True,
-                         stdin=subprocess.DEVNULL)
+    out = subprocess.run(
+        ["git", "-C", str(project.root), *args],
+        capture_output=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
     return out.stdout.decode("utf-8", "surrogateescape").strip()
 
 
 def _interpreter() -> dict[str, object]:
     """The interpreter the isolated build environment is created from, and the platform tag it builds for."""
-    return {"implementation": sys.implementation.cache_tag, "version": sys.version, "binary":
-            file_identity(sys.executable), "platform": sysconfig.get_platform(), "tag": str(next(tags.sys_tags()))}
+    return {
+        "implementation": sys.implementation.cache_tag,
+        "version": sys.version,
+        "binary": file_identity(sys.executable),
+        "platform": sysconfig.get_platform(),
+        "tag": str(next(tags.sys_tags())),
+    }
 
 
 def _keyed_environment() -> dict[str, str]:
-    return {name: value for name, value in sorted(os.environ.items())
-            if name in KEYED_VARIABLES or name.startswith(KEYED_PREFIXES)}
+    return {
+        name: value
+        for name, value in sorted(os.environ.items())
+        if name in KEYED_VARIABLES or name.startswith(KEYED_PREFIXES)
+    }
 
 
 def _digest(identity: dict[str, object]) -> str:
@@ -209,7 +271,9 @@ def _fill(staging: Path, sdist: Path, wheel: Path) -> None:
         (staging / kind).mkdir()
         shutil.copy2(artifact, staging / kind / artifact.name)
     meta = {"sdist": sdist.name, "wheel": wheel.name, "mcheck": __version__}
-    (staging / META_FILE).write_text(json.dumps(meta), "utf-8")  # written last: it marks the entry complete
+    (staging / META_FILE).write_text(
+        json.dumps(meta), "utf-8"
+    )  # written last: it marks the entry complete
 
 
 def _copy_only_file(directory: Path, dest: Path) -> Path:

@@ -76,17 +76,24 @@ class RegisteredCheck:
 
     codes: tuple[str, ...]
     function: CheckFunction
-    inputs: tuple[str, ...]  # context fields passed as keyword arguments; the check runs when all are set
-    reads: tuple[str, ...]  # codes of earlier findings it links to: it runs after the checks making them
-    context: str = "CheckContext"  # the command it judges: CheckContext (wheel), DeployContext (deploy)
+    inputs: tuple[
+        str, ...
+    ]  # context fields passed as keyword arguments; the check runs when all are set
+    reads: tuple[
+        str, ...
+    ]  # codes of earlier findings it links to: it runs after the checks making them
+    context: str = (
+        "CheckContext"  # the command it judges: CheckContext (wheel), DeployContext (deploy)
+    )
 
     @property
     def name(self) -> str:
         return f"{self.function.__module__.rsplit('.', 1)[-1]}.{self.function.__name__}"
 
     def ready(self, ctx: CheckContext | DeployContext) -> bool:
-        return type(ctx).__name__ == self.context and all(getattr(ctx, name) is not None
-                                                           for name in self.inputs)
+        return type(ctx).__name__ == self.context and all(
+            getattr(ctx, name) is not None for name in self.inputs
+        )
 
     def run(self, ctx: CheckContext | DeployContext) -> Iterable[Finding]:
         return self.function(ctx, **{name: getattr(ctx, name) for name in self.inputs})
@@ -118,7 +125,9 @@ def check(*codes: str, reads: Iterable[str] = ()) -> Callable[[CheckFunction], C
         annotation = parameters["ctx"].annotation
         context = annotation if isinstance(annotation, str) and annotation else "CheckContext"
         if context not in _CONTEXTS:
-            raise TypeError(f"{function.__name__}: ctx must be one of {sorted(_CONTEXTS)}, not {context}")
+            raise TypeError(
+                f"{function.__name__}: ctx must be one of {sorted(_CONTEXTS)}, not {context}"
+            )
         inputs = tuple(list(parameters)[1:])
         known = {f.name for f in fields(_CONTEXTS[context])}
         strange = [name for name in inputs if name not in known]
@@ -152,8 +161,9 @@ def run_order(checks: Iterable[RegisteredCheck]) -> list[RegisteredCheck]:
 
 
 def _prerequisites_done(candidate: RegisteredCheck, pending: list[RegisteredCheck]) -> bool:
-    return not any(other is not candidate and set(other.codes) & set(candidate.reads)
-                   for other in pending)
+    return not any(
+        other is not candidate and set(other.codes) & set(candidate.reads) for other in pending
+    )
 
 
 def run_checks(ctx: CheckContext | DeployContext) -> list[Finding]:

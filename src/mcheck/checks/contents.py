@@ -22,8 +22,26 @@ from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import Project
 from mcheck.wheel.layout import PackageSource, is_junk, map_packages
 
-GENERIC_TOP_LEVEL = frozenset({"tests", "test", "testing", "docs", "doc", "src", "lib", "build", "dist",
-                               "examples", "example", "benchmarks", "bench", "scripts", "tools", "site-packages"})
+GENERIC_TOP_LEVEL = frozenset(
+    {
+        "tests",
+        "test",
+        "testing",
+        "docs",
+        "doc",
+        "src",
+        "lib",
+        "build",
+        "dist",
+        "examples",
+        "example",
+        "benchmarks",
+        "bench",
+        "scripts",
+        "tools",
+        "site-packages",
+    }
+)
 TESTS_DIR_NAMES = frozenset({"tests", "test", "testing"})
 
 
@@ -34,21 +52,35 @@ def missing_from_wheel(ctx: CheckContext, project: Project) -> Iterator[Finding]
     source_files = project.file_set()
     installed = wheel.installed_files
     for package in map_packages(wheel, source_files):
-        missing = [f for f in sorted(source_files)
-                   if package.contains(f) and package.wheel_path(f) not in installed and _expected_in_wheel(f)]
+        missing = [
+            f
+            for f in sorted(source_files)
+            if package.contains(f)
+            and package.wheel_path(f) not in installed
+            and _expected_in_wheel(f)
+        ]
         # A dropped code directory: its MC101 findings say why, its data files would only repeat it. A
         # dropped data package (nothing but an `__init__.py`) is about its data: those are reported.
-        missing_py_dirs = {PurePosixPath(f).parent for f in missing
-                           if f.endswith(".py") and PurePosixPath(f).name != "__init__.py"}
+        missing_py_dirs = {
+            PurePosixPath(f).parent
+            for f in missing
+            if f.endswith(".py") and PurePosixPath(f).name != "__init__.py"
+        }
         read_at_import = _files_named_by_import_failures(ctx)
         for source_file in missing:
             if _deliberately_excluded(ctx, project, package, source_file):
                 continue
             is_python = source_file.endswith(".py")
             needed = package.wheel_path(source_file) in read_at_import
-            if not is_python and PurePosixPath(source_file).parent in missing_py_dirs and not needed:
+            if (
+                not is_python
+                and PurePosixPath(source_file).parent in missing_py_dirs
+                and not needed
+            ):
                 continue  # the whole module directory is missing; its MC101 findings say why
-            yield _missing_finding(ctx, project, package, source_file, "MC101" if is_python else "MC102")
+            yield _missing_finding(
+                ctx, project, package, source_file, "MC101" if is_python else "MC102"
+            )
 
 
 def _files_named_by_import_failures(ctx: CheckContext) -> set[str]:
@@ -69,8 +101,9 @@ def _expected_in_wheel(source_file: str) -> bool:
     return not is_junk(source_file) and not source_file.endswith(COMPILED_SOURCE_SUFFIXES)
 
 
-def _deliberately_excluded(ctx: CheckContext, project: Project, package: PackageSource,
-                           source_file: str) -> bool:
+def _deliberately_excluded(
+    ctx: CheckContext, project: Project, package: PackageSource, source_file: str
+) -> bool:
     """A tests directory or a file matched by an explicit exclude rule, that no shipped code imports."""
     wheel_path = package.wheel_path(source_file)
     if _imported_by_shipped_code(ctx, wheel_path):
@@ -83,8 +116,11 @@ def _imported_by_shipped_code(ctx: CheckContext, wheel_path: str) -> bool:
     if ctx.analysis is None or not wheel_path.endswith(".py"):
         return False
     module = wheel_path[:-3].removesuffix("/__init__").replace("/", ".")
-    return any(site.target == module or f"{site.target}.{n}" == module
-               for site in ctx.analysis.imports for n in (site.names or ("",)))
+    return any(
+        site.target == module or f"{site.target}.{n}" == module
+        for site in ctx.analysis.imports
+        for n in (site.names or ("",))
+    )
 
 
 def _matches_exclude_config(project: Project, source_file: str, wheel_path: str) -> bool:
@@ -102,8 +138,9 @@ def _matches_exclude_config(project: Project, source_file: str, wheel_path: str)
     return any(fnmatch.fnmatchcase(dotted, pattern) for pattern in excluded_packages)
 
 
-def _missing_finding(ctx: CheckContext, project: Project, package: PackageSource, source_file: str,
-                     code: str) -> Finding:
+def _missing_finding(
+    ctx: CheckContext, project: Project, package: PackageSource, source_file: str, code: str
+) -> Finding:
     wheel_path = package.wheel_path(source_file)
     in_sdist = ctx.sdist is None or source_file in ctx.sdist.files
     stage = "the wheel" if in_sdist else "the sdist"
@@ -120,8 +157,13 @@ def _importers(ctx: CheckContext, wheel_path: str) -> list[str]:
     if ctx.analysis is None or not wheel_path.endswith(".py"):
         return []
     module = wheel_path[:-3].removesuffix("/__init__").replace("/", ".")
-    return sorted({f"{s.path}:{s.line}" for s in ctx.analysis.imports
-                   if s.target == module or any(f"{s.target}.{n}" == module for n in s.names)})
+    return sorted(
+        {
+            f"{s.path}:{s.line}"
+            for s in ctx.analysis.imports
+            if s.target == module or any(f"{s.target}.{n}" == module for n in s.names)
+        }
+    )
 
 
 @check("MC103")
@@ -132,7 +174,9 @@ def shadowed_modules(ctx: CheckContext) -> Iterator[Finding]:
         for package in map_packages(ctx.wheel, ctx.project.file_set()):
             files |= {package.wheel_path(f) for f in ctx.project.files if package.contains(f)}
     # every directory holding a module at any depth: x.py also hides x/sub/m.py when x/ has no __init__.py
-    directories = {d.as_posix() for f in files if f.endswith(".py") for d in PurePosixPath(f).parents}
+    directories = {
+        d.as_posix() for f in files if f.endswith(".py") for d in PurePosixPath(f).parents
+    }
     for path in sorted(files):
         if not path.endswith(".py") or path.endswith("/__init__.py"):
             continue
@@ -144,19 +188,29 @@ def shadowed_modules(ctx: CheckContext) -> Iterator[Finding]:
 def _shadow_finding(module_file: str, package_dir: str, *, regular_package: bool) -> Finding:
     dotted = package_dir.replace("/", ".")
     if regular_package:
-        message = (f"{module_file} is shadowed by the package {package_dir}/: `import {dotted}` always loads "
-                   f"{package_dir}/__init__.py, so nothing defined only in {module_file} can be imported")
-        hint = (f"move the contents of {module_file} into {package_dir}/__init__.py (or a submodule re-exported "
-                f"there) and delete {module_file}")
+        message = (
+            f"{module_file} is shadowed by the package {package_dir}/: `import {dotted}` always loads "
+            f"{package_dir}/__init__.py, so nothing defined only in {module_file} can be imported"
+        )
+        hint = (
+            f"move the contents of {module_file} into {package_dir}/__init__.py (or a submodule re-exported "
+            f"there) and delete {module_file}"
+        )
     else:
-        message = (f"{module_file} shadows the directory {package_dir}/ (it has no __init__.py): "
-                   f"`import {dotted}` loads {module_file}, so no module under {package_dir}/ can be imported")
-        hint = f"add {package_dir}/__init__.py and move {module_file} into it, or rename one of them"
+        message = (
+            f"{module_file} shadows the directory {package_dir}/ (it has no __init__.py): "
+            f"`import {dotted}` loads {module_file}, so no module under {package_dir}/ can be imported"
+        )
+        hint = (
+            f"add {package_dir}/__init__.py and move {module_file} into it, or rename one of them"
+        )
     return Finding("MC103", path=module_file, message=message, hint=hint)
 
 
 @check("MC104")
-def stale_files(ctx: CheckContext, fresh_wheel: WheelContents, project: Project) -> Iterator[Finding]:
+def stale_files(
+    ctx: CheckContext, fresh_wheel: WheelContents, project: Project
+) -> Iterator[Finding]:
     """A given wheel ships files that neither the source tree nor a fresh build has."""
     fresh = set(fresh_wheel.installed_files)
     packages = map_packages(fresh_wheel, project.file_set())
@@ -164,13 +218,18 @@ def stale_files(ctx: CheckContext, fresh_wheel: WheelContents, project: Project)
     for path in sorted(ctx.wheel.installed_files):
         if path in fresh or is_junk(path):  # junk has its own code, MC106
             continue
-        if any(path.startswith(p.name + "/") and p.source_path(path) in source_files for p in packages):
+        if any(
+            path.startswith(p.name + "/") and p.source_path(path) in source_files for p in packages
+        ):
             continue
-        yield Finding("MC104", path=path,
-                      message=f"{path} is in the wheel but not in the source tree, and a fresh build does not "
-                              "produce it (a leftover of an old build directory?)",
-                      hint="delete build/ and *.egg-info, rebuild the wheel from a clean tree "
-                           "(python -m build / uv build) and check the new file")
+        yield Finding(
+            "MC104",
+            path=path,
+            message=f"{path} is in the wheel but not in the source tree, and a fresh build does not "
+            "produce it (a leftover of an old build directory?)",
+            hint="delete build/ and *.egg-info, rebuild the wheel from a clean tree "
+            "(python -m build / uv build) and check the new file",
+        )
 
 
 @check("MC105")
@@ -179,23 +238,33 @@ def generic_top_level(ctx: CheckContext) -> Iterator[Finding]:
     # A distribution named after the generic word owns it (the `build` package of PyPI's `build`).
     own = canonicalize_name(ctx.wheel.name).replace("-", "_")
     for name in sorted(tops & GENERIC_TOP_LEVEL - {own}):
-        yield Finding("MC105", path=f"{name}/",
-                      message=f"the wheel installs a top-level package named `{name}` into site-packages",
-                      hint=f"exclude it from package discovery (setuptools: `exclude = [\"{name}*\"]` in "
-                           "[tool.setuptools.packages.find]; hatch: list only your package in `packages`)")
+        yield Finding(
+            "MC105",
+            path=f"{name}/",
+            message=f"the wheel installs a top-level package named `{name}` into site-packages",
+            hint=f'exclude it from package discovery (setuptools: `exclude = ["{name}*"]` in '
+            "[tool.setuptools.packages.find]; hatch: list only your package in `packages`)",
+        )
     if "__init__.py" in ctx.wheel.installed_files:
-        yield Finding("MC105", path="__init__.py",
-                      message="the wheel installs __init__.py at the top of site-packages",
-                      hint="the package directory itself was used as the source root: point the backend at "
-                           "its parent (setuptools `package-dir`, hatch `packages`)")
+        yield Finding(
+            "MC105",
+            path="__init__.py",
+            message="the wheel installs __init__.py at the top of site-packages",
+            hint="the package directory itself was used as the source root: point the backend at "
+            "its parent (setuptools `package-dir`, hatch `packages`)",
+        )
 
 
 @check("MC106")
 def junk_files(ctx: CheckContext) -> Iterator[Finding]:
     for member in sorted(ctx.wheel.members):
         if is_junk(member):
-            yield Finding("MC106", path=member, message=f"{member} is bytecode or junk and should not ship",
-                          hint="exclude it from the build (clean the tree or narrow the include rules)")
+            yield Finding(
+                "MC106",
+                path=member,
+                message=f"{member} is bytecode or junk and should not ship",
+                hint="exclude it from the build (clean the tree or narrow the include rules)",
+            )
 
 
 @check("MC108")
@@ -207,14 +276,22 @@ def verify_record(wheel: WheelContents) -> Iterator[Finding]:
     """Every file listed in RECORD with the right hash and size, and every RECORD entry present."""
     record_name = f"{wheel.dist_info}/RECORD"
     if record_name not in wheel.members:
-        yield Finding("MC108", path=record_name, message=f"{record_name} is missing: the wheel lists no files",
-                      hint="rebuild the wheel with a PEP 517 build tool")
+        yield Finding(
+            "MC108",
+            path=record_name,
+            message=f"{record_name} is missing: the wheel lists no files",
+            hint="rebuild the wheel with a PEP 517 build tool",
+        )
         return
     try:
         wf = WheelFile(wheel.path)
     except (WheelError, zipfile.BadZipFile, ValueError) as exc:
-        yield Finding("MC108", path=record_name, message=f"RECORD cannot be used: {exc}",
-                      hint="rebuild the wheel with a PEP 517 build tool")
+        yield Finding(
+            "MC108",
+            path=record_name,
+            message=f"RECORD cannot be used: {exc}",
+            hint="rebuild the wheel with a PEP 517 build tool",
+        )
         return
     with wf:
         for member in wheel.members:
@@ -225,12 +302,20 @@ def verify_record(wheel: WheelContents) -> Iterator[Finding]:
                     while fh.read(1 << 20):
                         pass
             except WheelError as exc:
-                yield Finding("MC108", path=member, message=f"{member}: {exc}",
-                              hint="the wheel was modified after it was built; rebuild it instead of patching it")
+                yield Finding(
+                    "MC108",
+                    path=member,
+                    message=f"{member}: {exc}",
+                    hint="the wheel was modified after it was built; rebuild it instead of patching it",
+                )
         listed = _record_paths(wf.read(record_name).decode("utf-8", "replace"))
     for path in sorted(listed - set(wheel.members)):
-        yield Finding("MC108", path=path, message=f"RECORD lists {path}, which is not in the wheel",
-                      hint="rebuild the wheel; a file was removed after the build")
+        yield Finding(
+            "MC108",
+            path=path,
+            message=f"RECORD lists {path}, which is not in the wheel",
+            hint="rebuild the wheel; a file was removed after the build",
+        )
 
 
 def _record_paths(text: str) -> set[str]:

@@ -19,8 +19,9 @@ from mcheck.wheel.selection import DeclaredInclude, poetry_includes
 
 
 @check("MC102")
-def included_but_not_in_wheel(ctx: CheckContext, project: Project,
-                              sdist: SdistContents) -> Iterator[Finding]:
+def included_but_not_in_wheel(
+    ctx: CheckContext, project: Project, sdist: SdistContents
+) -> Iterator[Finding]:
     installed = ctx.wheel.installed_files
     for include in poetry_includes(project):
         if include.format_given and "wheel" not in include.formats:
@@ -35,9 +36,15 @@ def _finding(rel: str, include: DeclaredInclude) -> Finding:
         reason = f"[tool.poetry] include {include.pattern!r} with format {list(include.formats)!r} (the wheel "
         reason += "was asked for)"
     else:
-        reason = (f"[tool.poetry] include {include.pattern!r} has no `format`, and poetry-core 2 then "
-                  "includes it in the sdist only")
-    return Finding("MC102", rel, f"{rel} is in the sdist but not in the wheel: {reason} (pyproject.toml"
-                                 f"{f':{include.line}' if include.line else ''})",
-                   hint=f'ship it in both: {{ path = "{include.pattern}", format = ["sdist", "wheel"] }}, '
-                        "or move it into the package and read it with importlib.resources")
+        reason = (
+            f"[tool.poetry] include {include.pattern!r} has no `format`, and poetry-core 2 then "
+            "includes it in the sdist only"
+        )
+    return Finding(
+        "MC102",
+        rel,
+        f"{rel} is in the sdist but not in the wheel: {reason} (pyproject.toml"
+        f"{f':{include.line}' if include.line else ''})",
+        hint=f'ship it in both: {{ path = "{include.pattern}", format = ["sdist", "wheel"] }}, '
+        "or move it into the package and read it with importlib.resources",
+    )

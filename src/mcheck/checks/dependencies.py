@@ -24,14 +24,52 @@ from mcheck.wheel.artifacts import WheelContents
 
 # Modules of Python 2 (or of Python 3 releases long gone) that no distribution provides: imports of
 # them sit in compatibility branches (`except ImportError: import dummy_threading`, `else: import StringIO`).
-FORMER_STDLIB = frozenset({
-    "__builtin__", "_dummy_thread", "BaseHTTPServer", "CGIHTTPServer", "ConfigParser", "Cookie", "DocXMLRPCServer",
-    "HTMLParser", "Queue", "SimpleHTTPServer", "SimpleXMLRPCServer", "SocketServer", "StringIO", "Tkinter",
-    "UserDict", "UserList", "UserString", "anydbm", "cPickle", "cStringIO", "commands", "cookielib", "copy_reg",
-    "dbhash", "dummy_thread", "dummy_threading", "exceptions", "htmlentitydefs", "httplib", "md5", "new",
-    "popen2", "repr", "robotparser", "sets", "sha", "thread", "tkMessageBox", "urllib2", "urlparse", "whichdb",
-    "xmlrpclib",
-})
+FORMER_STDLIB = frozenset(
+    {
+        "__builtin__",
+        "_dummy_thread",
+        "BaseHTTPServer",
+        "CGIHTTPServer",
+        "ConfigParser",
+        "Cookie",
+        "DocXMLRPCServer",
+        "HTMLParser",
+        "Queue",
+        "SimpleHTTPServer",
+        "SimpleXMLRPCServer",
+        "SocketServer",
+        "StringIO",
+        "Tkinter",
+        "UserDict",
+        "UserList",
+        "UserString",
+        "anydbm",
+        "cPickle",
+        "cStringIO",
+        "commands",
+        "cookielib",
+        "copy_reg",
+        "dbhash",
+        "dummy_thread",
+        "dummy_threading",
+        "exceptions",
+        "htmlentitydefs",
+        "httplib",
+        "md5",
+        "new",
+        "popen2",
+        "repr",
+        "robotparser",
+        "sets",
+        "sha",
+        "thread",
+        "tkMessageBox",
+        "urllib2",
+        "urlparse",
+        "whichdb",
+        "xmlrpclib",
+    }
+)
 # Directories whose sub-packages a project imports by their own top-level name after putting the
 # directory on sys.path (`poetry/core/_vendor/lark` is imported as `lark`).
 VENDOR_DIRS = frozenset({"_vendor", "vendor", "_vendored", "vendored", "extern", "_extern"})
@@ -56,14 +94,28 @@ def dependency_graph(wheel: WheelContents, probe: ProbeResult) -> DependencyGrap
     direct = frozenset(name for name, _ in roots)
     chains = _walk(roots, installed, _marker_environment(probe))
     transitive = {name: chain for name, chain in chains.items() if name not in direct}
-    elsewhere = frozenset(canonicalize_name(r.name) for r in wheel.requirements
-                          if r.marker is not None and "extra" not in str(r.marker)) - direct
-    return DependencyGraph(direct=direct, optional=frozenset(wheel.extra_requirements()) - direct,
-                           transitive=transitive, installed=installed, elsewhere=elsewhere)
+    elsewhere = (
+        frozenset(
+            canonicalize_name(r.name)
+            for r in wheel.requirements
+            if r.marker is not None and "extra" not in str(r.marker)
+        )
+        - direct
+    )
+    return DependencyGraph(
+        direct=direct,
+        optional=frozenset(wheel.extra_requirements()) - direct,
+        transitive=transitive,
+        installed=installed,
+        elsewhere=elsewhere,
+    )
 
 
-def _walk(roots: list[tuple[str, frozenset[str]]], installed: dict[str, Distribution],
-          environment: dict[str, str]) -> dict[str, str]:
+def _walk(
+    roots: list[tuple[str, frozenset[str]]],
+    installed: dict[str, Distribution],
+    environment: dict[str, str],
+) -> dict[str, str]:
     """Breadth first from the direct dependencies, so each distribution gets its shortest chain."""
     chains: dict[str, str] = {}
     queue = deque((name, extras, _display(name, installed)) for name, extras in roots)
@@ -81,15 +133,18 @@ def _walk(roots: list[tuple[str, frozenset[str]]], installed: dict[str, Distribu
     return chains
 
 
-def _active_requirements(dist: Distribution, extras: frozenset[str],
-                         environment: dict[str, str]) -> Iterator[Requirement]:
+def _active_requirements(
+    dist: Distribution, extras: frozenset[str], environment: dict[str, str]
+) -> Iterator[Requirement]:
     """Requirements of ``dist`` a plain install brings, plus those of the extras it was asked for."""
     for raw in dist.requires:
         try:
             req = Requirement(raw)
         except InvalidRequirement:
             continue
-        if req.marker is None or any(_marker_holds(req, environment, extra) for extra in ("", *extras)):
+        if req.marker is None or any(
+            _marker_holds(req, environment, extra) for extra in ("", *extras)
+        ):
             yield req
 
 
@@ -105,7 +160,11 @@ def _marker_environment(probe: ProbeResult) -> dict[str, str]:
     """Markers must be judged for the probed interpreter, which need not be the one running mcheck."""
     version = probe.python_version.split()[0]
     major_minor = ".".join(version.split(".")[:2])
-    return {"python_version": major_minor, "python_full_version": version, "sys_platform": probe.platform}
+    return {
+        "python_version": major_minor,
+        "python_full_version": version,
+        "sys_platform": probe.platform,
+    }
 
 
 def _display(name: str, installed: dict[str, Distribution]) -> str:
@@ -114,8 +173,9 @@ def _display(name: str, installed: dict[str, Distribution]) -> str:
 
 
 @check("MC202", "MC203")
-def undeclared_dependencies(ctx: CheckContext, analysis: StaticAnalysis,
-                            probe: ProbeResult) -> Iterator[Finding]:
+def undeclared_dependencies(
+    ctx: CheckContext, analysis: StaticAnalysis, probe: ProbeResult
+) -> Iterator[Finding]:
     graph = dependency_graph(ctx.wheel, probe)
     first_party = project_modules(ctx.project, ctx.wheel) if ctx.project is not None else None
     seen: set[tuple[str, str]] = set()
@@ -135,22 +195,35 @@ def undeclared_dependencies(ctx: CheckContext, analysis: StaticAnalysis,
             yield finding
 
 
-def third_party_sites(wheel: WheelContents, analysis: StaticAnalysis, probe: ProbeResult,
-                      first_party: ProjectModules | None) -> Iterator[ImportSite]:
+def third_party_sites(
+    wheel: WheelContents,
+    analysis: StaticAnalysis,
+    probe: ProbeResult,
+    first_party: ProjectModules | None,
+) -> Iterator[ImportSite]:
     """Absolute imports that are neither stdlib, nor shipped by the wheel, nor first-party code MC107
     already reports, in file and line order."""
     shipped = shipped_top_levels(wheel) | vendored_top_levels(wheel)
     stdlib = probe.stdlib_module_names | FORMER_STDLIB
     for site in sorted(analysis.imports, key=lambda s: (s.path, s.line)):
         top = site.top_level
-        if site.level or top == "__future__" or top in stdlib or top in shipped or top in PLATFORM_MODULES:
+        if (
+            site.level
+            or top == "__future__"
+            or top in stdlib
+            or top in shipped
+            or top in PLATFORM_MODULES
+        ):
             continue
         # Tests shipped inside a package import test-only tools (pytest, mock): dev dependencies. When
         # such a module does not import, the probe says so (MC304, test tooling).
         if is_test_code(site.importer):
             continue
-        if first_party is not None and not probe.distributions_providing(top) \
-                and first_party.locate(site.target) is not None:
+        if (
+            first_party is not None
+            and not probe.distributions_providing(top)
+            and first_party.locate(site.target) is not None
+        ):
             continue
         yield site
 
@@ -166,7 +239,9 @@ def vendored_top_levels(wheel: WheelContents) -> frozenset[str]:
     return frozenset(name for name in names if name.isidentifier())
 
 
-def _optional_files(probe: ProbeResult, graph: DependencyGraph, sites: list[ImportSite]) -> set[str]:
+def _optional_files(
+    probe: ProbeResult, graph: DependencyGraph, sites: list[ImportSite]
+) -> set[str]:
     """Files that are optional by design, so that none of their imports is a missing runtime dependency:
 
     * a file importing an optional-extra dependency unconditionally works only with the extra installed,
@@ -182,19 +257,29 @@ def _optional_files(probe: ProbeResult, graph: DependencyGraph, sites: list[Impo
     for site in sites:
         if not site.module_level or site.guarded:
             continue
-        providers = {canonicalize_name(d.name) for d in probe.distributions_providing(site.top_level)}
+        providers = {
+            canonicalize_name(d.name) for d in probe.distributions_providing(site.top_level)
+        }
         if providers & graph.direct:
             continue
-        submodule = site.importer.partition(".")[2]  # the package's own name says nothing about the platform
-        if _optional(site, providers, graph) or _PLATFORM_PART.search(submodule) \
-                or (_integration_module(site) and _similar_declared(site.top_level, graph) is None):
+        submodule = site.importer.partition(".")[
+            2
+        ]  # the package's own name says nothing about the platform
+        if (
+            _optional(site, providers, graph)
+            or _PLATFORM_PART.search(submodule)
+            or (_integration_module(site) and _similar_declared(site.top_level, graph) is None)
+        ):
             found.add(site.path)
     return found
 
 
 # A module-name part that says "for this platform only": `_windows_cffi`, `_io_windows`, `emscripten`.
-_PLATFORM_PART = re.compile(r"(^|[._])(windows|win32|winapi|nt|macos|darwin|osx|android|ios|emscripten|pyodide|"
-                            r"wasm)(?=$|[._])", re.IGNORECASE)
+_PLATFORM_PART = re.compile(
+    r"(^|[._])(windows|win32|winapi|nt|macos|darwin|osx|android|ios|emscripten|pyodide|"
+    r"wasm)(?=$|[._])",
+    re.IGNORECASE,
+)
 
 
 def _integration_module(site: ImportSite) -> bool:
@@ -207,8 +292,12 @@ def _integration_module(site: ImportSite) -> bool:
 def _finding_for(probe: ProbeResult, graph: DependencyGraph, site: ImportSite) -> Finding | None:
     providers = {canonicalize_name(d.name) for d in probe.distributions_providing(site.top_level)}
     # The name table backs up the probe's view (a namespace package's files can hide its distribution).
-    declared = graph.direct | graph.elsewhere  # one for another platform is declared, and the probe's business
-    if (providers | set(distributions_for_import(site.target))) & declared or _optional(site, providers, graph):
+    declared = (
+        graph.direct | graph.elsewhere
+    )  # one for another platform is declared, and the probe's business
+    if (providers | set(distributions_for_import(site.target))) & declared or _optional(
+        site, providers, graph
+    ):
         return None  # declared; an optional one is the probe's business (MC304)
     chained = sorted(p for p in providers if p in graph.transitive)
     if chained:
@@ -220,7 +309,9 @@ def _finding_for(probe: ProbeResult, graph: DependencyGraph, site: ImportSite) -
 
 def _optional(site: ImportSite, providers: set[str], graph: DependencyGraph) -> bool:
     # Extras are usually not installed when probing, so also ask the name table who would provide it.
-    candidates = providers | set(distributions_for_import(site.target)) | {canonicalize_name(site.top_level)}
+    candidates = (
+        providers | set(distributions_for_import(site.target)) | {canonicalize_name(site.top_level)}
+    )
     return bool(candidates & graph.optional)
 
 
@@ -228,16 +319,20 @@ def _transitive(site: ImportSite, chain: str) -> Finding:
     direct = chain.split(" -> ", 1)[0]
     provider = chain.rsplit(" -> ", 1)[-1]
     return Finding(
-        "MC203", path=site.path, line=site.line,
+        "MC203",
+        path=site.path,
+        line=site.line,
         message=f"{site.path}:{site.line} imports {site.top_level}, which only the transitive dependency "
-                f"{chain} provides",
+        f"{chain} provides",
         hint=f"add {provider} to your dependencies: it is installed only because {direct} depends on it today",
     )
 
 
 def _undeclared(site: ImportSite, graph: DependencyGraph, providers: set[str]) -> Finding:
     return Finding(
-        "MC202", path=site.path, line=site.line,
+        "MC202",
+        path=site.path,
+        line=site.line,
         message=f"{site.path}:{site.line} imports {site.top_level}, which no declared dependency provides",
         hint=undeclared_hint(site, graph, providers),
     )
@@ -251,9 +346,11 @@ def undeclared_hint(site: ImportSite, graph: DependencyGraph, providers: set[str
     similar = _similar_declared(name, graph)
     if similar is not None:
         dist, other = similar
-        fixed = other + site.target[len(name):]
-        return (f"{source}; the declared {dist} installs `{other}`: import `{fixed}` or depend on "
-                f"{candidates[0]}")
+        fixed = other + site.target[len(name) :]
+        return (
+            f"{source}; the declared {dist} installs `{other}`: import `{fixed}` or depend on "
+            f"{candidates[0]}"
+        )
     return f"{source}: add it to your dependencies, or guard the import with try/except ImportError if optional"
 
 
@@ -261,7 +358,9 @@ def _similar_declared(name: str, graph: DependencyGraph) -> tuple[str, str] | No
     """A declared dependency whose import name looks like ``name`` (``Cryptodome`` for ``Crypto``)."""
     for dist in sorted(graph.direct):
         installed = graph.installed.get(dist)
-        names = installed.import_names if installed is not None else import_names_for_distribution(dist)
+        names = (
+            installed.import_names if installed is not None else import_names_for_distribution(dist)
+        )
         display = installed.name if installed is not None else dist
         for other in names:
             if other != name and _looks_alike(name, other.split(".", 1)[0]):

@@ -17,11 +17,16 @@ from mcheck.wheel.layout import PackageSource
 from mcheck.wheel.selection import setup_py_keyword
 
 
-def explain_drop(project: Project, package: PackageSource, source_file: str, *, in_sdist: bool) -> str:
+def explain_drop(
+    project: Project, package: PackageSource, source_file: str, *, in_sdist: bool
+) -> str:
     # Package-selection causes first: setuptools applies them to the sdist as well, so a file they drop
     # is missing from both artifacts and "not in the sdist" would only be a symptom.
     reasons: list[Callable[[Project, PackageSource, str], str | None]] = [
-        _explicit_packages_list, _include_without_star, _missing_init]
+        _explicit_packages_list,
+        _include_without_star,
+        _missing_init,
+    ]
     if not in_sdist:
         reasons.append(_not_in_sdist)
     for reason in reasons:
@@ -41,17 +46,21 @@ def _missing_init(project: Project, package: PackageSource, source_file: str) ->
     files = project.file_set()
     parent = PurePosixPath(source_file).parent
     missing = []
-    while parent.as_posix() != package.source_dir and parent.as_posix().startswith(package.source_dir):
+    while parent.as_posix() != package.source_dir and parent.as_posix().startswith(
+        package.source_dir
+    ):
         if f"{parent.as_posix()}/__init__.py" not in files:
             missing.append(parent.as_posix())
         parent = parent.parent
     if not missing:
         return None
     outermost = missing[-1]
-    return (f"{outermost}/ has no __init__.py, so setuptools' package discovery (find_packages / "
-            f"`namespaces = false`) skips it and everything below it: add {outermost}/__init__.py"
-            + (f" (and in {len(missing) - 1} more directories below it)" if len(missing) > 1 else "")
-            + ", or set `namespaces = true` in [tool.setuptools.packages.find]")
+    return (
+        f"{outermost}/ has no __init__.py, so setuptools' package discovery (find_packages / "
+        f"`namespaces = false`) skips it and everything below it: add {outermost}/__init__.py"
+        + (f" (and in {len(missing) - 1} more directories below it)" if len(missing) > 1 else "")
+        + ", or set `namespaces = true` in [tool.setuptools.packages.find]"
+    )
 
 
 def _include_without_star(project: Project, package: PackageSource, source_file: str) -> str | None:
@@ -64,12 +73,18 @@ def _include_without_star(project: Project, package: PackageSource, source_file:
     dotted = _dotted_package(package, source_file)
     if any(fnmatch.fnmatchcase(dotted, pattern) for pattern in includes):
         return None
-    suggestion = ", ".join(f'"{p}*"' for p in includes if not p.endswith("*")) or f'"{package.name}*"'
-    return (f"[tool.setuptools.packages.find] include = {includes!r} does not match the sub-package "
-            f"`{dotted}` (patterns match whole dotted names): use include = [{suggestion}]")
+    suggestion = (
+        ", ".join(f'"{p}*"' for p in includes if not p.endswith("*")) or f'"{package.name}*"'
+    )
+    return (
+        f"[tool.setuptools.packages.find] include = {includes!r} does not match the sub-package "
+        f"`{dotted}` (patterns match whole dotted names): use include = [{suggestion}]"
+    )
 
 
-def _explicit_packages_list(project: Project, package: PackageSource, source_file: str) -> str | None:
+def _explicit_packages_list(
+    project: Project, package: PackageSource, source_file: str
+) -> str | None:
     if not project.is_setuptools:
         return None
     listed = project.setuptools_config.get("packages")
@@ -81,18 +96,26 @@ def _explicit_packages_list(project: Project, package: PackageSource, source_fil
     dotted = _dotted_package(package, source_file)
     if dotted in listed:
         return None
-    return (f"{where} lists {listed!r} but not `{dotted}`: add it, or use package discovery "
-            "(find_packages() / [tool.setuptools.packages.find])")
+    return (
+        f"{where} lists {listed!r} but not `{dotted}`: add it, or use package discovery "
+        "(find_packages() / [tool.setuptools.packages.find])"
+    )
 
 
 def _not_in_sdist(project: Project, package: PackageSource, source_file: str) -> str | None:
     family = project.backend_family
     if family == "setuptools":
-        return (f"{source_file} is not in the sdist, so a wheel built from it cannot contain it: include it "
-                "with MANIFEST.in (e.g. `graft " + package.source_dir + "`) or let setuptools-scm list git files")
+        return (
+            f"{source_file} is not in the sdist, so a wheel built from it cannot contain it: include it "
+            "with MANIFEST.in (e.g. `graft "
+            + package.source_dir
+            + "`) or let setuptools-scm list git files"
+        )
     if family == "hatchling":
-        return (f"{source_file} is not in the sdist: check `exclude`/`only-include` under "
-                "[tool.hatch.build.targets.sdist] and .gitignore")
+        return (
+            f"{source_file} is not in the sdist: check `exclude`/`only-include` under "
+            "[tool.hatch.build.targets.sdist] and .gitignore"
+        )
     if family == "poetry-core":
         return f"{source_file} is not in the sdist: check `exclude` and `packages` in [tool.poetry]"
     return f"{source_file} is not in the sdist built by {project.backend}: check its include/exclude settings"
@@ -101,9 +124,13 @@ def _not_in_sdist(project: Project, package: PackageSource, source_file: str) ->
 def _generic(project: Project, in_sdist: bool) -> str:
     family = project.backend_family
     if family == "hatchling":
-        return "it is in the sdist but the wheel excludes it: check [tool.hatch.build.targets.wheel] " \
-               "`packages`/`only-include`/`exclude`"
+        return (
+            "it is in the sdist but the wheel excludes it: check [tool.hatch.build.targets.wheel] "
+            "`packages`/`only-include`/`exclude`"
+        )
     if family == "setuptools":
-        return "it is in the sdist but not in any package setuptools installs: check `packages`, " \
-               "`package-dir` and `package-data`/`exclude-package-data`"
+        return (
+            "it is in the sdist but not in any package setuptools installs: check `packages`, "
+            "`package-dir` and `package-data`/`exclude-package-data`"
+        )
     return f"it is in the sdist but {project.backend} left it out of the wheel: check its include/exclude settings"

@@ -12,17 +12,39 @@ from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
 from mcheck.checks.import_failures import extra_named_in
 from mcheck.findings import Finding, SubjectKind
-from mcheck.probes.protocol import AppProbeResult, AppResult, EntryPointResult, ExceptionInfo, ServeResult
+from mcheck.probes.protocol import (
+    AppProbeResult,
+    AppResult,
+    EntryPointResult,
+    ExceptionInfo,
+    ServeResult,
+)
 from mcheck.wheel.artifacts import module_name_for
 
 EXCERPT = 300
 # Import names whose distribution is named differently, for recognising a module an extra provides.
 KNOWN_DISTRIBUTIONS = {
-    "yaml": "pyyaml", "PIL": "pillow", "Crypto": "pycryptodome", "Cryptodome": "pycryptodomex",
-    "sklearn": "scikit-learn", "cv2": "opencv-python", "bs4": "beautifulsoup4", "dateutil": "python-dateutil",
-    "jwt": "pyjwt", "dotenv": "python-dotenv", "multipart": "python-multipart", "magic": "python-magic",
-    "attr": "attrs", "google": "protobuf", "serial": "pyserial", "usb": "pyusb", "zmq": "pyzmq",
-    "OpenSSL": "pyopenssl", "jose": "python-jose", "socks": "pysocks", "psycopg2": "psycopg2-binary",
+    "yaml": "pyyaml",
+    "PIL": "pillow",
+    "Crypto": "pycryptodome",
+    "Cryptodome": "pycryptodomex",
+    "sklearn": "scikit-learn",
+    "cv2": "opencv-python",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "jwt": "pyjwt",
+    "dotenv": "python-dotenv",
+    "multipart": "python-multipart",
+    "magic": "python-magic",
+    "attr": "attrs",
+    "google": "protobuf",
+    "serial": "pyserial",
+    "usb": "pyusb",
+    "zmq": "pyzmq",
+    "OpenSSL": "pyopenssl",
+    "jose": "python-jose",
+    "socks": "pysocks",
+    "psycopg2": "psycopg2-binary",
 }
 
 
@@ -48,18 +70,32 @@ def _entry_point_finding(ep: EntryPointResult, cause: str | None) -> Finding:
         "exited": f"does not resolve: importing {ep.module} exited with code {ep.exit_code}",
         "crashed": f"does not resolve: importing {ep.module} was killed by signal {ep.signal}",
     }[ep.status]
-    hint = (f"the `{ep.name}` command crashes on first use; fix the target in [project.scripts]/"
-            f"[project.entry-points] or the code it names") if ep.group in ("console_scripts", "gui_scripts") else None
-    return Finding("MC401", path=ep.value, message=f"{what} {reason}", hint=cause or hint,
-                   kind="entry_point")
+    hint = (
+        (
+            f"the `{ep.name}` command crashes on first use; fix the target in [project.scripts]/"
+            f"[project.entry-points] or the code it names"
+        )
+        if ep.group in ("console_scripts", "gui_scripts")
+        else None
+    )
+    return Finding(
+        "MC401", path=ep.value, message=f"{what} {reason}", hint=cause or hint, kind="entry_point"
+    )
 
 
 def _needs_optional_extra(ctx: CheckContext, ep: EntryPointResult) -> bool:
     """The import failed only because a module of an optional extra is not installed (MC304's business)."""
     error = ep.error
     if ep.status == "exited" and extra_named_in(ep.output_tail, ctx.wheel) is not None:
-        return True  # it exits telling the user which extra to install: by design (the probe's MC304)
-    if ep.status != "import_error" or error is None or error.type != "ModuleNotFoundError" or not error.missing_name:
+        return (
+            True  # it exits telling the user which extra to install: by design (the probe's MC304)
+        )
+    if (
+        ep.status != "import_error"
+        or error is None
+        or error.type != "ModuleNotFoundError"
+        or not error.missing_name
+    ):
         return False
     top = error.missing_name.split(".", 1)[0]
     if top in ctx.wheel.top_level_names:
@@ -75,17 +111,26 @@ def _needs_optional_extra(ctx: CheckContext, ep: EntryPointResult) -> bool:
 
 
 def _app_findings(ctx: CheckContext, app: AppResult) -> Iterator[Finding]:
-    if app.serve is None and app.status != "ok" and not (
-            app.status == "factory_error" and app.kind == "asgi3"):
+    if (
+        app.serve is None
+        and app.status != "ok"
+        and not (app.status == "factory_error" and app.kind == "asgi3")
+    ):
         declared = f" (declared in {app.target.source})"
-        yield Finding("MC402", path=app.spec, message=f"{app.spec}{declared} {_import_failure(app)}",
-                      hint=_root_cause_hint(ctx, app), kind="app")
+        yield Finding(
+            "MC402",
+            path=app.spec,
+            message=f"{app.spec}{declared} {_import_failure(app)}",
+            hint=_root_cause_hint(ctx, app),
+            kind="app",
+        )
         return
     yield from exercised_app_findings(app, path=app.spec, kind="app")
 
 
-def exercised_app_findings(app: AppResult, *, path: str, line: int | None = None,
-                           kind: SubjectKind = "file") -> list[Finding]:
+def exercised_app_findings(
+    app: AppResult, *, path: str, line: int | None = None, kind: SubjectKind = "file"
+) -> list[Finding]:
     """MC403-MC405 for an app that imported: the one place they are written, for ``mcheck wheel``
     (``path`` the app's spec, ``kind`` "app") and ``mcheck deploy`` (``path`` the deploy file,
     ``line`` its line)."""
@@ -99,8 +144,13 @@ def _exercised(app: AppResult, path: str, line: int | None) -> Finding | None:
     problem = _not_asgi(app)
     if problem is not None:
         declared = f" (declared in {app.target.source})"
-        return Finding("MC403", path=path, message=f"{app.spec}{declared} {problem[0]}",
-                       hint=problem[1], line=line)
+        return Finding(
+            "MC403",
+            path=path,
+            message=f"{app.spec}{declared} {problem[0]}",
+            hint=problem[1],
+            line=line,
+        )
     if app.lifespan is not None and app.lifespan.status in ("failed", "timeout"):
         return _lifespan_finding(app, path, line)
     if app.http is not None and not app.http.ok:
@@ -114,7 +164,7 @@ def _import_failure(app: AppResult) -> str:
         "invalid": "is not of the form `module:attribute`",
         "import_error": f"does not import from the installed wheel: importing {module} raised {_describe(app.error)}",
         "attribute_missing": f"does not resolve: {module} imported but has no attribute "
-                             f"{app.missing_attribute!r}",
+        f"{app.missing_attribute!r}",
         "factory_error": f"could not be created: calling the factory raised {_describe(app.error)}",
         "timeout": f"did not import within the timeout (importing {module} blocks)",
         "exited": f"killed the server: importing or starting it exited with code {app.exit_code}",
@@ -127,27 +177,42 @@ def _not_asgi(app: AppResult) -> tuple[str, str | None] | None:
     signature = f" {app.signature}" if app.signature else ""
     if app.target.factory:
         if app.kind == "asgi3":
-            return ("is started with --factory but is already an ASGI app: the server calls it with no "
-                    "arguments", "drop --factory (or the `()` suffix)")
+            return (
+                "is started with --factory but is already an ASGI app: the server calls it with no "
+                "arguments",
+                "drop --factory (or the `()` suffix)",
+            )
         if app.factory_result_kind != "asgi3":
-            return (f"is a factory whose result is not an ASGI app (it returned a {app.factory_result_kind} "
-                    "object)", None)
+            return (
+                f"is a factory whose result is not an ASGI app (it returned a {app.factory_result_kind} "
+                "object)",
+                None,
+            )
         return None
     if app.kind == "factory":
         if app.factory_result_kind == "asgi3":
-            return (f"is a factory{signature} that returns an ASGI app, but the server is not told to call it",
-                    f"start it with `uvicorn --factory {app.spec}` (gunicorn/hypercorn: `{app.spec}()`)")
+            return (
+                f"is a factory{signature} that returns an ASGI app, but the server is not told to call it",
+                f"start it with `uvicorn --factory {app.spec}` (gunicorn/hypercorn: `{app.spec}()`)",
+            )
         return f"is a callable taking no arguments{signature}, not an ASGI app", None
     return {
         "asgi3": None,
         "not_callable": ("is not callable, so it cannot be an ASGI app", None),
-        "wsgi": (f"is a WSGI app{signature} (environ, start_response) handed to an ASGI server",
-                 "serve it with a WSGI server (gunicorn), or wrap it: `asgiref.wsgi.WsgiToAsgi(app)` / "
-                 "`a2wsgi.WSGIMiddleware(app)`"),
-        "sync_asgi": (f"takes (scope, receive, send){signature} but is not `async`: ASGI servers run it "
-                      "as an ASGI 2 app and the first request fails", "make it `async def`"),
-        "unknown": (f"is not an ASGI 3 callable{signature}: expected `async def app(scope, receive, send)`",
-                    None),
+        "wsgi": (
+            f"is a WSGI app{signature} (environ, start_response) handed to an ASGI server",
+            "serve it with a WSGI server (gunicorn), or wrap it: `asgiref.wsgi.WsgiToAsgi(app)` / "
+            "`a2wsgi.WSGIMiddleware(app)`",
+        ),
+        "sync_asgi": (
+            f"takes (scope, receive, send){signature} but is not `async`: ASGI servers run it "
+            "as an ASGI 2 app and the first request fails",
+            "make it `async def`",
+        ),
+        "unknown": (
+            f"is not an ASGI 3 callable{signature}: expected `async def app(scope, receive, send)`",
+            None,
+        ),
     }.get(app.kind or "unknown")
 
 
@@ -176,22 +241,38 @@ def _http_finding(app: AppResult, path: str, line: int | None) -> Finding:
         if http.error is not None:
             outcome += f" after the app raised {_describe(http.error)}"
     body = f"; body: {_excerpt(http.body)}" if http.body.strip() else ""
-    return Finding("MC405", path=path, message=f"{app.spec}: GET {http.path} {outcome}{body}",
-                   hint="the host's health check fails on this, marks the deploy unhealthy and rolls back",
-                   line=line)
+    return Finding(
+        "MC405",
+        path=path,
+        message=f"{app.spec}: GET {http.path} {outcome}{body}",
+        hint="the host's health check fails on this, marks the deploy unhealthy and rolls back",
+        line=line,
+    )
 
 
-def _serve_finding(app: AppResult, serve: ServeResult, path: str, line: int | None) -> Finding | None:
+def _serve_finding(
+    app: AppResult, serve: ServeResult, path: str, line: int | None
+) -> Finding | None:
     if serve.ready:
         return None
     command = " ".join(serve.command)
     log = f"server log:\n{serve.log_tail}" if serve.log_tail.strip() else None
     if serve.status is not None:
         body = f"; body: {_excerpt(serve.body)}" if serve.body.strip() else ""
-        return Finding("MC405", path=path, message=f"{app.spec}: `{command}` answered GET {serve.url} "
-                       f"with {serve.status}{body}", hint=log, line=line)
-    return Finding("MC404", path=path, message=f"{app.spec}: `{command}` did not start serving: "
-                   f"{serve.reason}", hint=log, line=line)
+        return Finding(
+            "MC405",
+            path=path,
+            message=f"{app.spec}: `{command}` answered GET {serve.url} with {serve.status}{body}",
+            hint=log,
+            line=line,
+        )
+    return Finding(
+        "MC404",
+        path=path,
+        message=f"{app.spec}: `{command}` did not start serving: {serve.reason}",
+        hint=log,
+        line=line,
+    )
 
 
 # --- root causes and text -------------------------------------------------------------------------
@@ -200,10 +281,16 @@ def _serve_finding(app: AppResult, serve: ServeResult, path: str, line: int | No
 def _root_causes(ctx: CheckContext, error: ExceptionInfo | None) -> str | None:
     """The earlier findings that explain a failed import: a dropped file, an unshipped package, ..."""
     missing = _missing_names(error)
-    causes = [f for f in ctx.earlier if f.code in ROOT_CAUSE_CODES and any(_explains(f, m) for m in missing)]
+    causes = [
+        f
+        for f in ctx.earlier
+        if f.code in ROOT_CAUSE_CODES and any(_explains(f, m) for m in missing)
+    ]
     if not causes:
         return None
-    listed = "; ".join(f"{f.code} {f.path}{f':{f.line}' if f.line else ''}: {f.message}" for f in causes[:3])
+    listed = "; ".join(
+        f"{f.code} {f.path}{f':{f.line}' if f.line else ''}: {f.message}" for f in causes[:3]
+    )
     return f"root cause (see above): {listed}"
 
 
@@ -225,7 +312,11 @@ def _explains(finding: Finding, missing: str) -> bool:
     path = finding.path or ""
     if finding.code == "MC101":
         module = module_name_for(path) or ""
-        return module == missing or module.startswith(missing + ".") or missing.startswith(module + ".")
+        return (
+            module == missing
+            or module.startswith(missing + ".")
+            or missing.startswith(module + ".")
+        )
     if finding.code == "MC103":
         module = path.removesuffix(".py").removesuffix("/").replace("/", ".")
         return module == missing

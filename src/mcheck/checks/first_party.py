@@ -53,12 +53,16 @@ class ProjectModules:
 
 def project_modules(project: Project, wheel: WheelContents) -> ProjectModules:
     py_files = frozenset(f for f in project.files if f.endswith(".py"))
-    py_dirs = frozenset(str(parent) for f in py_files for parent in PurePosixPath(f).parents if str(parent) != ".")
+    py_dirs = frozenset(
+        str(parent) for f in py_files for parent in PurePosixPath(f).parents if str(parent) != "."
+    )
     roots = _candidate_roots(project, py_files, shipped_top_levels(wheel))
     return ProjectModules(roots=roots, py_files=py_files, py_dirs=py_dirs)
 
 
-def _candidate_roots(project: Project, py_files: Iterable[str], shipped: frozenset[str]) -> tuple[str, ...]:
+def _candidate_roots(
+    project: Project, py_files: Iterable[str], shipped: frozenset[str]
+) -> tuple[str, ...]:
     """Directories that are on ``sys.path`` somewhere in development: the project root (running from
     the checkout), ``src/``, configured source roots, and wherever the wheel's own packages live."""
     roots = ["", "src", *_configured_roots(project)]
@@ -89,16 +93,27 @@ def _as_list(value: object) -> list[object]:
     return list(value) if isinstance(value, list) else []
 
 
-def not_shipped_first_party(ctx: CheckContext, analysis: StaticAnalysis,
-                            modules: ProjectModules) -> Iterator[tuple[ImportSite, str]]:
+def not_shipped_first_party(
+    ctx: CheckContext, analysis: StaticAnalysis, modules: ProjectModules
+) -> Iterator[tuple[ImportSite, str]]:
     """Import sites (first per file and target) that resolve to the project tree, not to the wheel,
     the standard library or an installed distribution; with where the target lives in the tree."""
     shipped = shipped_top_levels(ctx.wheel)
-    stdlib = ctx.probe.stdlib_module_names if ctx.probe is not None else frozenset(sys.stdlib_module_names)
+    stdlib = (
+        ctx.probe.stdlib_module_names
+        if ctx.probe is not None
+        else frozenset(sys.stdlib_module_names)
+    )
     seen: set[tuple[str, str]] = set()
     for site in sorted(analysis.imports, key=lambda s: (s.path, s.line)):
         top = site.top_level
-        if site.level or top in shipped or top in stdlib or top == "__future__" or (site.path, site.target) in seen:
+        if (
+            site.level
+            or top in shipped
+            or top in stdlib
+            or top == "__future__"
+            or (site.path, site.target) in seen
+        ):
             continue
         if ctx.probe is not None and ctx.probe.distributions_providing(top):
             continue  # installed from a distribution: that is what runs, not the checkout's copy
@@ -109,8 +124,9 @@ def not_shipped_first_party(ctx: CheckContext, analysis: StaticAnalysis,
 
 
 @check("MC107")
-def first_party_not_shipped(ctx: CheckContext, analysis: StaticAnalysis,
-                            project: Project) -> Iterator[Finding]:
+def first_party_not_shipped(
+    ctx: CheckContext, analysis: StaticAnalysis, project: Project
+) -> Iterator[Finding]:
     modules = project_modules(project, ctx.wheel)
     package = next(iter(ctx.wheel.top_level_names), None)
     for site, location in not_shipped_first_party(ctx, analysis, modules):
@@ -118,9 +134,11 @@ def first_party_not_shipped(ctx: CheckContext, analysis: StaticAnalysis,
         if analysis.is_ignored(site.path, site.line, "MC107"):
             continue
         yield Finding(
-            "MC107", path=site.path, line=site.line,
+            "MC107",
+            path=site.path,
+            line=site.line,
             message=f"{site.path}:{site.line} imports {site.target}, which exists in the project as "
-                    f"{location} but is not in the wheel",
+            f"{location} but is not in the wheel",
             hint=_hint(site, location, package),
         )
 
@@ -129,10 +147,21 @@ def _hint(site: ImportSite, location: str, package: str | None) -> str:
     name = PurePosixPath(location.rstrip("/")).name.removesuffix(".py")
     if name == "__init__":
         name = PurePosixPath(location).parent.name
-    move = (f"move {location} into the package ({package}/{name}{'' if location.endswith('/') else '.py'}) "
-            f"and import it as `from {package} import {name}`") if package else f"move {location} into the package"
-    ship = (f"`py-modules = [\"{site.top_level}\"]`" if location == f"{site.top_level}.py"
-            else f"a `packages` entry for {site.top_level}")
-    return (f"{move}, or ship it too (setuptools: {ship}; hatchling: add it to "
-            "`[tool.hatch.build.targets.wheel] packages`); it only imports from the checkout, where the "
-            "project directory is on sys.path")
+    move = (
+        (
+            f"move {location} into the package ({package}/{name}{'' if location.endswith('/') else '.py'}) "
+            f"and import it as `from {package} import {name}`"
+        )
+        if package
+        else f"move {location} into the package"
+    )
+    ship = (
+        f'`py-modules = ["{site.top_level}"]`'
+        if location == f"{site.top_level}.py"
+        else f"a `packages` entry for {site.top_level}"
+    )
+    return (
+        f"{move}, or ship it too (setuptools: {ship}; hatchling: add it to "
+        "`[tool.hatch.build.targets.wheel] packages`); it only imports from the checkout, where the "
+        "project directory is on sys.path"
+    )

@@ -21,9 +21,19 @@ from mcheck.analysis.model import StaticAnalysis
 from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
-from mcheck.knowledge.conventions import INTEGRATION_PACKAGES, NEEDS_CONFIGURATION, TEST_MODULE, TOOL_PLUGINS
+from mcheck.knowledge.conventions import (
+    INTEGRATION_PACKAGES,
+    NEEDS_CONFIGURATION,
+    TEST_MODULE,
+    TOOL_PLUGINS,
+)
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
-from mcheck.knowledge.platforms import PLATFORM_GUARD_TYPES, PLATFORM_MODULES, PLATFORM_WORDS, REMOVED_STDLIB
+from mcheck.knowledge.platforms import (
+    PLATFORM_GUARD_TYPES,
+    PLATFORM_MODULES,
+    PLATFORM_WORDS,
+    REMOVED_STDLIB,
+)
 from mcheck.probes.protocol import ExceptionInfo, Frame, ModuleResult, ProbeResult
 from mcheck.wheel.artifacts import WheelContents, module_name_for
 
@@ -39,8 +49,12 @@ def probe_failures(ctx: CheckContext, probe: ProbeResult) -> list[Finding]:
     return classify_probe(probe, ctx.wheel, ctx.earlier, ctx.analysis)
 
 
-def classify_probe(probe: ProbeResult, wheel: WheelContents, earlier: Iterable[Finding] = (),
-                   analysis: StaticAnalysis | None = None) -> list[Finding]:
+def classify_probe(
+    probe: ProbeResult,
+    wheel: WheelContents,
+    earlier: Iterable[Finding] = (),
+    analysis: StaticAnalysis | None = None,
+) -> list[Finding]:
     """Exactly one finding per module that did not import, in module-name order."""
     facts = Facts(probe, wheel, tuple(earlier), analysis)
     failed = sorted(name for name, result in probe.modules.items() if result.status != "ok")
@@ -68,8 +82,11 @@ def group_by_cause(findings: list[Finding]) -> list[Finding]:
         first, rest = members[0], members[1:]
         others = [f.path for f in rest if f.path]
         shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
-        merged[id(first)] = replace(first, affects=tuple(others),
-                                    message=f"{first.message}; {len(others)} more modules fail the same way: {shown}")
+        merged[id(first)] = replace(
+            first,
+            affects=tuple(others),
+            message=f"{first.message}; {len(others)} more modules fail the same way: {shown}",
+        )
         dropped.update(id(f) for f in rest)
     return [merged.get(id(f), f) for f in findings if id(f) not in dropped]
 
@@ -82,27 +99,49 @@ def _cause_key(finding: Finding) -> str | None:
     if missing is not None:
         return f"missing {missing.group(1)}"
     hint = finding.hint or ""
-    return hint[hint.index("root cause"):] if "root cause" in hint else None
+    return hint[hint.index("root cause") :] if "root cause" in hint else None
 
 
 def classify_module(result: ModuleResult, facts: Facts) -> Finding:
     if result.status == "timeout":
         return _timeout(result)
-    if result.status == "exited" and (extra := extra_named_in(result.output_tail, facts.wheel)) is not None:
-        return Finding("MC304", result.name, f"{result.name} exits when imported without the optional extra "
-                       f"[{extra}], and says so: {_last_output(result).removeprefix('; last output: ')}",
-                       hint=f"pip install '{facts.wheel.name}[{extra}]'", kind="module")
+    if (
+        result.status == "exited"
+        and (extra := extra_named_in(result.output_tail, facts.wheel)) is not None
+    ):
+        return Finding(
+            "MC304",
+            result.name,
+            f"{result.name} exits when imported without the optional extra "
+            f"[{extra}], and says so: {_last_output(result).removeprefix('; last output: ')}",
+            hint=f"pip install '{facts.wheel.name}[{extra}]'",
+            kind="module",
+        )
     if result.status == "exited" and is_test_code(result.name):
         # A test or check script shipped in the package that runs (and exits) when imported.
-        return Finding("MC304", result.name, f"{result.name} is test tooling that exits when imported "
-                       f"(code {result.exit_code})", hint="expected if only the test suite runs this module", kind="module")
+        return Finding(
+            "MC304",
+            result.name,
+            f"{result.name} is test tooling that exits when imported (code {result.exit_code})",
+            hint="expected if only the test suite runs this module",
+            kind="module",
+        )
     if result.status in ("exited", "crashed"):
         return _exited(result)
     if result.error is None:
-        return Finding("MC301", result.name, f"importing {result.name} failed without an exception report", kind="module")
-    if _static_cause(result.error, facts) is not None:  # a known defect is never an "expected" failure
+        return Finding(
+            "MC301",
+            result.name,
+            f"importing {result.name} failed without an exception report",
+            kind="module",
+        )
+    if (
+        _static_cause(result.error, facts) is not None
+    ):  # a known defect is never an "expected" failure
         return _raised(result.name, result.error, facts)
-    return expected_failure(result.name, result.error, facts) or _raised(result.name, result.error, facts)
+    return expected_failure(result.name, result.error, facts) or _raised(
+        result.name, result.error, facts
+    )
 
 
 STATIC_CAUSE_CODES = ("MC107", "MC202", "MC204")
@@ -116,7 +155,11 @@ def _static_cause(error: ExceptionInfo, facts: Facts) -> Finding | None:
         if rel is None:
             continue
         for finding in facts.earlier:
-            if finding.code in STATIC_CAUSE_CODES and finding.path == rel and finding.line == frame.line:
+            if (
+                finding.code in STATIC_CAUSE_CODES
+                and finding.path == rel
+                and finding.line == frame.line
+            ):
                 return finding
     return None
 
@@ -143,11 +186,17 @@ class Facts:
     def marker_env(self) -> dict[str, str]:
         """Marker variables of the probed interpreter (it may differ from the one running mcheck)."""
         env = dict(default_environment())
-        system = {"win32": "Windows", "darwin": "Darwin", "cygwin": "CYGWIN"}.get(self.probe.platform, "Linux")
+        system = {"win32": "Windows", "darwin": "Darwin", "cygwin": "CYGWIN"}.get(
+            self.probe.platform, "Linux"
+        )
         version = self.probe.python_version
-        env.update(sys_platform=self.probe.platform, platform_system=system, python_full_version=version,
-                   os_name="nt" if self.probe.platform == "win32" else "posix",
-                   python_version=".".join(version.split(".")[:2]))
+        env.update(
+            sys_platform=self.probe.platform,
+            platform_system=system,
+            python_full_version=version,
+            os_name="nt" if self.probe.platform == "win32" else "posix",
+            python_version=".".join(version.split(".")[:2]),
+        )
         return env
 
     @cached_property
@@ -186,13 +235,15 @@ class Facts:
         posix = _posix(file)
         for prefix in self.site_dirs:
             if posix.startswith(prefix):
-                return posix[len(prefix):]
+                return posix[len(prefix) :]
         return None
 
     def in_wheel(self, file: str) -> str | None:
         """The wheel-relative path of ``file`` when it is one of the wheel's shipped files."""
         rel = self.relative(file)
-        if rel is not None and (rel in self.wheel.installed_files or rel.split("/", 1)[0] in self.first_party):
+        if rel is not None and (
+            rel in self.wheel.installed_files or rel.split("/", 1)[0] in self.first_party
+        ):
             return rel
         return None
 
@@ -206,8 +257,15 @@ def _posix(path: str) -> str:
 
 def expected_failure(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
     """An MC304 finding when the failure has an expected cause, else None."""
-    for rule in (_optional_extra, _other_platform, _dev_tooling, _needs_configuration, _integration,
-                 _extra_only_file, _imported_only_conditionally):
+    for rule in (
+        _optional_extra,
+        _other_platform,
+        _dev_tooling,
+        _needs_configuration,
+        _integration,
+        _extra_only_file,
+        _imported_only_conditionally,
+    ):
         finding = rule(module, error, facts)
         if finding is not None:
             return finding
@@ -244,7 +302,9 @@ def _refine(name: str, frame: Frame | None) -> str:
     ``google`` from ``from google.protobuf import message`` is really ``google.protobuf``."""
     if frame is None:
         return name
-    targets = [n.strip() for m in PLAIN_IMPORT.finditer(frame.source) for n in m.group(1).split(",")]
+    targets = [
+        n.strip() for m in PLAIN_IMPORT.finditer(frame.source) for n in m.group(1).split(",")
+    ]
     for match in FROM_IMPORT.finditer(frame.source):
         targets += [f"{match.group(1)}.{n.strip()}" for n in match.group(2).split(",") if n.strip()]
         targets.append(match.group(1))
@@ -269,7 +329,10 @@ def _mentioned_names(error: ExceptionInfo) -> list[str]:
 def _provides(dist: str, module: str) -> bool:
     """Would ``dist`` (canonical) install ``module`` (dotted)? ``protobuf`` installs ``google.protobuf`` but
     not every ``google``: a missing namespace says nothing about which of its distributions is wanted."""
-    return any(module == name or module.startswith(name + ".") for name in import_names_for_distribution(dist))
+    return any(
+        module == name or module.startswith(name + ".")
+        for name in import_names_for_distribution(dist)
+    )
 
 
 def _related(name: str, module: str) -> bool:
@@ -289,31 +352,54 @@ def _optional_extra(module: str, error: ExceptionInfo, facts: Facts) -> Finding 
     missing = specific_missing_modules(error)
     candidates = [m for m in missing if m.split(".", 1)[0] not in facts.first_party]
     if not missing:  # a custom message naming the dependency instead of a ModuleNotFoundError
-        candidates = [w for w in _mentioned_names(error) if w.split(".", 1)[0] not in facts.first_party]
+        candidates = [
+            w for w in _mentioned_names(error) if w.split(".", 1)[0] not in facts.first_party
+        ]
     for name in candidates:
-        for dist in _candidate_dists(name, facts.extras) or _candidate_dists(name.lower(), facts.extras):
+        for dist in _candidate_dists(name, facts.extras) or _candidate_dists(
+            name.lower(), facts.extras
+        ):
             extra = facts.extras[dist]
-            return Finding("MC304", module, f"{module} needs the optional extra [{extra}] ({dist} provides "
-                           f"{name}): {_describe(error)}", hint=f"pip install '{facts.wheel.name}[{extra}]'", kind="module")
+            return Finding(
+                "MC304",
+                module,
+                f"{module} needs the optional extra [{extra}] ({dist} provides "
+                f"{name}): {_describe(error)}",
+                hint=f"pip install '{facts.wheel.name}[{extra}]'",
+                kind="module",
+            )
     return None
 
 
 def _other_platform(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
     # `from six.moves import winreg` raises "cannot import name 'winreg'": as platform-bound as the module.
-    unimportable = [m.group(1) for exc in _exceptions(error) if (m := CANNOT_IMPORT.search(exc.message))
-                    and m.group(1) in PLATFORM_MODULES]
+    unimportable = [
+        m.group(1)
+        for exc in _exceptions(error)
+        if (m := CANNOT_IMPORT.search(exc.message)) and m.group(1) in PLATFORM_MODULES
+    ]
     for name in missing_modules(error) + unimportable:
         reason = _platform_reason(name, facts)
         if reason is not None:
-            return Finding("MC304", module, f"{module} is for another platform: it needs {name}, {reason}",
-                           hint=_platform_hint(facts), kind="module")
+            return Finding(
+                "MC304",
+                module,
+                f"{module} is for another platform: it needs {name}, {reason}",
+                hint=_platform_hint(facts),
+                kind="module",
+            )
     for exc in _exceptions(error):
         frame = exc.raising_frame
         text = f"{exc.message}\n{frame.source if frame else ''}"
         if _short_type(exc) in PLATFORM_GUARD_TYPES and PLATFORM_WORDS.search(text):
             where = f" at {_frame_text(frame, facts)}" if frame else ""
-            return Finding("MC304", module, f"{module} is for another platform: {_describe(exc)}{where}",
-                           hint=_platform_hint(facts), kind="module")
+            return Finding(
+                "MC304",
+                module,
+                f"{module} is for another platform: {_describe(exc)}{where}",
+                hint=_platform_hint(facts),
+                kind="module",
+            )
     return None
 
 
@@ -330,8 +416,10 @@ def _platform_reason(name: str, facts: Facts) -> str | None:
 
 
 def _platform_hint(facts: Facts) -> str:
-    return (f"expected on {facts.probe.platform} (Python {facts.probe.python_version}) if the module is "
-            "only imported on the platform it is meant for")
+    return (
+        f"expected on {facts.probe.platform} (Python {facts.probe.python_version}) if the module is "
+        "only imported on the platform it is meant for"
+    )
 
 
 def is_test_code(module: str) -> bool:
@@ -350,11 +438,19 @@ def _dev_tooling(module: str, error: ExceptionInfo, facts: Facts) -> Finding | N
         top = name.split(".", 1)[0]
         # Tests need their own dependencies (pytest, mock, hypothesis ...): anything that is neither
         # first-party nor a runtime dependency is a test dependency there.
-        test_dependency = tests and top not in facts.first_party \
+        test_dependency = (
+            tests
+            and top not in facts.first_party
             and not facts.is_runtime_dependency(distributions_for_import(name))
+        )
         if top in tools or test_dependency:
-            return Finding("MC304", module, f"{module} is developer tooling: it needs {top}, which is not a "
-                           f"runtime dependency", hint="expected if only tests or tools import this module", kind="module")
+            return Finding(
+                "MC304",
+                module,
+                f"{module} is developer tooling: it needs {top}, which is not a runtime dependency",
+                hint="expected if only tests or tools import this module",
+                kind="module",
+            )
     return None
 
 
@@ -362,8 +458,13 @@ def _needs_configuration(module: str, error: ExceptionInfo, facts: Facts) -> Fin
     for exc in _exceptions(error):
         needed = NEEDS_CONFIGURATION.get(exc.type)
         if needed is not None:
-            return Finding("MC304", module, f"{module} can only be imported inside {needed}: {_describe(exc)}",
-                           hint="expected for modules of a framework application imported on their own", kind="module")
+            return Finding(
+                "MC304",
+                module,
+                f"{module} can only be imported inside {needed}: {_describe(exc)}",
+                hint="expected for modules of a framework application imported on their own",
+                kind="module",
+            )
     return None
 
 
@@ -378,11 +479,18 @@ def _integration(module: str, error: ExceptionInfo, facts: Facts) -> Finding | N
         if top in facts.first_party or facts.is_runtime_dependency(dists):
             continue
         named = {top.lower(), *(d.replace("-", "_") for d in dists)}
-        if parts & INTEGRATION_PACKAGES or any(named_after(part, name) for part in parts for name in named):
-            return Finding("MC304", module, f"{module} is an optional integration with {top}, which the wheel "
-                           f"does not depend on: {_describe(error)}",
-                           hint=f"users install {dists[0]} to use it; declaring it as an extra in "
-                                "[project.optional-dependencies] documents that", kind="module")
+        if parts & INTEGRATION_PACKAGES or any(
+            named_after(part, name) for part in parts for name in named
+        ):
+            return Finding(
+                "MC304",
+                module,
+                f"{module} is an optional integration with {top}, which the wheel "
+                f"does not depend on: {_describe(error)}",
+                hint=f"users install {dists[0]} to use it; declaring it as an extra in "
+                "[project.optional-dependencies] documents that",
+                kind="module",
+            )
     return None
 
 
@@ -395,15 +503,18 @@ _DEPENDENCY_SUFFIXES = ("client", "_client", "lib", "py")
 def named_after(part: str, dependency: str) -> bool:
     """Is the module-name ``part`` named after ``dependency`` (both lower case)?"""
     part = part.strip("_")
-    return any(part == dependency + suffix for suffix in _MODULE_SUFFIXES) \
-        or any(dependency == part + suffix for suffix in _DEPENDENCY_SUFFIXES)
+    return any(part == dependency + suffix for suffix in _MODULE_SUFFIXES) or any(
+        dependency == part + suffix for suffix in _DEPENDENCY_SUFFIXES
+    )
 
 
 def extra_named_in(output: str, wheel: WheelContents) -> str | None:
     """An extra of ``wheel`` that ``output`` tells the user to install (``pip install "pkg[cli]"``)."""
     name = re.escape(wheel.name).replace(r"\-", "[-_.]").replace(r"\_", "[-_.]")
     for match in re.finditer(rf"{name}\[([\w,\s-]+)\]", output, re.IGNORECASE):
-        extra = next((e for e in wheel.extras if e in match.group(1).replace(" ", "").split(",")), None)
+        extra = next(
+            (e for e in wheel.extras if e in match.group(1).replace(" ", "").split(",")), None
+        )
         if extra is not None:
             return extra
     return None
@@ -415,16 +526,24 @@ def _extra_only_file(module: str, error: ExceptionInfo, facts: Facts) -> Finding
     are not installed either."""
     if facts.analysis is None or not missing_modules(error):
         return None
-    raising = {rel for exc in _exceptions(error) if exc.raising_frame
-               and (rel := facts.in_wheel(exc.raising_frame.file)) is not None}
+    raising = {
+        rel
+        for exc in _exceptions(error)
+        if exc.raising_frame and (rel := facts.in_wheel(exc.raising_frame.file)) is not None
+    }
     for site in facts.analysis.imports:
         if site.path not in raising or not site.module_level or site.guarded or site.level:
             continue
         for dist in _candidate_dists(site.target, facts.extras):
             extra = facts.extras[dist]
-            return Finding("MC304", module, f"{module} needs the optional extra [{extra}]: {site.path} imports "
-                           f"{site.top_level} ({dist}): {_describe(error)}",
-                           hint=f"pip install '{facts.wheel.name}[{extra}]'", kind="module")
+            return Finding(
+                "MC304",
+                module,
+                f"{module} needs the optional extra [{extra}]: {site.path} imports "
+                f"{site.top_level} ({dist}): {_describe(error)}",
+                hint=f"pip install '{facts.wheel.name}[{extra}]'",
+                kind="module",
+            )
     return None
 
 
@@ -433,14 +552,23 @@ def _imported_only_conditionally(module: str, error: ExceptionInfo, facts: Facts
     ImportError): it is not meant to import everywhere (``pexpect._async_pre_await`` on Python < 3.6)."""
     if facts.analysis is None:
         return None
-    sites = [s for s in facts.analysis.imports if s.target == module
-             or (module.startswith(s.target + ".") and module.rsplit(".", 1)[-1] in s.names)]
+    sites = [
+        s
+        for s in facts.analysis.imports
+        if s.target == module
+        or (module.startswith(s.target + ".") and module.rsplit(".", 1)[-1] in s.names)
+    ]
     if not sites or not all(s.guarded for s in sites):
         return None
     importer = sites[0]
-    return Finding("MC304", module, f"{module} is imported only conditionally ({importer.path}:{importer.line}) "
-                   f"and does not import here: {_describe(error)}",
-                   hint="expected if the guard that imports it is false on this interpreter or platform", kind="module")
+    return Finding(
+        "MC304",
+        module,
+        f"{module} is imported only conditionally ({importer.path}:{importer.line}) "
+        f"and does not import here: {_describe(error)}",
+        hint="expected if the guard that imports it is false on this interpreter or platform",
+        kind="module",
+    )
 
 
 def _resolve_siblings(findings: dict[str, Finding], probe: ProbeResult, facts: Facts) -> None:
@@ -456,10 +584,22 @@ def _resolve_siblings(findings: dict[str, Finding], probe: ProbeResult, facts: F
                 continue
             needed = _needed_first_party(error, facts)
             # Directional: needing `demo._main.core` when `demo._main` is optional, not the reverse.
-            cause = next((e for e in sorted(expected) if any(n == e or n.startswith(e + ".") for n in needed)), None)
+            cause = next(
+                (
+                    e
+                    for e in sorted(expected)
+                    if any(n == e or n.startswith(e + ".") for n in needed)
+                ),
+                None,
+            )
             if cause is not None:
-                findings[name] = Finding("MC304", name, f"{name} needs {cause}, which is optional here: "
-                                         f"{_describe(error)}", hint=f"see the MC304 finding for {cause}", kind="module")
+                findings[name] = Finding(
+                    "MC304",
+                    name,
+                    f"{name} needs {cause}, which is optional here: {_describe(error)}",
+                    hint=f"see the MC304 finding for {cause}",
+                    kind="module",
+                )
                 changed = True
 
 
@@ -475,8 +615,13 @@ def _needed_first_party(error: ExceptionInfo, facts: Facts) -> list[str]:
 def _raised(module: str, error: ExceptionInfo, facts: Facts) -> Finding:
     frame = _display_frame(error, facts)
     where = f" ({_frame_text(frame, facts)})" if frame else ""
-    return Finding("MC301", module, f"importing {module} raised {_describe(error)}{where}",
-                   hint=_root_cause_hint(error, frame, facts), kind="module")
+    return Finding(
+        "MC301",
+        module,
+        f"importing {module} raised {_describe(error)}{where}",
+        hint=_root_cause_hint(error, frame, facts),
+        kind="module",
+    )
 
 
 def _describe(error: ExceptionInfo) -> str:
@@ -518,8 +663,14 @@ def _root_cause_hint(error: ExceptionInfo, frame: Frame | None, facts: Facts) ->
             return f"circular import: `{source}` is still being imported when `{name}` is needed"
         return None
     if frame is not None and (rel := facts.in_wheel(frame.file)) is not None:
-        cause = next((f for f in facts.earlier if f.code in ROOT_CAUSE_CODES and f.path == rel
-                      and f.line in (None, frame.line)), None)
+        cause = next(
+            (
+                f
+                for f in facts.earlier
+                if f.code in ROOT_CAUSE_CODES and f.path == rel and f.line in (None, frame.line)
+            ),
+            None,
+        )
         if cause is not None:
             return f"root cause: {_cite(cause)}"
     return None
@@ -530,8 +681,16 @@ def _dropped_file_read(error: ExceptionInfo, facts: Facts) -> Finding | None:
     earlier finding says the wheel dropped."""
     if not error.type.endswith(("FileNotFoundError", "OSError", "IOError")):
         return None
-    return next((f for f in facts.earlier if f.code in ("MC101", "MC102") and f.path
-                 and re.search(rf"(?:^|[/'\"\s]){re.escape(f.path)}['\"]?(?:$|\s)", error.message)), None)
+    return next(
+        (
+            f
+            for f in facts.earlier
+            if f.code in ("MC101", "MC102")
+            and f.path
+            and re.search(rf"(?:^|[/'\"\s]){re.escape(f.path)}['\"]?(?:$|\s)", error.message)
+        ),
+        None,
+    )
 
 
 def _missing_module_hint(name: str, facts: Facts) -> str:
@@ -541,14 +700,18 @@ def _missing_module_hint(name: str, facts: Facts) -> str:
         text = f"`{name}` is not in the wheel"
         if cause is not None:
             return f"{text}; root cause: {_cite(cause)}"
-        return f"{text}; see MC101 for the file that was dropped (a directory without `__init__.py`?)"
+        return (
+            f"{text}; see MC101 for the file that was dropped (a directory without `__init__.py`?)"
+        )
     if cause is not None:
         return f"root cause: {_cite(cause)}"
     if top in REMOVED_STDLIB:
         return f"`{top}` was removed from the standard library in Python {REMOVED_STDLIB[top]}"
     dists = " or ".join(f"`{d}`" for d in distributions_for_import(name))
-    return f"no installed distribution provides `{top}`; declare the one that does (probably {dists}) in " \
-           "[project.dependencies]"
+    return (
+        f"no installed distribution provides `{top}`; declare the one that does (probably {dists}) in "
+        "[project.dependencies]"
+    )
 
 
 def _earlier_for(module: str, facts: Facts, *, codes: tuple[str, ...]) -> Finding | None:
@@ -572,9 +735,14 @@ def _cite(finding: Finding) -> str:
 
 
 def _timeout(result: ModuleResult) -> Finding:
-    return Finding("MC302", result.name, f"importing {result.name} did not finish within {result.seconds:.0f} s"
-                   f"{_last_output(result)}",
-                   hint="move blocking work (network, locks, loops, input()) out of module level", kind="module")
+    return Finding(
+        "MC302",
+        result.name,
+        f"importing {result.name} did not finish within {result.seconds:.0f} s"
+        f"{_last_output(result)}",
+        hint="move blocking work (network, locks, loops, input()) out of module level",
+        kind="module",
+    )
 
 
 def _exited(result: ModuleResult) -> Finding:
@@ -583,9 +751,17 @@ def _exited(result: ModuleResult) -> Finding:
         hint = "a crash in an extension module or an abort() during import"
     else:
         what = f"exited with code {result.exit_code}"
-        hint = "the module calls sys.exit() or os._exit() at import time; guard it with " \
-               "`if __name__ == \"__main__\":`"
-    return Finding("MC303", result.name, f"importing {result.name} {what}{_last_output(result)}", hint=hint, kind="module")
+        hint = (
+            "the module calls sys.exit() or os._exit() at import time; guard it with "
+            '`if __name__ == "__main__":`'
+        )
+    return Finding(
+        "MC303",
+        result.name,
+        f"importing {result.name} {what}{_last_output(result)}",
+        hint=hint,
+        kind="module",
+    )
 
 
 def _signal_name(number: int | None) -> str:
@@ -603,4 +779,3 @@ def _last_output(result: ModuleResult) -> str:
         return ""
     last = lines[-1] if len(lines[-1]) <= 160 else lines[-1][:157] + "..."
     return f"; last output: {last}"
-

@@ -8,9 +8,29 @@ from mcheck.analysis.model import StaticAnalysis
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
 
-_TYPING_NAMES = ("Any", "Callable", "ClassVar", "Dict", "Final", "Generic", "Iterable", "Iterator", "List",
-                 "Literal", "Mapping", "Optional", "Protocol", "Sequence", "Set", "Tuple", "Type", "TypeVar",
-                 "Union", "cast", "overload")
+_TYPING_NAMES = (
+    "Any",
+    "Callable",
+    "ClassVar",
+    "Dict",
+    "Final",
+    "Generic",
+    "Iterable",
+    "Iterator",
+    "List",
+    "Literal",
+    "Mapping",
+    "Optional",
+    "Protocol",
+    "Sequence",
+    "Set",
+    "Tuple",
+    "Type",
+    "TypeVar",
+    "Union",
+    "cast",
+    "overload",
+)
 # Names people forget to import, with the module they usually come from.
 KNOWN_SOURCES: dict[str, str] = {
     **dict.fromkeys(_TYPING_NAMES, "typing"),
@@ -42,9 +62,30 @@ KNOWN_SOURCES: dict[str, str] = {
     "Request": "fastapi",
 }
 # Modules that are referenced as a bare name more often than they are imported.
-KNOWN_MODULES = frozenset({"os", "sys", "re", "json", "time", "logging", "math", "random", "subprocess",
-                           "shutil", "asyncio", "typing", "itertools", "functools", "collections", "uuid",
-                           "hashlib", "base64", "tempfile", "datetime"})
+KNOWN_MODULES = frozenset(
+    {
+        "os",
+        "sys",
+        "re",
+        "json",
+        "time",
+        "logging",
+        "math",
+        "random",
+        "subprocess",
+        "shutil",
+        "asyncio",
+        "typing",
+        "itertools",
+        "functools",
+        "collections",
+        "uuid",
+        "hashlib",
+        "base64",
+        "tempfile",
+        "datetime",
+    }
+)
 
 
 @check("MC204")
@@ -56,7 +97,9 @@ def undefined_names(ctx: CheckContext, analysis: StaticAnalysis) -> Iterator[Fin
             continue
         seen.add(key)
         yield Finding(
-            "MC204", path=undefined.path, line=undefined.line,
+            "MC204",
+            path=undefined.path,
+            line=undefined.line,
             message=f"{undefined.path}:{undefined.line} uses {undefined.name}, which is never defined or imported",
             hint=import_hint(undefined.name),
         )

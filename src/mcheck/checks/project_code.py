@@ -39,13 +39,25 @@ def package_not_shipped(ctx: CheckContext, project: Project) -> Iterator[Finding
         return
     ships_code = bool(ctx.wheel.modules)
     own_name = canonicalize_name(ctx.wheel.name).replace("-", "_")
-    entry_tops = {value.split(":", 1)[0].split(".", 1)[0].strip()
-                  for group in ctx.wheel.entry_points.values() for value in group.values()}
+    entry_tops = {
+        value.split(":", 1)[0].split(".", 1)[0].strip()
+        for group in ctx.wheel.entry_points.values()
+        for value in group.values()
+    }
     installed = ctx.wheel.installed_files
     for package in candidates:
         # Shipped at the wrong place (`src/ledger/` instead of `ledger/`): certainly meant to ship.
-        misplaced = package.directory if any(f.startswith(package.directory + "/") for f in installed) else None
-        if ships_code and misplaced is None and package.name != own_name and package.name not in entry_tops:
+        misplaced = (
+            package.directory
+            if any(f.startswith(package.directory + "/") for f in installed)
+            else None
+        )
+        if (
+            ships_code
+            and misplaced is None
+            and package.name != own_name
+            and package.name not in entry_tops
+        ):
             continue
         cause = explain_unshipped(project, package.name, package.directory, installed_as=misplaced)
         yield _finding(package, cause, ships_code and misplaced is None)
@@ -67,7 +79,10 @@ def source_packages(project: Project) -> list[SourcePackage]:
         directories.setdefault(name, directory)
         if directories[name] == directory:
             found.setdefault(name, []).append(rel)
-    return [SourcePackage(name, directories[name], tuple(modules)) for name, modules in sorted(found.items())]
+    return [
+        SourcePackage(name, directories[name], tuple(modules))
+        for name, modules in sorted(found.items())
+    ]
 
 
 def _looks_like_product(name: str) -> bool:
@@ -79,6 +94,10 @@ def _finding(package: SourcePackage, cause: SelectionCause, ships_other_code: bo
     count = len(package.modules)
     what = f"{count} module{'s' if count != 1 else ''} in {package.directory}/"
     context = "" if ships_other_code else "; the wheel ships no Python code of the project at all"
-    return Finding("MC109", cause.config_file,
-                   f"the wheel does not ship package `{package.name}` ({what}){context}: {cause.reason}",
-                   hint=cause.fix, line=cause.line)
+    return Finding(
+        "MC109",
+        cause.config_file,
+        f"the wheel does not ship package `{package.name}` ({what}){context}: {cause.reason}",
+        hint=cause.fix,
+        line=cause.line,
+    )

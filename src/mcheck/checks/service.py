@@ -22,8 +22,7 @@ from mcheck.knowledge.import_names import distributions_for_import, import_names
 from mcheck.probes.protocol import ExceptionInfo, TargetResult
 from mcheck.probes.service import EnvFailed
 
-KNOWN_SERVERS = ("uvicorn, gunicorn, hypercorn, granian, fastapi run, python -m mod, "
-                 "python path.py")
+KNOWN_SERVERS = "uvicorn, gunicorn, hypercorn, granian, fastapi run, python -m mod, python path.py"
 
 
 @check("MC503")
@@ -37,8 +36,12 @@ def no_start_command(ctx: DeployContext) -> Iterator[Finding]:
 @check("MC002")
 def requirements_do_not_install(ctx: DeployContext, env_failure: EnvFailed) -> Iterator[Finding]:
     source = next((r.source_file for r in ctx.runtime.requirements if r.present), None)
-    yield Finding("MC002", source, f"the service's requirements do not install into a fresh venv: "
-                  f"{env_failure}", hint=env_failure.log_tail or None)
+    yield Finding(
+        "MC002",
+        source,
+        f"the service's requirements do not install into a fresh venv: {env_failure}",
+        hint=env_failure.log_tail or None,
+    )
 
 
 @check("MC003", "MC302")
@@ -60,7 +63,9 @@ def undeclared_in_the_service(ctx: DeployContext, targets: list[TargetRun]) -> I
     """MC202 for every module-level third-party import the service's venv cannot find."""
     for run in targets:
         if run.result is not None:
-            yield from _undeclared(run.analysis, run.result, ctx.runtime, list(ctx.requirement_dists))
+            yield from _undeclared(
+                run.analysis, run.result, ctx.runtime, list(ctx.requirement_dists)
+            )
 
 
 @check("MC301", "MC501")
@@ -78,8 +83,9 @@ def service_app_misbehaves(ctx: DeployContext, targets: list[TargetRun]) -> Iter
         target = run.analysis.target
         # An app that does not import already has the target probe's MC301/MC501.
         if run.app is not None and run.app.status == "ok" and target is not None:
-            yield from exercised_app_findings(run.app, path=target.start.source_file,
-                                              line=target.start.line)
+            yield from exercised_app_findings(
+                run.app, path=target.start.source_file, line=target.start.line
+            )
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -88,36 +94,59 @@ def service_app_misbehaves(ctx: DeployContext, targets: list[TargetRun]) -> Iter
 def _no_start_command(config: DeployConfig) -> Finding:
     named = next((s for s in config.start_commands), None)
     if named is not None:
-        return Finding("MC503", named.source_file, f"`{named.raw or ' '.join(named.argv)}` does "
-                       f"not run a Python server mcheck knows ({KNOWN_SERVERS})",
-                       hint="start the service with one of them", line=named.line)
-    where = config.files_read[0] if config.files_read else (config.dockerfile or config.service_dir or ".")
+        return Finding(
+            "MC503",
+            named.source_file,
+            f"`{named.raw or ' '.join(named.argv)}` does "
+            f"not run a Python server mcheck knows ({KNOWN_SERVERS})",
+            hint="start the service with one of them",
+            line=named.line,
+        )
+    where = (
+        config.files_read[0]
+        if config.files_read
+        else (config.dockerfile or config.service_dir or ".")
+    )
     read = ", ".join(config.files_read) or "no deploy file found"
-    return Finding("MC503", where, f"no start command for the service {config.service_dir or '.'}/ ({read})",
-                   hint="declare one, e.g. `web: uvicorn main:app --host 0.0.0.0 --port $PORT` in a "
-                        "Procfile or `startCommand` in railway.toml")
+    return Finding(
+        "MC503",
+        where,
+        f"no start command for the service {config.service_dir or '.'}/ ({read})",
+        hint="declare one, e.g. `web: uvicorn main:app --host 0.0.0.0 --port $PORT` in a "
+        "Procfile or `startCommand` in railway.toml",
+    )
 
 
 def _timed_out(target: Target, runtime: Runtime) -> Finding:
     assert target.file is not None
     shown = target.call.target if target.module == "__main__" else target.module
-    return Finding("MC302", runtime.files[target.file], f"importing `{shown}` (run by "
-                   f"`{target.command}`) did not finish within the timeout",
-                   hint="move blocking work out of import time")
+    return Finding(
+        "MC302",
+        runtime.files[target.file],
+        f"importing `{shown}` (run by `{target.command}`) did not finish within the timeout",
+        hint="move blocking work out of import time",
+    )
 
 
-def _undeclared(analysis: Analysis, outcome: TargetResult, runtime: Runtime,
-                requirement_dists: list[str]) -> list[Finding]:
+def _undeclared(
+    analysis: Analysis, outcome: TargetResult, runtime: Runtime, requirement_dists: list[str]
+) -> list[Finding]:
     findings: list[Finding] = []
-    sources = ", ".join(sorted({posixpath.basename(r.container_path) for r in runtime.requirements
-                                if r.present}))
+    sources = ", ".join(
+        sorted({posixpath.basename(r.container_path) for r in runtime.requirements if r.present})
+    )
     for name in outcome.missing:
         hint = _provider_hint(name, requirement_dists, sources)
         for site in analysis.third_party.get(name, []):
-            installed = (f"installed: {', '.join(requirement_dists)}" if requirement_dists
-                         else "nothing is installed")
-            message = (f"`{_statement(site)}`: no requirement of the service installs "
-                       f"`{name}` ({installed})")
+            installed = (
+                f"installed: {', '.join(requirement_dists)}"
+                if requirement_dists
+                else "nothing is installed"
+            )
+            message = (
+                f"`{_statement(site)}`: no requirement of the service installs "
+                f"`{name}` ({installed})"
+            )
             findings.append(Finding("MC202", site.path, message, hint=hint, line=site.line))
     return findings
 
@@ -141,21 +170,35 @@ def _related(a: str, b: str) -> bool:
     return a != b and (a.startswith(b) or b.startswith(a))
 
 
-def _import_failure(analysis: Analysis, outcome: TargetResult, runtime: Runtime,
-                    fs_root: str) -> list[Finding]:
+def _import_failure(
+    analysis: Analysis, outcome: TargetResult, runtime: Runtime, fs_root: str
+) -> list[Finding]:
     target = analysis.target
     assert target is not None and target.file is not None
     entry = runtime.files[target.file]
     shown = target.call.target if target.module == "__main__" else target.module
     if outcome.ok and outcome.has_attr is False:
-        return [Finding("MC501", target.start.source_file, f"`{target.command}`: module `{shown}` has "
-                        f"no attribute `{target.call.attr}`", line=target.start.line)]
+        return [
+            Finding(
+                "MC501",
+                target.start.source_file,
+                f"`{target.command}`: module `{shown}` has no attribute `{target.call.attr}`",
+                line=target.start.line,
+            )
+        ]
     error = outcome.error
     if outcome.ok or error is None or _explained(error, analysis, outcome):
         return []
     path, line = _raising_location(error, runtime, fs_root, entry)
-    return [Finding("MC301", path, f"importing `{shown}` in the service's environment (run by "
-                    f"`{target.command}`) raised {error.type}: {error.message}", line=line)]
+    return [
+        Finding(
+            "MC301",
+            path,
+            f"importing `{shown}` in the service's environment (run by "
+            f"`{target.command}`) raised {error.type}: {error.message}",
+            line=line,
+        )
+    ]
 
 
 def _explained(error: ExceptionInfo, analysis: Analysis, outcome: TargetResult) -> bool:
@@ -164,16 +207,20 @@ def _explained(error: ExceptionInfo, analysis: Analysis, outcome: TargetResult) 
     top = (error.missing_name or "").split(".")[0]
     # A static MC501/MC502 already names the import that fails (a relative import in a script has no
     # missing name at all), so the same failure is not reported twice.
-    return top in outcome.missing or top in analysis.unresolved or any(
-        f.code in ("MC501", "MC502") for f in analysis.findings)
+    return (
+        top in outcome.missing
+        or top in analysis.unresolved
+        or any(f.code in ("MC501", "MC502") for f in analysis.findings)
+    )
 
 
-def _raising_location(error: ExceptionInfo, runtime: Runtime, fs_root: str,
-                      default: str) -> tuple[str, int | None]:
+def _raising_location(
+    error: ExceptionInfo, runtime: Runtime, fs_root: str, default: str
+) -> tuple[str, int | None]:
     """The innermost traceback frame in a service file, as a repository path."""
     for frame in reversed(error.frames):
         if fs_root and frame.file.startswith(fs_root):
-            repo = runtime.files.get(frame.file[len(fs_root):])
+            repo = runtime.files.get(frame.file[len(fs_root) :])
             if repo is not None:
                 return repo, frame.line
     return default, None

@@ -27,35 +27,179 @@ from mcheck.deploy.model import StartCommand
 SERVERS = ("uvicorn", "gunicorn", "hypercorn", "granian", "fastapi")
 # Options that take a value, per server: needed to tell the app argument from an option's value.
 _VALUE_OPTIONS: dict[str, frozenset[str]] = {
-    "uvicorn": frozenset({
-        "--host", "--port", "--uds", "--fd", "--loop", "--http", "--ws", "--ws-max-size", "--ws-max-queue",
-        "--ws-ping-interval", "--ws-ping-timeout", "--ws-per-message-deflate", "--lifespan", "--interface",
-        "--env-file", "--log-config", "--log-level", "--root-path", "--limit-concurrency", "--backlog",
-        "--limit-max-requests", "--timeout-keep-alive", "--timeout-graceful-shutdown", "--ssl-keyfile",
-        "--ssl-certfile", "--ssl-keyfile-password", "--ssl-version", "--ssl-cert-reqs", "--ssl-ca-certs",
-        "--ssl-ciphers", "--header", "--forwarded-allow-ips", "--app-dir", "--reload-dir", "--reload-include",
-        "--reload-exclude", "--reload-delay", "--workers", "--h11-max-incomplete-event-size"}),
-    "gunicorn": frozenset({
-        "-b", "--bind", "-w", "--workers", "-k", "--worker-class", "-t", "--timeout", "-c", "--config",
-        "--chdir", "--log-level", "--access-logfile", "--error-logfile", "--log-file", "--threads",
-        "--graceful-timeout", "--keep-alive", "--max-requests", "--max-requests-jitter", "-e", "--env",
-        "--pythonpath", "-n", "--name", "--forwarded-allow-ips", "--log-config", "--worker-connections",
-        "--backlog", "-u", "--user", "-g", "--group", "-m", "--umask", "--access-logformat",
-        "--worker-tmp-dir", "-p", "--pid", "--certfile", "--keyfile", "--limit-request-line"}),
-    "hypercorn": frozenset({
-        "-b", "--bind", "-w", "--workers", "-k", "--worker-class", "-c", "--config", "--root-path",
-        "--access-logfile", "--error-logfile", "--log-level", "--log-config", "--access-logformat", "--backlog",
-        "--graceful-timeout", "--keep-alive", "--certfile", "--keyfile", "--ca-certs", "--ciphers",
-        "--insecure-bind", "--quic-bind", "--server-name", "-p", "--pid", "-m", "--umask", "-g", "--group",
-        "-u", "--user", "--read-timeout", "--max-requests", "--max-requests-jitter"}),
-    "granian": frozenset({
-        "--host", "--port", "--interface", "--workers", "--threads", "--blocking-threads", "--runtime-threads",
-        "--runtime-mode", "--loop", "--task-impl", "--http", "--ws", "--backlog", "--backpressure",
-        "--log-level", "--log-config", "--ssl-keyfile", "--ssl-certificate", "--url-path-prefix",
-        "--respawn-interval", "--workers-lifetime", "--reload-paths", "--reload-ignore-dirs",
-        "--reload-ignore-patterns", "--pid-file", "--working-dir", "--env-files", "--process-name"}),
-    "fastapi": frozenset({"--host", "--port", "--app", "--entrypoint", "-e", "--root-path", "--workers",
-                          "--forwarded-allow-ips", "--proxy-headers"}),
+    "uvicorn": frozenset(
+        {
+            "--host",
+            "--port",
+            "--uds",
+            "--fd",
+            "--loop",
+            "--http",
+            "--ws",
+            "--ws-max-size",
+            "--ws-max-queue",
+            "--ws-ping-interval",
+            "--ws-ping-timeout",
+            "--ws-per-message-deflate",
+            "--lifespan",
+            "--interface",
+            "--env-file",
+            "--log-config",
+            "--log-level",
+            "--root-path",
+            "--limit-concurrency",
+            "--backlog",
+            "--limit-max-requests",
+            "--timeout-keep-alive",
+            "--timeout-graceful-shutdown",
+            "--ssl-keyfile",
+            "--ssl-certfile",
+            "--ssl-keyfile-password",
+            "--ssl-version",
+            "--ssl-cert-reqs",
+            "--ssl-ca-certs",
+            "--ssl-ciphers",
+            "--header",
+            "--forwarded-allow-ips",
+            "--app-dir",
+            "--reload-dir",
+            "--reload-include",
+            "--reload-exclude",
+            "--reload-delay",
+            "--workers",
+            "--h11-max-incomplete-event-size",
+        }
+    ),
+    "gunicorn": frozenset(
+        {
+            "-b",
+            "--bind",
+            "-w",
+            "--workers",
+            "-k",
+            "--worker-class",
+            "-t",
+            "--timeout",
+            "-c",
+            "--config",
+            "--chdir",
+            "--log-level",
+            "--access-logfile",
+            "--error-logfile",
+            "--log-file",
+            "--threads",
+            "--graceful-timeout",
+            "--keep-alive",
+            "--max-requests",
+            "--max-requests-jitter",
+            "-e",
+            "--env",
+            "--pythonpath",
+            "-n",
+            "--name",
+            "--forwarded-allow-ips",
+            "--log-config",
+            "--worker-connections",
+            "--backlog",
+            "-u",
+            "--user",
+            "-g",
+            "--group",
+            "-m",
+            "--umask",
+            "--access-logformat",
+            "--worker-tmp-dir",
+            "-p",
+            "--pid",
+            "--certfile",
+            "--keyfile",
+            "--limit-request-line",
+        }
+    ),
+    "hypercorn": frozenset(
+        {
+            "-b",
+            "--bind",
+            "-w",
+            "--workers",
+            "-k",
+            "--worker-class",
+            "-c",
+            "--config",
+            "--root-path",
+            "--access-logfile",
+            "--error-logfile",
+            "--log-level",
+            "--log-config",
+            "--access-logformat",
+            "--backlog",
+            "--graceful-timeout",
+            "--keep-alive",
+            "--certfile",
+            "--keyfile",
+            "--ca-certs",
+            "--ciphers",
+            "--insecure-bind",
+            "--quic-bind",
+            "--server-name",
+            "-p",
+            "--pid",
+            "-m",
+            "--umask",
+            "-g",
+            "--group",
+            "-u",
+            "--user",
+            "--read-timeout",
+            "--max-requests",
+            "--max-requests-jitter",
+        }
+    ),
+    "granian": frozenset(
+        {
+            "--host",
+            "--port",
+            "--interface",
+            "--workers",
+            "--threads",
+            "--blocking-threads",
+            "--runtime-threads",
+            "--runtime-mode",
+            "--loop",
+            "--task-impl",
+            "--http",
+            "--ws",
+            "--backlog",
+            "--backpressure",
+            "--log-level",
+            "--log-config",
+            "--ssl-keyfile",
+            "--ssl-certificate",
+            "--url-path-prefix",
+            "--respawn-interval",
+            "--workers-lifetime",
+            "--reload-paths",
+            "--reload-ignore-dirs",
+            "--reload-ignore-patterns",
+            "--pid-file",
+            "--working-dir",
+            "--env-files",
+            "--process-name",
+        }
+    ),
+    "fastapi": frozenset(
+        {
+            "--host",
+            "--port",
+            "--app",
+            "--entrypoint",
+            "-e",
+            "--root-path",
+            "--workers",
+            "--forwarded-allow-ips",
+            "--proxy-headers",
+        }
+    ),
 }
 # Options that change the directory the app is imported from (gunicorn, granian).
 _WORKDIR_OPTIONS = ("--chdir", "--working-dir")
@@ -68,8 +212,24 @@ _WRAPPERS: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
     (("env",), frozenset({"-u", "-C"})),
     (("dumb-init",), frozenset()),
     (("tini",), frozenset({"-s", "-p", "-e"})),
-    (("uv", "run"), frozenset({"--with", "--python", "-p", "--extra", "--group", "--project", "--directory",
-                               "--package", "--env-file", "--with-requirements", "--index"})),
+    (
+        ("uv", "run"),
+        frozenset(
+            {
+                "--with",
+                "--python",
+                "-p",
+                "--extra",
+                "--group",
+                "--project",
+                "--directory",
+                "--package",
+                "--env-file",
+                "--with-requirements",
+                "--index",
+            }
+        ),
+    ),
     (("poetry", "run"), frozenset()),
     (("pipenv", "run"), frozenset()),
     (("pdm", "run"), frozenset()),
@@ -103,14 +263,20 @@ class ParsedCommand:
 
     argv: tuple[str, ...]  # the server's argv, after `cd x &&`, env assignments and wrappers
     server: str | None
-    app_spec: str | None = None  # "pkg.app.main:app": ``()`` removed (see ``factory``), the server's default attr
+    app_spec: str | None = (
+        None  # "pkg.app.main:app": ``()`` removed (see ``factory``), the server's default attr
+    )
     factory: bool = False
     asgi: bool = False  # the server talks ASGI to ``app_spec``
-    module: str | None = None  # the module run: app_spec's module, ``python -m X``'s X, a script's dotted path
+    module: str | None = (
+        None  # the module run: app_spec's module, ``python -m X``'s X, a script's dotted path
+    )
     shell_cwd: str | None = None  # the directory `cd dir && ...` moved to
     chdir: str | None = None  # ``--chdir``/``--working-dir``, relative to ``shell_cwd``
     attr: str | None = None  # the app attribute as written; None when the command names none
-    script: str | None = None  # the file run by ``python path.py`` / ``fastapi run path.py``, as written
+    script: str | None = (
+        None  # the file run by ``python path.py`` / ``fastapi run path.py``, as written
+    )
     sys_path: tuple[str, ...] = ()  # ``--app-dir``/``--pythonpath`` entries, relative to ``cwd``
 
     @property
@@ -129,7 +295,9 @@ def parse_command(command: str | Sequence[str], *, base_dir: Path | None = None)
     return _parse_segments(_split_segments(command), None, base_dir)
 
 
-def _parse_segments(parts: list[list[str]], cwd: str | None, base_dir: Path | None) -> ParsedCommand:
+def _parse_segments(
+    parts: list[list[str]], cwd: str | None, base_dir: Path | None
+) -> ParsedCommand:
     fallback: ParsedCommand | None = None
     for segment in parts:
         argv = strip_prefixes(segment)
@@ -142,7 +310,11 @@ def _parse_segments(parts: list[list[str]], cwd: str | None, base_dir: Path | No
         if inner is not None:
             parsed = _parse_segments(_split_segments(inner), cwd, base_dir)
         else:
-            local = base_dir / cwd if base_dir is not None and cwd and not cwd.startswith("/") else base_dir
+            local = (
+                base_dir / cwd
+                if base_dir is not None and cwd and not cwd.startswith("/")
+                else base_dir
+            )
             parsed = replace(_parse_argv(argv, local), shell_cwd=cwd)
         if parsed.server is not None:
             return parsed
@@ -177,18 +349,27 @@ def _parse_python(argv: list[str], base_dir: Path | None) -> ParsedCommand:
         module = argv[i + 1]
         if module in SERVERS or module == "fastapi_cli":
             server = "fastapi" if module == "fastapi_cli" else module
-            return replace(_parse_server(server, [server, *argv[i + 2:]], base_dir), argv=tuple(argv))
+            return replace(
+                _parse_server(server, [server, *argv[i + 2 :]], base_dir), argv=tuple(argv)
+            )
         return ParsedCommand(argv=tuple(argv), server="python-module", module=module)
     if i < len(argv) and argv[i] != "-c" and not argv[i].startswith("-"):
-        return ParsedCommand(argv=tuple(argv), server="python-script", script=argv[i],
-                             module=_module_for_path(argv[i], base_dir))
+        return ParsedCommand(
+            argv=tuple(argv),
+            server="python-script",
+            script=argv[i],
+            module=_module_for_path(argv[i], base_dir),
+        )
     return ParsedCommand(argv=tuple(argv), server=None)  # `python -c ...`, or a bare interpreter
 
 
 def _parse_server(server: str, argv: list[str], base_dir: Path | None) -> ParsedCommand:
     options, positionals, flags = _split_options(argv[1:], _VALUE_OPTIONS[server])
     chdir = next((values[-1] for name in _WORKDIR_OPTIONS if (values := options.get(name))), None)
-    sys_path = (*options.get("--app-dir", []), *(p for v in options.get("--pythonpath", []) for p in v.split(",")))
+    sys_path = (
+        *options.get("--app-dir", []),
+        *(p for v in options.get("--pythonpath", []) for p in v.split(",")),
+    )
     if server == "fastapi":
         return _parse_fastapi(argv, options, positionals, base_dir, chdir)
     reference = next((p for p in positionals if _APP_REFERENCE.match(p)), None)
@@ -203,12 +384,22 @@ def _parse_server(server: str, argv: list[str], base_dir: Path | None) -> Parsed
         "granian": interface in ("asgi", "asginl"),  # granian's default interface is RSGI
     }[server]
     written_attr = reference.split("(", 1)[0].partition(":")[2] if reference else ""
-    return ParsedCommand(argv=tuple(argv), server=server, app_spec=spec, factory=factory,
-                         asgi=asgi and spec is not None, module=spec.partition(":")[0] if spec else None,
-                         chdir=chdir, attr=written_attr or None, sys_path=sys_path)
+    return ParsedCommand(
+        argv=tuple(argv),
+        server=server,
+        app_spec=spec,
+        factory=factory,
+        asgi=asgi and spec is not None,
+        module=spec.partition(":")[0] if spec else None,
+        chdir=chdir,
+        attr=written_attr or None,
+        sys_path=sys_path,
+    )
 
 
-def _split_options(args: list[str], value_options: frozenset[str]) -> tuple[dict[str, list[str]], list[str], set[str]]:
+def _split_options(
+    args: list[str], value_options: frozenset[str]
+) -> tuple[dict[str, list[str]], list[str], set[str]]:
     """(every value of each option, positionals, flags); ``--x=v`` and ``--x v`` are both understood."""
     options: dict[str, list[str]] = {}
     positionals: list[str] = []
@@ -245,22 +436,44 @@ def _split_reference(reference: str | None, server: str) -> tuple[str | None, bo
     return reference, factory
 
 
-def _parse_fastapi(argv: list[str], options: dict[str, list[str]], positionals: list[str], base_dir: Path | None,
-                   chdir: str | None) -> ParsedCommand:
+def _parse_fastapi(
+    argv: list[str],
+    options: dict[str, list[str]],
+    positionals: list[str],
+    base_dir: Path | None,
+    chdir: str | None,
+) -> ParsedCommand:
     """``fastapi run|dev [path] [--app NAME] [--entrypoint mod:attr]``; the path defaults to main.py & co."""
     if not positionals or positionals[0] not in ("run", "dev"):
-        return ParsedCommand(argv=tuple(argv), server="fastapi", chdir=chdir)  # `fastapi --version` & co
+        return ParsedCommand(
+            argv=tuple(argv), server="fastapi", chdir=chdir
+        )  # `fastapi --version` & co
     entrypoint = _last(options, "--entrypoint", "-e")
     if entrypoint:
         module, _, attr = entrypoint.partition(":")
-        return ParsedCommand(argv=tuple(argv), server="fastapi", app_spec=entrypoint, asgi=True, module=module,
-                             chdir=chdir, attr=attr or None)
+        return ParsedCommand(
+            argv=tuple(argv),
+            server="fastapi",
+            app_spec=entrypoint,
+            asgi=True,
+            module=module,
+            chdir=chdir,
+            attr=attr or None,
+        )
     path = positionals[1] if len(positionals) > 1 else _default_fastapi_path(base_dir)
     module = _module_for_path(path, base_dir)
     attr = _last(options, "--app")
     spec = f"{module}:{attr or 'app'}" if module else None
-    return ParsedCommand(argv=tuple(argv), server="fastapi", app_spec=spec, asgi=spec is not None, module=module,
-                         chdir=chdir, attr=attr, script=path)
+    return ParsedCommand(
+        argv=tuple(argv),
+        server="fastapi",
+        app_spec=spec,
+        asgi=spec is not None,
+        module=module,
+        chdir=chdir,
+        attr=attr,
+        script=path,
+    )
 
 
 def _default_fastapi_path(base_dir: Path | None) -> str:
@@ -290,7 +503,9 @@ def _join(outer: str | None, inner: str | None) -> str | None:
     """``outer/inner`` normalised; an absolute ``inner`` wins; None stands for "." (no change)."""
     if inner is None:
         return outer
-    joined = posixpath.normpath(inner if outer is None or inner.startswith("/") else posixpath.join(outer, inner))
+    joined = posixpath.normpath(
+        inner if outer is None or inner.startswith("/") else posixpath.join(outer, inner)
+    )
     return None if joined == "." else joined
 
 
@@ -324,11 +539,21 @@ def parse_server(argv: Sequence[str], cwd: str = ".") -> ServerCall | None:
     server = "python" if parsed.server.startswith("python-") else parsed.server
     workdir = posixpath.normpath(posixpath.join(cwd, parsed.cwd or "."))
     if parsed.script is not None:
-        return ServerCall(server, "script", parsed.script, attr=parsed.attr, cwd=workdir, argv=parsed.argv)
+        return ServerCall(
+            server, "script", parsed.script, attr=parsed.attr, cwd=workdir, argv=parsed.argv
+        )
     if parsed.module is None:
         return None
-    return ServerCall(server, "module", parsed.module, attr=parsed.attr, factory=parsed.factory, cwd=workdir,
-                      extra_path=parsed.sys_path, argv=parsed.argv)
+    return ServerCall(
+        server,
+        "module",
+        parsed.module,
+        attr=parsed.attr,
+        factory=parsed.factory,
+        cwd=workdir,
+        extra_path=parsed.sys_path,
+        argv=parsed.argv,
+    )
 
 
 # --- shell plumbing --------------------------------------------------------------------------------------
@@ -366,7 +591,7 @@ def strip_prefixes(argv: list[str]) -> list[str]:
             argv, changed = argv[1:], True
         for tokens, value_options in _WRAPPERS:
             if tuple(argv[: len(tokens)]) == tokens:
-                argv, changed = _skip_options(argv[len(tokens):], value_options), True
+                argv, changed = _skip_options(argv[len(tokens) :], value_options), True
                 break
     return argv
 
@@ -375,7 +600,7 @@ def _skip_options(argv: list[str], value_options: frozenset[str]) -> list[str]:
     i = 0
     while i < len(argv) and (argv[i].startswith("-") or _ASSIGNMENT.match(argv[i])):
         if argv[i] == "--":
-            return argv[i + 1:]
+            return argv[i + 1 :]
         i += 2 if argv[i] in value_options else 1
     return argv[i:]
 
@@ -416,7 +641,7 @@ def _pip_install_args(argv: list[str]) -> list[str] | None:
     words = [posixpath.basename(argv[0]), *argv[1:]] if argv else []
     for head in (["pip", "install"], ["pip3", "install"], ["uv", "pip", "install"]):
         if words[: len(head)] == head:
-            return words[len(head):]
+            return words[len(head) :]
     if words and _PYTHON.match(words[0]) and words[1:4] == ["-m", "pip", "install"]:
         return words[4:]
     return None
@@ -437,8 +662,22 @@ def _pip_install(args: list[str], cwd: str) -> PipInstall:
             files.append(arg.split("=", 1)[1])
         elif arg.startswith("-r") and len(arg) > 2:
             files.append(arg[2:])
-        elif arg in ("-e", "--editable", "-t", "--target", "--prefix", "--root", "-i", "--index-url",
-                     "--extra-index-url", "-f", "--find-links", "--python", "-p", "--platform"):
+        elif arg in (
+            "-e",
+            "--editable",
+            "-t",
+            "--target",
+            "--prefix",
+            "--root",
+            "-i",
+            "--index-url",
+            "--extra-index-url",
+            "-f",
+            "--find-links",
+            "--python",
+            "-p",
+            "--platform",
+        ):
             skip_value = True  # a local path or an index: not a requirement we can name
         elif not arg.startswith("-") and not _looks_like_path(arg):
             packages.append(arg)
@@ -446,15 +685,25 @@ def _pip_install(args: list[str], cwd: str) -> PipInstall:
 
 
 def _looks_like_path(arg: str) -> bool:
-    return arg.startswith((".", "/", "~")) or arg.endswith((".whl", ".tar.gz", ".zip")) or "$" in arg
+    return (
+        arg.startswith((".", "/", "~")) or arg.endswith((".whl", ".tar.gz", ".zip")) or "$" in arg
+    )
 
 
 # --- a start command as a deploy file writes it ------------------------------------------------------
 
 
-def make_start_command(source_file: str, line: int | None, command: str | Sequence[str],
-                       health_path: str | None, *, cwd: str | None = None, process: str | None = None,
-                       base_dir: Path | None = None, strict: bool = False) -> StartCommand:
+def make_start_command(
+    source_file: str,
+    line: int | None,
+    command: str | Sequence[str],
+    health_path: str | None,
+    *,
+    cwd: str | None = None,
+    process: str | None = None,
+    base_dir: Path | None = None,
+    strict: bool = False,
+) -> StartCommand:
     """The one constructor of :class:`StartCommand`: ``command`` parsed by :func:`parse_command`.
 
     ``cwd`` is the directory the file runs the command in (render ``rootDir``, Dockerfile ``WORKDIR``);
@@ -467,12 +716,24 @@ def make_start_command(source_file: str, line: int | None, command: str | Sequen
     except ValueError:
         if strict:
             raise
-        return StartCommand(source_file, line, (), health_path=health_path, cwd=cwd, raw=raw,
-                            process=process)
-    return StartCommand(source_file=source_file, line=line, argv=parsed.argv, server=parsed.server,
-                        app_spec=parsed.app_spec, factory=parsed.factory, health_path=health_path,
-                        cwd=_join_cwd(cwd, parsed.shell_cwd), chdir=parsed.chdir, raw=raw,
-                        process=process, asgi=parsed.asgi, module=parsed.module)
+        return StartCommand(
+            source_file, line, (), health_path=health_path, cwd=cwd, raw=raw, process=process
+        )
+    return StartCommand(
+        source_file=source_file,
+        line=line,
+        argv=parsed.argv,
+        server=parsed.server,
+        app_spec=parsed.app_spec,
+        factory=parsed.factory,
+        health_path=health_path,
+        cwd=_join_cwd(cwd, parsed.shell_cwd),
+        chdir=parsed.chdir,
+        raw=raw,
+        process=process,
+        asgi=parsed.asgi,
+        module=parsed.module,
+    )
 
 
 def _join_cwd(outer: str | None, inner: str | None) -> str | None:

@@ -56,12 +56,16 @@ class _Reader:
         self.config = config
         self.service_dir = service_dir
         self.repo_root = repo_root
-        self.builder: str | None = None  # an explicit builder choice ("dockerfile", "nixpacks", ...)
+        self.builder: str | None = (
+            None  # an explicit builder choice ("dockerfile", "nixpacks", ...)
+        )
         self.dockerfile: str | None = None  # an explicit Dockerfile path (repository-relative)
         self.docker_context: str | None = None
         self.health_path: str | None = None
         self.docker_start: list[StartCommand] = []  # fly processes, used only for Docker builds
-        self.plain_start: list[StartCommand] = []  # Procfile & co, used only for root-directory builds
+        self.plain_start: list[
+            StartCommand
+        ] = []  # Procfile & co, used only for root-directory builds
 
     def read_all(self) -> None:
         for name in _FILE_ORDER:
@@ -74,7 +78,9 @@ class _Reader:
     def _locations(self, name: str) -> list[Path]:
         paths = [self.service_dir / name]
         if name in _REPOSITORY_FILES and self.service_dir.resolve() != self.repo_root.resolve():
-            paths.append(self.repo_root / name)  # a Blueprint or a compose file at the repository root
+            paths.append(
+                self.repo_root / name
+            )  # a Blueprint or a compose file at the repository root
         return [p for p in paths if p.is_file()]
 
     def _text(self, path: Path) -> str | None:
@@ -87,7 +93,9 @@ class _Reader:
         return text
 
     def _error(self, path: str, line: int | None, message: str) -> None:
-        self.config.findings.append(Finding("MC503", path, f"{path} cannot be parsed: {message}", line=line))
+        self.config.findings.append(
+            Finding("MC503", path, f"{path} cannot be parsed: {message}", line=line)
+        )
 
     def _read(self, name: str, source: str, text: str) -> None:
         try:
@@ -110,17 +118,25 @@ class _Reader:
         if service.docker_context is not None:
             self.docker_context = _join(self.config.service_dir, service.docker_context)
         self.health_path = service.health_path or self.health_path
-        self.config.build_commands.extend(BuildCommand(source, b.line, b.command) for b in service.build_commands)
+        self.config.build_commands.extend(
+            BuildCommand(source, b.line, b.command) for b in service.build_commands
+        )
         self.config.env.update(service.env)
         for declared in service.start_commands:
             self._start(source, declared)
 
     def _start(self, source: str, declared: DeclaredStart) -> None:
-        if declared.kind in ("release", "script"):  # they run once per deploy; they are not the service
+        if declared.kind in (
+            "release",
+            "script",
+        ):  # they run once per deploy; they are not the service
             return
-        docker = declared.kind == "docker"  # fly processes: they only matter when a Dockerfile builds the service
-        start = make_start_command(source, declared.line, declared.command, self.health_path,
-                                   process=declared.process)
+        docker = (
+            declared.kind == "docker"
+        )  # fly processes: they only matter when a Dockerfile builds the service
+        start = make_start_command(
+            source, declared.line, declared.command, self.health_path, process=declared.process
+        )
         (self.docker_start if docker else self.plain_start).append(start)
         if not docker:
             self.config.start_commands.append(start)
@@ -131,15 +147,25 @@ class _Reader:
 
         config = self.config
         default_dockerfile = _join(config.service_dir, "Dockerfile")
-        if self.dockerfile is None and (self.repo_root / default_dockerfile).is_file() and self.builder in (
-                None, "dockerfile"):
+        if (
+            self.dockerfile is None
+            and (self.repo_root / default_dockerfile).is_file()
+            and self.builder in (None, "dockerfile")
+        ):
             self.dockerfile = default_dockerfile
         if self.dockerfile is not None and self.builder in (None, "dockerfile"):
             config.dockerfile = self.dockerfile
-            config.docker_context = self.docker_context if self.docker_context is not None else config.service_dir
+            config.docker_context = (
+                self.docker_context if self.docker_context is not None else config.service_dir
+            )
             if not config.start_commands:  # the host's start command overrides CMD
                 config.start_commands.extend(self.docker_start)
-                config.start_commands.extend(read_dockerfile_start(self.repo_root, self.dockerfile,
-                                                                   self.health_path, config.findings))
-        config.start_commands[:] = [start if start.health_path else replace(start, health_path=self.health_path)
-                                    for start in config.start_commands]
+                config.start_commands.extend(
+                    read_dockerfile_start(
+                        self.repo_root, self.dockerfile, self.health_path, config.findings
+                    )
+                )
+        config.start_commands[:] = [
+            start if start.health_path else replace(start, health_path=self.health_path)
+            for start in config.start_commands
+        ]

@@ -38,8 +38,11 @@ class Instruction:
 
 def instructions(text: str) -> list[Instruction]:
     parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")))
-    return [Instruction(item["instruction"], item["value"], item["startline"] + 1)
-            for item in parser.structure if item["instruction"] != "COMMENT"]
+    return [
+        Instruction(item["instruction"], item["value"], item["startline"] + 1)
+        for item in parser.structure
+        if item["instruction"] != "COMMENT"
+    ]
 
 
 @dataclass
@@ -54,8 +57,15 @@ class Stage:
 
     def derive(self, name: str | None) -> Stage:
         """A stage built ``FROM`` this one: Docker copies the image config (CMD, WORKDIR, HEALTHCHECK)."""
-        return Stage(name, dict(self.files), self.workdir, dict(self.env), self.cmd, self.entrypoint,
-                     self.healthcheck)
+        return Stage(
+            name,
+            dict(self.files),
+            self.workdir,
+            dict(self.env),
+            self.cmd,
+            self.entrypoint,
+            self.healthcheck,
+        )
 
 
 class MalformedInstruction(ValueError):
@@ -84,11 +94,15 @@ class ContextFiles:
     def __init__(self, repo_files: list[str], context: str, dockerignore) -> None:  # DockerIgnore
         self.context = context
         prefix = context + "/" if context else ""
-        self.all: dict[str, str] = {}  # context-relative -> repository-relative, before .dockerignore
+        self.all: dict[
+            str, str
+        ] = {}  # context-relative -> repository-relative, before .dockerignore
         for repo in repo_files:
             if repo.startswith(prefix):
-                self.all[repo[len(prefix):]] = repo
-        self.excluded = {rel: rule for rel in self.all if (rule := dockerignore.excluded_by(rel)) is not None}
+                self.all[repo[len(prefix) :]] = repo
+        self.excluded = {
+            rel: rule for rel in self.all if (rule := dockerignore.excluded_by(rel)) is not None
+        }
         self.files = {rel: repo for rel, repo in self.all.items() if rel not in self.excluded}
         self.dirs = {posixpath.dirname(rel) for rel in self.files} | {""}
         for rel in list(self.dirs):
@@ -155,7 +169,9 @@ class Replayer:
             self.stage.env[key] = self.expand(value)
 
     def _workdir(self, ins: Instruction) -> None:
-        self.stage.workdir = posixpath.normpath(posixpath.join(self.stage.workdir, self.expand(ins.value.strip())))
+        self.stage.workdir = posixpath.normpath(
+            posixpath.join(self.stage.workdir, self.expand(ins.value.strip()))
+        )
 
     def _cmd(self, ins: Instruction) -> None:
         self.stage.cmd = (self._start_words(ins), ins.line)
@@ -180,8 +196,9 @@ class Replayer:
             for name in install.requirement_files:
                 path = posixpath.normpath(posixpath.join(base, name))
                 written = name if install.cwd == "." else posixpath.join(install.cwd, name)
-                self.build.requirements.append(RequirementRef(self.source, ins.line, path, path in self.stage.files,
-                                                              written))
+                self.build.requirements.append(
+                    RequirementRef(self.source, ins.line, path, path in self.stage.files, written)
+                )
             self.build.packages.extend(install.packages)
 
     def _add(self, ins: Instruction) -> None:
@@ -194,8 +211,12 @@ class Replayer:
             return
         *sources, dest = words
         dest_abs = posixpath.normpath(posixpath.join(self.stage.workdir, dest))
-        dest_is_dir = (dest.endswith("/") or dest in (".", "./") or len(sources) > 1
-                       or any(_GLOB_CHARS & set(s) for s in sources))
+        dest_is_dir = (
+            dest.endswith("/")
+            or dest in (".", "./")
+            or len(sources) > 1
+            or any(_GLOB_CHARS & set(s) for s in sources)
+        )
         origin = flags.get("from")
         for src in sources:
             if src.startswith(("http://", "https://", "git@")):
@@ -215,24 +236,33 @@ class Replayer:
         for match in matches:
             copied |= self._place(match, dest, dest_is_dir, self.context.files, self.context.dirs)
         if not copied:
-            excluded = [rel for rel in self.context.excluded if rel == clean or rel.startswith(clean + "/")]
+            excluded = [
+                rel for rel in self.context.excluded if rel == clean or rel.startswith(clean + "/")
+            ]
             reason = "is excluded by .dockerignore" if excluded else "is not in the build context"
             self._missing(ins, src, reason)
 
-    def _place(self, rel: str, dest: str, dest_is_dir: bool, files: dict[str, str], dirs: set[str]) -> bool:
+    def _place(
+        self, rel: str, dest: str, dest_is_dir: bool, files: dict[str, str], dirs: set[str]
+    ) -> bool:
         """Copy one source (file or directory, context-relative) to ``dest``; False when it does not exist."""
         if rel in files:
             # Copying a file onto an existing directory (WORKDIR creates one) puts it inside.
             existing_dir = dest in {posixpath.dirname(p) for p in self.stage.files} or (
-                self.stage.workdir == dest or self.stage.workdir.startswith(dest.rstrip("/") + "/"))
-            target = posixpath.join(dest, posixpath.basename(rel)) if dest_is_dir or existing_dir else dest
+                self.stage.workdir == dest or self.stage.workdir.startswith(dest.rstrip("/") + "/")
+            )
+            target = (
+                posixpath.join(dest, posixpath.basename(rel))
+                if dest_is_dir or existing_dir
+                else dest
+            )
             self.stage.files[target] = files[rel]
             return True
         if rel in dirs:  # a directory: its contents are copied, not the directory itself
             prefix = rel + "/" if rel else ""
             for sub, repo in files.items():
                 if sub.startswith(prefix):
-                    self.stage.files[posixpath.join(dest, sub[len(prefix):])] = repo
+                    self.stage.files[posixpath.join(dest, sub[len(prefix) :])] = repo
             return True
         return False
 
@@ -252,16 +282,24 @@ class Replayer:
         self._place(clean, dest, dest_is_dir, files, dirs)
 
     def _missing(self, ins: Instruction, src: str, reason: str) -> None:
-        self.build.findings.append(Finding(
-            "MC502", self.source, f"`{ins.keyword} {ins.value}`: the source {src!r} {reason}; the build fails here",
-            hint=_missing_hint(reason, self.context.context, self.ignore_source), line=ins.line))
+        self.build.findings.append(
+            Finding(
+                "MC502",
+                self.source,
+                f"`{ins.keyword} {ins.value}`: the source {src!r} {reason}; the build fails here",
+                hint=_missing_hint(reason, self.context.context, self.ignore_source),
+                line=ins.line,
+            )
+        )
 
 
 def _missing_hint(reason: str, context: str, ignore_source: str) -> str:
     if "dockerignore" in reason:
         return f"remove the matching line from {ignore_source}"
-    return (f"the build context is {context or 'the repository root'}/; build from a directory that "
-            "contains the source (and adjust the COPY paths) or move the file into the context")
+    return (
+        f"the build context is {context or 'the repository root'}/; build from a directory that "
+        "contains the source (and adjust the COPY paths) or move the file into the context"
+    )
 
 
 def _copy_words(value: str) -> tuple[dict[str, str], list[str]]:
@@ -276,7 +314,7 @@ def _copy_words(value: str) -> tuple[dict[str, str], list[str]]:
     rest = " ".join(words)
     if rest.startswith("["):
         try:
-            parsed = json.loads(value[value.index("["):])
+            parsed = json.loads(value[value.index("[") :])
             return flags, [str(w) for w in parsed]
         except json.JSONDecodeError:
             pass
@@ -332,7 +370,11 @@ def final_start(text: str, source: str) -> DockerStart | None:
     found = start_argv(final)
     if found is None:
         return None
-    broken = [line for line in (found[1], final.cmd[1] if final.cmd else None) if line in replayer.malformed]
+    broken = [
+        line
+        for line in (found[1], final.cmd[1] if final.cmd else None)
+        if line in replayer.malformed
+    ]
     if broken:
         raise MalformedInstruction(broken[0], replayer.malformed[broken[0]])
     return DockerStart(found[0], found[1], final.workdir, final.healthcheck)
@@ -346,8 +388,9 @@ class _NoIgnore:
 _NO_IGNORE = _NoIgnore()
 
 
-def read_dockerfile_start(repo_root: Path, dockerfile: str, health_path: str | None,
-                          findings: list[Finding]) -> list[StartCommand]:
+def read_dockerfile_start(
+    repo_root: Path, dockerfile: str, health_path: str | None, findings: list[Finding]
+) -> list[StartCommand]:
     """The Dockerfile's CMD/ENTRYPOINT as a start command (used when the host does not override it)."""
     from mcheck.deploy.commands import make_start_command
 
@@ -360,8 +403,11 @@ def read_dockerfile_start(repo_root: Path, dockerfile: str, health_path: str | N
     try:
         found = final_start(text, dockerfile)
     except MalformedInstruction as exc:
-        findings.append(Finding("MC503", dockerfile, f"{dockerfile} cannot be parsed: {exc.message}",
-                                line=exc.line))
+        findings.append(
+            Finding(
+                "MC503", dockerfile, f"{dockerfile} cannot be parsed: {exc.message}", line=exc.line
+            )
+        )
         return []
     if found is None:
         return []

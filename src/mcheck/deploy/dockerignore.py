@@ -37,7 +37,9 @@ class DockerIgnore:
     def read(cls, path: Path, source: str) -> DockerIgnore:
         rules: list[IgnoreRule] = []
         if path.is_file():
-            for number, raw in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            for number, raw in enumerate(
+                path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
+            ):
                 rule = _rule(number, raw)
                 if rule is not None:
                     rules.append(rule)
@@ -67,4 +69,6 @@ def _rule(number: int, raw: str) -> IgnoreRule | None:
 def _matches(rule: IgnoreRule, rel: str) -> bool:
     # A rule that names a directory excludes the files under it: test the path and each parent.
     parts = rel.split("/")
-    return any(rule.pattern.match_file("/".join(parts[:i])) is not None for i in range(len(parts), 0, -1))
+    return any(
+        rule.pattern.match_file("/".join(parts[:i])) is not None for i in range(len(parts), 0, -1)
+    )

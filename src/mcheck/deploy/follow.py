@@ -46,8 +46,12 @@ class Analysis:
 
     target: Target | None
     findings: list[Finding] = field(default_factory=list)
-    third_party: dict[str, list[ImportSite]] = field(default_factory=dict)  # top-level name -> sites
-    unresolved: set[str] = field(default_factory=set)  # first-party top-level names already reported
+    third_party: dict[str, list[ImportSite]] = field(
+        default_factory=dict
+    )  # top-level name -> sites
+    unresolved: set[str] = field(
+        default_factory=set
+    )  # first-party top-level names already reported
     modules: list[str] = field(default_factory=list)  # repository files reached
 
 
@@ -111,8 +115,15 @@ class Follower:
             root = posixpath.dirname(root)
         name = module_name_for(script, root)
         if name is not None and script in self.fs.files:
-            target.call = ServerCall("fastapi", "module", name, attr=target.call.attr, cwd=target.call.cwd,
-                                     extra_path=(posixpath.relpath(root, target.cwd),), argv=target.call.argv)
+            target.call = ServerCall(
+                "fastapi",
+                "module",
+                name,
+                attr=target.call.attr,
+                cwd=target.call.cwd,
+                extra_path=(posixpath.relpath(root, target.cwd),),
+                argv=target.call.argv,
+            )
 
     # --- walking imports --------------------------------------------------------------------------------
 
@@ -139,13 +150,21 @@ class Follower:
         repo_file = self.runtime.files[file]
         try:
             source = (self.repo_root / repo_file).read_text(encoding="utf-8")
-            return extract_imports(module, repo_file, source, is_package=file.endswith("/__init__.py"))
+            return extract_imports(
+                module, repo_file, source, is_package=file.endswith("/__init__.py")
+            )
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             return []  # unreadable or broken source is reported by other checks
 
-    def _follow_site(self, site: ImportSite, target: Target, analysis: Analysis) -> list[tuple[str, str]]:
+    def _follow_site(
+        self, site: ImportSite, target: Target, analysis: Analysis
+    ) -> list[tuple[str, str]]:
         """The container files this import executes; records findings and third-party names."""
-        if site.guarded or site.top_level in sys.stdlib_module_names or site.top_level == "__main__":
+        if (
+            site.guarded
+            or site.top_level in sys.stdlib_module_names
+            or site.top_level == "__main__"
+        ):
             return []
         found = self.fs.resolve(site.target, target.sys_path)
         if found is None:
@@ -158,14 +177,20 @@ class Follower:
             return []
         follow = [*(f for f in found.chain), *([found.file] if found.file else [])]
         for name in site.names:  # `from pkg import submodule` imports the submodule too
-            sub = self.fs.resolve(f"{site.target}.{name}", target.sys_path) if found.directories else None
+            sub = (
+                self.fs.resolve(f"{site.target}.{name}", target.sys_path)
+                if found.directories
+                else None
+            )
             if sub is not None and sub.file is not None:
                 follow.append(sub.file)
         return [(self._name_of(f, target), f) for f in follow]
 
     # --- classifying what does not resolve ---------------------------------------------------------------
 
-    def _repo_candidate(self, name: str, sys_path: list[str], importer: str | None = None) -> tuple[str, str] | None:
+    def _repo_candidate(
+        self, name: str, sys_path: list[str], importer: str | None = None
+    ) -> tuple[str, str] | None:
         """(repository file, repository directory it resolved from) the author meant by ``name``: looked up
         from the repository directories behind each sys.path entry, then from the importing file's own
         directory and those above it (`from domain import x` in backend/main.py that only works when
@@ -178,11 +203,17 @@ class Follower:
             if base is not None:
                 bases.append(base)
         bases.append(self.runtime.context)
-        near = [] if importer is None else [posixpath.dirname(importer), *_ancestors(posixpath.dirname(importer))]
+        near = (
+            []
+            if importer is None
+            else [posixpath.dirname(importer), *_ancestors(posixpath.dirname(importer))]
+        )
         ancestors = [a for b in bases for a in _ancestors(b)]
         for base in _unique([*bases, *near, *ancestors]):
             found = self.repo.resolve(name, [base])
-            if found is not None and (found.file or any(self.repo.has_python_below(d) for d in found.directories)):
+            if found is not None and (
+                found.file or any(self.repo.has_python_below(d) for d in found.directories)
+            ):
                 return _representative(found, self.repo), base
         return None
 
@@ -204,24 +235,39 @@ class Follower:
         candidate = self._repo_candidate(module, target.sys_path)
         where = f"from {target.cwd} (sys.path: {', '.join(target.sys_path)})"
         if candidate is None:
-            return Finding("MC501", start.source_file, f"`{target.command}`: module `{module}` does not resolve "
-                           f"{where}", hint=self._elsewhere_in_container(module), line=start.line)
+            return Finding(
+                "MC501",
+                start.source_file,
+                f"`{target.command}`: module `{module}` does not resolve {where}",
+                hint=self._elsewhere_in_container(module),
+                line=start.line,
+            )
         repo_file, base = candidate
         if self.runtime.container_path_of(repo_file) is None:
             message, hint = self._not_shipped(module, repo_file, base, target)
-            return Finding("MC502", start.source_file, f"`{target.command}`: {message}", hint=hint, line=start.line)
+            return Finding(
+                "MC502",
+                start.source_file,
+                f"`{target.command}`: {message}",
+                hint=hint,
+                line=start.line,
+            )
         container = self.runtime.container_path_of(repo_file)
         assert container is not None
         names = self._names_on_path(container, target.sys_path)
-        message = (f"`{target.command}`: module `{module}` does not resolve {where}; {repo_file} is in the "
-                   f"container at {container}")
+        message = (
+            f"`{target.command}`: module `{module}` does not resolve {where}; {repo_file} is in the "
+            f"container at {container}"
+        )
         hint = f"start it as `{_replace_module(target, module, names[0])}`" if names else None
         return Finding("MC501", start.source_file, message, hint=hint, line=start.line)
 
     def _elsewhere_in_container(self, module: str) -> str | None:
         """Where a file with the module's path sits in the container, when somewhere else."""
         suffix = "/" + module.replace(".", "/")
-        hits = sorted(f for f in self.fs.files if f.endswith((suffix + ".py", suffix + "/__init__.py")))
+        hits = sorted(
+            f for f in self.fs.files if f.endswith((suffix + ".py", suffix + "/__init__.py"))
+        )
         if not hits:
             return "no file in the container or the repository has that module path"
         root = _root_for(hits[0], module)
@@ -230,59 +276,103 @@ class Follower:
     def _unresolved_script(self, target: Target, script: str) -> Finding:
         start = target.start
         base = self.runtime.repo_dir_of(target.cwd)
-        repo_file = posixpath.normpath(posixpath.join(base, target.call.target)) if base is not None else None
+        repo_file = (
+            posixpath.normpath(posixpath.join(base, target.call.target))
+            if base is not None
+            else None
+        )
         if repo_file is not None and repo_file in self.repo.files:
             message, hint = self._not_shipped_file(repo_file)
-            return Finding("MC502", start.source_file, f"`{target.command}`: {script} is missing: {message}",
-                           hint=hint, line=start.line)
-        elsewhere = sorted(c for c in self.fs.files if c.endswith("/" + target.call.target.lstrip("./")))
-        hint = f"the container has {elsewhere[0]}; run it from {posixpath.dirname(elsewhere[0])}" if elsewhere else None
-        return Finding("MC501", start.source_file, f"`{target.command}`: {script} does not exist in the container",
-                       hint=hint, line=start.line)
+            return Finding(
+                "MC502",
+                start.source_file,
+                f"`{target.command}`: {script} is missing: {message}",
+                hint=hint,
+                line=start.line,
+            )
+        elsewhere = sorted(
+            c for c in self.fs.files if c.endswith("/" + target.call.target.lstrip("./"))
+        )
+        hint = (
+            f"the container has {elsewhere[0]}; run it from {posixpath.dirname(elsewhere[0])}"
+            if elsewhere
+            else None
+        )
+        return Finding(
+            "MC501",
+            start.source_file,
+            f"`{target.command}`: {script} does not exist in the container",
+            hint=hint,
+            line=start.line,
+        )
 
     def _missing_cwd(self, target: Target) -> Finding:
-        return Finding("MC501", target.start.source_file,
-                       f"`{target.start.argv and ' '.join(target.start.argv)}` runs in {target.cwd}, which does not "
-                       f"exist in the container (working directory {self.runtime.workdir})",
-                       hint="fix the `cd`/--chdir path: it is relative to the working directory",
-                       line=target.start.line)
+        return Finding(
+            "MC501",
+            target.start.source_file,
+            f"`{target.start.argv and ' '.join(target.start.argv)}` runs in {target.cwd}, which does not "
+            f"exist in the container (working directory {self.runtime.workdir})",
+            hint="fix the `cd`/--chdir path: it is relative to the working directory",
+            line=target.start.line,
+        )
 
-    def _shipped_elsewhere(self, name: str, repo_file: str, base: str, target: Target) -> tuple[str, str]:
+    def _shipped_elsewhere(
+        self, name: str, repo_file: str, base: str, target: Target
+    ) -> tuple[str, str]:
         """MC501: the file is in the container, but not at a path where ``name`` resolves."""
         container = self.runtime.container_path_of(repo_file)
         assert container is not None
-        message = (f"`{name}` does not resolve on sys.path ({', '.join(target.sys_path)}); {repo_file} is in the "
-                   f"container at {container}")
+        message = (
+            f"`{name}` does not resolve on sys.path ({', '.join(target.sys_path)}); {repo_file} is in the "
+            f"container at {container}"
+        )
         hints: list[str] = []
         root = _root_for(container, name)
         if root is not None and root in self.fs.dirs and target.file is not None:
             entry = module_name_for(target.file, root)
             if entry is not None:
                 command = _as_module_command(target, entry)
-                hints.append(f"start the service from {root} as `{command}` (so `{name}` resolves), or make "
-                             f"`{name.split('.')[0]}` an installable package")
+                hints.append(
+                    f"start the service from {root} as `{command}` (so `{name}` resolves), or make "
+                    f"`{name.split('.')[0]}` an installable package"
+                )
         elif target.file is not None and self.runtime.kind == "root-directory":
             entry = module_name_for(self.runtime.files[target.file], base)
             if entry is not None:
-                hints.append(f"set the service's root directory to {base or 'the repository root'} and start "
-                             f"it as `{_as_module_command(target, entry)}`")
+                hints.append(
+                    f"set the service's root directory to {base or 'the repository root'} and start "
+                    f"it as `{_as_module_command(target, entry)}`"
+                )
         names = self._names_on_path(container, target.sys_path)
         if names:
-            hints.append(f"or import it as `{names[0]}` (what resolves from {self._entry_of(container, target)})")
-        return message, "; ".join(hints) if hints else f"add the directory that contains `{name}` to PYTHONPATH"
+            hints.append(
+                f"or import it as `{names[0]}` (what resolves from {self._entry_of(container, target)})"
+            )
+        return message, "; ".join(
+            hints
+        ) if hints else f"add the directory that contains `{name}` to PYTHONPATH"
 
     def _not_shipped(self, name: str, repo_file: str, base: str, target: Target) -> tuple[str, str]:
         """MC502: ``name`` is ``repo_file`` in the repository, which the build does not put in the container."""
         message, hint = self._not_shipped_file(repo_file, name=name, base=base, target=target)
         return f"`{name}` is {repo_file}, which is not in the container: {message}", hint
 
-    def _not_shipped_file(self, repo_file: str, *, name: str | None = None, base: str = "",
-                          target: Target | None = None) -> tuple[str, str]:
+    def _not_shipped_file(
+        self,
+        repo_file: str,
+        *,
+        name: str | None = None,
+        base: str = "",
+        target: Target | None = None,
+    ) -> tuple[str, str]:
         runtime = self.runtime
         ignored = runtime.ignored.get(repo_file)
         if ignored is not None:
             source, line, text = ignored
-            return f"excluded by {source}:{line} (`{text}`)", f"remove `{text}` from {source} (line {line})"
+            return (
+                f"excluded by {source}:{line} (`{text}`)",
+                f"remove `{text}` from {source} (line {line})",
+            )
         context = runtime.context
         if context and not repo_file.startswith(context + "/"):
             return self._outside_context(repo_file, name, base, target)
@@ -290,22 +380,29 @@ class Follower:
             return "the Dockerfile never copies it", self._copy_hint(repo_file, name, base, target)
         return "it is not part of the build", f"make sure {repo_file} is committed"
 
-    def _outside_context(self, repo_file: str, name: str | None, base: str,
-                         target: Target | None) -> tuple[str, str]:
+    def _outside_context(
+        self, repo_file: str, name: str | None, base: str, target: Target | None
+    ) -> tuple[str, str]:
         runtime = self.runtime
-        what = "Docker build context" if runtime.kind == "dockerfile" else "service's root directory"
+        what = (
+            "Docker build context" if runtime.kind == "dockerfile" else "service's root directory"
+        )
         message = f"it is outside the {what} {runtime.context}/"
         top = name.split(".")[0] if name else posixpath.basename(repo_file)
         fixes = [f"move or copy `{top}` into {runtime.context}/"]
         if target is not None and target.file is not None and runtime.kind == "root-directory":
             entry = module_name_for(runtime.files[target.file], base)
             if entry is not None:
-                fixes.append(f"set the root directory to {base or 'the repository root'} and start it as "
-                             f"`{_as_module_command(target, entry)}`")
+                fixes.append(
+                    f"set the root directory to {base or 'the repository root'} and start it as "
+                    f"`{_as_module_command(target, entry)}`"
+                )
             else:
                 service = runtime.context
-                fixes.append(f"build from {base or 'the repository root'} with a Dockerfile that copies both "
-                             f"(`COPY {service}/ ./` and `COPY {posixpath.join(base, top)} ./{top}`)")
+                fixes.append(
+                    f"build from {base or 'the repository root'} with a Dockerfile that copies both "
+                    f"(`COPY {service}/ ./` and `COPY {posixpath.join(base, top)} ./{top}`)"
+                )
         elif runtime.kind == "dockerfile":
             fixes.append(f"build with the context at {base or 'the repository root'} and COPY it")
         return message, ", or ".join(fixes)
@@ -314,8 +411,12 @@ class Follower:
         """The COPY line that puts the module where the first sys.path entry finds it."""
         runtime = self.runtime
         top = name.split(".")[0] if name else None
-        source = posixpath.join(base, top) if top and posixpath.join(base, top) in self.repo.dirs else repo_file
-        context_source = source[len(runtime.context) + 1:] if runtime.context else source
+        source = (
+            posixpath.join(base, top)
+            if top and posixpath.join(base, top) in self.repo.dirs
+            else repo_file
+        )
+        context_source = source[len(runtime.context) + 1 :] if runtime.context else source
         entry = target.sys_path[0] if target is not None and target.sys_path else runtime.workdir
         dest = posixpath.join(entry, posixpath.relpath(source, base) if base else source)
         if source == repo_file:
@@ -342,12 +443,21 @@ class Follower:
             if isinstance(node, ast.ImportFrom) and node.level > 0:
                 parent = posixpath.dirname(posixpath.dirname(target.file))
                 entry = module_name_for(target.file, parent)
-                hint = (f"start it as `{_as_module_command(target, entry)}` from {parent}" if entry else
-                        "start it with `python -m package.module` from the package's parent directory")
-                findings.append(Finding(
-                    "MC501", repo_file, "relative import in a file run as a script "
-                    f"(`{target.command}`): ImportError: attempted relative import with no known parent package",
-                    hint=hint, line=node.lineno))
+                hint = (
+                    f"start it as `{_as_module_command(target, entry)}` from {parent}"
+                    if entry
+                    else "start it with `python -m package.module` from the package's parent directory"
+                )
+                findings.append(
+                    Finding(
+                        "MC501",
+                        repo_file,
+                        "relative import in a file run as a script "
+                        f"(`{target.command}`): ImportError: attempted relative import with no known parent package",
+                        hint=hint,
+                        line=node.lineno,
+                    )
+                )
         return findings
 
 
@@ -364,7 +474,7 @@ def _replace_module(target: Target, old: str, new: str) -> str:
     argv = list(target.start.argv)
     for i, arg in enumerate(argv):
         if arg == old or arg.startswith(old + ":"):
-            argv[i] = new + arg[len(old):]
+            argv[i] = new + arg[len(old) :]
             break
     return " ".join(argv)
 
@@ -380,14 +490,18 @@ def _relative_to_workdir(dest: str, workdir: str) -> str:
     if dest == workdir or dest.rstrip("/") == workdir:
         return "./"
     if dest.startswith(workdir.rstrip("/") + "/"):
-        return "./" + dest[len(workdir.rstrip("/")) + 1:]
+        return "./" + dest[len(workdir.rstrip("/")) + 1 :]
     return dest
 
 
 def _root_for(container: str, name: str) -> str | None:
     """The directory from which ``container`` is importable as ``name``."""
     parts = name.split(".")
-    stem = container[: -len("/__init__.py")] if container.endswith("/__init__.py") else posixpath.splitext(container)[0]
+    stem = (
+        container[: -len("/__init__.py")]
+        if container.endswith("/__init__.py")
+        else posixpath.splitext(container)[0]
+    )
     suffix = "/" + "/".join(parts)
     return stem[: -len(suffix)] or "/" if stem.endswith(suffix) else None
 
@@ -395,7 +509,9 @@ def _root_for(container: str, name: str) -> str | None:
 def _representative(found: Resolved, repo: FileTree) -> str:
     if found.file is not None:
         return found.file
-    below = sorted(f for f in repo.files if f.startswith(found.directories[0] + "/") and f.endswith(".py"))
+    below = sorted(
+        f for f in repo.files if f.startswith(found.directories[0] + "/") and f.endswith(".py")
+    )
     return below[0]
 
 

@@ -23,8 +23,15 @@ import yaml
 
 from mcheck.deploy.dockerfile import MalformedInstruction, final_start
 
-__all__ = ["HOST_FILE_NAMES", "DeclaredBuild", "DeclaredStart", "DeployFileError", "HostService",
-           "health_path_from_url", "read_host_file"]
+__all__ = [
+    "HOST_FILE_NAMES",
+    "DeclaredBuild",
+    "DeclaredStart",
+    "DeployFileError",
+    "HostService",
+    "health_path_from_url",
+    "read_host_file",
+]
 
 _URL = re.compile(r"https?://[^\s'\"]+")
 _PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*\S)\s*$")
@@ -40,7 +47,9 @@ class DeployFileError(Exception):
     """A deploy file that cannot be parsed; ``line`` is 1-based, None when the parser does not say."""
 
     def __init__(self, source_file: str, line: int | None, message: str) -> None:
-        super().__init__(f"{source_file}:{line}: {message}" if line else f"{source_file}: {message}")
+        super().__init__(
+            f"{source_file}:{line}: {message}" if line else f"{source_file}: {message}"
+        )
         self.source_file = source_file
         self.line = line
         self.message = message
@@ -55,7 +64,9 @@ class DeclaredStart:
     kind: StartKind = "start"
     health_path: str | None = None  # the health check the file attaches to this command
     cwd: str | None = None  # render ``rootDir``, Dockerfile ``WORKDIR``
-    process: str | None = None  # Procfile process type, render service name, fly process group, app.json script
+    process: str | None = (
+        None  # Procfile process type, render service name, fly process group, app.json script
+    )
 
 
 @dataclass(frozen=True)
@@ -70,9 +81,13 @@ class DeclaredBuild:
 class HostService:
     """What one file says about one service (render.yaml may describe several, every other file one)."""
 
-    root_dir: str | None = None  # render ``rootDir`` ("" when absent); None: the file's own directory
+    root_dir: str | None = (
+        None  # render ``rootDir`` ("" when absent); None: the file's own directory
+    )
     builder: str | None = None  # "dockerfile", "nixpacks", a render runtime, ...
-    builder_explicit: bool = True  # False when it is only the host's default (fly builds with Docker)
+    builder_explicit: bool = (
+        True  # False when it is only the host's default (fly builds with Docker)
+    )
     dockerfile: str | None = None  # as written, relative to the service directory
     docker_context: str | None = None  # as written, relative to the service directory
     health_path: str | None = None
@@ -103,15 +118,23 @@ def _read_railway_json(text: str, source: str) -> list[HostService]:
     return [_railway(_load_json(text, source), source, lambda key: _json_key_line(text, key))]
 
 
-def _railway(data: dict[str, Any], source: str, line_of: Callable[[str], int | None]) -> HostService:
+def _railway(
+    data: dict[str, Any], source: str, line_of: Callable[[str], int | None]
+) -> HostService:
     build, deploy = _table(data, "build", source), _table(data, "deploy", source)
     service = HostService(builder=str(build.get("builder", "")).lower() or None)
-    if isinstance(build.get("dockerfilePath"), str):  # naming a Dockerfile selects the Docker builder
+    if isinstance(
+        build.get("dockerfilePath"), str
+    ):  # naming a Dockerfile selects the Docker builder
         service.builder, service.dockerfile = "dockerfile", build["dockerfilePath"]
     _add_build(service, build.get("buildCommand"), line_of("buildCommand"))
     service.health_path = _string(deploy.get("healthcheckPath"))
-    _add_start(service, DeclaredStart(deploy.get("startCommand"), line_of("startCommand"),
-                                      health_path=service.health_path))
+    _add_start(
+        service,
+        DeclaredStart(
+            deploy.get("startCommand"), line_of("startCommand"), health_path=service.health_path
+        ),
+    )
     return service
 
 
@@ -126,14 +149,22 @@ def _read_render(text: str, source: str) -> list[HostService]:
     services = (data or {}).get("services")
     if not isinstance(services, list):
         return []
-    return [_render_service(entry, _render_key_lines(root, index))
-            for index, entry in enumerate(services) if isinstance(entry, dict)]
+    return [
+        _render_service(entry, _render_key_lines(root, index))
+        for index, entry in enumerate(services)
+        if isinstance(entry, dict)
+    ]
 
 
 def _render_service(entry: dict[str, Any], lines: dict[str, int]) -> HostService:
-    runtime = str(entry.get("runtime") or entry.get("env") or "")  # `env` is the older name of `runtime`
-    service = HostService(root_dir=str(entry.get("rootDir", "")), builder=runtime or None,
-                          health_path=_string(entry.get("healthCheckPath")))
+    runtime = str(
+        entry.get("runtime") or entry.get("env") or ""
+    )  # `env` is the older name of `runtime`
+    service = HostService(
+        root_dir=str(entry.get("rootDir", "")),
+        builder=runtime or None,
+        health_path=_string(entry.get("healthCheckPath")),
+    )
     if runtime == "docker":
         service.builder = "dockerfile"
         service.dockerfile = str(entry.get("dockerfilePath", "Dockerfile"))
@@ -141,10 +172,22 @@ def _render_service(entry: dict[str, Any], lines: dict[str, int]) -> HostService
     _add_build(service, entry.get("buildCommand"), lines.get("buildCommand"))
     # Render runs `dockerCommand` (else the image's CMD) for a Docker service, `startCommand` for the others.
     key = "dockerCommand" if runtime == "docker" else "startCommand"
-    _add_start(service, DeclaredStart(entry.get(key), lines.get(key), health_path=service.health_path,
-                                      cwd=_string(entry.get("rootDir")), process=_string(entry.get("name"))))
+    _add_start(
+        service,
+        DeclaredStart(
+            entry.get(key),
+            lines.get(key),
+            health_path=service.health_path,
+            cwd=_string(entry.get("rootDir")),
+            process=_string(entry.get("name")),
+        ),
+    )
     for var in entry.get("envVars") or []:
-        if isinstance(var, dict) and isinstance(var.get("key"), str) and isinstance(var.get("value"), str):
+        if (
+            isinstance(var, dict)
+            and isinstance(var.get("key"), str)
+            and isinstance(var.get("value"), str)
+        ):
             service.env[var["key"]] = var["value"]
     return service
 
@@ -154,7 +197,11 @@ def _render_key_lines(root: yaml.Node | None, index: int) -> dict[str, int]:
     if not isinstance(root, yaml.MappingNode):
         return {}
     for key, value in root.value:
-        if key.value == "services" and isinstance(value, yaml.SequenceNode) and index < len(value.value):
+        if (
+            key.value == "services"
+            and isinstance(value, yaml.SequenceNode)
+            and index < len(value.value)
+        ):
             service = value.value[index]
             if isinstance(service, yaml.MappingNode):
                 return {k.value: k.start_mark.line + 1 for k, _ in service.value}
@@ -178,8 +225,12 @@ def _read_compose(text: str, source: str) -> list[HostService]:
     if not isinstance(services, dict):
         return []
     lines = _compose_key_lines(root)
-    return [service for name, entry in services.items()
-            if isinstance(entry, dict) and (service := _compose_service(str(name), entry, lines.get(str(name), {})))]
+    return [
+        service
+        for name, entry in services.items()
+        if isinstance(entry, dict)
+        and (service := _compose_service(str(name), entry, lines.get(str(name), {})))
+    ]
 
 
 def _compose_service(name: str, entry: dict[str, Any], lines: dict[str, int]) -> HostService | None:
@@ -189,17 +240,27 @@ def _compose_service(name: str, entry: dict[str, Any], lines: dict[str, int]) ->
     if not isinstance(build, dict):
         return None
     context = str(build.get("context", "."))
-    service = HostService(root_dir=context, builder="dockerfile", docker_context=".",
-                          dockerfile=str(build.get("dockerfile", "Dockerfile")))
+    service = HostService(
+        root_dir=context,
+        builder="dockerfile",
+        docker_context=".",
+        dockerfile=str(build.get("dockerfile", "Dockerfile")),
+    )
     environment = entry.get("environment")
     if isinstance(environment, list):
-        environment = dict(item.split("=", 1) for item in environment if isinstance(item, str) and "=" in item)
+        environment = dict(
+            item.split("=", 1) for item in environment if isinstance(item, str) and "=" in item
+        )
     if isinstance(environment, dict):
         service.env.update({str(k): str(v) for k, v in environment.items() if v is not None})
     command = entry.get("command")
     if isinstance(command, str | list) and command:
-        _add_start(service, DeclaredStart(command, lines.get("command"), cwd=_string(entry.get("working_dir")),
-                                          process=name))
+        _add_start(
+            service,
+            DeclaredStart(
+                command, lines.get("command"), cwd=_string(entry.get("working_dir")), process=name
+            ),
+        )
     return service
 
 
@@ -209,8 +270,11 @@ def _compose_key_lines(root: yaml.Node | None) -> dict[str, dict[str, int]]:
         return {}
     for key, value in root.value:
         if key.value == "services" and isinstance(value, yaml.MappingNode):
-            return {k.value: {kk.value: kk.start_mark.line + 1 for kk, _ in v.value}
-                    for k, v in value.value if isinstance(v, yaml.MappingNode)}
+            return {
+                k.value: {kk.value: kk.start_mark.line + 1 for kk, _ in v.value}
+                for k, v in value.value
+                if isinstance(v, yaml.MappingNode)
+            }
     return {}
 
 
@@ -220,12 +284,20 @@ def _compose_key_lines(root: yaml.Node | None) -> dict[str, dict[str, int]]:
 def _read_fly(text: str, source: str) -> list[HostService]:
     data = _load_toml(text, source)
     build = _table(data, "build", source)
-    service = HostService(health_path=_fly_health(data), dockerfile=_string(build.get("dockerfile")))
-    if not build.get("builder") and not build.get("buildpacks"):  # Fly builds with Docker unless told otherwise
+    service = HostService(
+        health_path=_fly_health(data), dockerfile=_string(build.get("dockerfile"))
+    )
+    if not build.get("builder") and not build.get(
+        "buildpacks"
+    ):  # Fly builds with Docker unless told otherwise
         service.builder, service.builder_explicit = "dockerfile", False
     for name, command in _table(data, "processes", source).items():
-        _add_start(service, DeclaredStart(command, _toml_key_line(text, name, "processes"), "docker",
-                                          process=str(name)))
+        _add_start(
+            service,
+            DeclaredStart(
+                command, _toml_key_line(text, name, "processes"), "docker", process=str(name)
+            ),
+        )
     cmd = _table(data, "experimental", source).get("cmd")
     _add_start(service, DeclaredStart(cmd, _toml_key_line(text, "cmd", "experimental"), "docker"))
     return [service]
@@ -236,9 +308,20 @@ def _fly_health(data: dict[str, Any]) -> str | None:
     http_service = data.get("http_service")
     candidates = [http_service] if isinstance(http_service, dict) else list(http_service or [])
     checks = [c for s in candidates if isinstance(s, dict) for c in s.get("checks") or []]
-    checks += [c for s in data.get("services") or [] if isinstance(s, dict) for c in s.get("http_checks") or []]
-    checks += [c for c in (data.get("checks") or {}).values() if isinstance(c, dict) and c.get("type") == "http"]
-    return next((c["path"] for c in checks if isinstance(c, dict) and isinstance(c.get("path"), str)), None)
+    checks += [
+        c
+        for s in data.get("services") or []
+        if isinstance(s, dict)
+        for c in s.get("http_checks") or []
+    ]
+    checks += [
+        c
+        for c in (data.get("checks") or {}).values()
+        if isinstance(c, dict) and c.get("type") == "http"
+    ]
+    return next(
+        (c["path"] for c in checks if isinstance(c, dict) and isinstance(c.get("path"), str)), None
+    )
 
 
 # --- Nixpacks, Railpack, Heroku ---------------------------------------------------------------------------
@@ -251,7 +334,12 @@ def _read_nixpacks(text: str, source: str) -> list[HostService]:
         for command in (table.get("cmds") or []) if isinstance(table, dict) else []:
             _add_build(service, command, _toml_key_line(text, "cmds", f"phases.{phase}"))
     service.env = {key: str(value) for key, value in _table(data, "variables", source).items()}
-    _add_start(service, DeclaredStart(_table(data, "start", source).get("cmd"), _toml_key_line(text, "cmd", "start")))
+    _add_start(
+        service,
+        DeclaredStart(
+            _table(data, "start", source).get("cmd"), _toml_key_line(text, "cmd", "start")
+        ),
+    )
     return [service]
 
 
@@ -263,7 +351,9 @@ def _read_railpack(text: str, source: str) -> list[HostService]:
             _add_build(service, command, _json_key_line(text, "commands"))
     deploy = _table(data, "deploy", source)
     service.env = {key: str(value) for key, value in _table(deploy, "variables", source).items()}
-    _add_start(service, DeclaredStart(deploy.get("startCommand"), _json_key_line(text, "startCommand")))
+    _add_start(
+        service, DeclaredStart(deploy.get("startCommand"), _json_key_line(text, "startCommand"))
+    )
     return [service]
 
 
@@ -272,7 +362,10 @@ def _read_app_json(text: str, source: str) -> list[HostService]:
     service = HostService()
     for name, command in _table(data, "scripts", source).items():
         if isinstance(command, str):
-            _add_start(service, DeclaredStart(command, _line_containing(text, command), "script", process=name))
+            _add_start(
+                service,
+                DeclaredStart(command, _line_containing(text, command), "script", process=name),
+            )
     # Heroku's env entries are mostly descriptions and generators for review apps; only a PYTHONPATH
     # value changes where the service's Python looks.
     value = _table(data, "env", source).get("PYTHONPATH")
@@ -291,8 +384,12 @@ def _read_procfile(text: str, source: str) -> list[HostService]:
         if match is None:
             raise DeployFileError(source, number, "expected `process: command`")
         process, command = match.groups()
-        _add_start(service, DeclaredStart(command, number, "release" if process == "release" else "start",
-                                          process=process))
+        _add_start(
+            service,
+            DeclaredStart(
+                command, number, "release" if process == "release" else "start", process=process
+            ),
+        )
     return [service]
 
 
@@ -314,7 +411,9 @@ def _read_dockerfile(text: str, source: str) -> list[HostService]:
         return [service]
     service.health_path = health_path_from_url(start.healthcheck) if start.healthcheck else None
     workdir = None if start.workdir == "/" else start.workdir
-    _add_start(service, DeclaredStart(start.argv, start.line, health_path=service.health_path, cwd=workdir))
+    _add_start(
+        service, DeclaredStart(start.argv, start.line, health_path=service.health_path, cwd=workdir)
+    )
     return [service]
 
 
@@ -382,8 +481,9 @@ def _compose_yaml(text: str, source: str) -> yaml.Node | None:
         return yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise DeployFileError(source, mark.line + 1 if mark else None,
-                              str(getattr(exc, "problem", None) or exc)) from None
+        raise DeployFileError(
+            source, mark.line + 1 if mark else None, str(getattr(exc, "problem", None) or exc)
+        ) from None
 
 
 def _table(data: dict[str, Any], key: str, source: str) -> dict[str, Any]:
@@ -392,7 +492,9 @@ def _table(data: dict[str, Any], key: str, source: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise DeployFileError(source, None, f"`{key}` should be a table/object, not {type(value).__name__}")
+        raise DeployFileError(
+            source, None, f"`{key}` should be a table/object, not {type(value).__name__}"
+        )
     return value
 
 
@@ -406,8 +508,11 @@ def _toml_key_line(text: str, key: str, table: str | None = None) -> int | None:
         stripped = line.strip()
         if stripped.startswith("["):
             current = stripped.strip("[] ")
-        elif (stripped.split("=", 1)[0].strip().strip('"') == key and "=" in stripped
-              and (table is None or current == table)):
+        elif (
+            stripped.split("=", 1)[0].strip().strip('"') == key
+            and "=" in stripped
+            and (table is None or current == table)
+        ):
             return number
     return None
 

@@ -26,7 +26,9 @@ class StartCommand:
     ``--chdir``/``--working-dir``, relative to ``cwd``.
     """
 
-    source_file: str  # as the reader names it: relative to the service directory or to the repository
+    source_file: (
+        str  # as the reader names it: relative to the service directory or to the repository
+    )
     line: int | None  # 1-based line of the command in source_file
     argv: tuple[str, ...]
     server: str | None = None  # uvicorn, gunicorn, hypercorn, granian, fastapi, python-module, ...
@@ -70,7 +72,9 @@ class DeployConfig:
     build_commands: list[BuildCommand] = field(default_factory=list)
     dockerfile: str | None = None  # repository-relative; set when the host builds with Docker
     docker_context: str | None = None  # repository-relative
-    env: dict[str, str] = field(default_factory=dict)  # variables the host sets (PYTHONPATH matters)
+    env: dict[str, str] = field(
+        default_factory=dict
+    )  # variables the host sets (PYTHONPATH matters)
     files_read: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # MC503 for files that do not parse
 
@@ -106,7 +110,9 @@ class Runtime:
     env: dict[str, str] = field(default_factory=dict)
     dockerfile: str | None = None
     requirements: list[RequirementRef] = field(default_factory=list)
-    packages: list[str] = field(default_factory=list)  # `pip install name` arguments of build commands
+    packages: list[str] = field(
+        default_factory=list
+    )  # `pip install name` arguments of build commands
     # repository file -> (.dockerignore path, line, pattern) for files the build context leaves out
     ignored: dict[str, tuple[str, int, str]] = field(default_factory=dict)
 
@@ -145,7 +151,7 @@ class Runtime:
         for container, repo in self.files.items():
             if not container.startswith(prefix):
                 continue
-            rel = container[len(prefix):]
+            rel = container[len(prefix) :]
             if repo == rel:
                 votes[""] = votes.get("", 0) + 1
             elif repo.endswith("/" + rel):

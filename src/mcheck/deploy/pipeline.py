@@ -46,9 +46,19 @@ from mcheck.suppression import kept, silenced_in_files
 from mcheck.wheel.discover import find_git_root, list_source_files
 
 
-def check_deploy(service_dir: str | Path, *, repo_root: str | Path | None = None, timeout: float | None = None,
-                 python: str | None = None, install: bool = True, app_probe: bool = True, keep: bool = False,
-                 sandbox: bool = False, progress: Progress | None = None, **settings: Any) -> Report:
+def check_deploy(
+    service_dir: str | Path,
+    *,
+    repo_root: str | Path | None = None,
+    timeout: float | None = None,
+    python: str | None = None,
+    install: bool = True,
+    app_probe: bool = True,
+    keep: bool = False,
+    sandbox: bool = False,
+    progress: Progress | None = None,
+    **settings: Any,
+) -> Report:
     """Check the service rooted at ``service_dir``; ``repo_root`` defaults to the git top level.
 
     ``install=False`` skips the venv and every runtime probe (static checks only); ``sandbox`` runs the
@@ -65,8 +75,16 @@ def check_deploy(service_dir: str | Path, *, repo_root: str | Path | None = None
     isolation = require_sandbox() if sandbox else None  # before mkdtemp: it may raise
     workdir = Path(tempfile.mkdtemp(prefix="mcheck-deploy-"))
     try:
-        run = _DeployRun(service, root, report, say, workdir, timeout=resolved.timeout,
-                         python=resolved.python, sandbox=isolation)
+        run = _DeployRun(
+            service,
+            root,
+            report,
+            say,
+            workdir,
+            timeout=resolved.timeout,
+            python=resolved.python,
+            sandbox=isolation,
+        )
         run.execute(install=install, app_probe=app_probe)
     finally:
         if keep:
@@ -90,7 +108,9 @@ def _paths(service_dir: Path, repo_root: str | Path | None) -> tuple[Path, Path]
     if not service_dir.is_dir():
         raise UsageError(f"{service_dir}: not a directory")
     service = service_dir.resolve()
-    root = Path(repo_root).resolve() if repo_root is not None else (find_git_root(service) or service)
+    root = (
+        Path(repo_root).resolve() if repo_root is not None else (find_git_root(service) or service)
+    )
     if not root.is_dir():
         raise UsageError(f"{repo_root}: not a directory")
     if service != root and root not in service.parents:
@@ -101,8 +121,18 @@ def _paths(service_dir: Path, repo_root: str | Path | None) -> tuple[Path, Path]
 class _DeployRun:
     """One ``mcheck deploy`` run on one service; the caller owns the work directory."""
 
-    def __init__(self, service: Path, root: Path, report: Report, say: Progress, workdir: Path, *,
-                 timeout: float, python: str | None, sandbox: Sandbox | None = None) -> None:
+    def __init__(
+        self,
+        service: Path,
+        root: Path,
+        report: Report,
+        say: Progress,
+        workdir: Path,
+        *,
+        timeout: float,
+        python: str | None,
+        sandbox: Sandbox | None = None,
+    ) -> None:
         self.service, self.root, self.report, self.say = service, root, report, say
         self.workdir, self.timeout, self.python, self.sandbox = workdir, timeout, python, sandbox
 
@@ -114,7 +144,9 @@ class _DeployRun:
             repo_files = list_source_files(self.root, find_git_root(self.root))
             config = read_deploy_config(self.service, self.root)
             # Code scanning places findings that name no file at the service's deploy file.
-            self.report.project_file = config.files_read[0] if config.files_read else config.dockerfile
+            self.report.project_file = (
+                config.files_read[0] if config.files_read else config.dockerfile
+            )
             self.report.findings.extend(config.findings)
         with self.stage("context"):
             runtime, findings = reconstruct(config, self.root, repo_files)
@@ -129,7 +161,9 @@ class _DeployRun:
             ctx.earlier = list(self.report.findings)
             self.report.findings = run_checks(ctx)
 
-    def _follow(self, config: DeployConfig, runtime: Runtime, repo_files: list[str]) -> list[Analysis]:
+    def _follow(
+        self, config: DeployConfig, runtime: Runtime, repo_files: list[str]
+    ) -> list[Analysis]:
         follower = Follower(runtime, FileTree(repo_files), self.root)
         analyses: list[Analysis] = []
         seen: set[tuple[tuple[str, ...], str | None]] = set()
@@ -146,7 +180,9 @@ class _DeployRun:
 
     # --- the runtime stages -------------------------------------------------------------------------------
 
-    def _run_targets(self, ctx: DeployContext, runnable: list[Analysis], *, app_probe: bool) -> None:
+    def _run_targets(
+        self, ctx: DeployContext, runnable: list[Analysis], *, app_probe: bool
+    ) -> None:
         fs_root = materialise(ctx.runtime, self.root, self.workdir / "root")
         ctx.fs_root = str(fs_root)
         with self.stage("install"):
@@ -157,17 +193,33 @@ class _DeployRun:
                 return
         ctx.requirement_dists = tuple(_requirement_names(ctx.runtime, fs_root))
         with self.stage("probe"):
-            ctx.targets = [self._run_target(ctx, interpreter, fs_root, analysis, index, app_probe)
-                           for index, analysis in enumerate(runnable)]
+            ctx.targets = [
+                self._run_target(ctx, interpreter, fs_root, analysis, index, app_probe)
+                for index, analysis in enumerate(runnable)
+            ]
 
-    def _run_target(self, ctx: DeployContext, interpreter: Path, fs_root: Path, analysis: Analysis,
-                    index: int, app_probe: bool) -> TargetRun:
+    def _run_target(
+        self,
+        ctx: DeployContext,
+        interpreter: Path,
+        fs_root: Path,
+        analysis: Analysis,
+        index: int,
+        app_probe: bool,
+    ) -> TargetRun:
         target = analysis.target
         assert target is not None
         try:
-            result = run_target_probe(interpreter, fs_root, target, sorted(analysis.third_party),
-                                      timeout=self.timeout, workdir=self.workdir / f"probe-{index}",
-                                      env={**ctx.config.env, **ctx.runtime.env}, sandbox=self.sandbox)
+            result = run_target_probe(
+                interpreter,
+                fs_root,
+                target,
+                sorted(analysis.third_party),
+                timeout=self.timeout,
+                workdir=self.workdir / f"probe-{index}",
+                env={**ctx.config.env, **ctx.runtime.env},
+                sandbox=self.sandbox,
+            )
         except ProbeError as exc:
             return TargetRun(analysis, failure=exc)
         run = TargetRun(analysis, result=result)
@@ -181,21 +233,40 @@ class _DeployRun:
 
     def _environment(self, runtime: Runtime, fs_root: Path) -> Path:
         files = [host_path(fs_root, r.container_path) for r in runtime.requirements if r.present]
-        packages = list(runtime.packages) or (_pyproject_dependencies(runtime, fs_root) if not files else [])
+        packages = list(runtime.packages) or (
+            _pyproject_dependencies(runtime, fs_root) if not files else []
+        )
         if not files and not packages:
-            self.say("no requirements file or packages in the build: third-party imports are checked "
-                     "against an empty venv")
-        return create_service_env(self.workdir / "venv", files, packages, python=self.python,
-                                  cwd=host_path(fs_root, runtime.workdir))
+            self.say(
+                "no requirements file or packages in the build: third-party imports are checked "
+                "against an empty venv"
+            )
+        return create_service_env(
+            self.workdir / "venv",
+            files,
+            packages,
+            python=self.python,
+            cwd=host_path(fs_root, runtime.workdir),
+        )
 
     def _asgi(self, interpreter: Path, fs_root: Path, target: Target, index: int) -> AppResult:
         """Lifespan startup and the health GET, through the app probe (raises ProbeError)."""
         add_runtime_path(interpreter, [host_path(fs_root, p) for p in target.sys_path])
-        app = AppTarget(spec=f"{target.module}:{target.call.attr}", factory=target.call.factory,
-                        health=target.start.health_path, source=_where(target),
-                        command=tuple(target.start.argv))
-        return run_app_probe(interpreter, {}, [app], timeout=self.timeout,
-                             workdir=self.workdir / f"app-{index}", sandbox=self.sandbox).apps[0]
+        app = AppTarget(
+            spec=f"{target.module}:{target.call.attr}",
+            factory=target.call.factory,
+            health=target.start.health_path,
+            source=_where(target),
+            command=tuple(target.start.argv),
+        )
+        return run_app_probe(
+            interpreter,
+            {},
+            [app],
+            timeout=self.timeout,
+            workdir=self.workdir / f"app-{index}",
+            sandbox=self.sandbox,
+        ).apps[0]
 
 
 def _serves_asgi(target: Target) -> bool:
@@ -244,4 +315,3 @@ def _pyproject_dependencies(runtime: Runtime, fs_root: Path) -> list[str]:
 
 def _unique(findings: list[Finding]) -> list[Finding]:
     return list(dict.fromkeys(findings))
-

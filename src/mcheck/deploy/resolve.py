@@ -79,7 +79,7 @@ def module_name_for(file: str, root: str) -> str | None:
     prefix = root.rstrip("/") + "/" if root not in ("", "/") else root
     if not file.startswith(prefix):
         return None
-    rel = file[len(prefix):]
+    rel = file[len(prefix) :]
     stem, ext = posixpath.splitext(rel)
     if ext not in SOURCE_SUFFIXES:
         return None

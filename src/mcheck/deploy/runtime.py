@@ -20,19 +20,25 @@ APP_DIR = "/app"  # where root-directory builders put the service (Railway, Nixp
 DEFAULT_REQUIREMENTS = "requirements.txt"  # installed automatically by every Python builder
 
 
-def reconstruct(config: DeployConfig, repo_root: Path, repo_files: list[str]) -> tuple[Runtime, list[Finding]]:
+def reconstruct(
+    config: DeployConfig, repo_root: Path, repo_files: list[str]
+) -> tuple[Runtime, list[Finding]]:
     """The runtime filesystem of the service, plus MC502/MC503 for what the build cannot find."""
     if config.dockerfile is not None:
         runtime, findings = _docker_runtime(config, repo_root, repo_files)
     else:
         runtime, findings = _root_directory_runtime(config, repo_root, repo_files)
     pythonpath = runtime.env.get("PYTHONPATH") or config.env.get("PYTHONPATH") or ""
-    runtime.pythonpath = tuple(posixpath.normpath(posixpath.join(runtime.workdir, p))
-                               for p in pythonpath.split(":") if p)
+    runtime.pythonpath = tuple(
+        posixpath.normpath(posixpath.join(runtime.workdir, p)) for p in pythonpath.split(":") if p
+    )
     _add_build_command_requirements(config, runtime)
     repo_set = set(repo_files)
-    findings.extend(_missing_requirement(config, runtime, ref, repo_set)
-                    for ref in runtime.requirements if not ref.present)
+    findings.extend(
+        _missing_requirement(config, runtime, ref, repo_set)
+        for ref in runtime.requirements
+        if not ref.present
+    )
     return runtime, findings
 
 
@@ -41,7 +47,9 @@ def _ignore(repo_root: Path, context: str) -> DockerIgnore:
     return DockerIgnore.read(repo_root / source, source)
 
 
-def _docker_runtime(config: DeployConfig, repo_root: Path, repo_files: list[str]) -> tuple[Runtime, list[Finding]]:
+def _docker_runtime(
+    config: DeployConfig, repo_root: Path, repo_files: list[str]
+) -> tuple[Runtime, list[Finding]]:
     assert config.dockerfile is not None
     context = config.docker_context or ""
     ignore = _ignore(repo_root, context)
@@ -49,8 +57,12 @@ def _docker_runtime(config: DeployConfig, repo_root: Path, repo_files: list[str]
     try:
         text = (repo_root / config.dockerfile).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return runtime, [Finding("MC503", config.dockerfile, f"{config.dockerfile} cannot be read: {exc}")]
-    build = Replayer(config.dockerfile, ContextFiles(repo_files, context, ignore), ignore.source).run(text)
+        return runtime, [
+            Finding("MC503", config.dockerfile, f"{config.dockerfile} cannot be read: {exc}")
+        ]
+    build = Replayer(
+        config.dockerfile, ContextFiles(repo_files, context, ignore), ignore.source
+    ).run(text)
     runtime.files = build.final.files
     runtime.workdir = build.final.workdir
     runtime.env = build.final.env
@@ -61,14 +73,18 @@ def _docker_runtime(config: DeployConfig, repo_root: Path, repo_files: list[str]
     return runtime, list(build.findings)
 
 
-def _root_directory_runtime(config: DeployConfig, repo_root: Path,
-                            repo_files: list[str]) -> tuple[Runtime, list[Finding]]:
+def _root_directory_runtime(
+    config: DeployConfig, repo_root: Path, repo_files: list[str]
+) -> tuple[Runtime, list[Finding]]:
     context = config.service_dir
     ignore = _ignore(repo_root, context)
     files = ContextFiles(repo_files, context, ignore)
     runtime = Runtime(kind="root-directory", context=context, workdir=APP_DIR)
     runtime.files = {posixpath.join(APP_DIR, rel): repo for rel, repo in files.files.items()}
-    runtime.ignored = {files.all[rel]: (ignore.source, rule.line, rule.text) for rel, rule in files.excluded.items()}
+    runtime.ignored = {
+        files.all[rel]: (ignore.source, rule.line, rule.text)
+        for rel, rule in files.excluded.items()
+    }
     runtime.invalidate()
     default = posixpath.join(APP_DIR, DEFAULT_REQUIREMENTS)
     if default in runtime.files:
@@ -86,8 +102,15 @@ def _add_build_command_requirements(config: DeployConfig, runtime: Runtime) -> N
                 path = posixpath.normpath(posixpath.join(base, name))
                 if path not in known:
                     known.add(path)
-                    runtime.requirements.append(RequirementRef(command.source_file, command.line, path,
-                                                               path in runtime.files, _written(install.cwd, name)))
+                    runtime.requirements.append(
+                        RequirementRef(
+                            command.source_file,
+                            command.line,
+                            path,
+                            path in runtime.files,
+                            _written(install.cwd, name),
+                        )
+                    )
             runtime.packages.extend(install.packages)
 
 
@@ -95,34 +118,49 @@ def _written(cwd: str, name: str) -> str:
     return name if cwd == "." else posixpath.join(cwd, name)
 
 
-def _missing_requirement(config: DeployConfig, runtime: Runtime, ref: RequirementRef, repo_files: set[str]) -> Finding:
+def _missing_requirement(
+    config: DeployConfig, runtime: Runtime, ref: RequirementRef, repo_files: set[str]
+) -> Finding:
     """MC502 for a requirements file a build command reads but the build does not have."""
     name = posixpath.basename(ref.container_path)
     found = _requirement_in_repo(config, runtime, ref, repo_files)
     where = f"; the repository has it at {found}" if found else ""
-    message = (f"the build installs {ref.container_path} ({ref.written or name!r} from "
-               f"{runtime.workdir}), which is not in the "
-               f"{'image at that point' if runtime.kind == 'dockerfile' else 'uploaded root directory'}{where}")
-    return Finding("MC502", ref.source_file, message, hint=_requirement_hint(config, runtime, ref, name, found),
-                   line=ref.line)
+    message = (
+        f"the build installs {ref.container_path} ({ref.written or name!r} from "
+        f"{runtime.workdir}), which is not in the "
+        f"{'image at that point' if runtime.kind == 'dockerfile' else 'uploaded root directory'}{where}"
+    )
+    return Finding(
+        "MC502",
+        ref.source_file,
+        message,
+        hint=_requirement_hint(config, runtime, ref, name, found),
+        line=ref.line,
+    )
 
 
-def _requirement_in_repo(config: DeployConfig, runtime: Runtime, ref: RequirementRef,
-                         repo_files: set[str]) -> str | None:
+def _requirement_in_repo(
+    config: DeployConfig, runtime: Runtime, ref: RequirementRef, repo_files: set[str]
+) -> str | None:
     """The repository file the command meant: the same path taken from the host-side directory, else the
     nearest file of that name."""
     base = runtime.repo_dir_of(runtime.workdir)
     base = config.service_dir if base is None else base
-    guess = posixpath.normpath(posixpath.join(base, ref.written or posixpath.basename(ref.container_path)))
+    guess = posixpath.normpath(
+        posixpath.join(base, ref.written or posixpath.basename(ref.container_path))
+    )
     if guess in repo_files:
         return guess
     name = posixpath.basename(ref.container_path)
-    same_name = sorted((f for f in repo_files if posixpath.basename(f) == name), key=lambda f: (f.count("/"), f))
+    same_name = sorted(
+        (f for f in repo_files if posixpath.basename(f) == name), key=lambda f: (f.count("/"), f)
+    )
     return same_name[0] if same_name else None
 
 
-def _requirement_hint(config: DeployConfig, runtime: Runtime, ref: RequirementRef, name: str,
-                      found: str | None) -> str:
+def _requirement_hint(
+    config: DeployConfig, runtime: Runtime, ref: RequirementRef, name: str, found: str | None
+) -> str:
     ignored = runtime.ignored.get(found) if found else None
     if ignored is not None:
         source, line, text = ignored
@@ -130,17 +168,23 @@ def _requirement_hint(config: DeployConfig, runtime: Runtime, ref: RequirementRe
     if runtime.kind == "dockerfile":
         context_rel = _context_relative(found, runtime.context) if found else name
         if context_rel is None:
-            return (f"{found} is outside the Docker build context ({runtime.context or '.'}/): move it into the "
-                    "context or build from a directory that contains it")
+            return (
+                f"{found} is outside the Docker build context ({runtime.context or '.'}/): move it into the "
+                "context or build from a directory that contains it"
+            )
         rel = posixpath.relpath(ref.container_path, runtime.workdir)
-        before = f" before line {ref.line}" if ref.source_file == runtime.dockerfile and ref.line else ""
+        before = (
+            f" before line {ref.line}" if ref.source_file == runtime.dockerfile and ref.line else ""
+        )
         return f"add `COPY {context_rel} {rel}` to {runtime.dockerfile}{before}"
     root = config.service_dir or "."
-    return (f"only the service's root directory {root}/ is uploaded: copy {found or name} into {root}/ and "
-            f"install it as `pip install -r {name}`, or make the root directory an ancestor that contains it")
+    return (
+        f"only the service's root directory {root}/ is uploaded: copy {found or name} into {root}/ and "
+        f"install it as `pip install -r {name}`, or make the root directory an ancestor that contains it"
+    )
 
 
 def _context_relative(repo_file: str, context: str) -> str | None:
     if not context:
         return repo_file
-    return repo_file[len(context) + 1:] if repo_file.startswith(context + "/") else None
+    return repo_file[len(context) + 1 :] if repo_file.startswith(context + "/") else None

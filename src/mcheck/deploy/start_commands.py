@@ -26,14 +26,25 @@ from mcheck.deploy.hostfiles import (
 )
 from mcheck.deploy.model import StartCommand
 
-__all__ = ["ASGI_SERVERS", "DEPLOY_FILE_NAMES", "DeployFileError", "ParsedCommand", "StartCommand",
-           "health_path_from_url", "make_start_command", "parse_command", "read_start_commands"]
+__all__ = [
+    "ASGI_SERVERS",
+    "DEPLOY_FILE_NAMES",
+    "DeployFileError",
+    "ParsedCommand",
+    "StartCommand",
+    "health_path_from_url",
+    "make_start_command",
+    "parse_command",
+    "read_start_commands",
+]
 
 # Every host file, in the one order both commands apply them (hostfiles.HOST_FILE_NAMES).
 DEPLOY_FILE_NAMES = HOST_FILE_NAMES
 
 
-def read_start_commands(service_dir: Path, *, errors: list[DeployFileError] | None = None) -> list[StartCommand]:
+def read_start_commands(
+    service_dir: Path, *, errors: list[DeployFileError] | None = None
+) -> list[StartCommand]:
     """Every start command declared by the deploy files directly in ``service_dir``.
 
     A service-wide health path (railway ``healthcheckPath``, fly checks, a Dockerfile ``HEALTHCHECK``)
@@ -49,21 +60,39 @@ def read_start_commands(service_dir: Path, *, errors: list[DeployFileError] | No
             continue
         try:
             services = read_host_file(name, path.read_text(encoding="utf-8", errors="replace"))
-            commands += [_start_command(name, d, service_dir) for s in services for d in s.start_commands]
+            commands += [
+                _start_command(name, d, service_dir) for s in services for d in s.start_commands
+            ]
         except DeployFileError as exc:
             if errors is None:
                 raise
             errors.append(exc)
             continue
         # A render.yaml service's health check is its own: the blueprint may describe other directories.
-        service_health = service_health or next((s.health_path for s in services if s.root_dir is None), None)
+        service_health = service_health or next(
+            (s.health_path for s in services if s.root_dir is None), None
+        )
     return [c if c.health_path else replace(c, health_path=service_health) for c in commands]
 
 
 def _start_command(source_file: str, declared: DeclaredStart, service_dir: Path) -> StartCommand:
-    base = service_dir / declared.cwd if declared.cwd and not declared.cwd.startswith("/") else service_dir
+    base = (
+        service_dir / declared.cwd
+        if declared.cwd and not declared.cwd.startswith("/")
+        else service_dir
+    )
     try:
-        return make_start_command(source_file, declared.line, declared.command, declared.health_path,
-                                  cwd=declared.cwd, process=declared.process, base_dir=base, strict=True)
+        return make_start_command(
+            source_file,
+            declared.line,
+            declared.command,
+            declared.health_path,
+            cwd=declared.cwd,
+            process=declared.process,
+            base_dir=base,
+            strict=True,
+        )
     except ValueError as exc:
-        raise DeployFileError(source_file, declared.line, f"cannot split the command: {exc}") from None
+        raise DeployFileError(
+            source_file, declared.line, f"cannot split the command: {exc}"
+        ) from None

@@ -15,5 +15,15 @@ BACKEND_FAMILIES = {
     "uv_build": "uv-build",
 }
 LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
-VCS_VERSION_PLUGINS = ("setuptools-scm", "setuptools_scm", "hatch-vcs", "hatch_vcs", "versioningit",
-                       "poetry-dynamic-versioning", "dunamai", "pdm-backend", "flit-scm", "vcs-versioning")
+VCS_VERSION_PLUGINS = (
+    "setuptools-scm",
+    "setuptools_scm",
+    "hatch-vcs",
+    "hatch_vcs",
+    "versioningit",
+    "poetry-dynamic-versioning",
+    "dunamai",
+    "pdm-backend",
+    "flit-scm",
+    "vcs-versioning",
+)

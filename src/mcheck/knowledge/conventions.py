@@ -10,8 +10,10 @@ import re
 # Module-name keywords of developer tooling -> the tools such a module may need without them being
 # runtime dependencies (a `pkg.testing` helper needs pytest, `pkg.mypy` is a mypy plugin).
 # Leading underscores are allowed: `pkg._tests`, `pkg._core._tests.test_x` are as much test code.
-TEST_MODULE = re.compile(r"^_*(tests?|testing|conftest|test_\w+|\w+_tests?|pytest_?plugin|fixtures)$"
-                         r"|^_+tools$")  # a private `_tools` package: code generators, release scripts
+TEST_MODULE = re.compile(
+    r"^_*(tests?|testing|conftest|test_\w+|\w+_tests?|pytest_?plugin|fixtures)$"
+    r"|^_+tools$"
+)  # a private `_tools` package: code generators, release scripts
 TEST_TOOLS = frozenset({"pytest", "_pytest", "hypothesis", "nose", "nose2", "tox", "nox", "py"})
 TOOL_PLUGINS: dict[str, frozenset[str]] = {
     "pytest": frozenset({"pytest", "_pytest"}),
@@ -24,20 +26,70 @@ TOOL_PLUGINS: dict[str, frozenset[str]] = {
     "distutils": frozenset({"setuptools", "distutils"}),
 }
 # Sub-packages that by convention hold optional integrations with other projects.
-INTEGRATION_PACKAGES = frozenset({"integrations", "integration", "contrib", "ext", "extensions", "plugins",
-                                  "backends", "adapters"})
+INTEGRATION_PACKAGES = frozenset(
+    {
+        "integrations",
+        "integration",
+        "contrib",
+        "ext",
+        "extensions",
+        "plugins",
+        "backends",
+        "adapters",
+    }
+)
 # Exceptions a framework raises when a module is imported outside a configured application.
 NEEDS_CONFIGURATION = {
     "django.core.exceptions.ImproperlyConfigured": "a configured Django project (DJANGO_SETTINGS_MODULE)",
     "django.core.exceptions.AppRegistryNotReady": "a configured Django project (django.setup())",
 }
 # Never expected in a wheel, so never "missing" from one.
-JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", ".gitignore", ".gitattributes", ".gitkeep", "desktop.ini"})
-JUNK_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+JUNK_NAMES = frozenset(
+    {".DS_Store", "Thumbs.db", ".gitignore", ".gitattributes", ".gitkeep", "desktop.ini"}
+)
+JUNK_DIRS = frozenset(
+    {"__pycache__", ".git", ".hg", ".svn", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+)
 JUNK_SUFFIXES = (".pyc", ".pyo", ".orig", ".rej", ".swp", ".swo", "~", ".bak")
 # Sources compiled into extensions: shipping them is optional, not shipping them is not a defect.
-COMPILED_SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hpp", ".pyx", ".pxd", ".pxi", ".rs", ".f90")
+COMPILED_SOURCE_SUFFIXES = (
+    ".c",
+    ".cc",
+    ".cpp",
+    ".cxx",
+    ".h",
+    ".hpp",
+    ".pyx",
+    ".pxd",
+    ".pxi",
+    ".rs",
+    ".f90",
+)
 # Top-level directories of a source tree that are not the product: never expected in the wheel.
-NOT_SHIPPED_TOP_LEVEL = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks",
-                                   "bench", "scripts", "tools", "build", "dist", "ci", "samples", "demo", "demos",
-                                   "notebooks", "tutorials", "site-packages", "src", "typings", "stubs"})
+NOT_SHIPPED_TOP_LEVEL = frozenset(
+    {
+        "tests",
+        "test",
+        "testing",
+        "docs",
+        "doc",
+        "examples",
+        "example",
+        "benchmarks",
+        "bench",
+        "scripts",
+        "tools",
+        "build",
+        "dist",
+        "ci",
+        "samples",
+        "demo",
+        "demos",
+        "notebooks",
+        "tutorials",
+        "site-packages",
+        "src",
+        "typings",
+        "stubs",
+    }
+)

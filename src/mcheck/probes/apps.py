@@ -24,7 +24,13 @@ from typing import Any
 from mcheck.deploy.commands import parse_command
 from mcheck.deploy.start_commands import DeployFileError, read_start_commands
 from mcheck.findings import AppOutcome
-from mcheck.probes.protocol import AppProbeResult, AppResult, AppTarget, ServeResult, parse_app_answer
+from mcheck.probes.protocol import (
+    AppProbeResult,
+    AppResult,
+    AppTarget,
+    ServeResult,
+    parse_app_answer,
+)
 from mcheck.probes.runner import Probe, ProbeError, probe_environment, run_probe, stop_process_group
 from mcheck.sandbox import Sandbox
 
@@ -41,9 +47,17 @@ class AppProbeError(Exception):
 # --- the in-venv probe ----------------------------------------------------------------------------
 
 
-def run_app_probe(python: Path, entry_points: dict[str, dict[str, str]], apps: Sequence[AppTarget], *,
-                  timeout: float, workdir: Path, jobs: int = 4, sandbox: Sandbox | None = None,
-                  env: dict[str, str] | None = None) -> AppProbeResult:
+def run_app_probe(
+    python: Path,
+    entry_points: dict[str, dict[str, str]],
+    apps: Sequence[AppTarget],
+    *,
+    timeout: float,
+    workdir: Path,
+    jobs: int = 4,
+    sandbox: Sandbox | None = None,
+    env: dict[str, str] | None = None,
+) -> AppProbeResult:
     """Resolve every entry point and exercise every app in the venv of ``python``.
 
     ``timeout`` applies per entry point and per app (import, lifespan, health GET and shutdown
@@ -51,10 +65,17 @@ def run_app_probe(python: Path, entry_points: dict[str, dict[str, str]], apps: S
     """
     if not entry_points and not apps:
         return AppProbeResult()
-    flat = [{"group": g, "name": n, "value": v} for g, names in entry_points.items()
-            for n, v in names.items()]
-    request = {"timeout": timeout, "jobs": jobs, "entry_points": flat,
-               "apps": [{"spec": a.spec, "factory": a.factory, "health": a.health} for a in apps]}
+    flat = [
+        {"group": g, "name": n, "value": v}
+        for g, names in entry_points.items()
+        for n, v in names.items()
+    ]
+    request = {
+        "timeout": timeout,
+        "jobs": jobs,
+        "entry_points": flat,
+        "apps": [{"spec": a.spec, "factory": a.factory, "health": a.health} for a in apps],
+    }
     guard = (len(flat) + len(apps)) * (timeout + 5) + 60  # a backstop: the probe limits each item
     probe = Probe("app", "app_probe.py", python, workdir, guard, sandbox=sandbox, env=env)
     answer = run_probe(probe, request)
@@ -73,12 +94,26 @@ def _outcome(app: AppResult) -> AppOutcome:
     source = app.target.source
     if app.serve is not None:
         serve = app.serve
-        return AppOutcome(spec=app.spec, source=source, mode="serve", ok=serve.ready,
-                          health=urllib.parse.urlsplit(serve.url).path, status=serve.status, seconds=serve.seconds,
-                          command=serve.command)
+        return AppOutcome(
+            spec=app.spec,
+            source=source,
+            mode="serve",
+            ok=serve.ready,
+            health=urllib.parse.urlsplit(serve.url).path,
+            status=serve.status,
+            seconds=serve.seconds,
+            command=serve.command,
+        )
     http = app.http
-    return AppOutcome(spec=app.spec, source=source, mode="in-process", ok=app.exercised_cleanly,
-                      health=http.path if http else None, status=http.status if http else None, seconds=app.seconds)
+    return AppOutcome(
+        spec=app.spec,
+        source=source,
+        mode="in-process",
+        ok=app.exercised_cleanly,
+        health=http.path if http else None,
+        status=http.status if http else None,
+        seconds=app.seconds,
+    )
 
 
 def _fresh_dir(path: Path) -> Path:
@@ -90,8 +125,9 @@ def _fresh_dir(path: Path) -> Path:
 # --- serving for real ------------------------------------------------------------------------------
 
 
-def serve_app(python: Path, target: AppTarget, command: list[str] | None, *, timeout: float,
-              workdir: Path) -> AppResult:
+def serve_app(
+    python: Path, target: AppTarget, command: list[str] | None, *, timeout: float, workdir: Path
+) -> AppResult:
     """Start the server command from the venv on 127.0.0.1:$PORT, poll until ready or ``timeout``, stop it.
 
     ``command`` is the deploy file's start command (argv, ``$PORT`` allowed); None runs
@@ -103,26 +139,50 @@ def serve_app(python: Path, target: AppTarget, command: list[str] | None, *, tim
     argv = server_argv(python, target, command, port)
     cwd, home = _fresh_dir(workdir / "serve-cwd"), _fresh_dir(workdir / "serve-home")
     bin_dir = str(python.parent)
-    env = probe_environment(workdir, {
-        "PORT": str(port), "HOST": "127.0.0.1", "VIRTUAL_ENV": str(python.parent.parent),
-        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1",
-        "HOME": str(home)})
+    env = probe_environment(
+        workdir,
+        {
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "VIRTUAL_ENV": str(python.parent.parent),
+            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+            "PYTHONUNBUFFERED": "1",
+            "HOME": str(home),
+        },
+    )
     url = f"http://127.0.0.1:{port}{target.health or '/'}"
     log_path = workdir / "serve.log"
     started = time.monotonic()
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=os.name == "posix")
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=os.name == "posix",
+        )
         try:
-            outcome = _poll(proc, url, need_2xx=target.health is not None, deadline=started + timeout)
+            outcome = _poll(
+                proc, url, need_2xx=target.health is not None, deadline=started + timeout
+            )
         finally:
             stop_process_group(proc)
-    serve = ServeResult(command=tuple(argv), port=port, url=url, seconds=time.monotonic() - started,
-                        log_tail=_log_tail(log_path), **outcome)
+    serve = ServeResult(
+        command=tuple(argv),
+        port=port,
+        url=url,
+        seconds=time.monotonic() - started,
+        log_tail=_log_tail(log_path),
+        **outcome,
+    )
     return AppResult(target=target, status="ok", serve=serve)
 
 
-def server_argv(python: Path, target: AppTarget, command: Sequence[str] | None, port: int) -> list[str]:
+def server_argv(
+    python: Path, target: AppTarget, command: Sequence[str] | None, port: int
+) -> list[str]:
     """The argv to run: ``$PORT`` substituted, bound to 127.0.0.1:port, programs taken from the venv."""
     if command:
         argv = [_substitute_port(a, port) for a in command]
@@ -139,7 +199,7 @@ def _substitute_port(arg: str, port: int) -> str:
         while pattern in arg:
             start = arg.index(pattern)
             end = arg.find("}", start)
-            arg = arg[:start] + str(port) + (arg[end + 1:] if end >= 0 else "")
+            arg = arg[:start] + str(port) + (arg[end + 1 :] if end >= 0 else "")
     return arg.replace("${PORT}", str(port)).replace("$PORT", str(port))
 
 
@@ -148,7 +208,11 @@ def _venv_program(python: Path, argv: list[str]) -> list[str]:
     if program.startswith("python"):
         return [str(python), *argv[1:]]
     candidate = python.parent / program
-    return [str(candidate), *argv[1:]] if candidate.exists() else [str(python), "-m", program, *argv[1:]]
+    return (
+        [str(candidate), *argv[1:]]
+        if candidate.exists()
+        else [str(python), "-m", program, *argv[1:]]
+    )
 
 
 def _bind_local(argv: list[str], server: str, port: int) -> list[str]:
@@ -178,25 +242,40 @@ def _poll(proc: subprocess.Popen, url: str, *, need_2xx: bool, deadline: float) 
     while time.monotonic() < deadline:
         code = proc.poll()
         if code is not None:
-            return {"ready": False, "status": status, "body": body, "reason": f"the server exited with code {code}"}
+            return {
+                "ready": False,
+                "status": status,
+                "body": body,
+                "reason": f"the server exited with code {code}",
+            }
         answer = _request(opener, url, timeout=max(0.5, min(5.0, deadline - time.monotonic())))
         if answer is not None:
             status, body = answer
             if (200 <= status < 300) if need_2xx else status < 500:
                 return {"ready": True, "status": status, "body": body}
         time.sleep(POLL_INTERVAL)
-    reason = f"no acceptable answer from {url} within the timeout" + (f" (last status {status})" if status else "")
+    reason = f"no acceptable answer from {url} within the timeout" + (
+        f" (last status {status})" if status else ""
+    )
     return {"ready": False, "status": status, "body": body, "reason": reason}
 
 
-def _request(opener: urllib.request.OpenerDirector, url: str, *, timeout: float) -> tuple[int, str] | None:
+def _request(
+    opener: urllib.request.OpenerDirector, url: str, *, timeout: float
+) -> tuple[int, str] | None:
     """(status, body excerpt), or None while nothing listens yet."""
     try:
         with opener.open(url, timeout=timeout) as response:
             return response.status, response.read(BODY_EXCERPT).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read(BODY_EXCERPT).decode("utf-8", "replace")
-    except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError):
+    except (
+        urllib.error.URLError,
+        http.client.HTTPException,
+        ConnectionError,
+        TimeoutError,
+        OSError,
+    ):
         return None
 
 
@@ -214,8 +293,13 @@ def _log_tail(path: Path) -> str:
 # --- which apps to check ---------------------------------------------------------------------------
 
 
-def discover_asgi_targets(project_root: Path, wheel_top_level: Sequence[str], *, search_up_to: Path | None = None,
-                          errors: list[DeployFileError] | None = None) -> list[AppTarget]:
+def discover_asgi_targets(
+    project_root: Path,
+    wheel_top_level: Sequence[str],
+    *,
+    search_up_to: Path | None = None,
+    errors: list[DeployFileError] | None = None,
+) -> list[AppTarget]:
     """ASGI apps that the deploy files of ``project_root`` start from this wheel.
 
     Only commands of an ASGI server whose app module's top-level name is one the wheel installs count:
@@ -231,38 +315,62 @@ def discover_asgi_targets(project_root: Path, wheel_top_level: Sequence[str], *,
                 continue
             if command.module.split(".", 1)[0] not in top_level:
                 continue
-            source = f"{_relative(directory / command.source_file, project_root)}:{command.line or 1}"
-            found = AppTarget(spec=command.app_spec, factory=command.factory, health=command.health_path,
-                              source=source, command=command.argv)
+            source = (
+                f"{_relative(directory / command.source_file, project_root)}:{command.line or 1}"
+            )
+            found = AppTarget(
+                spec=command.app_spec,
+                factory=command.factory,
+                health=command.health_path,
+                source=source,
+                command=command.argv,
+            )
             previous = targets.get(command.app_spec)
             if previous is None or (previous.health is None and found.health is not None):
                 targets[command.app_spec] = found
     return list(targets.values())
 
 
-def app_targets(*, specs: Sequence[str] = (), specs_source: str = "--asgi", health: str | None = None,
-                project_root: Path | None = None, wheel_top_level: Sequence[str] = (),
-                search_up_to: Path | None = None) -> list[AppTarget]:
+def app_targets(
+    *,
+    specs: Sequence[str] = (),
+    specs_source: str = "--asgi",
+    health: str | None = None,
+    project_root: Path | None = None,
+    wheel_top_level: Sequence[str] = (),
+    search_up_to: Path | None = None,
+) -> list[AppTarget]:
     """The apps to check: ``specs`` (from ``specs_source``, ``--asgi`` or ``[tool.mcheck]``), else the
     deploy files' ASGI commands.
 
     A spec ending in ``()`` is a factory (gunicorn's and hypercorn's convention). The health path is
     ``health`` (``--health`` or ``[tool.mcheck] health``), else the deploy file's for the same spec.
     """
-    discovered = (discover_asgi_targets(project_root, wheel_top_level, search_up_to=search_up_to)
-                  if project_root is not None else [])
+    discovered = (
+        discover_asgi_targets(project_root, wheel_top_level, search_up_to=search_up_to)
+        if project_root is not None
+        else []
+    )
     if specs:
         return [_explicit(spec, specs_source, health, discovered) for spec in specs]
-    return [AppTarget(t.spec, t.factory, health or t.health, t.source, t.command) for t in discovered]
+    return [
+        AppTarget(t.spec, t.factory, health or t.health, t.source, t.command) for t in discovered
+    ]
 
 
-def _explicit(spec: str, source: str, health: str | None, discovered: Iterable[AppTarget]) -> AppTarget:
+def _explicit(
+    spec: str, source: str, health: str | None, discovered: Iterable[AppTarget]
+) -> AppTarget:
     factory = spec.endswith("()")
     spec = spec.removesuffix("()")
     match = next((t for t in discovered if t.spec == spec), None)
-    return AppTarget(spec=spec, factory=factory or (match is not None and match.factory),
-                     health=health or (match.health if match else None), source=source,
-                     command=match.command if match else ())
+    return AppTarget(
+        spec=spec,
+        factory=factory or (match is not None and match.factory),
+        health=health or (match.health if match else None),
+        source=source,
+        command=match.command if match else (),
+    )
 
 
 def _directories_up_to(start: Path, stop: Path | None) -> list[Path]:

@@ -27,7 +27,9 @@ class Frame:
 
 @dataclass(frozen=True)
 class ExceptionInfo:
-    type: str  # qualified for non-builtins: "jinja2.exceptions.TemplateError"; "ModuleNotFoundError"
+    type: (
+        str  # qualified for non-builtins: "jinja2.exceptions.TemplateError"; "ModuleNotFoundError"
+    )
     message: str
     missing_name: str | None = None  # ImportError.name (the module that could not be found)
     frames: tuple[Frame, ...] = ()  # outermost first, the raising frame last
@@ -56,7 +58,9 @@ class Distribution:
     name: str  # as in its metadata
     version: str
     requires: tuple[str, ...]  # raw Requires-Dist strings
-    import_names: tuple[str, ...]  # top-level import names it provides (packages_distributions inverted)
+    import_names: tuple[
+        str, ...
+    ]  # top-level import names it provides (packages_distributions inverted)
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,20 @@ class ProbeResult:
 
 # "invalid": the value is not ``module[:attr]``; "attribute_missing": the module imported, the attribute
 # did not resolve; "exited"/"crashed"/"timeout": importing the module killed or blocked the child.
-EntryPointStatus = Literal["ok", "invalid", "import_error", "attribute_missing", "timeout", "exited", "crashed"]
+EntryPointStatus = Literal[
+    "ok", "invalid", "import_error", "attribute_missing", "timeout", "exited", "crashed"
+]
 # How far an app got: "ok" means it imported (and, for a factory, the factory returned something).
-AppStatus = Literal["ok", "invalid", "import_error", "attribute_missing", "factory_error", "timeout", "exited",
-                    "crashed"]
+AppStatus = Literal[
+    "ok",
+    "invalid",
+    "import_error",
+    "attribute_missing",
+    "factory_error",
+    "timeout",
+    "exited",
+    "crashed",
+]
 # What the object behind the spec is, by its call signature (see the probe script's ``classify``).
 AppKind = Literal["asgi3", "wsgi", "factory", "sync_asgi", "not_callable", "unknown"]
 LifespanStatus = Literal["ok", "unsupported", "failed", "timeout"]
@@ -90,10 +104,14 @@ class AppTarget:
     """An ASGI app to check, and where it was declared."""
 
     spec: str  # "pkg.app.main:app"
-    factory: bool = False  # the server is told to call it (``--factory``, gunicorn's ``create_app()``)
+    factory: bool = (
+        False  # the server is told to call it (``--factory``, gunicorn's ``create_app()``)
+    )
     health: str | None = None  # "/api/health"
     source: str = "--asgi"  # "Procfile:1", "railway.toml:4", "[tool.mcheck]", "--asgi"
-    command: tuple[str, ...] = ()  # the deploy file's start command, for ``--serve``; () when not from one
+    command: tuple[
+        str, ...
+    ] = ()  # the deploy file's start command, for ``--serve``; () when not from one
 
     @property
     def module(self) -> str:
@@ -160,7 +178,9 @@ class AppResult:
     status: AppStatus
     kind: AppKind | None = None  # None when the object could not be obtained
     signature: str = ""  # "(scope, receive, send)", for the MC403 message
-    factory_result_kind: AppKind | None = None  # a factory without --factory: what calling it returned
+    factory_result_kind: AppKind | None = (
+        None  # a factory without --factory: what calling it returned
+    )
     error: ExceptionInfo | None = None
     missing_attribute: str | None = None
     lifespan: LifespanResult | None = None
@@ -219,29 +239,41 @@ def parse_import_answer(data: dict[str, Any]) -> ProbeResult:
     )
 
 
-def parse_app_answer(data: dict[str, Any], apps: tuple[AppTarget, ...] | list[AppTarget]
-                     ) -> AppProbeResult:
+def parse_app_answer(
+    data: dict[str, Any], apps: tuple[AppTarget, ...] | list[AppTarget]
+) -> AppProbeResult:
     """``apps`` are the targets in the order they were sent."""
     entry_points = tuple(_entry_point(raw) for raw in data.get("entry_points", []))
-    results = tuple(_app(target, raw) for target, raw in zip(apps, data.get("apps", []), strict=True))
+    results = tuple(
+        _app(target, raw) for target, raw in zip(apps, data.get("apps", []), strict=True)
+    )
     return AppProbeResult(entry_points=entry_points, apps=results)
 
 
 def parse_target_answer(data: dict[str, Any]) -> TargetResult:
     has_attr = data.get("has_attr")
-    return TargetResult(missing=tuple(map(str, data.get("missing") or ())), ok=bool(data["ok"]),
-                        has_attr=None if has_attr is None else bool(has_attr),
-                        error=parse_exception(data.get("error")))
+    return TargetResult(
+        missing=tuple(map(str, data.get("missing") or ())),
+        ok=bool(data["ok"]),
+        has_attr=None if has_attr is None else bool(has_attr),
+        error=parse_exception(data.get("error")),
+    )
 
 
 def parse_exception(raw: dict[str, Any] | None) -> ExceptionInfo | None:
     if not raw:
         return None
-    frames = tuple(Frame(str(f["file"]), int(f["line"]), str(f["function"]), str(f.get("source") or ""))
-                   for f in raw.get("frames") or ())
-    return ExceptionInfo(type=str(raw["type"]), message=str(raw["message"]),
-                         missing_name=_opt_str(raw.get("missing_name")), frames=frames,
-                         chain=tuple(e for e in map(parse_exception, raw.get("chain") or ()) if e))
+    frames = tuple(
+        Frame(str(f["file"]), int(f["line"]), str(f["function"]), str(f.get("source") or ""))
+        for f in raw.get("frames") or ()
+    )
+    return ExceptionInfo(
+        type=str(raw["type"]),
+        message=str(raw["message"]),
+        missing_name=_opt_str(raw.get("missing_name")),
+        frames=frames,
+        chain=tuple(e for e in map(parse_exception, raw.get("chain") or ()) if e),
+    )
 
 
 def _module(raw: dict[str, Any]) -> ModuleResult:
@@ -249,49 +281,78 @@ def _module(raw: dict[str, Any]) -> ModuleResult:
     if status not in MODULE_STATUSES:
         raise ValueError(f"unknown module status {status!r}")
     return ModuleResult(
-        name=str(raw["name"]), status=status, seconds=float(raw["seconds"]),
-        file=_opt_str(raw.get("file")), version=_opt_str(raw.get("version")),
+        name=str(raw["name"]),
+        status=status,
+        seconds=float(raw["seconds"]),
+        file=_opt_str(raw.get("file")),
+        version=_opt_str(raw.get("version")),
         error=parse_exception(raw.get("error")),
-        exit_code=_opt_int(raw.get("exit_code")), signal=_opt_int(raw.get("signal")),
+        exit_code=_opt_int(raw.get("exit_code")),
+        signal=_opt_int(raw.get("signal")),
         output_tail=str(raw.get("output_tail") or ""),
     )
 
 
 def _distribution(raw: dict[str, Any]) -> Distribution:
-    return Distribution(name=str(raw["name"]), version=str(raw["version"]),
-                        requires=tuple(map(str, raw.get("requires") or ())),
-                        import_names=tuple(map(str, raw.get("import_names") or ())))
+    return Distribution(
+        name=str(raw["name"]),
+        version=str(raw["version"]),
+        requires=tuple(map(str, raw.get("requires") or ())),
+        import_names=tuple(map(str, raw.get("import_names") or ())),
+    )
 
 
 def _entry_point(raw: dict[str, Any]) -> EntryPointResult:
     return EntryPointResult(
-        group=raw["group"], name=raw["name"], value=raw["value"], status=raw["status"],
-        error=parse_exception(raw.get("error")), missing_attribute=raw.get("missing_attribute"),
-        exit_code=raw.get("exit_code"), signal=raw.get("signal"),
-        output_tail=raw.get("output_tail") or "", seconds=float(raw.get("seconds") or 0.0))
+        group=raw["group"],
+        name=raw["name"],
+        value=raw["value"],
+        status=raw["status"],
+        error=parse_exception(raw.get("error")),
+        missing_attribute=raw.get("missing_attribute"),
+        exit_code=raw.get("exit_code"),
+        signal=raw.get("signal"),
+        output_tail=raw.get("output_tail") or "",
+        seconds=float(raw.get("seconds") or 0.0),
+    )
 
 
 def _app(target: AppTarget, raw: dict[str, Any]) -> AppResult:
     lifespan, http = raw.get("lifespan"), raw.get("http")
     return AppResult(
-        target=target, status=raw["status"], kind=raw.get("kind"), signature=raw.get("signature") or "",
-        factory_result_kind=raw.get("factory_result_kind"), error=parse_exception(raw.get("error")),
+        target=target,
+        status=raw["status"],
+        kind=raw.get("kind"),
+        signature=raw.get("signature") or "",
+        factory_result_kind=raw.get("factory_result_kind"),
+        error=parse_exception(raw.get("error")),
         missing_attribute=raw.get("missing_attribute"),
         lifespan=_lifespan(lifespan) if lifespan else None,
         http=_http(http) if http else None,
-        exit_code=raw.get("exit_code"), signal=raw.get("signal"),
-        output_tail=raw.get("output_tail") or "", seconds=float(raw.get("seconds") or 0.0),
+        exit_code=raw.get("exit_code"),
+        signal=raw.get("signal"),
+        output_tail=raw.get("output_tail") or "",
+        seconds=float(raw.get("seconds") or 0.0),
     )
 
 
 def _lifespan(raw: dict[str, Any]) -> LifespanResult:
-    return LifespanResult(status=raw["status"], phase=raw["phase"], message=raw["message"],
-                          error=parse_exception(raw.get("error")))
+    return LifespanResult(
+        status=raw["status"],
+        phase=raw["phase"],
+        message=raw["message"],
+        error=parse_exception(raw.get("error")),
+    )
 
 
 def _http(raw: dict[str, Any]) -> HttpResult:
-    return HttpResult(path=raw["path"], status=raw["status"], body=raw["body"],
-                      error=parse_exception(raw.get("error")), timed_out=raw["timed_out"])
+    return HttpResult(
+        path=raw["path"],
+        status=raw["status"],
+        body=raw["body"],
+        error=parse_exception(raw.get("error")),
+        timed_out=raw["timed_out"],
+    )
 
 
 def _opt_str(value: object) -> str | None:

@@ -37,15 +37,33 @@ from mcheck.sandbox import Sandbox
 
 SCRIPTS = Path(__file__).parent / "scripts"
 SUPPORT_MODULE = "_mcheck_probe_support.py"
-PROTOCOL = 1  # every script writes it into its answer; bump both sides together (docs/probe-protocol.md)
+PROTOCOL = (
+    1  # every script writes it into its answer; bump both sides together (docs/probe-protocol.md)
+)
 STOP_GRACE = 5.0  # seconds a probe's SIGTERM cleanup gets before the group is killed
 LOG_TAIL = 4000
 INTERRUPT_POLL = 0.25  # seconds between checks for an interrupt of mcheck while a probe runs
 
 # Passed through to every probe; everything else in os.environ is dropped.
-ENV_ALLOWLIST = ("PATH", "LANG", "LANGUAGE", "TZ", "USER", "LOGNAME", "LD_LIBRARY_PATH",
-                 "DYLD_LIBRARY_PATH", "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT",
-                 "PROCESSOR_ARCHITECTURE", "NUMBER_OF_PROCESSORS", "SSL_CERT_FILE", "SSL_CERT_DIR")
+ENV_ALLOWLIST = (
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "USER",
+    "LOGNAME",
+    "LD_LIBRARY_PATH",
+    "DYLD_LIBRARY_PATH",
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "WINDIR",
+    "COMSPEC",
+    "PATHEXT",
+    "PROCESSOR_ARCHITECTURE",
+    "NUMBER_OF_PROCESSORS",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+)
 
 
 class ProbeError(Exception):
@@ -71,8 +89,11 @@ class ProbeFiles:
 
     @classmethod
     def under(cls, workdir: Path, name: str) -> ProbeFiles:
-        return cls(workdir / f"{name}-request.json", workdir / f"{name}-answer.json",
-                   workdir / f"{name}.log")
+        return cls(
+            workdir / f"{name}-request.json",
+            workdir / f"{name}-answer.json",
+            workdir / f"{name}.log",
+        )
 
 
 def stage_script(script: str, workdir: Path, *, as_name: str | None = None) -> Path:
@@ -88,11 +109,22 @@ def probe_environment(workdir: Path, extra: Mapping[str, str] | None = None) -> 
     """The allow-listed environment with a fresh HOME and TMPDIR below ``workdir``, plus ``extra``."""
     home = Path(tempfile.mkdtemp(prefix="home-", dir=workdir))
     tmp = Path(tempfile.mkdtemp(prefix="tmp-", dir=workdir))
-    env = {key: value for key, value in os.environ.items()
-           if key in ENV_ALLOWLIST or key.startswith("LC_")}
-    env.update(HOME=str(home), USERPROFILE=str(home), TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp),
-               PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0", PYTHONIOENCODING="utf-8",
-               PYTHONNOUSERSITE="1")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in ENV_ALLOWLIST or key.startswith("LC_")
+    }
+    env.update(
+        HOME=str(home),
+        USERPROFILE=str(home),
+        TMPDIR=str(tmp),
+        TEMP=str(tmp),
+        TMP=str(tmp),
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONHASHSEED="0",
+        PYTHONIOENCODING="utf-8",
+        PYTHONNOUSERSITE="1",
+    )
     env.update(extra or {})
     return env
 
@@ -116,8 +148,9 @@ class Probe:
         return ProbeFiles.under(self.workdir, self.name)
 
 
-def run_probe(probe: Probe, request: dict[str, Any],
-              on_poll: Callable[[], None] | None = None) -> dict[str, Any]:
+def run_probe(
+    probe: Probe, request: dict[str, Any], on_poll: Callable[[], None] | None = None
+) -> dict[str, Any]:
     """Run ``probe`` with ``request`` (the protocol version is added) and return its JSON answer.
 
     ``on_poll`` is called between polls and once at the end (progress). Raises :class:`ProbeError`.
@@ -126,8 +159,9 @@ def run_probe(probe: Probe, request: dict[str, Any],
     files = probe.files
     files.request.write_text(json.dumps({"protocol": PROTOCOL, **request}), encoding="utf-8")
     files.answer.unlink(missing_ok=True)
-    script = stage_script(probe.script, probe.workdir / f"{probe.name}-script",
-                          as_name=probe.staged_as)
+    script = stage_script(
+        probe.script, probe.workdir / f"{probe.name}-script", as_name=probe.staged_as
+    )
     command = [str(probe.python), "-I", str(script), str(files.request), str(files.answer)]
     if probe.sandbox is not None:  # the probe writes only below its workdir (HOME and TMPDIR too)
         command = probe.sandbox.wrap(command, writable=[probe.workdir])
@@ -140,16 +174,28 @@ def _run_guarded(probe: Probe, command: list[str], on_poll: Callable[[], None] |
     env = probe_environment(probe.workdir, probe.env)
     with probe.files.log.open("wb") as log:
         try:
-            proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=os.name == "posix")
+            proc = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=os.name == "posix",
+            )
         except OSError as exc:
-            raise ProbeError(f"cannot start the {probe.name} probe with {command[0]}: {exc}") from None
+            raise ProbeError(
+                f"cannot start the {probe.name} probe with {command[0]}: {exc}"
+            ) from None
         try:
             _wait(proc, probe.guard, on_poll)
         except subprocess.TimeoutExpired:
             stop_process_group(proc)
-            raise ProbeError(f"the {probe.name} probe did not finish within {probe.guard:.0f} s",
-                             timed_out=True, log_tail=log_tail(probe.files.log)) from None
+            raise ProbeError(
+                f"the {probe.name} probe did not finish within {probe.guard:.0f} s",
+                timed_out=True,
+                log_tail=log_tail(probe.files.log),
+            ) from None
         finally:
             stop_process_group(proc)
     if on_poll is not None:
@@ -157,7 +203,9 @@ def _run_guarded(probe: Probe, command: list[str], on_poll: Callable[[], None] |
     return proc.returncode
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout: float, on_poll: Callable[[], None] | None) -> None:
+def _wait(
+    proc: subprocess.Popen[bytes], timeout: float, on_poll: Callable[[], None] | None
+) -> None:
     """``proc.wait(timeout)`` that notices an interrupt of mcheck even outside the main thread."""
     deadline = time.monotonic() + timeout
     while True:
@@ -198,15 +246,20 @@ def _read_answer(probe: Probe, code: int) -> dict[str, Any]:
     try:
         data = json.loads(files.answer.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ProbeError(f"the {probe.name} probe {exited} and wrote no answer",
-                         log_tail=log_tail(files.log)) from None
+        raise ProbeError(
+            f"the {probe.name} probe {exited} and wrote no answer", log_tail=log_tail(files.log)
+        ) from None
     except (OSError, ValueError) as exc:
-        raise ProbeError(f"the {probe.name} probe wrote an unreadable answer ({exc})",
-                         log_tail=log_tail(files.log)) from None
+        raise ProbeError(
+            f"the {probe.name} probe wrote an unreadable answer ({exc})",
+            log_tail=log_tail(files.log),
+        ) from None
     if not isinstance(data, dict) or data.get("protocol") != PROTOCOL:
         found = data.get("protocol") if isinstance(data, dict) else type(data).__name__
-        raise ProbeError(f"the {probe.name} probe answered with protocol {found!r}, expected {PROTOCOL}",
-                         log_tail=log_tail(files.log))
+        raise ProbeError(
+            f"the {probe.name} probe answered with protocol {found!r}, expected {PROTOCOL}",
+            log_tail=log_tail(files.log),
+        )
     return data
 
 

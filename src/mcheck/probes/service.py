@@ -43,47 +43,82 @@ def host_path(root: Path, container: str) -> Path:
     return root / container.lstrip("/")
 
 
-def create_service_env(venv: Path, requirement_files: list[Path], packages: list[str], *,
-                       python: str | None, cwd: Path) -> Path:
+def create_service_env(
+    venv: Path, requirement_files: list[Path], packages: list[str], *, python: str | None, cwd: Path
+) -> Path:
     """A fresh venv with the service's requirements installed; returns its interpreter."""
     uv = find_uv()
     if uv is None:  # pragma: no cover - uv is a dependency of mcheck
         raise EnvFailed("uv is not available", "")
-    _run([uv, "venv", "--quiet", "--no-project", "--python", python or sys.executable, str(venv)], cwd,
-         "create the venv")
+    _run(
+        [uv, "venv", "--quiet", "--no-project", "--python", python or sys.executable, str(venv)],
+        cwd,
+        "create the venv",
+    )
     interpreter = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     args = [a for f in requirement_files for a in ("-r", str(f))] + packages
     if args:
-        _run([uv, "pip", "install", "--quiet", "--python", str(interpreter), *args], cwd,
-             "install the service's requirements")
+        _run(
+            [uv, "pip", "install", "--quiet", "--python", str(interpreter), *args],
+            cwd,
+            "install the service's requirements",
+        )
     return interpreter
 
 
 def add_runtime_path(interpreter: Path, entries: list[Path]) -> None:
     """Put the runtime's sys.path entries into the venv through a ``.pth`` file, for probes that start
     the interpreter themselves (the ASGI app probe)."""
-    out = subprocess.run([str(interpreter), "-I", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [str(interpreter), "-I", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     site = Path(out.stdout.strip())
-    (site / "_mcheck_deploy_runtime.pth").write_text("".join(f"{e}\n" for e in entries), encoding="utf-8")
+    (site / "_mcheck_deploy_runtime.pth").write_text(
+        "".join(f"{e}\n" for e in entries), encoding="utf-8"
+    )
 
 
-def run_target_probe(interpreter: Path, root: Path, target: Target, names: list[str], *, timeout: float,
-                     workdir: Path, env: dict[str, str] | None = None,
-                     sandbox: Sandbox | None = None) -> TargetResult:
+def run_target_probe(
+    interpreter: Path,
+    root: Path,
+    target: Target,
+    names: list[str],
+    *,
+    timeout: float,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    sandbox: Sandbox | None = None,
+) -> TargetResult:
     """Import the target in the venv of ``interpreter`` from the materialised container at ``root``.
 
     ``env`` holds the variables the image sets (Dockerfile ``ENV``), on top of the probe's allow-listed
     environment; mcheck's own PYTHONPATH never leaks in. Raises :class:`ProbeError` (``timed_out`` when
     the import outran ``timeout``).
     """
-    request = {"sys_path": [str(host_path(root, p)) for p in target.sys_path], "names": names,
-               "module": target.module if target.module != "__main__" else None,
-               "script": (str(host_path(root, target.file))
-                          if target.module == "__main__" and target.file else None),
-               "attr": target.call.attr}
-    probe = Probe("target", "target_probe.py", interpreter, workdir, timeout, sandbox=sandbox,
-                  cwd=host_path(root, target.cwd), env=runtime_env(env or {}))
+    request = {
+        "sys_path": [str(host_path(root, p)) for p in target.sys_path],
+        "names": names,
+        "module": target.module if target.module != "__main__" else None,
+        "script": (
+            str(host_path(root, target.file))
+            if target.module == "__main__" and target.file
+            else None
+        ),
+        "attr": target.call.attr,
+    }
+    probe = Probe(
+        "target",
+        "target_probe.py",
+        interpreter,
+        workdir,
+        timeout,
+        sandbox=sandbox,
+        cwd=host_path(root, target.cwd),
+        env=runtime_env(env or {}),
+    )
     answer = run_probe(probe, request)
     try:
         return parse_target_answer(answer)
@@ -94,7 +129,9 @@ def run_target_probe(interpreter: Path, root: Path, target: Target, names: list[
 def runtime_env(image_env: dict[str, str]) -> dict[str, str]:
     """What the host gives the process: the image's variables (minus paths that only make sense inside the
     container; sys.path is set explicitly) and a PORT."""
-    env = {k: v for k, v in image_env.items() if k not in ("PATH", "PYTHONPATH", "PYTHONHOME", "HOME")}
+    env = {
+        k: v for k, v in image_env.items() if k not in ("PATH", "PYTHONPATH", "PYTHONHOME", "HOME")
+    }
     env.update(PORT=env.get("PORT", "8000"), PYTHONDONTWRITEBYTECODE="1")
     return env
 
@@ -102,8 +139,9 @@ def runtime_env(image_env: dict[str, str]) -> dict[str, str]:
 def _run(cmd: list[str], cwd: Path, what: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
     env["UV_PYTHON_DOWNLOADS"] = "never"
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env,
-                          check=False)
+    proc = subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, check=False
+    )
     if proc.returncode:
         lines = (proc.stdout + proc.stderr).rstrip().splitlines()
         raise EnvFailed(f"could not {what}", "\n".join(lines[-LOG_TAIL:]))

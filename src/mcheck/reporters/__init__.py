@@ -32,7 +32,9 @@ FORMATS: dict[str, Callable[..., str]] = {
 }
 
 
-def render(format_name: str, reports: Sequence[Report], *, color: bool = False, verbosity: int = 0) -> str:
+def render(
+    format_name: str, reports: Sequence[Report], *, color: bool = False, verbosity: int = 0
+) -> str:
     """Format ``reports`` (one per target) as ``format_name``; raise ValueError for an unknown format."""
     try:
         reporter = FORMATS[format_name]

@@ -60,7 +60,9 @@ def github_step_summary(reports: Sequence[Report]) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in reports:
-        counts = " | ".join(str(r.count(s)) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO))
+        counts = " | ".join(
+            str(r.count(s)) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+        )
         lines.append(
             f"| {_cell(r.target)} | {_RESULT.get(r.exit_code, 'failed')} | {counts} "
             f"| {r.modules.imported} | {r.modules.failed} |"

@@ -40,7 +40,9 @@ def _report_object(report: Report) -> dict[str, Any]:
         "target": report.target,
         "exit_code": report.exit_code,
         "findings": [_finding_object(f) for f in report.sorted_findings],
-        "stages": [{"name": s.name, "seconds": round(s.seconds, 3), "ok": s.ok} for s in report.stages],
+        "stages": [
+            {"name": s.name, "seconds": round(s.seconds, 3), "ok": s.ok} for s in report.stages
+        ],
         "modules": {
             "imported": report.modules.imported,
             "failed": report.modules.failed,
@@ -53,13 +55,26 @@ def _report_object(report: Report) -> dict[str, Any]:
 
 
 def _app_object(app: AppOutcome) -> dict[str, Any]:
-    return {"spec": app.spec, "source": app.source, "mode": app.mode, "ok": app.ok, "health": app.health,
-            "status": app.status, "seconds": round(app.seconds, 3), "command": list(app.command)}
+    return {
+        "spec": app.spec,
+        "source": app.source,
+        "mode": app.mode,
+        "ok": app.ok,
+        "health": app.health,
+        "status": app.status,
+        "seconds": round(app.seconds, 3),
+        "command": list(app.command),
+    }
 
 
 def _outcome_object(outcome: ModuleOutcome) -> dict[str, Any]:
     seconds = round(outcome.seconds, 3) if outcome.seconds is not None else None
-    return {"name": outcome.name, "status": outcome.status.value, "seconds": seconds, "reason": outcome.reason}
+    return {
+        "name": outcome.name,
+        "status": outcome.status.value,
+        "seconds": seconds,
+        "reason": outcome.reason,
+    }
 
 
 def _finding_object(finding: Finding) -> dict[str, Any]:

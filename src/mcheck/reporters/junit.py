@@ -81,8 +81,14 @@ def _module_testcase(outcome: ModuleOutcome, findings: list[Finding]) -> ET.Elem
         case.set("time", f"{outcome.seconds:.3f}")
     if outcome.status is ModuleStatus.FAILED:
         first = findings[0] if findings else None
-        message = first.message.strip().splitlines()[0] if first and first.message.strip() else "import failed"
-        failure = ET.SubElement(case, "failure", message=_xml_text(message), type=first.code if first else "import")
+        message = (
+            first.message.strip().splitlines()[0]
+            if first and first.message.strip()
+            else "import failed"
+        )
+        failure = ET.SubElement(
+            case, "failure", message=_xml_text(message), type=first.code if first else "import"
+        )
         failure.text = "\n".join(_finding_line(f) for f in findings) or None
     elif outcome.status is ModuleStatus.SKIPPED:
         ET.SubElement(case, "skipped", message=_xml_text(outcome.reason or "not imported"))
@@ -98,7 +104,9 @@ def _code_testcases(report: Report) -> Iterator[ET.Element]:
 
 
 def _code_testcase(info: CodeInfo, findings: list[Finding], report: Report) -> ET.Element:
-    case = ET.Element("testcase", classname=f"mcheck.{info.stage.value}", name=f"{info.code} {info.title}")
+    case = ET.Element(
+        "testcase", classname=f"mcheck.{info.stage.value}", name=f"{info.code} {info.title}"
+    )
     failing = [f for f in findings if f.severity.rank >= report.fail_on.rank]
     passing = [f for f in findings if f.severity.rank < report.fail_on.rank]
     if failing:

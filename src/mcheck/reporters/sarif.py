@@ -19,7 +19,9 @@ from mcheck.catalogue import CATALOGUE, CodeInfo
 from mcheck.explain import dedent_example, fold_prose
 from mcheck.findings import Finding, Report, Severity
 
-SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 _RULE_INDEX = {code: index for index, code in enumerate(CATALOGUE)}
 
@@ -31,8 +33,16 @@ def render_sarif(reports: Sequence[Report], *, color: bool = False, verbosity: i
 
 def to_sarif_data(reports: Sequence[Report]) -> dict[str, Any]:
     results = [_result(f, r) for r in reports for f in r.sorted_findings]
-    driver = {"name": "mcheck", "version": mcheck.__version__, "rules": [_rule(i) for i in CATALOGUE.values()]}
-    return {"$schema": SARIF_SCHEMA_URI, "version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": results}]}
+    driver = {
+        "name": "mcheck",
+        "version": mcheck.__version__,
+        "rules": [_rule(i) for i in CATALOGUE.values()],
+    }
+    return {
+        "$schema": SARIF_SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "results": results}],
+    }
 
 
 def rule_name(title: str) -> str:
@@ -81,13 +91,17 @@ def _locations(finding: Finding, project_file: str | None) -> list[dict[str, Any
         location["physicalLocation"] = _physical(project_file, None)
     if finding.path is not None and finding.kind != "file":
         name = finding.path.rsplit(".", 1)[-1]
-        location["logicalLocations"] = [{"name": name, "fullyQualifiedName": finding.path, "kind": "module"}]
+        location["logicalLocations"] = [
+            {"name": name, "fullyQualifiedName": finding.path, "kind": "module"}
+        ]
     return [location] if location else []
 
 
 def _physical(path: str, line: int | None) -> dict[str, Any]:
     # artifactLocation.uri must be a URI reference: percent-encode spaces, '%', '#', '?' and the like.
-    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(path.replace("\\", "/"), safe="/")}}
+    physical: dict[str, Any] = {
+        "artifactLocation": {"uri": quote(path.replace("\\", "/"), safe="/")}
+    }
     if line is not None and line >= 1:
         physical["region"] = {"startLine": line}
     return physical

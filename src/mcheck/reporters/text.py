@@ -80,8 +80,10 @@ def _app_lines(apps: Sequence[AppOutcome]) -> list[Text]:
     lines = [Text("apps:", style="bold")]
     for app in apps:
         line = Text("  ")
-        line.append("ok".ljust(_SEVERITY_WIDTH) if app.ok else "FAILED".ljust(_SEVERITY_WIDTH),
-                    style="green" if app.ok else "bold red")
+        line.append(
+            "ok".ljust(_SEVERITY_WIDTH) if app.ok else "FAILED".ljust(_SEVERITY_WIDTH),
+            style="green" if app.ok else "bold red",
+        )
         line.append(f"{clean_text(app.spec)} ({app.mode}, from {clean_text(app.source)})")
         if app.health is not None:
             answer = str(app.status) if app.status is not None else "no answer"

@@ -40,8 +40,10 @@ class WheelContents:
                 tops = {n.split("/", 1)[0] for n in members}
                 dist_infos = sorted(t for t in tops if t.endswith(".dist-info"))
                 if len(dist_infos) != 1:
-                    raise UsageError(f"{path}: not a valid wheel (expected one .dist-info directory, "
-                                     f"found {len(dist_infos)})")
+                    raise UsageError(
+                        f"{path}: not a valid wheel (expected one .dist-info directory, "
+                        f"found {len(dist_infos)})"
+                    )
                 dist_info = dist_infos[0]
                 metadata = _read_member(zf, f"{dist_info}/METADATA")
                 if metadata is None:
@@ -49,8 +51,13 @@ class WheelContents:
                 entry_points = _read_member(zf, f"{dist_info}/entry_points.txt") or ""
         except (zipfile.BadZipFile, OSError) as exc:
             raise UsageError(f"{path}: not a valid wheel ({exc})") from None
-        return cls(path=path, dist_info=dist_info, members=members, metadata_text=metadata,
-                   entry_points_text=entry_points)
+        return cls(
+            path=path,
+            dist_info=dist_info,
+            members=members,
+            metadata_text=metadata,
+            entry_points_text=entry_points,
+        )
 
     # --- metadata -------------------------------------------------------------------------------
 
@@ -96,7 +103,11 @@ class WheelContents:
         for extra in self.extras:
             for req in self.requirements:
                 name = canonicalize_name(req.name)
-                if name not in runtime and req.marker is not None and _marker_holds(req, extra=extra):
+                if (
+                    name not in runtime
+                    and req.marker is not None
+                    and _marker_holds(req, extra=extra)
+                ):
                     found.setdefault(name, extra)
         return found
 

@@ -90,22 +90,35 @@ class _Deadline:
 class _CapturingRunner:
     """A pyproject-hooks subprocess runner that keeps the backend's output for the failure report."""
 
-    def __init__(self, deadline: _Deadline, sandbox: Sandbox | None = None, workdir: Path | None = None) -> None:
+    def __init__(
+        self, deadline: _Deadline, sandbox: Sandbox | None = None, workdir: Path | None = None
+    ) -> None:
         self.output: list[str] = []
         self.deadline = deadline
         self.sandbox = sandbox
         self.workdir = workdir
 
-    def __call__(self, cmd: Sequence[str], cwd: str | None = None,
-                 extra_environ: Mapping[str, str] | None = None) -> None:
+    def __call__(
+        self,
+        cmd: Sequence[str],
+        cwd: str | None = None,
+        extra_environ: Mapping[str, str] | None = None,
+    ) -> None:
         env = os.environ.copy()
         env.update(extra_environ or {})
         if self.sandbox is not None and self.workdir is not None:
             cmd, env["TMPDIR"] = self._sandboxed(cmd), str(self.workdir / "tmp")
         # Its own process group: helpers the backend starts (compilers, daemons) are killed with it,
         # when the hook returns and when mcheck is interrupted.
-        with subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, start_new_session=os.name == "posix") as proc:
+        with subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=os.name == "posix",
+        ) as proc:
             try:
                 stdout, stderr = _communicate(proc, self.deadline)
             except BuildTimedOut:
@@ -129,8 +142,14 @@ class _CapturingRunner:
         return self.sandbox.wrap(cmd, writable=[self.workdir, *control_dirs])
 
 
-def build_artifacts(project: Project, workdir: Path, sandbox: Sandbox | None = None, *,
-                    timeout: float = DEFAULT_BUILD_TIMEOUT, cache: bool = False) -> BuildResult:
+def build_artifacts(
+    project: Project,
+    workdir: Path,
+    sandbox: Sandbox | None = None,
+    *,
+    timeout: float = DEFAULT_BUILD_TIMEOUT,
+    cache: bool = False,
+) -> BuildResult:
     """Build sdist then wheel-from-sdist for ``project`` entirely inside ``workdir``; with ``sandbox`` the
     backend's hooks run in it (build requirements are still installed outside: that needs the network).
     With ``cache``, unchanged build inputs get the artifacts of an earlier run instead."""
@@ -140,35 +159,62 @@ def build_artifacts(project: Project, workdir: Path, sandbox: Sandbox | None = N
         if cached is not None:
             return BuildResult(sdist=cached.sdist, wheel=cached.wheel, from_cache=True)
     dynamic_requires: list[str] = []
-    result = _build_from_source(project, workdir, sandbox, _Deadline.after(timeout), dynamic_requires)
+    result = _build_from_source(
+        project, workdir, sandbox, _Deadline.after(timeout), dynamic_requires
+    )
     if inputs is not None and result.failure is None:
         assert result.sdist is not None and result.wheel is not None
         build_cache.store(inputs, dynamic_requires, result.sdist, result.wheel)
     return result
 
 
-def _build_from_source(project: Project, workdir: Path, sandbox: Sandbox | None, deadline: _Deadline,
-                       dynamic_requires: list[str]) -> BuildResult:
+def _build_from_source(
+    project: Project,
+    workdir: Path,
+    sandbox: Sandbox | None,
+    deadline: _Deadline,
+    dynamic_requires: list[str],
+) -> BuildResult:
     """Run the backend: the sdist of the staged source, then the wheel of the unpacked sdist."""
     staged = stage_source(project, workdir / "source")
     dist = workdir / "dist"
     with build.env.DefaultIsolatedEnv(installer="uv") as env:
-        sdist, failure = _build_one(env, staged, "sdist", dist, _CapturingRunner(deadline, sandbox, workdir),
-                                    dynamic_requires)
+        sdist, failure = _build_one(
+            env,
+            staged,
+            "sdist",
+            dist,
+            _CapturingRunner(deadline, sandbox, workdir),
+            dynamic_requires,
+        )
         if failure is not None:
             return BuildResult(failure=failure)
         unpacked = _unpack_sdist(sdist, workdir / "sdist")
-        wheel, failure = _build_one(env, unpacked, "wheel", dist, _CapturingRunner(deadline, sandbox, workdir),
-                                    dynamic_requires)
+        wheel, failure = _build_one(
+            env,
+            unpacked,
+            "wheel",
+            dist,
+            _CapturingRunner(deadline, sandbox, workdir),
+            dynamic_requires,
+        )
         if failure is None:
             return BuildResult(sdist=sdist, wheel=wheel)
         # The other build path: from the tree, as pip builds a checkout. If that works, the sdist lacks
         # something the backend reads; the rest of the run checks the wheel users of the tree get.
-        tree_wheel, tree_failure = _build_one(env, staged, "wheel", workdir / "dist-tree",
-                                              _CapturingRunner(deadline, sandbox, workdir), [])
+        tree_wheel, tree_failure = _build_one(
+            env,
+            staged,
+            "wheel",
+            workdir / "dist-tree",
+            _CapturingRunner(deadline, sandbox, workdir),
+            [],
+        )
     if tree_failure is not None:
         return BuildResult(sdist=sdist, failure=failure)
-    lacks = files_named_in_log(failure.log_tail + "\n" + failure.message, _tree_files(staged), unpacked)
+    lacks = files_named_in_log(
+        failure.log_tail + "\n" + failure.message, _tree_files(staged), unpacked
+    )
     return BuildResult(sdist=sdist, failure=failure, tree_wheel=tree_wheel, sdist_lacks=lacks)
 
 
@@ -176,10 +222,13 @@ def _build_from_source(project: Project, workdir: Path, sandbox: Sandbox | None,
 _MISSING_FILE = re.compile(
     r"No such file or directory: '([^']+)'|FileNotFoundError: [^\n]*?'([^']+)'"
     r"|(?:Readme file|Forced include|License file) (?:does not exist|not found): (\S+)"
-    r"|can't copy '([^']+)': doesn't exist|file '([^']+)' does not exist")
+    r"|can't copy '([^']+)': doesn't exist|file '([^']+)' does not exist"
+)
 
 
-_ERROR_LINE = re.compile(r"^\s*((?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Warning)|error): (.+\S)\s*$")
+_ERROR_LINE = re.compile(
+    r"^\s*((?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Warning)|error): (.+\S)\s*$"
+)
 
 
 def backend_error(log: str) -> str | None:
@@ -203,7 +252,11 @@ def raising_project_frame(failure: BuildFailure) -> tuple[str, int] | None:
     frames = [(m.group(1), int(m.group(2))) for m in _FRAME.finditer(failure.log_tail)]
     found = None
     for index, (file, line) in enumerate(frames):
-        if file == "<string>" and index and frames[index - 1][0].endswith("setuptools/build_meta.py"):
+        if (
+            file == "<string>"
+            and index
+            and frames[index - 1][0].endswith("setuptools/build_meta.py")
+        ):
             found = ("setup.py", line)  # setuptools exec()s setup.py under the name "<string>"
             continue
         try:
@@ -233,19 +286,37 @@ def files_named_in_log(log: str, tree_files: frozenset[str], sdist_root: Path) -
 
 
 def _tree_files(root: Path) -> frozenset[str]:
-    return frozenset(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts)
+    return frozenset(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    )
 
 
-def build_wheel_only(source_dir: Path, workdir: Path, timeout: float = DEFAULT_BUILD_TIMEOUT) -> BuildResult:
+def build_wheel_only(
+    source_dir: Path, workdir: Path, timeout: float = DEFAULT_BUILD_TIMEOUT
+) -> BuildResult:
     """Build just a wheel from an already prepared directory (used for an unpacked sdist)."""
     with build.env.DefaultIsolatedEnv(installer="uv") as env:
-        wheel, failure = _build_one(env, source_dir, "wheel", workdir / "dist",
-                                    _CapturingRunner(_Deadline.after(timeout)), [])
+        wheel, failure = _build_one(
+            env,
+            source_dir,
+            "wheel",
+            workdir / "dist",
+            _CapturingRunner(_Deadline.after(timeout)),
+            [],
+        )
     return BuildResult(wheel=wheel, failure=failure)
 
 
-def _build_one(env: build.env.DefaultIsolatedEnv, srcdir: Path, stage: BuildStage, outdir: Path,
-               runner: _CapturingRunner, dynamic_requires: list[str]) -> tuple[Path, None] | tuple[None, BuildFailure]:
+def _build_one(
+    env: build.env.DefaultIsolatedEnv,
+    srcdir: Path,
+    stage: BuildStage,
+    outdir: Path,
+    runner: _CapturingRunner,
+    dynamic_requires: list[str],
+) -> tuple[Path, None] | tuple[None, BuildFailure]:
     """Build one artifact; what the backend asked for at build time is appended to ``dynamic_requires``
     (part of the build cache's key)."""
     try:
@@ -257,7 +328,9 @@ def _build_one(env: build.env.DefaultIsolatedEnv, srcdir: Path, stage: BuildStag
         built = Path(builder.build(stage, outdir))
     except subprocess.CalledProcessError as exc:  # installing build requirements failed
         log = _decode(exc.stdout) + _decode(exc.stderr)
-        return None, BuildFailure(stage, "could not install the build requirements", _tail(log), srcdir)
+        return None, BuildFailure(
+            stage, "could not install the build requirements", _tail(log), srcdir
+        )
     except build.BuildBackendException as exc:
         return None, BuildFailure(stage, _backend_message(exc), runner.tail(), srcdir)
     except build.BuildException as exc:  # e.g. invalid [build-system] table
@@ -273,7 +346,11 @@ def _unusable_output(path: Path, stage: BuildStage) -> str | None:
     if not path.is_file():
         return f"the build backend reported {path.name} but wrote no such file"
     readable = zipfile.is_zipfile(path) if stage == "wheel" else tarfile.is_tarfile(path)
-    return None if readable else f"the build backend wrote {path.name}, which is not a valid {stage} archive"
+    return (
+        None
+        if readable
+        else f"the build backend wrote {path.name}, which is not a valid {stage} archive"
+    )
 
 
 def _communicate(proc: subprocess.Popen[bytes], deadline: _Deadline) -> tuple[bytes, bytes]:
@@ -336,10 +413,19 @@ def _stage_git_checkout(project: Project, dest: Path) -> Path:
     # --shared borrows the user's object store read-only (alternates): nothing is written to their repo.
     _git("clone", "--quiet", "--shared", "--no-checkout", str(project.git_root), str(dest))
     if subdir != ".":
-        _git("-C", str(dest), "sparse-checkout", "set", "--no-cone", *_sparse_patterns(subdir, project))
+        _git(
+            "-C",
+            str(dest),
+            "sparse-checkout",
+            "set",
+            "--no-cone",
+            *_sparse_patterns(subdir, project),
+        )
     _git("-C", str(dest), "checkout", "--quiet", "HEAD")
     staged = dest if subdir == "." else dest / subdir
-    staged.mkdir(parents=True, exist_ok=True)  # a project not committed yet has no directory in HEAD
+    staged.mkdir(
+        parents=True, exist_ok=True
+    )  # a project not committed yet has no directory in HEAD
     # Overlay the working tree (uncommitted edits, untracked-not-ignored files) and drop deleted files.
     for stale in _tracked_files(staged):
         if stale not in set(project.files):
@@ -351,8 +437,12 @@ def _stage_git_checkout(project: Project, dest: Path) -> Path:
 def _has_commit(project: Project) -> bool:
     """A repository with no commit yet (``git init`` and nothing more) has no HEAD to check out."""
     assert project.git_root is not None
-    probe = subprocess.run(["git", "-C", str(project.git_root), "rev-parse", "--verify", "--quiet", "HEAD"],
-                           capture_output=True, stdin=subprocess.DEVNULL, check=False)
+    probe = subprocess.run(
+        ["git", "-C", str(project.git_root), "rev-parse", "--verify", "--quiet", "HEAD"],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     return probe.returncode == 0
 
 
@@ -369,7 +459,9 @@ def _sparse_patterns(subdir: str, project: Project) -> list[str]:
 
 
 def _tracked_files(root: Path) -> list[str]:
-    out = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", "."], capture_output=True, check=True)
+    out = subprocess.run(
+        ["git", "-C", str(root), "ls-files", "-z", "--", "."], capture_output=True, check=True
+    )
     return [p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 

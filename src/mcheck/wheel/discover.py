@@ -16,13 +16,34 @@ from mcheck.knowledge.backends import BACKEND_FAMILIES, LEGACY_BACKEND, VCS_VERS
 from mcheck.tomlfile import read_toml as read_pyproject
 
 # Directories that are never part of a source tree, whatever .gitignore says.
-ALWAYS_SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "venv",
-                                 ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules"})
+ALWAYS_SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".venv",
+        "venv",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "node_modules",
+    }
+)
 # Build leftovers of setuptools in the project root: copying them into the build would let a stale
 # SOURCES.txt or build/lib leak deleted files into the artifacts, so they never reach the build copy.
 BUILD_LEFTOVERS = ("build", "dist")
 # Files whose contents decide what the backend reads; scanned for references to the parent directory.
-BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "hatch_build.py", "build.py", "MANIFEST.in")
+BUILD_FILES = (
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "hatch_build.py",
+    "build.py",
+    "MANIFEST.in",
+)
 _PARENT_PATH = re.compile(r"(?:\.\./)+[^\s\"'\],)]+")
 _PARENT_MENTION = re.compile(r"\.\./|[\"']\.\.[\"']|\.parent\b|os\.pardir")
 
@@ -61,7 +82,10 @@ class Project:
     @property
     def uses_vcs_version(self) -> bool:
         requires = " ".join(self.build_requires).lower()
-        return any(plugin in requires for plugin in VCS_VERSION_PLUGINS) and "version" not in self.static_fields
+        return (
+            any(plugin in requires for plugin in VCS_VERSION_PLUGINS)
+            and "version" not in self.static_fields
+        )
 
     @property
     def reads_vcs(self) -> bool:
@@ -119,9 +143,13 @@ def discover_project(path: Path) -> Project:
         backend=backend,
         build_requires=build_requires,
         name=project_table.get("name") or poetry_table.get("name"),
-        version=None if "version" in dynamic else (project_table.get("version") or poetry_table.get("version")),
+        version=None
+        if "version" in dynamic
+        else (project_table.get("version") or poetry_table.get("version")),
         dependencies=tuple(project_table.get("dependencies", [])),
-        optional_dependencies={k: tuple(v) for k, v in project_table.get("optional-dependencies", {}).items()},
+        optional_dependencies={
+            k: tuple(v) for k, v in project_table.get("optional-dependencies", {}).items()
+        },
         pyproject=pyproject,
         files=tuple(source_files),
         build_files=tuple(list_build_files(root, git_root, source_files)),
@@ -148,18 +176,33 @@ def _parent_references(root: Path, git_root: Path | None) -> tuple[bool, tuple[s
         mentioned = mentioned or _PARENT_MENTION.search(text) is not None
         for match in _PARENT_PATH.finditer(text):
             target = (root / match.group(0)).resolve()
-            if target.exists() and git_root in target.parents and root not in (target, *target.parents):
-                found.add(target.relative_to(git_root).as_posix() + ("/" if target.is_dir() else ""))
+            if (
+                target.exists()
+                and git_root in target.parents
+                and root not in (target, *target.parents)
+            ):
+                found.add(
+                    target.relative_to(git_root).as_posix() + ("/" if target.is_dir() else "")
+                )
     return mentioned, tuple(sorted(found))
 
 
 # The parts of pyproject.toml that mcheck reads, parents before children, with the type each must have:
 # a wrong type is bad input (exit 2) rather than a crash deep inside a check.
 _PYPROJECT_SHAPE: dict[tuple[str, ...], type | str] = {
-    ("build-system",): dict, ("build-system", "requires"): "strings", ("build-system", "build-backend"): str,
-    ("project",): dict, ("project", "name"): str, ("project", "version"): str, ("project", "dynamic"): "strings",
-    ("project", "dependencies"): "strings", ("project", "optional-dependencies"): dict,
-    ("tool",): dict, ("tool", "setuptools"): dict, ("tool", "poetry"): dict, ("tool", "mcheck"): dict,
+    ("build-system",): dict,
+    ("build-system", "requires"): "strings",
+    ("build-system", "build-backend"): str,
+    ("project",): dict,
+    ("project", "name"): str,
+    ("project", "version"): str,
+    ("project", "dynamic"): "strings",
+    ("project", "dependencies"): "strings",
+    ("project", "optional-dependencies"): dict,
+    ("tool",): dict,
+    ("tool", "setuptools"): dict,
+    ("tool", "poetry"): dict,
+    ("tool", "mcheck"): dict,
     ("tool", "pytest"): dict,
 }
 _TOML_TYPES = {dict: "a table", str: "a string", "strings": "an array of strings"}
@@ -174,16 +217,26 @@ def check_pyproject_shape(data: dict[str, Any], path: Path) -> None:
         value = parent.get(keys[-1])
         if value is None:
             continue
-        ok = (isinstance(value, list) and all(isinstance(v, str) for v in value)) if expected == "strings" \
-            else isinstance(value, expected)  # type: ignore[arg-type]
+        ok = (
+            (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            if expected == "strings"
+            else isinstance(value, expected)
+        )  # type: ignore[arg-type]
         if not ok:
-            raise UsageError(f"{path}: malformed pyproject.toml: {'.'.join(keys)} must be {_TOML_TYPES[expected]}")
+            raise UsageError(
+                f"{path}: malformed pyproject.toml: {'.'.join(keys)} must be {_TOML_TYPES[expected]}"
+            )
 
 
 def find_git_root(root: Path) -> Path | None:
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, check=True, timeout=30)
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     top = Path(out.stdout.strip())
@@ -197,8 +250,12 @@ def _tracking_git_root(root: Path) -> Path | None:
     if git_root is None:
         return None
     try:
-        ignored = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", "."],
-                                 capture_output=True, timeout=30).returncode == 0
+        ignored = (
+            subprocess.run(
+                ["git", "-C", str(root), "check-ignore", "-q", "."], capture_output=True, timeout=30
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.SubprocessError):
         return git_root
     return None if ignored else git_root
@@ -220,15 +277,31 @@ def list_build_files(root: Path, git_root: Path | None, source_files: list[str])
     hide its shipped ``build/llhttp.h``), so every file but VCS and tool caches is given."""
     if git_root is not None:
         return source_files
-    return sorted(f for f in _walk_files(root, honour_gitignore=False)
-                  if not _is_build_leftover(f) and (root / f).is_file())
+    return sorted(
+        f
+        for f in _walk_files(root, honour_gitignore=False)
+        if not _is_build_leftover(f) and (root / f).is_file()
+    )
 
 
 def _git_files(root: Path) -> list[str] | None:
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
-            capture_output=True, check=True, timeout=120,
+            [
+                "git",
+                "-C",
+                str(root),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                "--",
+                ".",
+            ],
+            capture_output=True,
+            check=True,
+            timeout=120,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -246,8 +319,12 @@ def _walk_files(root: Path, *, honour_gitignore: bool = True) -> list[str]:
         gitignore = Path(dirpath) / ".gitignore"
         if honour_gitignore and gitignore.is_file():
             specs.append((rel_dir, _gitignore_spec(gitignore)))
-        dirnames[:] = sorted(d for d in dirnames if d not in ALWAYS_SKIPPED_DIRS
-                             and not _ignored(f"{rel_dir}/{d}".lstrip("/") + "/", specs))
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in ALWAYS_SKIPPED_DIRS
+            and not _ignored(f"{rel_dir}/{d}".lstrip("/") + "/", specs)
+        )
         for name in sorted(filenames):
             rel = f"{rel_dir}/{name}".lstrip("/")
             if not _ignored(rel, specs):
@@ -273,7 +350,7 @@ def _ignored(rel: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
     for base, spec in specs:  # shallow to deep: a deeper file's verdict overrides
         if base and not rel.startswith(base + "/"):
             continue
-        verdict = spec.check_file(rel[len(base) + 1:] if base else rel).include
+        verdict = spec.check_file(rel[len(base) + 1 :] if base else rel).include
         if verdict is not None:
             ignored = verdict
     return ignored
@@ -281,5 +358,12 @@ def _ignored(rel: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
 
 def _is_build_leftover(rel: str) -> bool:
     first = rel.split("/", 1)[0]
-    return first in BUILD_LEFTOVERS or first.endswith(".egg-info") or (
-        first in ("src", "lib") and rel.count("/") >= 1 and rel.split("/")[1].endswith(".egg-info"))
+    return (
+        first in BUILD_LEFTOVERS
+        or first.endswith(".egg-info")
+        or (
+            first in ("src", "lib")
+            and rel.count("/") >= 1
+            and rel.split("/")[1].endswith(".egg-info")
+        )
+    )

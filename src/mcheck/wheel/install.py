@@ -33,11 +33,20 @@ from pathlib import Path
 
 from mcheck.cache import cache_dir, file_identity, publish_entry
 
-__all__ = ["InstallFailed", "TargetEnv", "cache_dir", "create_target_env", "find_uv", "resolve_requirements"]
+__all__ = [
+    "InstallFailed",
+    "TargetEnv",
+    "cache_dir",
+    "create_target_env",
+    "find_uv",
+    "resolve_requirements",
+]
 
 INSTALL_LOG_TAIL = 25
 CACHE_FORMAT = 1  # bump when the layout of a cache entry changes
-ORIGIN_FILE = "origin.txt"  # where the cached venv was created: scripts in its bin/ hard-code that path
+ORIGIN_FILE = (
+    "origin.txt"  # where the cached venv was created: scripts in its bin/ hard-code that path
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +72,14 @@ def find_uv() -> str | None:
         return shutil.which("uv")
 
 
-def create_target_env(wheel: Path, venv_dir: Path, *, python: str | None = None,
-                      extras: Sequence[str] = (), cache: bool = False) -> TargetEnv:
+def create_target_env(
+    wheel: Path,
+    venv_dir: Path,
+    *,
+    python: str | None = None,
+    extras: Sequence[str] = (),
+    cache: bool = False,
+) -> TargetEnv:
     """Create ``venv_dir`` and install ``wheel`` (with ``extras``) and its dependencies into it.
 
     With ``cache``, the dependencies come from a cached venv with the same resolved dependency set.
@@ -75,16 +90,31 @@ def create_target_env(wheel: Path, venv_dir: Path, *, python: str | None = None,
         env = _env_from_cache(uv, wheel, venv_dir, interpreter, extras)
         if env is not None:
             return env
-        shutil.rmtree(venv_dir, ignore_errors=True)  # whatever the attempt left; start over from scratch
+        shutil.rmtree(
+            venv_dir, ignore_errors=True
+        )  # whatever the attempt left; start over from scratch
     return _fresh_env(uv, wheel, venv_dir, interpreter, extras)
 
 
-def _fresh_env(uv: str | None, wheel: Path, venv_dir: Path, interpreter: str, extras: Sequence[str]) -> TargetEnv:
+def _fresh_env(
+    uv: str | None, wheel: Path, venv_dir: Path, interpreter: str, extras: Sequence[str]
+) -> TargetEnv:
     env = _create_venv(uv, venv_dir, interpreter)
     requirement = f"{wheel}[{','.join(extras)}]" if extras else str(wheel)
     if uv is not None:
-        _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(env.python), requirement],
-             "install the wheel")
+        _run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--python",
+                str(env.python),
+                requirement,
+            ],
+            "install the wheel",
+        )
     else:  # pragma: no cover
         _run([str(env.python), "-m", "pip", "install", "--quiet", requirement], "install the wheel")
     return env
@@ -92,18 +122,33 @@ def _fresh_env(uv: str | None, wheel: Path, venv_dir: Path, interpreter: str, ex
 
 def _create_venv(uv: str | None, venv_dir: Path, interpreter: str) -> TargetEnv:
     if uv is not None:
-        _run([uv, "venv", "--quiet", "--no-project", "--python", interpreter, str(venv_dir)], "create the venv")
+        _run(
+            [uv, "venv", "--quiet", "--no-project", "--python", interpreter, str(venv_dir)],
+            "create the venv",
+        )
     else:  # pragma: no cover - uv is a dependency; this keeps mcheck usable where its binary is missing
-        _run([sys.executable, "-m", "virtualenv", "--quiet", "--no-download", "--python", interpreter,
-              str(venv_dir)], "create the venv")
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "virtualenv",
+                "--quiet",
+                "--no-download",
+                "--python",
+                interpreter,
+                str(venv_dir),
+            ],
+            "create the venv",
+        )
     return TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
 
 
 # --- the venv cache --------------------------------------------------------------------------------
 
 
-def _env_from_cache(uv: str, wheel: Path, venv_dir: Path, interpreter: str,
-                    extras: Sequence[str]) -> TargetEnv | None:
+def _env_from_cache(
+    uv: str, wheel: Path, venv_dir: Path, interpreter: str, extras: Sequence[str]
+) -> TargetEnv | None:
     """A copy of the cached venv for the wheel's resolved dependencies, with the wheel installed; None
     when the cache cannot serve this run."""
     try:
@@ -111,29 +156,61 @@ def _env_from_cache(uv: str, wheel: Path, venv_dir: Path, interpreter: str,
         cached = _cached_venv(uv, dependency_key(uv, interpreter, pins), interpreter, pins)
         _copy_venv(cached, venv_dir)
         env = TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
-        _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--no-deps", "--python", str(env.python),
-              str(wheel)], "install the wheel")
+        _run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--no-deps",
+                "--python",
+                str(env.python),
+                str(wheel),
+            ],
+            "install the wheel",
+        )
     except (InstallFailed, OSError):
         return None
     return env
 
 
-def resolve_dependencies(uv: str, wheel: Path, interpreter: str, extras: Sequence[str], scratch: Path) -> list[str]:
+def resolve_dependencies(
+    uv: str, wheel: Path, interpreter: str, extras: Sequence[str], scratch: Path
+) -> list[str]:
     """The pinned dependency set a fresh install of ``wheel[extras]`` would get, without the wheel itself."""
     requirement = f"{wheel.resolve()}[{','.join(extras)}]" if extras else str(wheel.resolve())
     own = (str(wheel.resolve()), wheel.resolve().as_uri())
-    return [pin for pin in resolve_requirements(uv, [requirement], interpreter, scratch) if not pin.startswith(own)]
+    return [
+        pin
+        for pin in resolve_requirements(uv, [requirement], interpreter, scratch)
+        if not pin.startswith(own)
+    ]
 
 
-def resolve_requirements(uv: str, requirements: Sequence[str], interpreter: str, scratch: Path) -> list[str]:
+def resolve_requirements(
+    uv: str, requirements: Sequence[str], interpreter: str, scratch: Path
+) -> list[str]:
     """The sorted pins ``uv pip compile`` resolves ``requirements`` to for ``interpreter``; InstallFailed when
     they cannot be resolved (e.g. offline)."""
     scratch.mkdir(parents=True, exist_ok=True)
     request = Path(tempfile.mkstemp(prefix="mcheck-requirements-", suffix=".in", dir=scratch)[1])
     try:
         request.write_text("".join(f"{line}\n" for line in requirements), "utf-8")
-        output = _run([uv, "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python", interpreter,
-                       str(request)], "resolve the dependencies")
+        output = _run(
+            [
+                uv,
+                "pip",
+                "compile",
+                "--quiet",
+                "--no-header",
+                "--no-annotate",
+                "--python",
+                interpreter,
+                str(request),
+            ],
+            "resolve the dependencies",
+        )
     finally:
         request.unlink(missing_ok=True)
     lines = (line.strip() for line in output.splitlines())
@@ -142,8 +219,13 @@ def resolve_requirements(uv: str, requirements: Sequence[str], interpreter: str,
 
 def dependency_key(uv: str, interpreter: str, pins: Sequence[str]) -> str:
     """The cache key: what a venv's contents depend on (the interpreter binary, uv, the pins)."""
-    identity = {"format": CACHE_FORMAT, "platform": sys.platform, "pins": list(pins),
-                "python": file_identity(shutil.which(interpreter) or interpreter), "uv": file_identity(uv)}
+    identity = {
+        "format": CACHE_FORMAT,
+        "platform": sys.platform,
+        "pins": list(pins),
+        "python": file_identity(shutil.which(interpreter) or interpreter),
+        "uv": file_identity(uv),
+    }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
 
 
@@ -151,8 +233,11 @@ def _cached_venv(uv: str, key: str, interpreter: str, pins: Sequence[str]) -> Pa
     """The cached venv for ``key``, built first if missing. Entries are never modified once in place."""
     entry = cache_dir() / "venvs" / key
     if not (entry / "venv").is_dir():
-        publish_entry(entry, lambda staging: _fill_entry(uv, staging, interpreter, pins),
-                      complete=lambda path: (path / "venv").is_dir())
+        publish_entry(
+            entry,
+            lambda staging: _fill_entry(uv, staging, interpreter, pins),
+            complete=lambda path: (path / "venv").is_dir(),
+        )
     return entry / "venv"
 
 
@@ -160,8 +245,20 @@ def _fill_entry(uv: str, staging: Path, interpreter: str, pins: Sequence[str]) -
     env = _create_venv(uv, staging / "venv", interpreter)
     if pins:
         (staging / "requirements.txt").write_text("\n".join(pins) + "\n", "utf-8")
-        _run([uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(env.python), "-r",
-              str(staging / "requirements.txt")], "install the dependencies")
+        _run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--python",
+                str(env.python),
+                "-r",
+                str(staging / "requirements.txt"),
+            ],
+            "install the dependencies",
+        )
     (staging / ORIGIN_FILE).write_text(str(staging / "venv"), "utf-8")
 
 
@@ -185,8 +282,12 @@ def _copy_tree(source: Path, dest: Path) -> None:
         raise FileExistsError(f"{dest} already exists")
     cp = shutil.which("cp")
     if sys.platform.startswith("linux") and cp is not None:
-        done = subprocess.run([cp, "-a", "--reflink=auto", "--", str(source), str(dest)],
-                              capture_output=True, stdin=subprocess.DEVNULL, check=False)
+        done = subprocess.run(
+            [cp, "-a", "--reflink=auto", "--", str(source), str(dest)],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
         if done.returncode == 0:
             return
         shutil.rmtree(dest, ignore_errors=True)  # whatever cp managed before failing
@@ -204,9 +305,15 @@ def _venv_python(venv_dir: Path) -> Path:
 
 def _run(cmd: list[str], what: str) -> str:
     """Run an installer command; its stdout, or InstallFailed with the tail of its output."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
-    env["UV_PYTHON_DOWNLOADS"] = "never"  # use the interpreter we were given, never fetch another one
-    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, check=False)
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")
+    }
+    env["UV_PYTHON_DOWNLOADS"] = (
+        "never"  # use the interpreter we were given, never fetch another one
+    )
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, check=False
+    )
     if proc.returncode:
         output = (proc.stdout + proc.stderr).rstrip().splitlines()
         raise InstallFailed(f"could not {what}", "\n".join(output[-INSTALL_LOG_TAIL:]))

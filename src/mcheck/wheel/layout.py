@@ -24,10 +24,10 @@ class PackageSource:
     source_dir: str  # "src/pkg" (project-relative, posix); "" never happens
 
     def wheel_path(self, source_file: str) -> str:
-        return self.name + source_file[len(self.source_dir):]
+        return self.name + source_file[len(self.source_dir) :]
 
     def source_path(self, wheel_path: str) -> str:
-        return self.source_dir + wheel_path[len(self.name):]
+        return self.source_dir + wheel_path[len(self.name) :]
 
     def contains(self, source_file: str) -> bool:
         return source_file.startswith(self.source_dir + "/")
@@ -35,8 +35,11 @@ class PackageSource:
 
 def is_junk(path: str) -> bool:
     parts = PurePosixPath(path).parts
-    return (bool(parts) and parts[-1] in JUNK_NAMES) or any(p in JUNK_DIRS for p in parts) or path.endswith(
-        JUNK_SUFFIXES)
+    return (
+        (bool(parts) and parts[-1] in JUNK_NAMES)
+        or any(p in JUNK_DIRS for p in parts)
+        or path.endswith(JUNK_SUFFIXES)
+    )
 
 
 def map_packages(wheel: WheelContents, source_files: frozenset[str]) -> list[PackageSource]:
@@ -65,7 +68,9 @@ def _directories(files: frozenset[str]) -> set[str]:
     return dirs
 
 
-def _best_source_dir(top: str, rests: list[str], dirs: set[str], files: frozenset[str]) -> str | None:
+def _best_source_dir(
+    top: str, rests: list[str], dirs: set[str], files: frozenset[str]
+) -> str | None:
     candidates = [d for d in dirs if PurePosixPath(d).name == top]
     scored = [(sum(f"{d}/{rest}" in files for rest in rests), -d.count("/"), d) for d in candidates]
     scored = [s for s in scored if s[0] > 0]

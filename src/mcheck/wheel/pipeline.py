@@ -58,7 +58,9 @@ class Options:
     keep: bool = False
     source: Path | None = None  # the source tree of a given wheel
     serve: bool = False  # also start the real server command and poll the health path
-    sandbox: bool = False  # run the backend's hooks and the probes under bubblewrap (see sandbox.py)
+    sandbox: bool = (
+        False  # run the backend's hooks and the probes under bubblewrap (see sandbox.py)
+    )
 
 
 @dataclass
@@ -78,10 +80,14 @@ class Run:
         self.options = options
         self.progress = progress or (lambda message: None)
         self.report = Report(target=str(target))
-        self.sandbox = require_sandbox() if options.sandbox else None  # before mkdtemp: it may raise
+        self.sandbox = (
+            require_sandbox() if options.sandbox else None
+        )  # before mkdtemp: it may raise
         self.workdir = Path(tempfile.mkdtemp(prefix="mcheck-"))
         self.settings = Settings()
-        self._imported: tuple[WheelContents, ProbeResult | None] | None = None  # set once the wheel is known
+        self._imported: tuple[WheelContents, ProbeResult | None] | None = (
+            None  # set once the wheel is known
+        )
 
     def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
         return timed_stage(self.report, name, self.progress)
@@ -109,7 +115,9 @@ class Run:
         """Apply the settings, then judge each module and locate each finding in the repository, so the
         reporters only format."""
         self.report.findings = kept(self.report.findings, self.settings)
-        if self._imported is not None:  # after filtering: an ignored import failure does not fail its module
+        if (
+            self._imported is not None
+        ):  # after filtering: an ignored import failure does not fail its module
             wheel, probe = self._imported
             self.report.module_outcomes = module_outcomes(wheel, probe, self.report.findings)
             self.report.modules = ModuleCounts.of(self.report.module_outcomes)
@@ -117,7 +125,9 @@ class Run:
                 repo_paths = RepoPaths(wheel, project)
                 self.report.findings = [repo_paths.resolve(f) for f in self.report.findings]
         if project is not None:  # code scanning anchors findings that name no file here
-            self.report.findings = [with_project_file_path(f, project) for f in self.report.findings]
+            self.report.findings = [
+                with_project_file_path(f, project) for f in self.report.findings
+            ]
             self.report.project_file = project_file(project)
         self.report.findings = [_without_venv_prefix(f, self.workdir) for f in self.report.findings]
 
@@ -159,17 +169,27 @@ class Run:
             assert given is not None
             return Artifacts(wheel=given)
         with self.stage("build"):
-            built = build_artifacts(project, self.workdir / "build", sandbox=self.sandbox,
-                                    timeout=self.settings.build_timeout, cache=self.settings.cache)
+            built = build_artifacts(
+                project,
+                self.workdir / "build",
+                sandbox=self.sandbox,
+                timeout=self.settings.build_timeout,
+                cache=self.settings.cache,
+            )
         if built.from_cache:  # say so in the timings (-v, JSON): the backend did not run
-            self.report.stages[-1] = dataclasses.replace(self.report.stages[-1], name="build (cached)")
+            self.report.stages[-1] = dataclasses.replace(
+                self.report.stages[-1], name="build (cached)"
+            )
         if built.failure is not None and built.tree_wheel is not None and built.sdist is not None:
             # The sdist path fails and the tree path works: report what the sdist lacks, and go on
             # with the wheel `pip install .` builds, so its own problems are not hidden.
             self.add(_sdist_path_failure(built))
             tree = WheelContents.read(built.tree_wheel)
-            return Artifacts(wheel=given or tree, sdist=SdistContents.read(built.sdist),
-                             fresh_wheel=tree if given is not None else None)
+            return Artifacts(
+                wheel=given or tree,
+                sdist=SdistContents.read(built.sdist),
+                fresh_wheel=tree if given is not None else None,
+            )
         if built.failure is not None:
             self.add(_build_failure(built, project))
             return Artifacts(wheel=given) if given is not None else None
@@ -180,26 +200,47 @@ class Run:
             return Artifacts(wheel=given, sdist=sdist, fresh_wheel=fresh)
         return Artifacts(wheel=fresh, sdist=sdist)
 
-    def _probe_apps(self, env: TargetEnv, wheel: WheelContents, project: Project | None) -> AppProbeResult | None:
+    def _probe_apps(
+        self, env: TargetEnv, wheel: WheelContents, project: Project | None
+    ) -> AppProbeResult | None:
         """Entry points and the ASGI app(s), imported from the installed wheel (and served with --serve)."""
         asgi_source = "--asgi" if self.settings.came_from_command_line("asgi") else "[tool.mcheck]"
-        targets = app_targets(specs=self.settings.asgi, specs_source=asgi_source, health=self.settings.health,
-                              project_root=project.root if project else None, wheel_top_level=wheel.top_level_names,
-                              search_up_to=project.git_root if project else None)
+        targets = app_targets(
+            specs=self.settings.asgi,
+            specs_source=asgi_source,
+            health=self.settings.health,
+            project_root=project.root if project else None,
+            wheel_top_level=wheel.top_level_names,
+            search_up_to=project.git_root if project else None,
+        )
         if not targets and not wheel.entry_points:
             return None
         with self.stage("app"):
             try:
-                app = run_app_probe(env.python, wheel.entry_points, targets, timeout=self.settings.timeout,
-                                    workdir=self.workdir / "app-probe", jobs=min(4, self.options.jobs),
-                                    sandbox=self.sandbox)
+                app = run_app_probe(
+                    env.python,
+                    wheel.entry_points,
+                    targets,
+                    timeout=self.settings.timeout,
+                    workdir=self.workdir / "app-probe",
+                    jobs=min(4, self.options.jobs),
+                    sandbox=self.sandbox,
+                )
             except ProbeError as exc:
                 self.add(probe_failure(exc))
                 return None
             if self.options.serve:
-                served = tuple(serve_app(env.python, r.target, list(r.target.command) or None,
-                                         timeout=self.settings.timeout, workdir=self.workdir / f"serve-{i}")
-                               for i, r in enumerate(app.apps) if r.exercised_cleanly)
+                served = tuple(
+                    serve_app(
+                        env.python,
+                        r.target,
+                        list(r.target.command) or None,
+                        timeout=self.settings.timeout,
+                        workdir=self.workdir / f"serve-{i}",
+                    )
+                    for i, r in enumerate(app.apps)
+                    if r.exercised_cleanly
+                )
                 app = AppProbeResult(app.entry_points, app.apps + served)
             return app
 
@@ -207,9 +248,15 @@ class Run:
         with self.stage("probe"):
             modules = [m for m in wheel.modules if "__main__" not in m.split(".")]
             try:
-                return run_import_probe(env.python, modules, timeout=self.settings.timeout,
-                                        jobs=self.options.jobs, workdir=self.workdir / "probe", sandbox=self.sandbox,
-                                        on_progress=lambda done, total: self.progress(f"probe {done}/{total}"))
+                return run_import_probe(
+                    env.python,
+                    modules,
+                    timeout=self.settings.timeout,
+                    jobs=self.options.jobs,
+                    workdir=self.workdir / "probe",
+                    sandbox=self.sandbox,
+                    on_progress=lambda done, total: self.progress(f"probe {done}/{total}"),
+                )
             except ProbeError as exc:
                 self.add(probe_failure(exc))
                 return None
@@ -217,19 +264,40 @@ class Run:
     def _install(self, wheel: WheelContents) -> TargetEnv | None:
         with self.stage("install"):
             try:
-                return create_target_env(wheel.path, self.workdir / "venv", python=self.settings.python,
-                                         extras=self.settings.extras, cache=self.settings.cache)
+                return create_target_env(
+                    wheel.path,
+                    self.workdir / "venv",
+                    python=self.settings.python,
+                    extras=self.settings.extras,
+                    cache=self.settings.cache,
+                )
             except InstallFailed as exc:
-                self.add(Finding("MC002", path=None,
-                                 message=f"{wheel.path.name} does not install into a fresh venv: {exc}",
-                                 hint=exc.log_tail or None))
+                self.add(
+                    Finding(
+                        "MC002",
+                        path=None,
+                        message=f"{wheel.path.name} does not install into a fresh venv: {exc}",
+                        hint=exc.log_tail or None,
+                    )
+                )
                 return None
 
-    def _context(self, project: Project | None, artifacts: Artifacts, probe: ProbeResult | None,
-                 analysis: Future[StaticAnalysis]) -> CheckContext:
-        return CheckContext(wheel=artifacts.wheel, project=project, sdist=artifacts.sdist,
-                            fresh_wheel=artifacts.fresh_wheel, probe=probe, analysis=analysis.result(),
-                            earlier=list(self.report.findings))
+    def _context(
+        self,
+        project: Project | None,
+        artifacts: Artifacts,
+        probe: ProbeResult | None,
+        analysis: Future[StaticAnalysis],
+    ) -> CheckContext:
+        return CheckContext(
+            wheel=artifacts.wheel,
+            project=project,
+            sdist=artifacts.sdist,
+            fresh_wheel=artifacts.fresh_wheel,
+            probe=probe,
+            analysis=analysis.result(),
+            earlier=list(self.report.findings),
+        )
 
 
 def run_pipeline(target: Path, options: Options, progress: Progress | None = None) -> Report:
@@ -242,8 +310,11 @@ def run_pipeline(target: Path, options: Options, progress: Progress | None = Non
 
 def _silenced_inline(ctx: CheckContext, finding: Finding) -> bool:
     """``# mcheck: ignore[MC202]`` on the line a source-located finding points at."""
-    return ctx.analysis is not None and finding.path is not None and ctx.analysis.is_ignored(
-        finding.path, finding.line, finding.code)
+    return (
+        ctx.analysis is not None
+        and finding.path is not None
+        and ctx.analysis.is_ignored(finding.path, finding.line, finding.code)
+    )
 
 
 def _cwd_project() -> Path | None:
@@ -256,7 +327,10 @@ def _without_venv_prefix(finding: Finding, workdir: Path) -> Finding:
     ``/tmp/mcheck-x1y2/venv/lib/python3.11/site-packages/monkey_coder/models/__init__.py`` says, and the
     same on every run."""
     prefix = re.compile(re.escape(str(workdir)) + r"/venv/lib/python[0-9.]+/site-packages/")
-    message, hint = prefix.sub("", finding.message), prefix.sub("", finding.hint) if finding.hint else finding.hint
+    message, hint = (
+        prefix.sub("", finding.message),
+        prefix.sub("", finding.hint) if finding.hint else finding.hint,
+    )
     if message == finding.message and hint == finding.hint:
         return finding
     return dataclasses.replace(finding, message=message, hint=hint)
@@ -274,41 +348,60 @@ def _cwd_project_of(wheel: Path) -> Project | None:
         wheel_name = parse_wheel_filename(wheel.name)[0]
     except InvalidWheelFilename:
         return None
-    return project if project.name is None or canonicalize_name(project.name) == wheel_name else None
+    return (
+        project if project.name is None or canonicalize_name(project.name) == wheel_name else None
+    )
 
 
 def _sdist_path_failure(built: BuildResult) -> Finding:
     assert built.failure is not None
     lacks = built.sdist_lacks
-    cause = (f"the sdist lacks {', '.join(lacks)}, which the backend reads when it builds the wheel"
-             if lacks else "the sdist lacks a file the backend needs (see the log)")
-    fix = (f"ship it in the sdist (setuptools: MANIFEST.in `include {lacks[0]}`; hatchling: "
-           f"[tool.hatch.build.targets.sdist] include; poetry: include with format = [\"sdist\"])"
-           if lacks else None)
-    return Finding("MC001", path=lacks[0] if lacks else None,
-                   message=f"the wheel does not build from the sdist (`pip install pkg.tar.gz`, `uv build`): "
-                           f"{built.failure.message}; it builds from the source tree (`pip install .`), so "
-                           f"{cause}",
-                   hint="\n".join(filter(None, [fix, built.failure.log_tail])) or None)
+    cause = (
+        f"the sdist lacks {', '.join(lacks)}, which the backend reads when it builds the wheel"
+        if lacks
+        else "the sdist lacks a file the backend needs (see the log)"
+    )
+    fix = (
+        f"ship it in the sdist (setuptools: MANIFEST.in `include {lacks[0]}`; hatchling: "
+        f'[tool.hatch.build.targets.sdist] include; poetry: include with format = ["sdist"])'
+        if lacks
+        else None
+    )
+    return Finding(
+        "MC001",
+        path=lacks[0] if lacks else None,
+        message=f"the wheel does not build from the sdist (`pip install pkg.tar.gz`, `uv build`): "
+        f"{built.failure.message}; it builds from the source tree (`pip install .`), so "
+        f"{cause}",
+        hint="\n".join(filter(None, [fix, built.failure.log_tail])) or None,
+    )
 
 
 def _build_failure(built: BuildResult, project: Project) -> Finding:
     assert built.failure is not None
     failure = built.failure
     error = backend_error(failure.log_tail)
-    message = f"building the {failure.stage} failed: {failure.message}" + (f": {error}" if error else "")
+    message = f"building the {failure.stage} failed: {failure.message}" + (
+        f": {error}" if error else ""
+    )
     # Anchor it where the user fixes it: the project file that raised, else the file or setting the
     # error names.
-    path, line = raising_project_frame(failure) or (failure_anchor(project, error) if error else (None, None))
+    path, line = raising_project_frame(failure) or (
+        failure_anchor(project, error) if error else (None, None)
+    )
     return Finding("MC001", path=path, message=message, hint=failure.log_tail or None, line=line)
 
 
 FAILED_IMPORT_CODES = ("MC301", "MC302", "MC303")
 
 
-def module_outcomes(wheel: WheelContents, probe: ProbeResult | None, findings: list[Finding]) -> list[ModuleOutcome]:
+def module_outcomes(
+    wheel: WheelContents, probe: ProbeResult | None, findings: list[Finding]
+) -> list[ModuleOutcome]:
     """One outcome per shipped (or probed) module, judged by the findings that survived the settings."""
-    failed = {name for f in findings if f.code in FAILED_IMPORT_CODES for name in (f.path, *f.affects)}
+    failed = {
+        name for f in findings if f.code in FAILED_IMPORT_CODES for name in (f.path, *f.affects)
+    }
     optional = {f.path: f.message for f in findings if f.code == "MC304"}
     probed = probe.modules if probe is not None else {}
     outcomes = []
@@ -320,7 +413,11 @@ def module_outcomes(wheel: WheelContents, probe: ProbeResult | None, findings: l
         elif result is not None and result.status == "ok":
             outcomes.append(ModuleOutcome(name, ModuleStatus.OK, seconds))
         else:
-            outcomes.append(ModuleOutcome(name, ModuleStatus.SKIPPED, seconds, _skip_reason(name, probe, optional)))
+            outcomes.append(
+                ModuleOutcome(
+                    name, ModuleStatus.SKIPPED, seconds, _skip_reason(name, probe, optional)
+                )
+            )
     return outcomes
 
 
@@ -332,4 +429,7 @@ def _skip_reason(name: str, probe: ProbeResult | None, optional: dict[str | None
         if "__main__" in name.split("."):
             return "not imported: a __main__ module runs the program when imported"
         return "not imported by the probe"
-    return optional.get(name) or f"import {result.status}, but no finding for it is reported (select/ignore)"
+    return (
+        optional.get(name)
+        or f"import {result.status}, but no finding for it is reported (select/ignore)"
+    )

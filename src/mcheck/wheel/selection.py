@@ -30,18 +30,25 @@ class SelectionCause:
     fix: str
 
 
-def explain_unshipped(project: Project, name: str, directory: str, *, installed_as: str | None = None
-                      ) -> SelectionCause:
+def explain_unshipped(
+    project: Project, name: str, directory: str, *, installed_as: str | None = None
+) -> SelectionCause:
     """Why the top-level package ``name`` (at ``directory``) is not in the wheel, and the fix.
     ``installed_as`` is where the wheel put it instead (``src/ledger``), when it did."""
     cause = _EXPLAINERS.get(project.backend_family, _generic)(project, name, directory)
     if installed_as is None:
         return cause
-    fix = _ROOTED_FIX.get(project.backend_family, "declare `src` as the package root, not as a package")
-    return SelectionCause(cause.config_file, cause.line,
-                          f"the wheel installs it as {installed_as}/, inside a top-level `src` package, so "
-                          f"`import {name}` fails: the package selection includes the directory without saying "
-                          "that src/ is the root the package lives in", fix.format(name=name))
+    fix = _ROOTED_FIX.get(
+        project.backend_family, "declare `src` as the package root, not as a package"
+    )
+    return SelectionCause(
+        cause.config_file,
+        cause.line,
+        f"the wheel installs it as {installed_as}/, inside a top-level `src` package, so "
+        f"`import {name}` fails: the package selection includes the directory without saying "
+        "that src/ is the root the package lives in",
+        fix.format(name=name),
+    )
 
 
 # How each backend says "the package ledger lives in src/".
@@ -63,8 +70,16 @@ def setup_py_keyword(project: Project, keyword: str) -> list[str] | None:
     except SyntaxError:
         return None
     for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg == keyword and isinstance(node.value, ast.List | ast.Tuple):
-            values = [e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        if (
+            isinstance(node, ast.keyword)
+            and node.arg == keyword
+            and isinstance(node.value, ast.List | ast.Tuple)
+        ):
+            values = [
+                e.value
+                for e in node.value.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
             return values if len(values) == len(node.value.elts) else None
     return None
 
@@ -90,7 +105,13 @@ def failure_anchor(project: Project, error: str) -> tuple[str | None, int | None
 
 
 def _hatchling(project: Project, name: str, directory: str) -> SelectionCause:
-    wheel = project.pyproject.get("tool", {}).get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {})
+    wheel = (
+        project.pyproject.get("tool", {})
+        .get("hatch", {})
+        .get("build", {})
+        .get("targets", {})
+        .get("wheel", {})
+    )
     table = "tool.hatch.build.targets.wheel"
     fix = f'[{table}] packages = ["{directory}"]'
     ignored = _hatch_vcs_ignore(project, directory)
@@ -100,16 +121,25 @@ def _hatchling(project: Project, name: str, directory: str) -> SelectionCause:
         listed = wheel.get(key)
         if isinstance(listed, list) and listed:
             absent = [p for p in listed if isinstance(p, str) and not (project.root / p).exists()]
-            problem = (f"names {absent[0]!r}, which is not a path in the project" if absent
-                       else f"does not include {directory}")
-            return SelectionCause("pyproject.toml", _key_line(project, table, key),
-                                  f"[{table}] {key} = {listed!r} {problem}", f"ship it: {fix}")
+            problem = (
+                f"names {absent[0]!r}, which is not a path in the project"
+                if absent
+                else f"does not include {directory}"
+            )
+            return SelectionCause(
+                "pyproject.toml",
+                _key_line(project, table, key),
+                f"[{table}] {key} = {listed!r} {problem}",
+                f"ship it: {fix}",
+            )
     expected = _normalized(project)
     return SelectionCause(
-        "pyproject.toml", _key_line(project, "project", "name"),
+        "pyproject.toml",
+        _key_line(project, "project", "name"),
         f"hatchling's default selection looks for a package named after the project ({expected}/ or "
         f"src/{expected}/, from name = {project.name!r}) and there is none, so it ships only what is forced in",
-        f"declare the package: {fix}")
+        f"declare the package: {fix}",
+    )
 
 
 def _hatch_vcs_ignore(project: Project, directory: str) -> SelectionCause | None:
@@ -139,10 +169,14 @@ def _hatch_vcs_ignore(project: Project, directory: str) -> SelectionCause | None
         if not verdict:
             return None
         where = _display(gitignore, project)
-        return SelectionCause(where, number, f"{where}:{number} `{line.strip()}` matches {directory}/: hatchling "
-                              "applies this .gitignore relative to the project directory and leaves it out",
-                              "anchor the pattern to where it belongs, or set `ignore-vcs = true` under "
-                              "[tool.hatch.build] and select files explicitly")
+        return SelectionCause(
+            where,
+            number,
+            f"{where}:{number} `{line.strip()}` matches {directory}/: hatchling "
+            "applies this .gitignore relative to the project directory and leaves it out",
+            "anchor the pattern to where it belongs, or set `ignore-vcs = true` under "
+            "[tool.hatch.build] and select files explicitly",
+        )
     return None
 
 
@@ -156,27 +190,41 @@ def _setuptools(project: Project, name: str, directory: str) -> SelectionCause:
     fix = f'[tool.setuptools] packages = ["{name}"] (or [tool.setuptools.packages.find])'
     for source, py_modules, packages, line_of in _setuptools_sources(project, config):
         if isinstance(py_modules, list) and name in py_modules:
-            return SelectionCause(source, line_of("py-modules" if source == "pyproject.toml" else "py_modules"),
-                                  f"py-modules = {py_modules!r} names `{name}`, which is a package directory "
-                                  f"({directory}/__init__.py), not a module {name}.py: setuptools ships neither",
-                                  f"list packages instead of modules: {fix}")
+            return SelectionCause(
+                source,
+                line_of("py-modules" if source == "pyproject.toml" else "py_modules"),
+                f"py-modules = {py_modules!r} names `{name}`, which is a package directory "
+                f"({directory}/__init__.py), not a module {name}.py: setuptools ships neither",
+                f"list packages instead of modules: {fix}",
+            )
         if isinstance(packages, list):
-            return SelectionCause(source, line_of("packages"), f"packages = {packages!r} does not list `{name}`",
-                                  f"add it: {fix}")
+            return SelectionCause(
+                source,
+                line_of("packages"),
+                f"packages = {packages!r} does not list `{name}`",
+                f"add it: {fix}",
+            )
     find = config.get("packages", {})
     find = find.get("find", {}) if isinstance(find, dict) else {}
     includes = find.get("include")
     if includes and not any(fnmatch.fnmatchcase(name, p) for p in includes):
-        return SelectionCause("pyproject.toml", _key_line(project, "tool.setuptools.packages.find", "include"),
-                              f"[tool.setuptools.packages.find] include = {includes!r} does not match `{name}`",
-                              f'include = ["{name}*"]')
+        return SelectionCause(
+            "pyproject.toml",
+            _key_line(project, "tool.setuptools.packages.find", "include"),
+            f"[tool.setuptools.packages.find] include = {includes!r} does not match `{name}`",
+            f'include = ["{name}*"]',
+        )
     return _generic(project, name, directory)
 
 
 def _setuptools_sources(project: Project, config: dict):
     """(file, py-modules, packages, line finder) from pyproject.toml, setup.cfg and setup.py."""
-    yield ("pyproject.toml", config.get("py-modules"), config.get("packages"),
-           lambda key: _key_line(project, "tool.setuptools", key))
+    yield (
+        "pyproject.toml",
+        config.get("py-modules"),
+        config.get("packages"),
+        lambda key: _key_line(project, "tool.setuptools", key),
+    )
     setup_cfg = project.root / "setup.cfg"
     if setup_cfg.is_file():
         parser = configparser.ConfigParser(interpolation=None)
@@ -186,49 +234,81 @@ def _setuptools_sources(project: Project, config: dict):
         except (configparser.Error, UnicodeDecodeError):
             options = {}
         text = setup_cfg.read_text(encoding="utf-8", errors="replace")
-        yield ("setup.cfg", _cfg_list(options.get("py_modules")), _cfg_list(options.get("packages")),
-               lambda key: _ini_key_line(text, "options", key))
+        yield (
+            "setup.cfg",
+            _cfg_list(options.get("py_modules")),
+            _cfg_list(options.get("packages")),
+            lambda key: _ini_key_line(text, "options", key),
+        )
     text = (project.root / "setup.py").read_text("utf-8", "replace") if project.has_setup_py else ""
-    yield ("setup.py", setup_py_keyword(project, "py_modules"), setup_py_keyword(project, "packages"),
-           lambda key: _line_matching(text, rf"\b{key}\s*="))
+    yield (
+        "setup.py",
+        setup_py_keyword(project, "py_modules"),
+        setup_py_keyword(project, "packages"),
+        lambda key: _line_matching(text, rf"\b{key}\s*="),
+    )
 
 
 def _poetry(project: Project, name: str, directory: str) -> SelectionCause:
     listed = project.pyproject.get("tool", {}).get("poetry", {}).get("packages")
     fix = f'[tool.poetry] packages = [{{ include = "{name}"{_from(directory)} }}]'
     if isinstance(listed, list) and listed:
-        return SelectionCause("pyproject.toml", _key_line(project, "tool.poetry", "packages"),
-                              f"[tool.poetry] packages = {listed!r} does not include {directory}", f"add it: {fix}")
-    return SelectionCause("pyproject.toml", _key_line(project, "project", "name") or _key_line(project, "tool.poetry",
-                          "name"), f"poetry-core ships the package named after the project "
-                          f"({_normalized(project)}) by default, and there is none", f"declare it: {fix}")
+        return SelectionCause(
+            "pyproject.toml",
+            _key_line(project, "tool.poetry", "packages"),
+            f"[tool.poetry] packages = {listed!r} does not include {directory}",
+            f"add it: {fix}",
+        )
+    return SelectionCause(
+        "pyproject.toml",
+        _key_line(project, "project", "name") or _key_line(project, "tool.poetry", "name"),
+        f"poetry-core ships the package named after the project "
+        f"({_normalized(project)}) by default, and there is none",
+        f"declare it: {fix}",
+    )
 
 
 def _flit(project: Project, name: str, directory: str) -> SelectionCause:
-    module = project.pyproject.get("tool", {}).get("flit", {}).get("module", {}).get("name") or _normalized(project)
-    return SelectionCause("pyproject.toml", _key_line(project, "tool.flit.module", "name"),
-                          f"flit-core ships exactly one module or package, `{module}`; `{name}` is another one",
-                          f'[tool.flit.module] name = "{name}" (or make {name} a subpackage of {module})')
+    module = project.pyproject.get("tool", {}).get("flit", {}).get("module", {}).get(
+        "name"
+    ) or _normalized(project)
+    return SelectionCause(
+        "pyproject.toml",
+        _key_line(project, "tool.flit.module", "name"),
+        f"flit-core ships exactly one module or package, `{module}`; `{name}` is another one",
+        f'[tool.flit.module] name = "{name}" (or make {name} a subpackage of {module})',
+    )
 
 
 def _uv_build(project: Project, name: str, directory: str) -> SelectionCause:
     backend = project.pyproject.get("tool", {}).get("uv", {}).get("build-backend", {})
     module = backend.get("module-name") or _normalized(project)
-    return SelectionCause("pyproject.toml", _key_line(project, "tool.uv.build-backend", "module-name"),
-                          f"uv_build ships the module `{module}` from `{backend.get('module-root', 'src')}/`; "
-                          f"`{name}` is not it",
-                          f'[tool.uv.build-backend] module-name = "{name}"' + (
-                              "" if directory.startswith("src/") else ', module-root = ""'))
+    return SelectionCause(
+        "pyproject.toml",
+        _key_line(project, "tool.uv.build-backend", "module-name"),
+        f"uv_build ships the module `{module}` from `{backend.get('module-root', 'src')}/`; "
+        f"`{name}` is not it",
+        f'[tool.uv.build-backend] module-name = "{name}"'
+        + ("" if directory.startswith("src/") else ', module-root = ""'),
+    )
 
 
 def _generic(project: Project, name: str, directory: str) -> SelectionCause:
-    return SelectionCause("pyproject.toml", None,
-                          f"the package selection of {project.backend_family} does not pick up {directory}",
-                          f"declare {directory} in {project.backend_family}'s package selection")
+    return SelectionCause(
+        "pyproject.toml",
+        None,
+        f"the package selection of {project.backend_family} does not pick up {directory}",
+        f"declare {directory} in {project.backend_family}'s package selection",
+    )
 
 
-_EXPLAINERS = {"hatchling": _hatchling, "setuptools": _setuptools, "poetry-core": _poetry, "flit-core": _flit,
-               "uv-build": _uv_build}
+_EXPLAINERS = {
+    "hatchling": _hatchling,
+    "setuptools": _setuptools,
+    "poetry-core": _poetry,
+    "flit-core": _flit,
+    "uv-build": _uv_build,
+}
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -255,7 +335,9 @@ def _key_line(project: Project, table: str, key: str) -> int | None:
     if not path.is_file():
         return None
     header, in_table = None, False
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+    for number, line in enumerate(
+        path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
+    ):
         stripped = line.strip()
         if stripped.startswith("["):
             in_table = stripped.strip("[]").strip() == table
@@ -277,7 +359,9 @@ def _ini_key_line(text: str, section: str, key: str) -> int | None:
 
 
 def _line_matching(text: str, pattern: str) -> int | None:
-    return next((n for n, line in enumerate(text.splitlines(), 1) if re.search(pattern, line)), None)
+    return next(
+        (n for n, line in enumerate(text.splitlines(), 1) if re.search(pattern, line)), None
+    )
 
 
 # --- explicit includes -------------------------------------------------------------------------------

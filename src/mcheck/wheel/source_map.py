@@ -85,7 +85,9 @@ class RepoPaths:
         top, sep, _ = wheel_path.partition("/")
         package = self._packages.get(top) if sep else None
         if package is not None:
-            if wheel_path.endswith("/"):  # a directory (MC105): mapped packages exist by construction
+            if wheel_path.endswith(
+                "/"
+            ):  # a directory (MC105): mapped packages exist by construction
                 return package.source_path(wheel_path)
             source = package.source_path(wheel_path)
             # A file the wheel ships but the source tree lacks (MC104) has no repository path.

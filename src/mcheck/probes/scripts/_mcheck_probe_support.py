@@ -70,7 +70,7 @@ def _live_descendants(root: int) -> list:
         except OSError:  # exited meanwhile
             continue
         # "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         if len(fields) >= 2:
             children.setdefault(int(fields[1]), []).append((int(entry), fields[0]))
     found = []
@@ -151,11 +151,17 @@ def exception_info(exc: BaseException, frames_of, with_chain: bool = True) -> di
     """The protocol's description of ``exc``; ``frames_of(exc)`` gives its frames, which each probe
     filters its own way (its own and importlib's or asyncio's machinery)."""
     missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
-    info = {"type": type_name(exc), "message": text(exc),
-            "missing_name": missing if isinstance(missing, str) else None,
-            "frames": frames_of(exc), "chain": []}
+    info = {
+        "type": type_name(exc),
+        "message": text(exc),
+        "missing_name": missing if isinstance(missing, str) else None,
+        "frames": frames_of(exc),
+        "chain": [],
+    }
     if with_chain:
-        info["chain"] = [exception_info(linked, frames_of, with_chain=False) for linked in exception_chain(exc)]
+        info["chain"] = [
+            exception_info(linked, frames_of, with_chain=False) for linked in exception_chain(exc)
+        ]
     return info
 
 
@@ -179,5 +185,7 @@ def exit_code(code: object) -> int:
         return 0
     if isinstance(code, int):
         return code
-    sys.stderr.write(text(code) + "\n")  # sys.exit("message") prints the message; keep it in the tail
+    sys.stderr.write(
+        text(code) + "\n"
+    )  # sys.exit("message") prints the message; keep it in the tail
     return 1

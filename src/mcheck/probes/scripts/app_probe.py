@@ -96,15 +96,23 @@ def _frames(exc: BaseException) -> list:
 
     here = os.path.abspath(__file__)
     # asyncio's and importlib's own frames only say how the code was reached, not where it failed.
-    machinery = tuple(os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (asyncio, importlib))
+    machinery = tuple(
+        os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (asyncio, importlib)
+    )
     frames = []
     for summary in traceback.extract_tb(exc.__traceback__):
         filename = summary.filename
         path = os.path.abspath(filename)
         if filename.startswith("<frozen importlib") or path == here or path.startswith(machinery):
             continue
-        frames.append({"file": filename, "line": summary.lineno or 0, "function": summary.name,
-                       "source": (summary.line or "")[:MAX_TEXT]})
+        frames.append(
+            {
+                "file": filename,
+                "line": summary.lineno or 0,
+                "function": summary.name,
+                "source": (summary.line or "")[:MAX_TEXT],
+            }
+        )
     return frames[-MAX_FRAMES:]
 
 
@@ -142,7 +150,9 @@ def resolve(module_name: str, chain: list, result: dict):
         try:
             obj = getattr(obj, attr)
         except BaseException as exc:  # a property or module __getattr__ may raise anything
-            result.update(status="attribute_missing", missing_attribute=attr, error=exception_info(exc))
+            result.update(
+                status="attribute_missing", missing_attribute=attr, error=exception_info(exc)
+            )
             return None
     return obj
 
@@ -211,7 +221,11 @@ class Lifespan:
 
     def __init__(self, app, state: dict) -> None:
         self.app = app
-        self.scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": state}
+        self.scope = {
+            "type": "lifespan",
+            "asgi": {"version": "3.0", "spec_version": "2.0"},
+            "state": state,
+        }
         self.inbox: asyncio.Queue = asyncio.Queue()
         self.sent: list = []
         self.new_message = asyncio.Event()
@@ -250,7 +264,9 @@ class Lifespan:
                 raise asyncio.TimeoutError
             self.new_message.clear()
             waiter = asyncio.ensure_future(self.new_message.wait())
-            await asyncio.wait({waiter, self.task}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {waiter, self.task}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+            )
             waiter.cancel()
 
     async def startup(self, timeout: float) -> dict:
@@ -280,7 +296,9 @@ class Lifespan:
         # that as "lifespan unsupported" and serves anyway; during shutdown it is a real failure.
         if self.error is not None:
             result["error"] = exception_info(self.error)
-        result["status"] = "unsupported" if phase == "startup" else ("failed" if self.error else "ok")
+        result["status"] = (
+            "unsupported" if phase == "startup" else ("failed" if self.error else "ok")
+        )
         return result
 
     async def close(self) -> None:
@@ -297,11 +315,21 @@ def _http_scope(path: str, state: dict) -> dict:
     from urllib.parse import unquote
 
     raw_path, _, query = path.partition("?")
-    return {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
-            "method": "GET", "scheme": "http", "path": unquote(raw_path), "raw_path": raw_path.encode("latin-1"),
-            "query_string": query.encode("latin-1"), "root_path": "",
-            "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"mcheck"), (b"accept", b"*/*")],
-            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": dict(state)}
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": unquote(raw_path),
+        "raw_path": raw_path.encode("latin-1"),
+        "query_string": query.encode("latin-1"),
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"mcheck"), (b"accept", b"*/*")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": dict(state),
+    }
 
 
 async def http_get(app, path: str, state: dict, timeout: float) -> dict:
@@ -365,9 +393,18 @@ async def exercise(app, health, timeout: float) -> dict:
 
 
 def run_entry_point(task: dict) -> dict:
-    result = {"group": task["group"], "name": task["name"], "value": task["value"], "status": "ok",
-              "error": None, "missing_attribute": None, "exit_code": None, "signal": None, "output_tail": "",
-              "seconds": 0.0}
+    result = {
+        "group": task["group"],
+        "name": task["name"],
+        "value": task["value"],
+        "status": "ok",
+        "error": None,
+        "missing_attribute": None,
+        "exit_code": None,
+        "signal": None,
+        "output_tail": "",
+        "seconds": 0.0,
+    }
     parsed = parse_reference(task["value"])
     if parsed is None:
         result["status"] = "invalid"
@@ -377,10 +414,23 @@ def run_entry_point(task: dict) -> dict:
 
 
 def run_app(task: dict, timeout: float) -> dict:
-    result = {"spec": task["spec"], "factory": bool(task.get("factory")), "health": task.get("health"),
-              "status": "ok", "kind": None, "signature": "", "factory_result_kind": None, "error": None,
-              "missing_attribute": None, "lifespan": None, "http": None, "exit_code": None, "signal": None,
-              "output_tail": "", "seconds": 0.0}
+    result = {
+        "spec": task["spec"],
+        "factory": bool(task.get("factory")),
+        "health": task.get("health"),
+        "status": "ok",
+        "kind": None,
+        "signature": "",
+        "factory_result_kind": None,
+        "error": None,
+        "missing_attribute": None,
+        "lifespan": None,
+        "http": None,
+        "exit_code": None,
+        "signal": None,
+        "output_tail": "",
+        "seconds": 0.0,
+    }
     started = time.monotonic()
     parsed = parse_reference(task["spec"])
     if parsed is None or not parsed[1]:
@@ -435,7 +485,9 @@ def child_main(task_path: str, result_path: str) -> None:
             result = dict(task["item"], status="exited", exit_code=_exit_code(exc.code))
     result["seconds"] = time.monotonic() - started
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BaseException):  # a closed or replaced stream must not stop the report
+        with contextlib.suppress(
+            BaseException
+        ):  # a closed or replaced stream must not stop the report
             stream.flush()
     if os.getpid() == me:  # user code that forked: only the original child reports
         write_result(result, result_path)
@@ -474,9 +526,13 @@ def run_task(kind: str, item: dict, timeout: float, workdir: str, index: int) ->
     limit = timeout + (KILL_GRACE if kind == "app" else 0.0)
     started = time.monotonic()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-I", os.path.abspath(__file__), "--one", task_path, result_path],
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=(os.name == "posix"))
+        proc = subprocess.Popen(
+            [sys.executable, "-I", os.path.abspath(__file__), "--one", task_path, result_path],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=(os.name == "posix"),
+        )
         timed_out = False
         try:
             proc.wait(timeout=limit)
@@ -521,12 +577,22 @@ def main(in_path: str, out_path: str) -> None:
     tasks = [("entry_point", item) for item in request.get("entry_points", [])]
     tasks += [("app", item) for item in request.get("apps", [])]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run_task, kind, item, timeout, workdir, i) for i, (kind, item) in enumerate(tasks)]
+        futures = [
+            pool.submit(run_task, kind, item, timeout, workdir, i)
+            for i, (kind, item) in enumerate(tasks)
+        ]
         results = [f.result() for f in futures]
     kill_descendants()  # servers and daemons that escaped their task's process group into a session of their own
     n_entry_points = len(request.get("entry_points", []))
-    write_result({"protocol": PROTOCOL, "python_version": ".".join(str(n) for n in sys.version_info[:3]),
-                  "entry_points": results[:n_entry_points], "apps": results[n_entry_points:]}, out_path)
+    write_result(
+        {
+            "protocol": PROTOCOL,
+            "python_version": ".".join(str(n) for n in sys.version_info[:3]),
+            "entry_points": results[:n_entry_points],
+            "apps": results[n_entry_points:],
+        },
+        out_path,
+    )
 
 
 if __name__ == "__main__":

@@ -77,9 +77,28 @@ MIN_GROUP = 3
 # ``dis`` and ``tokenize``, ~5 ms per child). json, re, enum and functools are in every child anyway,
 # since this script imports json. Modules that gevent/eventlet patch (socket, ssl, threading ...) are
 # deliberately absent: their monkey-patching must run before those are imported.
-WARM_STDLIB = ("abc", "ast", "collections", "collections.abc", "contextlib", "copy", "dataclasses", "dis",
-               "functools", "inspect", "keyword", "linecache", "operator", "string", "textwrap", "token",
-               "tokenize", "types", "typing", "weakref")
+WARM_STDLIB = (
+    "abc",
+    "ast",
+    "collections",
+    "collections.abc",
+    "contextlib",
+    "copy",
+    "dataclasses",
+    "dis",
+    "functools",
+    "inspect",
+    "keyword",
+    "linecache",
+    "operator",
+    "string",
+    "textwrap",
+    "token",
+    "tokenize",
+    "types",
+    "typing",
+    "weakref",
+)
 # waitid(WNOWAIT) lets the parent see that a child exited without reaping it (Linux, most BSDs).
 _CAN_PEEK = hasattr(os, "waitid") and hasattr(os, "WNOWAIT")
 
@@ -90,9 +109,35 @@ _replace = os.replace
 
 # Best-effort extras for Python < 3.10, which has no sys.stdlib_module_names.
 _PLATFORM_STDLIB = (
-    "_msi", "_overlapped", "_winapi", "_winreg", "msilib", "msvcrt", "nt", "winreg", "winsound", "_wmi",
-    "_posixsubprocess", "_posixshmem", "fcntl", "grp", "posix", "pty", "pwd", "resource", "termios", "tty",
-    "crypt", "nis", "ossaudiodev", "spwd", "syslog", "readline", "_curses", "curses", "_scproxy",
+    "_msi",
+    "_overlapped",
+    "_winapi",
+    "_winreg",
+    "msilib",
+    "msvcrt",
+    "nt",
+    "winreg",
+    "winsound",
+    "_wmi",
+    "_posixsubprocess",
+    "_posixshmem",
+    "fcntl",
+    "grp",
+    "posix",
+    "pty",
+    "pwd",
+    "resource",
+    "termios",
+    "tty",
+    "crypt",
+    "nis",
+    "ossaudiodev",
+    "spwd",
+    "syslog",
+    "readline",
+    "_curses",
+    "curses",
+    "_scproxy",
 )
 
 
@@ -109,8 +154,14 @@ def _frames(exc: BaseException) -> list:
         filename = summary.filename
         if filename.startswith("<frozen importlib") or os.path.abspath(filename) in own:
             continue
-        frames.append({"file": filename, "line": summary.lineno or 0, "function": summary.name,
-                       "source": (summary.line or "")[:MAX_TEXT]})
+        frames.append(
+            {
+                "file": filename,
+                "line": summary.lineno or 0,
+                "function": summary.name,
+                "source": (summary.line or "")[:MAX_TEXT],
+            }
+        )
     return frames[-MAX_FRAMES:]
 
 
@@ -120,8 +171,17 @@ def _exception_info(exc: BaseException, with_chain: bool = True) -> dict:
 
 def import_one(name: str) -> dict:
     """Import ``name`` in this process and describe what happened (never raises)."""
-    result = {"name": name, "status": "ok", "seconds": 0.0, "file": None, "version": None, "error": None,
-              "exit_code": None, "signal": None, "output_tail": ""}
+    result = {
+        "name": name,
+        "status": "ok",
+        "seconds": 0.0,
+        "file": None,
+        "version": None,
+        "error": None,
+        "exit_code": None,
+        "signal": None,
+        "output_tail": "",
+    }
     start = time.perf_counter()
     try:
         module = importlib.import_module(name)
@@ -248,9 +308,17 @@ class Job:
     def result(self) -> dict:
         result = _read_result(self.result_path)
         if result is None:
-            result = {"name": self.name, "status": "exited", "seconds": time.monotonic() - self.started,
-                      "file": None, "version": None, "error": None, "exit_code": self.exit_code,
-                      "signal": None, "output_tail": ""}
+            result = {
+                "name": self.name,
+                "status": "exited",
+                "seconds": time.monotonic() - self.started,
+                "file": None,
+                "version": None,
+                "error": None,
+                "exit_code": self.exit_code,
+                "signal": None,
+                "output_tail": "",
+            }
             if self.timed_out:
                 result.update(status="timeout", exit_code=None)
             elif self.signal is not None:
@@ -271,7 +339,9 @@ class ForkJob(Job):
         os.close(write_fd)
         self.pid = pid
         self.output_fd = read_fd
-        os.set_blocking(read_fd, False)  # a grandchild may keep the pipe open after the child is gone
+        os.set_blocking(
+            read_fd, False
+        )  # a grandchild may keep the pipe open after the child is gone
         self.exit_fd = _pidfd(pid)
         # Also done by the child; whoever runs first closes the race with killpg. Fails harmlessly
         # when the child already exited.
@@ -298,7 +368,9 @@ class ForkJob(Job):
         return True
 
     def kill_group(self) -> None:
-        _ignore_oserror(os.killpg, self.pid, signal.SIGKILL)  # fails when the group is already empty
+        _ignore_oserror(
+            os.killpg, self.pid, signal.SIGKILL
+        )  # fails when the group is already empty
 
     def kill(self) -> None:
         self.timed_out = True
@@ -315,8 +387,19 @@ class SubprocessJob(Job):
         with open(self.output_path, "wb") as out:
             kwargs = {"start_new_session": True} if os.name == "posix" else {}
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", os.path.abspath(__file__), "--one", self.name, self.result_path],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, **kwargs)
+                [
+                    sys.executable,
+                    "-I",
+                    os.path.abspath(__file__),
+                    "--one",
+                    self.name,
+                    self.result_path,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                **kwargs,
+            )
 
     def poll(self) -> bool:
         code = self.proc.poll()
@@ -404,8 +487,9 @@ def _finish(job: Job) -> dict:
     return job.result()
 
 
-def probe_modules(modules: list, timeout: float, jobs: int, tmpdir: str, use_fork: bool,
-                  preimport: bool = True) -> dict:
+def probe_modules(
+    modules: list, timeout: float, jobs: int, tmpdir: str, use_fork: bool, preimport: bool = True
+) -> dict:
     """Import every module in its own child, at most ``jobs`` at a time; name -> result dict."""
     keyed = [(str(index), name) for index, name in enumerate(modules)]
     if use_fork and preimport:
@@ -413,15 +497,22 @@ def probe_modules(modules: list, timeout: float, jobs: int, tmpdir: str, use_for
         results = probe_tree(keyed, "", timeout, jobs, tmpdir)
     else:
         job_class = ForkJob if use_fork else SubprocessJob
-        results = {job.name: result for job, result in run_jobs(keyed, set(), timeout, jobs, tmpdir, job_class)}
-    return {name: results[name] for name in modules if name in results}  # in request order, not finishing order
+        results = {
+            job.name: result
+            for job, result in run_jobs(keyed, set(), timeout, jobs, tmpdir, job_class)
+        }
+    return {
+        name: results[name] for name in modules if name in results
+    }  # in request order, not finishing order
 
 
 def _warm_stdlib() -> None:
     for name in WARM_STDLIB:
         try:
             importlib.import_module(name)
-        except ImportError:  # a trimmed-down interpreter: the children import what they need themselves
+        except (
+            ImportError
+        ):  # a trimmed-down interpreter: the children import what they need themselves
             continue
     _freeze_heap()
 
@@ -435,7 +526,9 @@ def _freeze_heap() -> None:
         freeze()
 
 
-def run_jobs(keyed: list, trials: set, timeout: float, jobs: int, tmpdir: str, job_class: type) -> list:
+def run_jobs(
+    keyed: list, trials: set, timeout: float, jobs: int, tmpdir: str, job_class: type
+) -> list:
     """Run one child per ``(key, name)``, at most ``jobs`` at a time; [(job, result)] in finishing order.
     Names in ``trials`` also report whether their import is fork-safe (``job.fork_safe``)."""
     pending = list(reversed(keyed))
@@ -475,7 +568,12 @@ def probe_tree(keyed: list, package: str, timeout: float, jobs: int, tmpdir: str
         served = _serve_group(group, group_keyed, timeout, jobs, tmpdir) if group in safe else {}
         missing = [(key, name) for key, name in group_keyed if name not in served]
         results.update(served)
-        results.update({job.name: result for job, result in run_jobs(missing, set(), timeout, jobs, tmpdir, ForkJob)})
+        results.update(
+            {
+                job.name: result
+                for job, result in run_jobs(missing, set(), timeout, jobs, tmpdir, ForkJob)
+            }
+        )
     return results
 
 
@@ -487,7 +585,7 @@ def _subgroups(names: list, package: str) -> dict:
     for name in names:
         parts = name.split(".")
         if len(parts) > depth + 1:
-            groups.setdefault(".".join(parts[:depth + 1]), []).append(name)
+            groups.setdefault(".".join(parts[: depth + 1]), []).append(name)
     return {group: members for group, members in groups.items() if len(members) >= MIN_GROUP}
 
 
@@ -506,15 +604,18 @@ def _serve_group(package: str, keyed: list, timeout: float, jobs: int, tmpdir: s
     os.close(ready_write)
     ready = select.select([ready_read], [], [], timeout)[0] and os.read(ready_read, 1) == b"r"
     os.close(ready_read)
-    if not ready:  # the import hung or turned out unsafe this time: the caller forks from here instead
+    if (
+        not ready
+    ):  # the import hung or turned out unsafe this time: the caller forks from here instead
         _ignore_oserror(os.kill, pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     served = _read_result(output) if ready else None
     return served if isinstance(served, dict) else {}
 
 
-def _server_main(package: str, keyed: list, timeout: float, jobs: int, tmpdir: str, ready_fd: int,
-                 output: str) -> None:
+def _server_main(
+    package: str, keyed: list, timeout: float, jobs: int, tmpdir: str, ready_fd: int, output: str
+) -> None:
     """Body of a fork server: never returns."""
     try:
         before = _fork_state()
@@ -563,8 +664,11 @@ def stdlib_module_names() -> list:
             continue
         for entry in entries:
             stem = entry.split(".", 1)[0]
-            if stem.isidentifier() and entry != "site-packages" and (
-                    entry.endswith((".py", ".so", ".pyd")) or "." not in entry):
+            if (
+                stem.isidentifier()
+                and entry != "site-packages"
+                and (entry.endswith((".py", ".so", ".pyd")) or "." not in entry)
+            ):
                 found.add(stem)
     return sorted(found)
 
@@ -606,8 +710,14 @@ def distributions() -> list:
         if not name:
             continue
         names = set(by_dist.get(_canonical(name), ())) | _record_import_names(dist)
-        found.append({"name": name, "version": dist.version, "requires": list(dist.requires or []),
-                      "import_names": sorted(n for n in names if n.isidentifier())})
+        found.append(
+            {
+                "name": name,
+                "version": dist.version,
+                "requires": list(dist.requires or []),
+                "import_names": sorted(n for n in names if n.isidentifier()),
+            }
+        )
     found.sort(key=lambda d: _canonical(d["name"]))
     return found
 
@@ -621,7 +731,9 @@ def main(argv: list) -> int:
         _flush_std_streams()
         _exit(0)
     if len(argv) != 3:
-        sys.stderr.write("usage: import_probe.py INPUT.json OUTPUT.json | --one MODULE RESULT.json\n")
+        sys.stderr.write(
+            "usage: import_probe.py INPUT.json OUTPUT.json | --one MODULE RESULT.json\n"
+        )
         return 2
     with open(argv[1], encoding="utf-8") as fh:
         request = json.load(fh)
@@ -632,13 +744,25 @@ def main(argv: list) -> int:
     _flush_std_streams()  # nothing buffered may be duplicated into the children
     become_subreaper()
     try:
-        modules = probe_modules(list(request["modules"]), float(request["timeout"]), int(request["jobs"]),
-                                tmpdir, use_fork, preimport=bool(request.get("preimport", True)))
+        modules = probe_modules(
+            list(request["modules"]),
+            float(request["timeout"]),
+            int(request["jobs"]),
+            tmpdir,
+            use_fork,
+            preimport=bool(request.get("preimport", True)),
+        )
     finally:
         kill_descendants()  # daemons that escaped their process group into a session of their own
-    report = {"protocol": PROTOCOL, "python_version": ".".join(str(n) for n in sys.version_info[:3]),
-              "platform": sys.platform, "stdlib_module_names": stdlib_module_names(),
-              "sys_path": list(sys.path), "distributions": distributions(), "modules": modules}
+    report = {
+        "protocol": PROTOCOL,
+        "python_version": ".".join(str(n) for n in sys.version_info[:3]),
+        "platform": sys.platform,
+        "stdlib_module_names": stdlib_module_names(),
+        "sys_path": list(sys.path),
+        "distributions": distributions(),
+        "modules": modules,
+    }
     write_result(report, output)
     return 0
 

@@ -22,6 +22,7 @@ Output::
 Scripts run under a name other than ``__main__``, so their ``if __name__ == "__main__":`` block (the
 server loop, the bot's polling) does not start.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -69,8 +70,14 @@ def _frames(exc: BaseException) -> list:
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename in _OWN_FILES or frame.filename.startswith("<frozen "):
             continue
-        frames.append({"file": frame.filename, "line": frame.lineno or 0, "function": frame.name,
-                       "source": (frame.line or "").strip()})
+        frames.append(
+            {
+                "file": frame.filename,
+                "line": frame.lineno or 0,
+                "function": frame.name,
+                "source": (frame.line or "").strip(),
+            }
+        )
     return frames
 
 
@@ -88,8 +95,13 @@ def load(request: dict) -> dict:
             else:
                 has = None
     except SystemExit as exc:
-        result["error"] = {"type": "SystemExit", "message": text(exc.code), "missing_name": None,
-                           "frames": _frames(exc), "chain": []}
+        result["error"] = {
+            "type": "SystemExit",
+            "message": text(exc.code),
+            "missing_name": None,
+            "frames": _frames(exc),
+            "chain": [],
+        }
         return result
     except BaseException as exc:  # anything the import raises is the finding
         result["error"] = exception_info(exc, _frames)
@@ -100,6 +112,7 @@ def load(request: dict) -> dict:
 
 def _install_cleanup() -> None:
     """On SIGTERM (the host's timeout) take down whatever the target started, then go."""
+
     def handler(signum, frame):
         kill_descendants()
         os._exit(128 + signum)
