@@ -16,6 +16,13 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def unit(session: nox.Session) -> None:
+    """Seconds: the tests that need no build and no venv (marked `unit`)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "unit", "-q", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", "src", "tests", "noxfile.py")

@@ -23,7 +23,8 @@ import pytest
 if TYPE_CHECKING:
     from mcheck.findings import Report
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_projects"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = REPO_ROOT / "sample_projects"
 
 # Build leftovers of someone's local experiment in the repository's sample tree are never copied:
 # the samples are defined by their committed files only.

@@ -12,6 +12,8 @@ from mcheck.errors import UsageError
 from mcheck.findings import Finding, Severity
 from mcheck.settings import SETTING_NAMES, load_file_settings, resolve_settings
 
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
+
 
 def test_cli_values_beat_the_file_and_none_means_not_given():
     settings = resolve_settings(

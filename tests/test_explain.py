@@ -19,6 +19,8 @@ from mcheck.explain import (
     render_codes_markdown,
 )
 
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
+
 CODES_MD = Path(__file__).resolve().parents[1] / "docs" / "codes.md"
 
 

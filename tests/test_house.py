@@ -8,6 +8,10 @@ import graphlib
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
+
 SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = SRC / "mcheck"
 

@@ -14,6 +14,8 @@ from mcheck.cli import app
 from mcheck.errors import UsageError
 from mcheck.settings import SETTINGS, Settings, render_settings_table, resolve_settings
 
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 

@@ -14,6 +14,8 @@ from mcheck.analysis.model import ImportSite, UndefinedName
 from mcheck.analysis.names import undefined_names
 from mcheck.wheel.artifacts import WheelContents
 
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
+
 
 def sites(source: str, importer: str = "pkg.app.main", *, is_package: bool = False) -> list[tuple]:
     """(line, target, names, module_level, guarded) for each import site: compact exact expectations."""

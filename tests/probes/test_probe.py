@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import uv
 
+from conftest import REPO_ROOT
 from mcheck.probes import imports as probe_module
 from mcheck.probes.imports import PROBE_SCRIPT, ProbeError, parse_probe_report, run_import_probe
 from mcheck.probes.protocol import ProbeResult
@@ -207,7 +208,7 @@ def test_runs_isolated_from_checkout_and_environment(
     for name in LEAK_MODULES:
         error = result.modules[name].error
         assert error is not None and error.type == "ModuleNotFoundError"
-    checkout = Path(__file__).resolve().parents[1]
+    checkout = REPO_ROOT
     for entry in result.sys_path:
         assert not Path(entry).resolve().is_relative_to(checkout)
         assert Path(entry).resolve() != test_cwd.resolve()

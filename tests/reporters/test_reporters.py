@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 
 import mcheck
+from conftest import REPO_ROOT
 from mcheck.catalogue import CATALOGUE
 from mcheck.findings import (
     AppOutcome,
@@ -32,9 +33,11 @@ from mcheck.reporters import FORMATS, clean_text, junit, render
 from mcheck.reporters.github import command, escape_data, escape_property, github_step_summary
 from mcheck.reporters.sarif import to_sarif_data
 
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
+
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"
-JSON_SCHEMA = json.loads((HERE.parent / "docs" / "json-schema.json").read_text(encoding="utf-8"))
+JSON_SCHEMA = json.loads((REPO_ROOT / "docs" / "json-schema.json").read_text(encoding="utf-8"))
 SARIF_SCHEMA = json.loads(
     (HERE / "data" / "sarif-2.1.0-subset.schema.json").read_text(encoding="utf-8")
 )

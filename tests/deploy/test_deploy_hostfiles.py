@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from tests.test_deploy_model import make_repo
+from tests.deploy.test_deploy_model import make_repo
 
 from mcheck.deploy import check_deploy
 from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.hostfiles import HOST_FILE_NAMES, DeployFileError, read_host_file
 from mcheck.deploy.start_commands import read_start_commands
+
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
 
 
 def test_every_host_file_format_has_a_reader():

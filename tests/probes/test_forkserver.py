@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import uv
-from tests.test_probe import make_venv, write_files
+from tests.probes.test_probe import make_venv, write_files
 
 from mcheck.probes.imports import PROBE_SCRIPT, parse_probe_report
 from mcheck.probes.scripts.import_probe import MIN_GROUP, _subgroups

@@ -17,13 +17,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import copy_sample
+from conftest import REPO_ROOT, copy_sample
 from mcheck.api import check_wheel
 from mcheck.findings import Report
 
-JSON_SCHEMA = json.loads(
-    (Path(__file__).resolve().parent.parent / "docs" / "json-schema.json").read_text("utf-8")
-)
+JSON_SCHEMA = json.loads((REPO_ROOT / "docs" / "json-schema.json").read_text("utf-8"))
 HEALTHY, BROKEN = "asgi_starlette_health", "asgi_broken_health"
 SERVE_TIMEOUT = 30  # seconds for the server to answer; the samples answer in well under one
 

@@ -8,11 +8,10 @@ all. These runs create real venvs and install the samples' (tiny) requirements w
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
-from conftest import copy_sample
+from conftest import REPO_ROOT, copy_sample
 from mcheck.deploy import check_deploy
 from mcheck.findings import Report
 
@@ -103,7 +102,7 @@ def test_sample_reports_exactly_the_spec(name: str, deploy_report) -> None:
 
 
 def test_every_deploy_sample_has_a_readme_and_a_fixed_twin() -> None:
-    samples = Path(__file__).resolve().parent.parent / "sample_projects"
+    samples = REPO_ROOT / "sample_projects"
     on_disk = {p.name for p in samples.iterdir() if p.is_dir() and p.name.startswith("deploy_")}
     assert on_disk == set(SPEC)
     assert all((samples / name / "README.md").is_file() for name in on_disk)

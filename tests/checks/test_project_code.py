@@ -13,6 +13,8 @@ from mcheck.checks.project_code import package_not_shipped, source_packages
 from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import discover_project
 
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
+
 BACKENDS = {
     "hatchling": ('[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'),
     "setuptools": (

@@ -14,6 +14,8 @@ from mcheck.knowledge.import_names import distributions_for_import, import_names
 from mcheck.probes.protocol import ExceptionInfo, Frame, ModuleResult, ProbeResult
 from mcheck.wheel.artifacts import WheelContents
 
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
+
 SITE = "/venv/lib/python3.11/site-packages"
 METADATA = """\
 Metadata-Version: 2.1

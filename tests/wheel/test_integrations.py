@@ -22,7 +22,7 @@ import yaml
 from typer.testing import CliRunner
 
 import mcheck.api
-from conftest import copy_sample
+from conftest import REPO_ROOT, copy_sample
 from mcheck.cli import app
 from mcheck.findings import Finding, ModuleOutcome, ModuleStatus, Report, SubjectKind
 from mcheck.reporters import render
@@ -31,7 +31,7 @@ from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import Project
 from mcheck.wheel.source_map import RepoPaths, project_file
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPO_ROOT
 ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
 HOOKS = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
 

@@ -17,6 +17,8 @@ from mcheck.deploy.dockerignore import DockerIgnore
 from mcheck.deploy.runtime import reconstruct
 from mcheck.errors import UsageError
 
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
+
 
 def make_repo(root: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():

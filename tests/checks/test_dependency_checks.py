@@ -7,6 +7,8 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from mcheck.analysis import analyse_wheel
 from mcheck.checks import CheckContext, run_one
 from mcheck.checks.dependencies import undeclared_dependencies
@@ -16,6 +18,8 @@ from mcheck.findings import Finding
 from mcheck.probes.protocol import Distribution, ProbeResult
 from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import Project
+
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
 
 HTTPX = Distribution(
     "httpx", "0.27.0", ("idna", "sniffio>=1.1", "h2<5,>=3; extra == 'http2'"), ("httpx",)

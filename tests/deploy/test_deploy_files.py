@@ -10,6 +10,8 @@ from mcheck.deploy.commands import parse_server
 from mcheck.deploy.start_commands import DeployFileError, parse_command, read_start_commands
 from mcheck.probes.apps import discover_asgi_targets
 
+pytestmark = pytest.mark.unit  # no build, no venv: the seconds-long loop (`pytest -m unit`)
+
 
 @pytest.mark.parametrize(
     ("command", "server", "spec", "factory", "asgi", "cwd"),

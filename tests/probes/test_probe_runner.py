@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from tests.test_probe import DAEMON_MODULE, assert_dead, make_venv, needs_linux
+from tests.probes.test_probe import DAEMON_MODULE, assert_dead, make_venv, needs_linux
 
 from mcheck.deploy.commands import ServerCall
 from mcheck.deploy.follow import Target
