@@ -165,3 +165,30 @@ def test_the_model_sits_below_the_commands():
             assert not [i for i in imports if i.startswith(("mcheck.wheel", "mcheck.deploy"))], (
                 module
             )
+
+
+def test_the_public_surface_is_what_the_package_exports():
+    import subprocess
+    import sys
+
+    import mcheck
+    from mcheck.settings import SETTINGS
+
+    for name in mcheck.__all__:
+        assert getattr(mcheck, name) is not None, name
+    assert dir(mcheck) == sorted(mcheck.__all__)
+    # every wheel setting is a keyword of check_wheel, as its docstring says
+    documented = mcheck.check_wheel.__doc__ or ""
+    assert all(f"``{s.attr}``" in documented for s in SETTINGS if "wheel" in s.commands)
+    # `import mcheck` alone loads none of the pipelines
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import mcheck, sys; print(sorted(m for m in sys.modules if m.startswith('mcheck')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "['mcheck']"
