@@ -49,6 +49,33 @@ def _main(
     """mcheck: catch the ModuleNotFoundError before your users do."""
 
 
+# Options both commands take, declared once.
+Formats = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--format", "-f", help="text, json, junit, sarif or github; repeat to write several."
+    ),
+]
+Outputs = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--output", "-o", help="File for the --format at the same position; '-' or none: stdout."
+    ),
+]
+Python = Annotated[str | None, typer.Option(help=setting_help("python"))]
+Timeout = Annotated[float | None, typer.Option(help=setting_help("timeout"))]
+Select = Annotated[list[str] | None, typer.Option(help=setting_help("select"))]
+Ignore = Annotated[list[str] | None, typer.Option(help=setting_help("ignore"))]
+PerPathIgnores = Annotated[list[str] | None, typer.Option(help=setting_help("per-path-ignores"))]
+FailOn = Annotated[str | None, typer.Option(help=setting_help("fail-on"))]
+Quiet = Annotated[
+    int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")
+]
+Verbose = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, help="Also notes and stage timings.")
+]
+
+
 @app.command()
 def wheel(
     targets: Annotated[
@@ -61,32 +88,18 @@ def wheel(
             help="Source tree of a given .whl (default: the current directory if it is a project)."
         ),
     ] = None,
-    formats: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--format", "-f", help="text, json, junit, sarif or github; repeat to write several."
-        ),
-    ] = None,
-    outputs: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="File for the --format at the same position; '-' or none: stdout.",
-        ),
-    ] = None,
-    python: Annotated[str | None, typer.Option(help=setting_help("python"))] = None,
-    timeout: Annotated[float | None, typer.Option(help=setting_help("timeout"))] = None,
+    formats: Formats = None,
+    outputs: Outputs = None,
+    python: Python = None,
+    timeout: Timeout = None,
     build_timeout: Annotated[float | None, typer.Option(help=setting_help("build-timeout"))] = None,
     extras: Annotated[
         list[str] | None, typer.Option("--extras", help=setting_help("extras"))
     ] = None,
-    select: Annotated[list[str] | None, typer.Option(help=setting_help("select"))] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help=setting_help("ignore"))] = None,
-    per_path_ignores: Annotated[
-        list[str] | None, typer.Option(help=setting_help("per-path-ignores"))
-    ] = None,
-    fail_on: Annotated[str | None, typer.Option(help=setting_help("fail-on"))] = None,
+    select: Select = None,
+    ignore: Ignore = None,
+    per_path_ignores: PerPathIgnores = None,
+    fail_on: FailOn = None,
     asgi: Annotated[list[str] | None, typer.Option(help=setting_help("asgi"))] = None,
     health: Annotated[str | None, typer.Option(help=setting_help("health"))] = None,
     serve: Annotated[
@@ -108,19 +121,12 @@ def wheel(
     cache: Annotated[
         bool | None, typer.Option("--cache/--no-cache", help=setting_help("cache"))
     ] = None,
-    quiet: Annotated[
-        int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")
-    ] = 0,
-    verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="Also stage timings.")
-    ] = 0,
+    quiet: Quiet = 0,
+    verbose: Verbose = 0,
 ) -> None:
     """Check the wheel of a project (or a given .whl): build, install, import, diff."""
     from mcheck.api import check_wheel
 
-    _install_signal_handlers()
-    pairs = _format_pairs(formats or ["text"], outputs or [])
-    progress = _progress_printer(verbose)
     settings = {
         "python": python,
         "timeout": timeout,
@@ -134,30 +140,21 @@ def wheel(
         "cache": cache,
         "build_timeout": build_timeout,
     }
-    try:
-        reports = _check_all(
-            targets or [Path()],
-            lambda target: check_wheel(
-                target,
-                source=source,
-                jobs=jobs,
-                keep=keep,
-                serve=serve,
-                sandbox=sandbox,
-                progress=progress,
-                **settings,
-            ),
+    progress = _progress_printer(verbose)
+
+    def check_one(target: Path) -> Report:
+        return check_wheel(
+            target,
+            source=source,
+            jobs=jobs,
+            keep=keep,
+            serve=serve,
+            sandbox=sandbox,
+            progress=progress,
+            **settings,
         )
-    except UsageError as exc:
-        _fail(str(exc), exc.exit_code)
-    except (KeyboardInterrupt, Interrupted) as exc:
-        _fail("interrupted; temporary files removed", getattr(exc, "exit_code", 130))
-    except (
-        Exception
-    ) as exc:  # a bug in mcheck, not in the user's project: say so, traceback only on -v
-        _internal_error(exc, verbose)
-    _emit(reports, pairs, verbosity=verbose - quiet)
-    raise typer.Exit(max((r.exit_code for r in reports), default=0))
+
+    _run(lambda: _check_all(targets or [Path()], check_one), formats, outputs, quiet, verbose)
 
 
 @app.command()
@@ -171,22 +168,10 @@ def deploy(
             "--repo-root", help="Repository root (default: the git top level, else SERVICE_DIR)."
         ),
     ] = None,
-    formats: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--format", "-f", help="text, json, junit, sarif or github; repeat to write several."
-        ),
-    ] = None,
-    outputs: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="File for the --format at the same position; '-' or none: stdout.",
-        ),
-    ] = None,
-    python: Annotated[str | None, typer.Option(help=setting_help("python"))] = None,
-    timeout: Annotated[float | None, typer.Option(help=setting_help("timeout"))] = None,
+    formats: Formats = None,
+    outputs: Outputs = None,
+    python: Python = None,
+    timeout: Timeout = None,
     install: Annotated[
         bool,
         typer.Option(
@@ -194,12 +179,10 @@ def deploy(
             "(--no-install: static checks only)."
         ),
     ] = True,
-    select: Annotated[list[str] | None, typer.Option(help=setting_help("select"))] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help=setting_help("ignore"))] = None,
-    per_path_ignores: Annotated[
-        list[str] | None, typer.Option(help=setting_help("per-path-ignores"))
-    ] = None,
-    fail_on: Annotated[str | None, typer.Option(help=setting_help("fail-on"))] = None,
+    select: Select = None,
+    ignore: Ignore = None,
+    per_path_ignores: PerPathIgnores = None,
+    fail_on: FailOn = None,
     keep: Annotated[bool, typer.Option(help="Keep the temporary work directory.")] = False,
     sandbox: Annotated[
         bool,
@@ -208,19 +191,13 @@ def deploy(
             "network, read-only file system outside their temp dirs."
         ),
     ] = False,
-    quiet: Annotated[
-        int, typer.Option("--quiet", "-q", count=True, help="Only errors and the summary.")
-    ] = 0,
-    verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="Also notes and timings.")
-    ] = 0,
+    quiet: Quiet = 0,
+    verbose: Verbose = 0,
 ) -> None:
     """Check a service deployed from a directory: deploy files, build context, start command."""
     from mcheck.deploy import check_deploy
 
-    _install_signal_handlers()
-    pairs = _format_pairs(formats or ["text"], outputs or [])
-    try:
+    def check_service() -> list[Report]:
         report = check_deploy(
             service_dir,
             repo_root=repo_root,
@@ -235,14 +212,32 @@ def deploy(
             per_path_ignores=per_path_ignores,
             fail_on=fail_on,
         )
+        return [report]
+
+    _run(check_service, formats, outputs, quiet, verbose)
+
+
+def _run(
+    check: Callable[[], list[Report]],
+    formats: list[str] | None,
+    outputs: list[Path] | None,
+    quiet: int,
+    verbose: int,
+) -> None:
+    """Run ``check`` the way every command does: its exit code, or 2 for bad input, 130/143 when
+    interrupted, 3 for a bug in mcheck (the traceback with -v)."""
+    _install_signal_handlers()
+    pairs = _format_pairs(formats or ["text"], outputs or [])
+    try:
+        reports = check()
     except UsageError as exc:
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:
         _fail("interrupted; temporary files removed", getattr(exc, "exit_code", 130))
-    except Exception as exc:  # a bug in mcheck, not in the user's service: as for `mcheck wheel`
+    except Exception as exc:  # a bug in mcheck, not in the user's project
         _internal_error(exc, verbose)
-    _emit([report], pairs, verbosity=verbose - quiet)
-    raise typer.Exit(report.exit_code)
+    _emit(reports, pairs, verbosity=verbose - quiet)
+    raise typer.Exit(max((r.exit_code for r in reports), default=0))
 
 
 @app.command()

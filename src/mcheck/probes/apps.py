@@ -31,7 +31,14 @@ from mcheck.probes.protocol import (
     ServeResult,
     parse_app_answer,
 )
-from mcheck.probes.runner import Probe, ProbeError, probe_environment, run_probe, stop_process_group
+from mcheck.probes.runner import (
+    Probe,
+    ProbeError,
+    probe_environment,
+    run_probe,
+    start_in_own_session,
+    stop_process_group,
+)
 from mcheck.sandbox import Sandbox
 
 LOG_TAIL_LINES = 40
@@ -154,15 +161,7 @@ def serve_app(
     log_path = workdir / "serve.log"
     started = time.monotonic()
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=os.name == "posix",
-        )
+        proc = start_in_own_session(argv, cwd=cwd, env=env, log=log)
         try:
             outcome = _poll(
                 proc, url, need_2xx=target.health is not None, deadline=started + timeout

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mcheck.errors import raise_if_interrupted
 from mcheck.sandbox import Sandbox
@@ -174,15 +174,7 @@ def _run_guarded(probe: Probe, command: list[str], on_poll: Callable[[], None] |
     env = probe_environment(probe.workdir, probe.env)
     with probe.files.log.open("wb") as log:
         try:
-            proc = subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=os.name == "posix",
-            )
+            proc = start_in_own_session(command, cwd=cwd, env=env, log=log)
         except OSError as exc:
             raise ProbeError(
                 f"cannot start the {probe.name} probe with {command[0]}: {exc}"
@@ -218,6 +210,23 @@ def _wait(
             raise_if_interrupted()
             if on_poll is not None:
                 on_poll()
+
+
+def start_in_own_session(
+    argv: list[str], *, cwd: Path, env: dict[str, str], log: BinaryIO
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` with stdin closed, stdout and stderr to ``log`` (a file, never a pipe a
+    grandchild could hold open), leading a session of its own so that :func:`stop_process_group`
+    reaches everything it starts."""
+    return subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=os.name == "posix",
+    )
 
 
 def stop_process_group(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> None:

@@ -16,6 +16,7 @@ import sys
 import time
 
 MAX_TEXT = 2000  # cap for exception messages and source lines
+MAX_FRAMES = 50  # a RecursionError has ~1000 frames; the innermost ones are the interesting ones
 CHAIN_DEPTH = 5  # linked exceptions (__cause__/__context__) reported per exception
 POLL_SECONDS = 0.01
 PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>; Linux 3.4+
@@ -145,6 +146,26 @@ def type_name(exc: BaseException) -> str:
     module = getattr(cls, "__module__", "builtins")
     qualname = getattr(cls, "__qualname__", cls.__name__)
     return qualname if module == "builtins" else f"{module}.{qualname}"
+
+
+def traceback_frames(exc: BaseException, skip) -> list:
+    """The protocol's frames of ``exc``'s traceback, outermost first, without the ones whose file
+    ``skip(filename)`` says is the probe's own machinery; the innermost :data:`MAX_FRAMES`."""
+    import traceback  # imported lazily: only a process that saw an exception pays for it
+
+    frames = []
+    for summary in traceback.extract_tb(exc.__traceback__):
+        if skip(summary.filename):
+            continue
+        frames.append(
+            {
+                "file": summary.filename,
+                "line": summary.lineno or 0,
+                "function": summary.name,
+                "source": (summary.line or "")[:MAX_TEXT],
+            }
+        )
+    return frames[-MAX_FRAMES:]
 
 
 def exception_info(exc: BaseException, frames_of, with_chain: bool = True) -> dict:

@@ -62,6 +62,7 @@ try:
     from _mcheck_probe_support import (
         become_subreaper,
         kill_descendants,
+        traceback_frames,
         write_result,
     )
     from _mcheck_probe_support import exception_info as _support_exception_info
@@ -79,8 +80,6 @@ finally:
 PROTOCOL = 1
 TAIL_BYTES = 4096
 BODY_BYTES = 2048
-MAX_FRAMES = 50
-MAX_TEXT = 2000
 KILL_GRACE = 3.0  # extra seconds an app child gets to report its own (more precise) timeout
 
 _dumps = json.dumps  # bound early: user code that monkeypatches json must not break reporting
@@ -92,28 +91,19 @@ _exit = os._exit
 
 
 def _frames(exc: BaseException) -> list:
-    import traceback
-
     here = os.path.abspath(__file__)
     # asyncio's and importlib's own frames only say how the code was reached, not where it failed.
     machinery = tuple(
         os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in (asyncio, importlib)
     )
-    frames = []
-    for summary in traceback.extract_tb(exc.__traceback__):
-        filename = summary.filename
+
+    def skip(filename: str) -> bool:
         path = os.path.abspath(filename)
-        if filename.startswith("<frozen importlib") or path == here or path.startswith(machinery):
-            continue
-        frames.append(
-            {
-                "file": filename,
-                "line": summary.lineno or 0,
-                "function": summary.name,
-                "source": (summary.line or "")[:MAX_TEXT],
-            }
+        return (
+            filename.startswith("<frozen importlib") or path == here or path.startswith(machinery)
         )
-    return frames[-MAX_FRAMES:]
+
+    return traceback_frames(exc, skip)
 
 
 def exception_info(exc: BaseException, with_chain: bool = True) -> dict:

@@ -49,6 +49,7 @@ try:
     from _mcheck_probe_support import (
         become_subreaper,
         kill_descendants,
+        traceback_frames,
         write_result,
     )
     from _mcheck_probe_support import exception_info as _support_exception_info
@@ -65,8 +66,6 @@ finally:
 
 PROTOCOL = 1
 TAIL_BYTES = 4096  # how much of a module's output is kept
-MAX_FRAMES = 50  # a RecursionError has ~1000 frames; the innermost ones are the interesting ones
-MAX_TEXT = 2000  # cap for exception messages and source lines
 POLL_SECONDS = 0.01
 # A package gets its own fork server when at least this many modules sit below it: the server costs
 # one extra fork and one extra import of the package, each module below it saves one import.
@@ -145,24 +144,11 @@ _PLATFORM_STDLIB = (
 
 
 def _frames(exc: BaseException) -> list:
-    """Traceback frames, outermost first, without this script's and importlib's bootstrap frames."""
-    import traceback  # imported lazily: only children that saw an exception pay for it
-
+    """Traceback frames without this script's and importlib's bootstrap frames."""
     own = {os.path.abspath(__file__), os.path.abspath(importlib.__file__)}  # import_module() itself
-    frames = []
-    for summary in traceback.extract_tb(exc.__traceback__):
-        filename = summary.filename
-        if filename.startswith("<frozen importlib") or os.path.abspath(filename) in own:
-            continue
-        frames.append(
-            {
-                "file": filename,
-                "line": summary.lineno or 0,
-                "function": summary.name,
-                "source": (summary.line or "")[:MAX_TEXT],
-            }
-        )
-    return frames[-MAX_FRAMES:]
+    return traceback_frames(
+        exc, lambda f: f.startswith("<frozen importlib") or os.path.abspath(f) in own
+    )
 
 
 def _exception_info(exc: BaseException, with_chain: bool = True) -> dict:

@@ -43,11 +43,11 @@ try:
         exception_info,
         kill_descendants,
         text,
+        traceback_frames,
         write_result,
     )
 finally:
     del sys.path[0]
-import traceback
 
 PROTOCOL = 1
 _OWN_FILES = (os.path.abspath(__file__), runpy.__file__, importlib.__file__)  # noqa: PTH100
@@ -66,19 +66,7 @@ def missing_names(names: list[str]) -> list[str]:
 
 def _frames(exc: BaseException) -> list:
     """The traceback without this probe's, runpy's and importlib's own frames."""
-    frames = []
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename in _OWN_FILES or frame.filename.startswith("<frozen "):
-            continue
-        frames.append(
-            {
-                "file": frame.filename,
-                "line": frame.lineno or 0,
-                "function": frame.name,
-                "source": (frame.line or "").strip(),
-            }
-        )
-    return frames
+    return traceback_frames(exc, lambda f: f in _OWN_FILES or f.startswith("<frozen "))
 
 
 def load(request: dict) -> dict:
