@@ -17,31 +17,11 @@ from wheel.wheelfile import WheelError, WheelFile
 from mcheck.checks import CheckContext, check
 from mcheck.checks.drop_reasons import explain_drop
 from mcheck.findings import Finding
-from mcheck.knowledge.conventions import COMPILED_SOURCE_SUFFIXES
+from mcheck.knowledge.conventions import COMPILED_SOURCE_SUFFIXES, GENERIC_TOP_LEVEL
 from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import Project
 from mcheck.wheel.layout import PackageSource, is_junk, map_packages
 
-GENERIC_TOP_LEVEL = frozenset(
-    {
-        "tests",
-        "test",
-        "testing",
-        "docs",
-        "doc",
-        "src",
-        "lib",
-        "build",
-        "dist",
-        "examples",
-        "example",
-        "benchmarks",
-        "bench",
-        "scripts",
-        "tools",
-        "site-packages",
-    }
-)
 TESTS_DIR_NAMES = frozenset({"tests", "test", "testing"})
 
 

@@ -93,3 +93,26 @@ NOT_SHIPPED_TOP_LEVEL = frozenset(
         "stubs",
     }
 )
+
+# Top-level names too generic for a wheel to install into site-packages: another distribution ships
+# the same name and one overwrites the other (MC105).
+GENERIC_TOP_LEVEL = frozenset(
+    {
+        "tests",
+        "test",
+        "testing",
+        "docs",
+        "doc",
+        "src",
+        "lib",
+        "build",
+        "dist",
+        "examples",
+        "example",
+        "benchmarks",
+        "bench",
+        "scripts",
+        "tools",
+        "site-packages",
+    }
+)

@@ -116,6 +116,29 @@ def kill_descendants() -> None:
         time.sleep(POLL_SECONDS)  # let the kernel finish the kills before looking again
 
 
+def kill_process_group(proc) -> None:
+    """SIGKILL the process group ``proc`` leads (its own session), or ``proc`` where there are no
+    process groups; nothing when it is already gone."""
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except OSError:
+        pass
+
+
+def file_tail(path: str, limit: int) -> bytes:
+    """The last ``limit`` bytes of the file at ``path`` (b"" when it cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - limit))
+            return fh.read()
+    except OSError:
+        return b""
+
+
 def write_result(result: dict, path: str) -> None:
     """Write atomically, so the parent never reads half a result from a child killed mid-write."""
     tmp = path + ".tmp"

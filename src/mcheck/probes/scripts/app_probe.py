@@ -61,7 +61,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from _mcheck_probe_support import (
         become_subreaper,
+        file_tail,
         kill_descendants,
+        kill_process_group,
         traceback_frames,
         write_result,
     )
@@ -487,25 +489,8 @@ def child_main(task_path: str, result_path: str) -> None:
 # --- parent: one child per task, timeouts, results ------------------------------------------------
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        if os.name == "posix":
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.kill()
-    except OSError:
-        pass
-
-
 def _tail(path: str) -> str:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - TAIL_BYTES))
-            return fh.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
+    return file_tail(path, TAIL_BYTES).decode("utf-8", "replace")
 
 
 def run_task(kind: str, item: dict, timeout: float, workdir: str, index: int) -> dict:
@@ -528,7 +513,7 @@ def run_task(kind: str, item: dict, timeout: float, workdir: str, index: int) ->
             proc.wait(timeout=limit)
         except subprocess.TimeoutExpired:
             timed_out = True
-        _kill_group(proc)  # also reaps servers or threads the user code left behind
+        kill_process_group(proc)  # also reaps servers or threads the user code left behind
         proc.wait()
     result = _read_result(result_path)
     if result is None:

@@ -48,7 +48,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from _mcheck_probe_support import (
         become_subreaper,
+        file_tail,
         kill_descendants,
+        kill_process_group,
         traceback_frames,
         write_result,
     )
@@ -396,7 +398,7 @@ class SubprocessJob(Job):
         else:
             self.exit_code = code
         self.kill_group()
-        self.tail = _file_tail(self.output_path)
+        self.tail = file_tail(self.output_path, TAIL_BYTES)
         return True
 
     def kill(self) -> None:
@@ -404,23 +406,7 @@ class SubprocessJob(Job):
         self.kill_group()
 
     def kill_group(self) -> None:
-        try:
-            if os.name == "posix":
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            else:
-                self.proc.kill()
-        except OSError:
-            pass
-
-
-def _file_tail(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - TAIL_BYTES))
-            return fh.read()
-    except OSError:
-        return b""
+        kill_process_group(self.proc)
 
 
 def _drain(job: Job) -> None:
