@@ -79,28 +79,37 @@ def create_target_env(
     python: str | None = None,
     extras: Sequence[str] = (),
     cache: bool = False,
+    local_wheels: Sequence[Path] = (),
 ) -> TargetEnv:
     """Create ``venv_dir`` and install ``wheel`` (with ``extras``) and its dependencies into it.
 
-    With ``cache``, the dependencies come from a cached venv with the same resolved dependency set.
+    ``local_wheels`` are the wheels of the repository's own projects ``wheel`` depends on by path:
+    installed from those files, so an index is never asked for their names. With ``cache``, the other
+    dependencies come from a cached venv with the same resolved dependency set.
     """
     interpreter = python or sys.executable
     uv = find_uv()
     if cache and uv is not None:
-        env = _env_from_cache(uv, wheel, venv_dir, interpreter, extras)
+        env = _env_from_cache(uv, wheel, venv_dir, interpreter, extras, local_wheels)
         if env is not None:
             return env
         shutil.rmtree(
             venv_dir, ignore_errors=True
         )  # whatever the attempt left; start over from scratch
-    return _fresh_env(uv, wheel, venv_dir, interpreter, extras)
+    return _fresh_env(uv, wheel, venv_dir, interpreter, extras, local_wheels)
 
 
 def _fresh_env(
-    uv: str | None, wheel: Path, venv_dir: Path, interpreter: str, extras: Sequence[str]
+    uv: str | None,
+    wheel: Path,
+    venv_dir: Path,
+    interpreter: str,
+    extras: Sequence[str],
+    local_wheels: Sequence[Path] = (),
 ) -> TargetEnv:
     env = _create_venv(uv, venv_dir, interpreter)
     requirement = f"{wheel}[{','.join(extras)}]" if extras else str(wheel)
+    requirements = [requirement, *map(str, local_wheels)]
     if uv is not None:
         _run(
             [
@@ -111,12 +120,14 @@ def _fresh_env(
                 "--compile-bytecode",
                 "--python",
                 str(env.python),
-                requirement,
+                *requirements,
             ],
             "install the wheel",
         )
     else:  # pragma: no cover
-        _run([str(env.python), "-m", "pip", "install", "--quiet", requirement], "install the wheel")
+        _run(
+            [str(env.python), "-m", "pip", "install", "--quiet", *requirements], "install the wheel"
+        )
     return env
 
 
@@ -147,12 +158,17 @@ def _create_venv(uv: str | None, venv_dir: Path, interpreter: str) -> TargetEnv:
 
 
 def _env_from_cache(
-    uv: str, wheel: Path, venv_dir: Path, interpreter: str, extras: Sequence[str]
+    uv: str,
+    wheel: Path,
+    venv_dir: Path,
+    interpreter: str,
+    extras: Sequence[str],
+    local_wheels: Sequence[Path] = (),
 ) -> TargetEnv | None:
-    """A copy of the cached venv for the wheel's resolved dependencies, with the wheel installed; None
-    when the cache cannot serve this run."""
+    """A copy of the cached venv for the wheel's resolved dependencies, with the wheel (and the local
+    wheels) installed; None when the cache cannot serve this run."""
     try:
-        pins = resolve_dependencies(uv, wheel, interpreter, extras, venv_dir.parent)
+        pins = resolve_dependencies(uv, wheel, interpreter, extras, venv_dir.parent, local_wheels)
         cached = _cached_venv(uv, dependency_key(uv, interpreter, pins), interpreter, pins)
         _copy_venv(cached, venv_dir)
         env = TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
@@ -167,6 +183,7 @@ def _env_from_cache(
                 "--python",
                 str(env.python),
                 str(wheel),
+                *map(str, local_wheels),
             ],
             "install the wheel",
         )
@@ -176,15 +193,23 @@ def _env_from_cache(
 
 
 def resolve_dependencies(
-    uv: str, wheel: Path, interpreter: str, extras: Sequence[str], scratch: Path
+    uv: str,
+    wheel: Path,
+    interpreter: str,
+    extras: Sequence[str],
+    scratch: Path,
+    local_wheels: Sequence[Path] = (),
 ) -> list[str]:
-    """The pinned dependency set a fresh install of ``wheel[extras]`` would get, without the wheel itself."""
+    """The pinned dependency set a fresh install of ``wheel[extras]`` (with ``local_wheels``) would
+    get, without those wheels themselves."""
     requirement = f"{wheel.resolve()}[{','.join(extras)}]" if extras else str(wheel.resolve())
-    own = (str(wheel.resolve()), wheel.resolve().as_uri())
+    files = [wheel.resolve(), *(w.resolve() for w in local_wheels)]
+    own = tuple(form for f in files for form in (str(f), f.as_uri()))
+    requirements = [requirement, *map(str, files[1:])]
     return [
         pin
-        for pin in resolve_requirements(uv, [requirement], interpreter, scratch)
-        if not pin.startswith(own)
+        for pin in resolve_requirements(uv, requirements, interpreter, scratch)
+        if not any(form in pin for form in own)
     ]
 
 

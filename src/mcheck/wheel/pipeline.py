@@ -39,6 +39,7 @@ from mcheck.wheel.artifacts import SdistContents, WheelContents
 from mcheck.wheel.build import BuildResult, backend_error, build_artifacts, raising_project_frame
 from mcheck.wheel.discover import Project, discover_project
 from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env
+from mcheck.wheel.local_deps import LocalDependency, local_dependencies
 from mcheck.wheel.selection import failure_anchor
 from mcheck.wheel.source_map import RepoPaths, project_file, with_project_file_path
 
@@ -143,7 +144,8 @@ class Run:
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Static analysis needs only the wheel: it runs while the venv is created and probed.
             analysis = pool.submit(analyse_wheel, artifacts.wheel)
-            env = self._install(artifacts.wheel)
+            local_wheels = self._local_wheels(project)
+            env = self._install(artifacts.wheel, local_wheels) if local_wheels is not None else None
             probe = self._probe_imports(env, artifacts.wheel) if env is not None else None
             app = self._probe_apps(env, artifacts.wheel, project) if env is not None else None
             with self.stage("analyse"):
@@ -261,7 +263,31 @@ class Run:
                 self.add(probe_failure(exc))
                 return None
 
-    def _install(self, wheel: WheelContents) -> TargetEnv | None:
+    def _local_wheels(self, project: Project | None) -> list[Path] | None:
+        """The wheels of the repository's projects this one depends on by path, built by the same
+        build stage (cached); None when one of them does not build (its MC001 says why)."""
+        dependencies = local_dependencies(project.root, project.pyproject) if project else []
+        if not dependencies:
+            return []
+        wheels: list[Path] = []
+        with self.stage("local"):
+            for index, dependency in enumerate(dependencies):
+                local = discover_project(dependency.root)
+                built = build_artifacts(
+                    local,
+                    self.workdir / f"local-{index}",
+                    sandbox=self.sandbox,
+                    timeout=self.settings.build_timeout,
+                    cache=self.settings.cache,
+                )
+                wheel = built.wheel or built.tree_wheel
+                if wheel is None:
+                    self.add(_local_build_failure(dependency, local, built, project))
+                    return None
+                wheels.append(wheel)
+        return wheels
+
+    def _install(self, wheel: WheelContents, local_wheels: list[Path]) -> TargetEnv | None:
         with self.stage("install"):
             try:
                 return create_target_env(
@@ -270,6 +296,7 @@ class Run:
                     python=self.settings.python,
                     extras=self.settings.extras,
                     cache=self.settings.cache,
+                    local_wheels=local_wheels,
                 )
             except InstallFailed as exc:
                 self.add(
@@ -298,6 +325,25 @@ class Run:
             analysis=analysis.result(),
             earlier=list(self.report.findings),
         )
+
+
+def _local_build_failure(
+    dependency: LocalDependency, local: Project, built: BuildResult, project: Project | None
+) -> Finding:
+    """MC001 at the dependency's own build file: the member cannot be installed without it."""
+    declared = project.root if project is not None else dependency.declared_by
+    relative = os.path.relpath(dependency.root.resolve(), declared.resolve())
+    build_file = "pyproject.toml" if (local.root / "pyproject.toml").is_file() else "setup.py"
+    where = project_file(local) if local.git_root is not None else f"{relative}/{build_file}"
+    failure = built.failure
+    reason = failure.message if failure is not None else "no wheel was built"
+    return Finding(
+        "MC001",
+        path=where,
+        message=f"{dependency.name} ({relative}), a local dependency declared by "
+        f"{dependency.how}, does not build: {reason}",
+        hint=failure.log_tail if failure is not None and failure.log_tail else None,
+    )
 
 
 def run_pipeline(target: Path, options: Options, progress: Progress | None = None) -> Report:
