@@ -25,9 +25,7 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 
 
 def _project(name: str, *, dependencies: str = "", extra: str = "") -> str:
-    return (
-        f'[project]\nname = "{name}"\nversion = "1.0"\ndependencies = [{dependencies}]\n{extra}'
-    )
+    return f'[project]\nname = "{name}"\nversion = "1.0"\ndependencies = [{dependencies}]\n{extra}'
 
 
 def _found(root: Path, base: Path | None = None) -> list[tuple[str, str, str]]:
@@ -48,7 +46,9 @@ def test_a_uv_workspace_member_and_a_uv_path_source_are_local(tmp_path):
             + '[tool.uv.sources]\nAcme_Utils = { path = "../utils" }\n',
             "packages/utils/pyproject.toml": _project("acme-utils"),
             "packages/old/pyproject.toml": _project("acme-core-old"),
-            "packages/api/pyproject.toml": _project("acme-api", dependencies='"acme-core>=1", "httpx"')
+            "packages/api/pyproject.toml": _project(
+                "acme-api", dependencies='"acme-core>=1", "httpx"'
+            )
             + "[tool.uv.sources]\nacme-core = { workspace = true }\n",
         },
     )
@@ -65,7 +65,10 @@ def test_a_uv_workspace_member_and_a_uv_path_source_are_local(tmp_path):
     ("pyproject", "how"),
     [
         (_project("app", dependencies='"core @ file:///{core}"'), "direct reference"),
-        (_project("app", dependencies='"core @ file:///${{PROJECT_ROOT}}/../core"'), "direct reference"),
+        (
+            _project("app", dependencies='"core @ file:///${{PROJECT_ROOT}}/../core"'),
+            "direct reference",
+        ),
         (_project("app", dependencies='"core @ {{root:uri}}/../core"'), "direct reference"),
         (
             '[tool.poetry]\nname = "app"\n[tool.poetry.dependencies]\npython = "^3.9"\n'
@@ -76,12 +79,16 @@ def test_a_uv_workspace_member_and_a_uv_path_source_are_local(tmp_path):
 )
 def test_every_way_of_writing_a_path_dependency_is_local(tmp_path, pyproject, how):
     core = _write(tmp_path / "core", {"pyproject.toml": _project("core")})
-    app = _write(tmp_path / "app", {"pyproject.toml": pyproject.format(core=core.as_posix().lstrip("/"))})
+    app = _write(
+        tmp_path / "app", {"pyproject.toml": pyproject.format(core=core.as_posix().lstrip("/"))}
+    )
     assert _found(app) == [("core", "core", how)]
 
 
 def test_an_index_requirement_is_not_local(tmp_path):
-    app = _write(tmp_path / "app", {"pyproject.toml": _project("app", dependencies='"requests>=2"')})
+    app = _write(
+        tmp_path / "app", {"pyproject.toml": _project("app", dependencies='"requests>=2"')}
+    )
     assert _found(app) == []
 
 
@@ -126,8 +133,11 @@ def test_a_member_is_checked_with_its_sibling_built_from_the_repository(tmp_path
 def test_a_sibling_that_does_not_build_is_mc001_at_its_own_build_file(tmp_path):
     repo = copy_sample("uv_workspace", tmp_path / "repo")
     core = repo / "packages/core/pyproject.toml"
-    core.write_text(core.read_text().replace('requires = ["hatchling"]', 'requires = ["hatchling"]\n'
-                                             'backend-path = ["nowhere"]'))
+    core.write_text(
+        core.read_text().replace(
+            'requires = ["hatchling"]', 'requires = ["hatchling"]\nbackend-path = ["nowhere"]'
+        )
+    )
     report = check_wheel(repo / "packages/api", cache=False)
     [failure] = [f for f in report.findings if f.severity.value == "error"]
     assert (failure.code, failure.path) == ("MC001", "../core/pyproject.toml")
