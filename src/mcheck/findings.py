@@ -168,6 +168,8 @@ class Report:
     # findings that name no file, because GitHub code scanning rejects a result without a file location.
     project_file: str | None = None
     fail_on: Severity = Severity.ERROR
+    # (path, how it was found) of the repository the target belongs to, when the command looked for it
+    repository_root: tuple[str, str] | None = None
 
     @property
     def sorted_findings(self) -> list[Finding]:

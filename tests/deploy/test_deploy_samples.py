@@ -72,6 +72,9 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
     "deploy_compose_command": (".", {("MC501", "docker-compose.yml", 6)}),
     # backend/main.py imports its siblings as top-level packages (tests/realbugs: atlas-ui-3).
     "deploy_subdir_imports": (".", {("MC501", "backend/main.py", 1)}),
+    # a shared package outside the Blueprint's rootDir; the tree has no .git (issue 14)
+    "deploy_shared_common": ("services/api", {("MC502", "services/api/main.py", 1)}),
+    "deploy_shared_common_fixed": (".", set()),
 }
 
 _reports: dict[str, Report] = {}
@@ -211,3 +214,31 @@ def test_deploy_json_carries_the_stage_timings(sample_copy) -> None:
     assert [(f["code"], f["path"], f["line"]) for f in data["findings"]] == [
         ("MC501", "docker-compose.yml", 6)
     ]
+
+
+@pytest.mark.parametrize("run_from", ["repository root", "service directory"])
+def test_without_git_the_root_render_yaml_marks_the_repository_root(
+    sample_copy, monkeypatch, run_from
+):
+    repo = sample_copy("deploy_shared_common")
+    assert not (repo / ".git").exists()
+    monkeypatch.chdir(repo if run_from == "repository root" else repo / "services/api")
+    report = check_deploy(repo / "services/api", install=False)
+    assert report.repository_root == (str(repo.resolve()), "render.yaml")
+    assert _keys(report) == {("MC502", "services/api/main.py", 1)}
+    [finding] = report.findings
+    assert "outside the service's root directory services/api/" in finding.message
+    assert "requirements" not in (finding.hint or "")
+
+
+def test_the_current_directory_is_the_root_of_a_tree_without_markers(sample_copy, monkeypatch):
+    repo = sample_copy("deploy_shared_common")
+    (repo / "render.yaml").rename(repo / "services/api/render.yaml")  # now the service's own file
+    monkeypatch.chdir(repo)
+    report = check_deploy(repo / "services/api", install=False)
+    assert report.repository_root == (str((repo / "services/api").resolve()), "render.yaml")
+    (repo / "services/api/render.yaml").rename(repo / "services/api/Procfile.unused")
+    (repo / "services/api/Procfile").write_text("web: uvicorn main:app\n", encoding="utf-8")
+    report = check_deploy(repo / "services/api", install=False)
+    assert report.repository_root == (str(repo.resolve()), "current directory")
+    assert _keys(report) == {("MC502", "services/api/main.py", 1)}

@@ -43,7 +43,12 @@ from mcheck.sandbox import Sandbox, require_sandbox
 from mcheck.settings import Settings, load_file_settings, resolve_settings
 from mcheck.stages import Progress, timed_stage
 from mcheck.suppression import kept, silenced_in_files
-from mcheck.wheel.discover import find_git_root, list_source_files
+from mcheck.wheel.discover import (
+    RepositoryRoot,
+    find_git_root,
+    find_repository_root,
+    list_source_files,
+)
 
 
 def check_deploy(
@@ -59,7 +64,10 @@ def check_deploy(
     progress: Progress | None = None,
     **settings: Any,
 ) -> Report:
-    """Check the service rooted at ``service_dir``; ``repo_root`` defaults to the git top level.
+    """Check the service rooted at ``service_dir``. ``repo_root`` defaults to the git top level, else
+    the nearest directory above holding ``render.yaml``, a compose file or a uv workspace root, else
+    the current directory when the service is inside it (:func:`find_repository_root`); the report
+    says which it used.
 
     ``install=False`` skips the venv and every runtime probe (static checks only); ``sandbox`` runs the
     probes under bubblewrap, as ``mcheck wheel --sandbox`` does. ``settings`` override
@@ -68,10 +76,13 @@ def check_deploy(
     :class:`~mcheck.errors.UsageError` for bad input: a missing directory, a service outside
     ``repo_root``, an unknown setting or code.
     """
-    service, root = _paths(Path(service_dir), repo_root)
+    service, repository = _paths(Path(service_dir), repo_root)
+    root = repository.path
     resolved = _deploy_settings(service, root, {"timeout": timeout, "python": python, **settings})
     say = progress or (lambda message: None)
     report = Report(target=str(service_dir), fail_on=resolved.fail_on)
+    report.repository_root = (str(root), repository.found_by)
+    say(f"repository root {root} ({repository.found_by})")
     isolation = require_sandbox() if sandbox else None  # before mkdtemp: it may raise
     workdir = Path(tempfile.mkdtemp(prefix="mcheck-deploy-"))
     try:
@@ -104,18 +115,21 @@ def _deploy_settings(service: Path, root: Path, overrides: dict[str, Any]) -> Se
     return resolve_settings({}, overrides)
 
 
-def _paths(service_dir: Path, repo_root: str | Path | None) -> tuple[Path, Path]:
+def _paths(service_dir: Path, repo_root: str | Path | None) -> tuple[Path, RepositoryRoot]:
     if not service_dir.is_dir():
         raise UsageError(f"{service_dir}: not a directory")
     service = service_dir.resolve()
-    root = (
-        Path(repo_root).resolve() if repo_root is not None else (find_git_root(service) or service)
+    repository = (
+        RepositoryRoot(Path(repo_root).resolve(), "--repo-root")
+        if repo_root is not None
+        else find_repository_root(service, Path.cwd())
     )
+    root = repository.path
     if not root.is_dir():
         raise UsageError(f"{repo_root}: not a directory")
     if service != root and root not in service.parents:
         raise UsageError(f"{service_dir} is not inside the repository root {root}")
-    return service, root
+    return service, repository
 
 
 class _DeployRun:

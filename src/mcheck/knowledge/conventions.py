@@ -116,3 +116,13 @@ GENERIC_TOP_LEVEL = frozenset(
         "site-packages",
     }
 )
+
+# Files that describe every service of a repository and sit at its root: without a `.git` (a tarball, a
+# CI cache, an exported tree) the nearest directory above a service holding one is the repository root.
+REPOSITORY_ROOT_FILES = (
+    "render.yaml",
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+)

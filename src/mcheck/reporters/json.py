@@ -51,7 +51,16 @@ def _report_object(report: Report) -> dict[str, Any]:
         "module_outcomes": [_outcome_object(o) for o in report.module_outcomes],
         "apps": [_app_object(a) for a in report.apps],
         "project_file": report.project_file,
+        **_repository_root(report),
     }
+
+
+def _repository_root(report: Report) -> dict[str, Any]:
+    """Only for the commands that look for it (``mcheck deploy``): an additive key of schema 1."""
+    if report.repository_root is None:
+        return {}
+    path, found_by = report.repository_root
+    return {"repository_root": {"path": path, "found_by": found_by}}
 
 
 def _app_object(app: AppOutcome) -> dict[str, Any]:

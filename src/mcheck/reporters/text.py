@@ -47,6 +47,9 @@ def _report_lines(report: Report, verbosity: int) -> list[Text]:
             lines.extend(_finding_lines(finding))
     if report.apps and verbosity >= 0:
         lines.extend(_app_lines(report.apps))
+    if verbosity > 0 and report.repository_root is not None:
+        path, found_by = report.repository_root
+        lines.append(Text(f"repository root: {clean_text(path)} ({found_by})"))
     if verbosity > 0 and report.stages:
         lines.extend(_timing_lines(report))
     lines.append(Text(""))

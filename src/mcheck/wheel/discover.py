@@ -13,6 +13,7 @@ import pathspec
 
 from mcheck.errors import UsageError
 from mcheck.knowledge.backends import BACKEND_FAMILIES, LEGACY_BACKEND, VCS_VERSION_PLUGINS
+from mcheck.knowledge.conventions import REPOSITORY_ROOT_FILES
 from mcheck.tomlfile import read_toml as read_pyproject
 
 # Directories that are never part of a source tree, whatever .gitignore says.
@@ -226,6 +227,46 @@ def check_pyproject_shape(data: dict[str, Any], path: Path) -> None:
             raise UsageError(
                 f"{path}: malformed pyproject.toml: {'.'.join(keys)} must be {_TOML_TYPES[expected]}"
             )
+
+
+@dataclass(frozen=True)
+class RepositoryRoot:
+    """The repository a target belongs to, and how mcheck found it (the report says so)."""
+
+    path: Path
+    found_by: (
+        str  # "--repo-root", "git top level", "render.yaml", "uv workspace", "current directory"
+    )
+
+
+def find_repository_root(start: Path, cwd: Path | None = None) -> RepositoryRoot:
+    """The git top level of ``start``; else the nearest directory at or above it holding a uv
+    workspace root or a repository-wide deploy file (``render.yaml``, a compose file); else ``cwd``
+    when ``start`` is inside it; else ``start`` itself."""
+    start = start.resolve()
+    git = find_git_root(start)
+    if git is not None:
+        return RepositoryRoot(git, "git top level")
+    for directory in (start, *start.parents):
+        marker = next((n for n in REPOSITORY_ROOT_FILES if (directory / n).is_file()), None)
+        if marker is not None:
+            return RepositoryRoot(directory, marker)
+        if _is_uv_workspace_root(directory):
+            return RepositoryRoot(directory, "uv workspace")
+    if cwd is not None and (cwd.resolve() == start or cwd.resolve() in start.parents):
+        return RepositoryRoot(cwd.resolve(), "current directory")
+    return RepositoryRoot(start, "the target itself")
+
+
+def _is_uv_workspace_root(directory: Path) -> bool:
+    pyproject = directory / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        tool = read_pyproject(pyproject).get("tool", {})
+    except UsageError:  # a broken pyproject.toml above the target is not this run's business
+        return False
+    return isinstance(tool, dict) and isinstance(tool.get("uv"), dict) and "workspace" in tool["uv"]
 
 
 def find_git_root(root: Path) -> Path | None:
