@@ -145,3 +145,18 @@ def test_a_sibling_that_does_not_build_is_mc001_at_its_own_build_file(tmp_path):
         "mcheck-ws-core (../core), a local dependency declared by [tool.uv.sources] workspace, "
         "does not build: "
     )
+
+
+def test_an_undeclared_sibling_is_mc202_whose_fix_names_the_workspace_member(tmp_path):
+    repo = copy_sample("uv_workspace_undeclared_sibling", tmp_path / "repo")
+    report = check_wheel(repo / "packages/api", cache=False)
+    assert {(f.code, f.path, f.line) for f in report.findings} == {
+        ("MC202", "mcheck_ws_api/__init__.py", 3),
+        ("MC301", "mcheck_ws_api", None),
+    }
+    [undeclared] = [f for f in report.findings if f.code == "MC202"]
+    assert undeclared.hint == (
+        "`mcheck_ws_core` is mcheck-ws-core, the workspace member ../core: declare it, "
+        '"mcheck-ws-core" in [project] dependencies and `mcheck-ws-core = { workspace = true }` in '
+        "[tool.uv.sources]"
+    )

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from mcheck.probes.service import EnvFailed
     from mcheck.wheel.artifacts import SdistContents, WheelContents
     from mcheck.wheel.discover import Project
+    from mcheck.wheel.local_deps import WorkspaceMember
 
 
 @dataclass
@@ -44,6 +45,8 @@ class CheckContext:
     probe: ProbeResult | None = None
     analysis: StaticAnalysis | None = None
     app: AppProbeResult | None = None  # entry points and the ASGI app, probed in the target venv
+    # import name -> the other member of the project's uv workspace that provides it
+    siblings: dict[str, WorkspaceMember] = field(default_factory=dict)
     # Findings already made by earlier checks, so later ones can point at a root cause.
     earlier: list[Finding] = field(default_factory=list)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from mcheck.knowledge.import_names import distributions_for_import, import_names
 from mcheck.knowledge.platforms import PLATFORM_MODULES
 from mcheck.probes.protocol import Distribution, ProbeResult
 from mcheck.wheel.artifacts import WheelContents
+from mcheck.wheel.discover import Project
+from mcheck.wheel.local_deps import WorkspaceMember
 
 # Modules of Python 2 (or of Python 3 releases long gone) that no distribution provides: imports of
 # them sit in compatibility branches (`except ImportError: import dummy_threading`, `else: import StringIO`).
@@ -189,7 +192,7 @@ def undeclared_dependencies(
             continue
         if (site.path, site.top_level) in optional_in_file and not site.guarded:
             site = replace(site, guarded=True)
-        finding = _finding_for(probe, graph, site)
+        finding = _finding_for(probe, graph, site, ctx.siblings, ctx.project)
         if finding is not None and not analysis.is_ignored(site.path, site.line, finding.code):
             seen.add((site.path, site.top_level))
             yield finding
@@ -289,7 +292,13 @@ def _integration_module(site: ImportSite) -> bool:
     return any(named_after(part, site.top_level.lower()) for part in parts)
 
 
-def _finding_for(probe: ProbeResult, graph: DependencyGraph, site: ImportSite) -> Finding | None:
+def _finding_for(
+    probe: ProbeResult,
+    graph: DependencyGraph,
+    site: ImportSite,
+    siblings: dict[str, WorkspaceMember] | None = None,
+    project: Project | None = None,
+) -> Finding | None:
     providers = {canonicalize_name(d.name) for d in probe.distributions_providing(site.top_level)}
     # The name table backs up the probe's view (a namespace package's files can hide its distribution).
     declared = (
@@ -303,7 +312,7 @@ def _finding_for(probe: ProbeResult, graph: DependencyGraph, site: ImportSite) -
     if chained:
         return None if site.guarded else _transitive(site, graph.transitive[chained[0]])
     if site.module_level and not site.guarded:
-        return _undeclared(site, graph, providers)
+        return _undeclared(site, graph, providers, siblings or {}, project)
     return None
 
 
@@ -328,13 +337,37 @@ def _transitive(site: ImportSite, chain: str) -> Finding:
     )
 
 
-def _undeclared(site: ImportSite, graph: DependencyGraph, providers: set[str]) -> Finding:
+def _undeclared(
+    site: ImportSite,
+    graph: DependencyGraph,
+    providers: set[str],
+    siblings: dict[str, WorkspaceMember],
+    project: Project | None,
+) -> Finding:
+    sibling = siblings.get(site.top_level)
+    hint = (
+        _sibling_hint(site, sibling, project)
+        if sibling is not None
+        else undeclared_hint(site, graph, providers)
+    )
     return Finding(
         "MC202",
         path=site.path,
         line=site.line,
         message=f"{site.path}:{site.line} imports {site.top_level}, which no declared dependency provides",
-        hint=undeclared_hint(site, graph, providers),
+        hint=hint,
+    )
+
+
+def _sibling_hint(site: ImportSite, sibling: WorkspaceMember, project: Project | None) -> str:
+    """The workspace member that provides it: never an index package of the same name."""
+    where = sibling.root.as_posix()
+    if project is not None:
+        where = os.path.relpath(sibling.root.resolve(), project.root.resolve())
+    return (
+        f"`{site.top_level}` is {sibling.name}, the workspace member {where}: declare it, "
+        f'"{sibling.name}" in [project] dependencies and '
+        f"`{sibling.name} = {{ workspace = true }}` in [tool.uv.sources]"
     )
 
 

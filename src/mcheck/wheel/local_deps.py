@@ -119,6 +119,54 @@ def _local_url(url: str, directory: Path) -> Path | None:
 # --- uv workspaces ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WorkspaceMember:
+    """Another member of the project's uv workspace, and the top-level names its source tree holds."""
+
+    name: str  # canonical distribution name
+    root: Path
+    import_names: tuple[str, ...]
+
+
+def workspace_siblings(project_root: Path) -> dict[str, WorkspaceMember]:
+    """Import name -> the other member of the enclosing uv workspace that provides it (the source
+    layout says: ``src/<name>/__init__.py``, ``<name>/__init__.py``, ``src/<name>.py``)."""
+    root = workspace_root(project_root)
+    if root is None:
+        return {}
+    found: dict[str, WorkspaceMember] = {}
+    for member in workspace_members(root):
+        if member.resolve() == project_root.resolve():
+            continue
+        name = str(_table(read_toml(member / "pyproject.toml"), "project").get("name", ""))
+        if not name:
+            continue
+        sibling = WorkspaceMember(canonicalize_name(name), member, _top_level_names(member))
+        for import_name in sibling.import_names:
+            found.setdefault(import_name, sibling)
+    return found
+
+
+def _top_level_names(member: Path) -> tuple[str, ...]:
+    names: list[str] = []
+    for base in (member / "src", member):
+        if not base.is_dir():
+            continue
+        for entry in sorted(base.iterdir()):
+            if entry.is_dir() and (entry / "__init__.py").is_file() and entry.name.isidentifier():
+                names.append(entry.name)
+            elif (
+                entry.suffix == ".py"
+                and entry.stem.isidentifier()
+                and entry.stem not in _NOT_MODULES
+            ):
+                names.append(entry.stem)
+    return tuple(dict.fromkeys(names))
+
+
+_NOT_MODULES = frozenset({"setup", "conftest", "noxfile", "tasks", "manage"})
+
+
 def workspace_root(directory: Path) -> Path | None:
     """The nearest directory at or above ``directory`` whose pyproject.toml has ``[tool.uv.workspace]``."""
     for candidate in (directory.resolve(), *directory.resolve().parents):

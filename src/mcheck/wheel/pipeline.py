@@ -39,7 +39,7 @@ from mcheck.wheel.artifacts import SdistContents, WheelContents
 from mcheck.wheel.build import BuildResult, backend_error, build_artifacts, raising_project_frame
 from mcheck.wheel.discover import Project, discover_project
 from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env
-from mcheck.wheel.local_deps import LocalDependency, local_dependencies
+from mcheck.wheel.local_deps import LocalDependency, local_dependencies, workspace_siblings
 from mcheck.wheel.selection import failure_anchor
 from mcheck.wheel.source_map import RepoPaths, project_file, with_project_file_path
 
@@ -151,6 +151,7 @@ class Run:
             with self.stage("analyse"):
                 ctx = self._context(project, artifacts, probe, analysis)
                 ctx.app = app
+                ctx.siblings = workspace_siblings(project.root) if project is not None else {}
                 self.report.apps = app_outcomes(app) if app is not None else []
                 self.report.findings = [f for f in run_checks(ctx) if not _silenced_inline(ctx, f)]
         self._imported = (artifacts.wheel, probe)
