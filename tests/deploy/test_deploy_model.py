@@ -318,3 +318,32 @@ def test_service_outside_the_repository_root_is_a_usage_error(tmp_path: Path) ->
     (tmp_path / "b").mkdir()
     with pytest.raises(UsageError):
         check_deploy(tmp_path / "a", repo_root=tmp_path / "b")
+
+
+def test_a_build_command_installing_a_project_of_this_repository_is_a_local_install() -> None:
+    from mcheck.deploy.model import local_install
+
+    [install] = pip_installs(
+        "pip install -r req.txt -e ../shared 'acme-core @ git+https://github.com/acme/mono.git@main"
+        "#subdirectory=packages/core' /opt/tools fastapi"
+    )
+    assert (install.requirement_files, install.packages) == (("req.txt",), ("fastapi",))
+    assert install.local == (
+        "../shared",
+        "acme-core @ git+https://github.com/acme/mono.git@main#subdirectory=packages/core",
+        "/opt/tools",
+    )
+    files = {
+        "/opt/tools/pyproject.toml": "libs/tools/pyproject.toml",
+        "/opt/tools/src/tools/__init__.py": "libs/tools/src/tools/__init__.py",
+    }
+    repo = {"packages/core/pyproject.toml", "libs/tools/pyproject.toml"}
+    resolved = [
+        local_install("Dockerfile", 3, arg, "/app", files, repo.__contains__)
+        for arg in install.local
+    ]
+    assert [(i.repo_dir, i.container_path) for i in resolved] == [
+        (None, "/shared"),  # nothing was copied there: MC502 at Dockerfile:3
+        ("packages/core", None),  # a git URL of this repository: built from packages/core
+        ("libs/tools", "/opt/tools"),  # copied in from libs/tools
+    ]

@@ -75,6 +75,9 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
     # a shared package outside the Blueprint's rootDir; the tree has no .git (issue 14)
     "deploy_shared_common": ("services/api", {("MC502", "services/api/main.py", 1)}),
     "deploy_shared_common_fixed": (".", set()),
+    # the service installs the repository's own package, which the image never gets (issue 14)
+    "deploy_compose_installs_core": (".", {("MC502", "services/api/Dockerfile", 2)}),
+    "deploy_compose_installs_core_fixed": (".", set()),
 }
 
 _reports: dict[str, Report] = {}
@@ -242,3 +245,12 @@ def test_the_current_directory_is_the_root_of_a_tree_without_markers(sample_copy
     report = check_deploy(repo / "services/api", install=False)
     assert report.repository_root == (str(repo.resolve()), "current directory")
     assert _keys(report) == {("MC502", "services/api/main.py", 1)}
+
+
+def test_a_missing_copy_of_the_repositorys_package_names_the_copy_not_a_requirement(deploy_report):
+    [finding] = deploy_report("deploy_compose_installs_core").findings
+    assert finding.message == (
+        "`pip install /opt/core`: /opt/core is not in the build when this runs (the repository has "
+        "the project at packages/core/)"
+    )
+    assert finding.hint == "copy it in before this line: `COPY packages/core /opt/core`"

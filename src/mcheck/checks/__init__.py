@@ -63,6 +63,7 @@ class DeployContext:
     runtime: Runtime
     analyses: list[Analysis]  # one per distinct start command mcheck could resolve
     fs_root: str = ""  # where the container filesystem was materialised (frames point below it)
+    repository_projects: tuple[str, ...] = ()  # repository directories holding a Python project
     requirement_dists: tuple[str, ...] = ()  # canonical names the service's requirements install
     targets: list[TargetRun] | None = None
     env_failure: EnvFailed | None = None

@@ -33,6 +33,38 @@ def no_start_command(ctx: DeployContext) -> Iterator[Finding]:
     yield _no_start_command(ctx.config)
 
 
+@check("MC502")
+def local_install_finds_nothing(ctx: DeployContext) -> Iterator[Finding]:
+    """``pip install /opt/core`` of a directory the image does not have when the command runs: the
+    build fails there, or (``pip install -e``) the service imports nothing from it."""
+    for install in ctx.runtime.local_installs:
+        if install.repo_dir is not None or install.container_path is None:
+            continue
+        name = posixpath.basename(install.container_path.rstrip("/"))
+        meant = [d for d in ctx.repository_projects if posixpath.basename(d) == name]
+        context = ctx.runtime.context
+        in_context = [d for d in meant if not context or d.startswith(context + "/")]
+        where = (
+            f"the repository has the project at {meant[0]}/" if meant else "nothing is copied there"
+        )
+        if in_context and ctx.runtime.kind == "dockerfile":
+            relative = in_context[0][len(context) + 1 :] if context else in_context[0]
+            hint = f"copy it in before this line: `COPY {relative} {install.container_path}`"
+        else:
+            hint = (
+                f"the build context is {context or 'the repository root'}/: widen it to include "
+                "the project, or install it from a path inside it"
+            )
+        yield Finding(
+            "MC502",
+            install.source_file,
+            f"`pip install {install.written}`: {install.container_path} is not in the build when "
+            f"this runs ({where})",
+            hint=hint,
+            line=install.line,
+        )
+
+
 @check("MC002")
 def requirements_do_not_install(ctx: DeployContext, env_failure: EnvFailed) -> Iterator[Finding]:
     source = next((r.source_file for r in ctx.runtime.requirements if r.present), None)
@@ -63,9 +95,8 @@ def undeclared_in_the_service(ctx: DeployContext, targets: list[TargetRun]) -> I
     """MC202 for every module-level third-party import the service's venv cannot find."""
     for run in targets:
         if run.result is not None:
-            yield from _undeclared(
-                run.analysis, run.result, ctx.runtime, list(ctx.requirement_dists)
-            )
+            found = _undeclared(run.analysis, run.result, ctx.runtime, list(ctx.requirement_dists))
+            yield from (f for f in found if not _provided_by_a_local_install(f, ctx))
 
 
 @check("MC301", "MC501")
@@ -89,6 +120,12 @@ def service_app_misbehaves(ctx: DeployContext, targets: list[TargetRun]) -> Iter
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
+
+def _provided_by_a_local_install(finding: Finding, ctx: DeployContext) -> bool:
+    """An import of a repository project the build installs (or means to: its MC502 says why it
+    does not): never "add it to requirements.txt", which would install an index's package."""
+    return any(f"installs `{name}`" in finding.message for name in ctx.runtime.installed_names)
 
 
 def _no_start_command(config: DeployConfig) -> Finding:

@@ -615,6 +615,8 @@ class PipInstall:
     requirement_files: tuple[str, ...]  # as written, relative to the command's directory
     packages: tuple[str, ...]  # requirement specifiers given directly
     cwd: str  # relative to where the command starts
+    # local projects: directories (`.`, `/opt/core`, `-e ../core`) and `git+URL#subdirectory=DIR`
+    local: tuple[str, ...] = ()
 
 
 def pip_installs(command: str) -> list[PipInstall]:
@@ -647,41 +649,73 @@ def _pip_install_args(argv: list[str]) -> list[str] | None:
     return None
 
 
+# Options of `pip install` whose value is a path or an index, not a requirement mcheck can name.
+_PIP_VALUE_OPTIONS = frozenset(
+    {
+        "-t",
+        "--target",
+        "--prefix",
+        "--root",
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "--python",
+        "-p",
+        "--platform",
+    }
+)
+
+
 def _pip_install(args: list[str], cwd: str) -> PipInstall:
-    files: list[str] = []
-    packages: list[str] = []
+    found: dict[str, list[str]] = {"files": [], "packages": [], "local": []}
     skip_value = False
     for i, arg in enumerate(args):
         if skip_value:
             skip_value = False
             continue
-        if arg in ("-r", "--requirement", "-c", "--constraint") and i + 1 < len(args):
-            files.append(args[i + 1])
+        value = args[i + 1] if i + 1 < len(args) else None
+        if arg in ("-e", "--editable", "-r", "--requirement", "-c", "--constraint") and value:
+            found["local" if arg in ("-e", "--editable") else "files"].append(value)
             skip_value = True
-        elif arg.startswith(("--requirement=", "--constraint=")):
-            files.append(arg.split("=", 1)[1])
-        elif arg.startswith("-r") and len(arg) > 2:
-            files.append(arg[2:])
-        elif arg in (
-            "-e",
-            "--editable",
-            "-t",
-            "--target",
-            "--prefix",
-            "--root",
-            "-i",
-            "--index-url",
-            "--extra-index-url",
-            "-f",
-            "--find-links",
-            "--python",
-            "-p",
-            "--platform",
-        ):
-            skip_value = True  # a local path or an index: not a requirement we can name
-        elif not arg.startswith("-") and not _looks_like_path(arg):
-            packages.append(arg)
-    return PipInstall(tuple(files), tuple(packages), cwd)
+        elif arg in _PIP_VALUE_OPTIONS:
+            skip_value = True
+        else:
+            kind, item = _pip_argument(arg)
+            if kind is not None:
+                found[kind].append(item)
+    return PipInstall(tuple(found["files"]), tuple(found["packages"]), cwd, tuple(found["local"]))
+
+
+def _pip_argument(arg: str) -> tuple[str | None, str]:
+    """What one argument of ``pip install`` names: a requirements file, a package, a local project."""
+    if arg.startswith(("--requirement=", "--constraint=")):
+        return "files", arg.split("=", 1)[1]
+    if arg.startswith("-r") and len(arg) > 2:
+        return "files", arg[2:]
+    if "git+" in arg and "subdirectory=" in arg:
+        return "local", arg  # maybe this very repository: mapped to its directory when it has one
+    if arg.startswith("-"):
+        return None, arg
+    if not _looks_like_path(arg):
+        return "packages", arg
+    if "$" not in arg and not arg.endswith(_ARCHIVES):
+        return "local", arg
+    return None, arg
+
+
+_ARCHIVES = (".whl", ".tar.gz", ".zip")
+
+
+def git_subdirectory(url: str) -> str | None:
+    """The ``subdirectory=`` of a ``git+URL#egg=x&subdirectory=DIR`` requirement, else None."""
+    fragment = url.partition("#")[2]
+    for part in fragment.split("&"):
+        key, _, value = part.partition("=")
+        if key == "subdirectory" and value:
+            return posixpath.normpath(value)
+    return None
 
 
 def _looks_like_path(arg: str) -> bool:

@@ -22,7 +22,7 @@ from pathlib import Path
 from dockerfile_parse import DockerfileParser
 
 from mcheck.deploy.commands import pip_installs
-from mcheck.deploy.model import RequirementRef, StartCommand
+from mcheck.deploy.model import LocalInstall, RequirementRef, StartCommand, local_install
 from mcheck.findings import Finding
 
 _VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -84,6 +84,7 @@ class DockerBuild:
     final: Stage
     requirements: list[RequirementRef] = field(default_factory=list)
     packages: list[str] = field(default_factory=list)
+    local_installs: list[LocalInstall] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     ignored: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # see Runtime.ignored
 
@@ -93,6 +94,7 @@ class ContextFiles:
 
     def __init__(self, repo_files: list[str], context: str, dockerignore) -> None:  # DockerIgnore
         self.context = context
+        self.repository = frozenset(repo_files)  # a `git+<this repository>` install sees all of it
         prefix = context + "/" if context else ""
         self.all: dict[
             str, str
@@ -109,6 +111,10 @@ class ContextFiles:
             while rel:
                 rel = posixpath.dirname(rel)
                 self.dirs.add(rel)
+
+    def has(self, repo_path: str) -> bool:
+        """Whether the repository (not only the context) has ``repo_path``."""
+        return repo_path in self.repository
 
 
 class Replayer:
@@ -200,6 +206,10 @@ class Replayer:
                     RequirementRef(self.source, ins.line, path, path in self.stage.files, written)
                 )
             self.build.packages.extend(install.packages)
+            self.build.local_installs.extend(
+                local_install(self.source, ins.line, arg, base, self.stage.files, self.context.has)
+                for arg in install.local
+            )
 
     def _add(self, ins: Instruction) -> None:
         self._copy(ins)

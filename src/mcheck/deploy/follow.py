@@ -167,6 +167,12 @@ class Follower:
         ):
             return []
         found = self.fs.resolve(site.target, target.sys_path)
+        if found is None and site.top_level in self.runtime.installed_names:
+            # A project of this repository the build installs: the venv has it (built by mcheck
+            # from the repository), and the target probe imports it there.
+            if site.module_level:
+                analysis.third_party.setdefault(site.top_level, []).append(site)
+            return []
         if found is None:
             finding = self._unresolved_import(site, target)
             if finding is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -94,6 +95,20 @@ class RequirementRef:
     written: str = ""  # as written, joined to the command's `cd`: "../../requirements.txt"
 
 
+@dataclass(frozen=True)
+class LocalInstall:
+    """A project of this repository a build command installs (``pip install /opt/core``, ``-e .``,
+    ``git+<this repository>#subdirectory=packages/core``)."""
+
+    source_file: str  # where the command is written
+    line: int | None
+    written: str  # the argument as written
+    repo_dir: (
+        str | None
+    )  # the repository directory of the project; None when the build cannot see it
+    container_path: str | None = None  # for a path: where the build looks for it
+
+
 @dataclass
 class Runtime:
     """The container's filesystem as reconstructed from the build settings, without Docker.
@@ -113,6 +128,9 @@ class Runtime:
     packages: list[str] = field(
         default_factory=list
     )  # `pip install name` arguments of build commands
+    local_installs: list[LocalInstall] = field(default_factory=list)
+    # top-level import names the local installs provide: imports of them resolve in the venv
+    installed_names: frozenset[str] = frozenset()
     # repository file -> (.dockerignore path, line, pattern) for files the build context leaves out
     ignored: dict[str, tuple[str, int, str]] = field(default_factory=dict)
 
@@ -170,3 +188,29 @@ class TargetRun:
     failure: ProbeError | None = None
     app: AppResult | None = None
     app_failure: ProbeError | None = None
+
+
+def local_install(
+    source_file: str,
+    line: int | None,
+    written: str,
+    base: str,
+    files: dict[str, str],
+    repo_has: Callable[[str], bool],
+) -> LocalInstall:
+    """What ``pip install WRITTEN`` run in container directory ``base`` installs from this repository:
+    a directory of the container's ``files`` (container path -> repository path) then, or, for a
+    ``git+`` URL, the ``subdirectory`` when this repository has a project there (``repo_has``)."""
+    from mcheck.deploy.commands import git_subdirectory
+
+    if "git+" in written:
+        sub = git_subdirectory(written)
+        project = sub is not None and (
+            repo_has(f"{sub}/pyproject.toml") or repo_has(f"{sub}/setup.py")
+        )
+        return LocalInstall(source_file, line, written, sub if project else None)
+    container = posixpath.normpath(posixpath.join(base, written))
+    view = Runtime(kind="", context="", files=files)
+    present = any(path.startswith(container.rstrip("/") + "/") for path in files)
+    repo_dir = view.repo_dir_of(container) if present else None
+    return LocalInstall(source_file, line, written, repo_dir, container)

@@ -43,12 +43,15 @@ from mcheck.sandbox import Sandbox, require_sandbox
 from mcheck.settings import Settings, load_file_settings, resolve_settings
 from mcheck.stages import Progress, timed_stage
 from mcheck.suppression import kept, silenced_in_files
+from mcheck.wheel.build import build_artifacts
 from mcheck.wheel.discover import (
     RepositoryRoot,
+    discover_project,
     find_git_root,
     find_repository_root,
     list_source_files,
 )
+from mcheck.wheel.local_deps import source_top_level_names
 
 
 def check_deploy(
@@ -165,9 +168,17 @@ class _DeployRun:
         with self.stage("context"):
             runtime, findings = reconstruct(config, self.root, repo_files)
             self.report.findings.extend(findings)
+            projects = _project_dirs(repo_files)
+            runtime.installed_names = frozenset(
+                name
+                for local in [*self._local_projects(runtime), *_meant(runtime, projects)]
+                for name in source_top_level_names(self.root / local)
+            )
         with self.stage("follow"):
             analyses = self._follow(config, runtime, repo_files)
-        ctx = DeployContext(config=config, runtime=runtime, analyses=analyses)
+        ctx = DeployContext(
+            config=config, runtime=runtime, analyses=analyses, repository_projects=projects
+        )
         runnable = [a for a in analyses if a.target is not None and a.target.file is not None]
         if install and runnable:
             self._run_targets(ctx, runnable, app_probe=app_probe)
@@ -245,9 +256,39 @@ class _DeployRun:
             return TargetRun(analysis, result=result, app_failure=exc)
         return TargetRun(analysis, result=result, app=app)
 
+    def _local_projects(self, runtime: Runtime) -> list[str]:
+        """Repository directories of the projects the build installs from this repository, other
+        than the service's own working directory (its code is imported from there anyway)."""
+        own = runtime.repo_dir_of(runtime.workdir)
+        dirs = [i.repo_dir for i in runtime.local_installs if i.repo_dir is not None]
+        return [d for d in dict.fromkeys(dirs) if d != own]
+
+    def _local_wheels(self, runtime: Runtime) -> list[str]:
+        """Wheels of the repository's projects the build installs, built by mcheck wheel's build
+        stage (cached): what a ``COPY packages/core`` + ``pip install`` or a ``git+`` URL of this
+        repository installs, never an index's package of the same name."""
+        wheels: list[str] = []
+        for index, directory in enumerate(self._local_projects(runtime)):
+            project = discover_project(self.root / directory)
+            built = build_artifacts(
+                project, self.workdir / f"local-{index}", self.sandbox, cache=True
+            )
+            wheel = built.wheel or built.tree_wheel
+            if wheel is None:
+                reason = built.failure.message if built.failure else "no wheel was built"
+                log = built.failure.log_tail if built.failure else ""
+                raise EnvFailed(
+                    f"the repository's project {directory}/ does not build: {reason}", log
+                )
+            wheels.append(str(wheel))
+        return wheels
+
     def _environment(self, runtime: Runtime, fs_root: Path) -> Path:
         files = [host_path(fs_root, r.container_path) for r in runtime.requirements if r.present]
-        packages = list(runtime.packages) or (
+        remote = [
+            i.written for i in runtime.local_installs if i.repo_dir is None and "git+" in i.written
+        ]
+        packages = [*runtime.packages, *remote, *self._local_wheels(runtime)] or (
             _pyproject_dependencies(runtime, fs_root) if not files else []
         )
         if not files and not packages:
@@ -281,6 +322,24 @@ class _DeployRun:
             workdir=self.workdir / f"app-{index}",
             sandbox=self.sandbox,
         ).apps[0]
+
+
+def _project_dirs(repo_files: list[str]) -> tuple[str, ...]:
+    """Repository directories that hold a Python project (a pyproject.toml or a setup.py)."""
+    names = ("pyproject.toml", "setup.py")
+    dirs = {posixpath.dirname(f) for f in repo_files if posixpath.basename(f) in names}
+    return tuple(sorted(d for d in dirs if d))
+
+
+def _meant(runtime: Runtime, projects: tuple[str, ...]) -> list[str]:
+    """The repository projects a local install that finds nothing meant (``pip install /opt/core``
+    with nothing copied to /opt/core: the project directory named ``core``)."""
+    meant = []
+    for install in runtime.local_installs:
+        if install.repo_dir is None and install.container_path is not None:
+            name = posixpath.basename(install.container_path.rstrip("/"))
+            meant.extend(d for d in projects if posixpath.basename(d) == name)
+    return meant
 
 
 def _serves_asgi(target: Target) -> bool:

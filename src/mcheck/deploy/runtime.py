@@ -13,7 +13,7 @@ from pathlib import Path
 from mcheck.deploy.commands import pip_installs
 from mcheck.deploy.dockerfile import ContextFiles, Replayer
 from mcheck.deploy.dockerignore import DockerIgnore
-from mcheck.deploy.model import DeployConfig, RequirementRef, Runtime
+from mcheck.deploy.model import DeployConfig, RequirementRef, Runtime, local_install
 from mcheck.findings import Finding
 
 APP_DIR = "/app"  # where root-directory builders put the service (Railway, Nixpacks, Railpack)
@@ -32,7 +32,7 @@ def reconstruct(
     runtime.pythonpath = tuple(
         posixpath.normpath(posixpath.join(runtime.workdir, p)) for p in pythonpath.split(":") if p
     )
-    _add_build_command_requirements(config, runtime)
+    _add_build_command_requirements(config, runtime, frozenset(repo_files))
     repo_set = set(repo_files)
     findings.extend(
         _missing_requirement(config, runtime, ref, repo_set)
@@ -68,6 +68,7 @@ def _docker_runtime(
     runtime.env = build.final.env
     runtime.requirements = build.requirements
     runtime.packages = build.packages
+    runtime.local_installs = build.local_installs
     runtime.ignored = build.ignored
     runtime.invalidate()
     return runtime, list(build.findings)
@@ -92,8 +93,11 @@ def _root_directory_runtime(
     return runtime, []
 
 
-def _add_build_command_requirements(config: DeployConfig, runtime: Runtime) -> None:
-    """Requirements files and packages named by the host's build commands (run in the working directory)."""
+def _add_build_command_requirements(
+    config: DeployConfig, runtime: Runtime, repo: frozenset[str] = frozenset()
+) -> None:
+    """Requirements files, packages and local projects named by the host's build commands (run in
+    the working directory); ``repo`` is every repository file, for ``git+`` URLs of this repository."""
     known = {r.container_path for r in runtime.requirements}
     for command in config.build_commands:
         for install in pip_installs(command.command):
@@ -112,6 +116,12 @@ def _add_build_command_requirements(config: DeployConfig, runtime: Runtime) -> N
                         )
                     )
             runtime.packages.extend(install.packages)
+            runtime.local_installs.extend(
+                local_install(
+                    command.source_file, command.line, arg, base, runtime.files, repo.__contains__
+                )
+                for arg in install.local
+            )
 
 
 def _written(cwd: str, name: str) -> str:

@@ -141,13 +141,14 @@ def workspace_siblings(project_root: Path) -> dict[str, WorkspaceMember]:
         name = str(_table(read_toml(member / "pyproject.toml"), "project").get("name", ""))
         if not name:
             continue
-        sibling = WorkspaceMember(canonicalize_name(name), member, _top_level_names(member))
+        sibling = WorkspaceMember(canonicalize_name(name), member, source_top_level_names(member))
         for import_name in sibling.import_names:
             found.setdefault(import_name, sibling)
     return found
 
 
-def _top_level_names(member: Path) -> tuple[str, ...]:
+def source_top_level_names(member: Path) -> tuple[str, ...]:
+    """The top-level import names the source tree of the project at ``member`` holds."""
     names: list[str] = []
     for base in (member / "src", member):
         if not base.is_dir():
