@@ -154,7 +154,10 @@ def wheel(
             **settings,
         )
 
-    _run(lambda: _check_all(targets or [Path()], check_one), formats, outputs, quiet, verbose)
+    from mcheck.wheel.discover import workspace_targets
+
+    expanded = [member for target in targets or [Path()] for member in workspace_targets(target)]
+    _run(lambda: _check_all(expanded, check_one), formats, outputs, quiet, verbose)
 
 
 @app.command()

@@ -160,3 +160,34 @@ def test_an_undeclared_sibling_is_mc202_whose_fix_names_the_workspace_member(tmp
         '"mcheck-ws-core" in [project] dependencies and `mcheck-ws-core = { workspace = true }` in '
         "[tool.uv.sources]"
     )
+
+
+def test_mcheck_wheel_on_a_workspace_root_checks_each_member(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    repo = copy_sample("uv_workspace", tmp_path / "repo")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mcheck", "wheel", ".", "-f", "json", "--no-cache"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    reports = json.loads(proc.stdout)["reports"]
+    assert [(r["target"], r["findings"]) for r in reports] == [
+        ("packages/api", []),
+        ("packages/core", []),
+        ("packages/worker", []),
+    ]
+
+
+def test_a_virtual_workspace_root_is_not_a_project(tmp_path):
+    from mcheck.errors import UsageError
+
+    repo = copy_sample("uv_workspace", tmp_path / "repo")
+    with pytest.raises(UsageError, match="a uv workspace root without a project of its own"):
+        check_wheel(repo)

@@ -129,6 +129,11 @@ def discover_project(path: Path) -> Project:
 
     pyproject = read_pyproject(pyproject_path) if pyproject_path.is_file() else {}
     check_pyproject_shape(pyproject, pyproject_path)
+    if _virtual_workspace_root(pyproject, has_setup_py):
+        raise UsageError(
+            f"{path}: a uv workspace root without a project of its own: check its members "
+            "(`mcheck wheel ROOT` checks each one)"
+        )
     build_system = pyproject.get("build-system", {})
     backend = build_system.get("build-backend") or LEGACY_BACKEND
     build_requires = tuple(build_system.get("requires", ["setuptools>=40.8.0"]))
@@ -256,6 +261,25 @@ def find_repository_root(start: Path, cwd: Path | None = None) -> RepositoryRoot
     if cwd is not None and (cwd.resolve() == start or cwd.resolve() in start.parents):
         return RepositoryRoot(cwd.resolve(), "current directory")
     return RepositoryRoot(start, "the target itself")
+
+
+def _virtual_workspace_root(pyproject: dict[str, Any], has_setup_py: bool) -> bool:
+    tool = pyproject.get("tool", {})
+    workspace = isinstance(tool.get("uv"), dict) and "workspace" in tool["uv"]
+    return (
+        workspace
+        and not has_setup_py
+        and not any(key in pyproject for key in ("project", "build-system"))
+    )
+
+
+def workspace_targets(target: Path) -> list[Path]:
+    """``target``, or for a uv workspace root its members (the root too when it is a project)."""
+    if target.suffix == ".whl" or not _is_uv_workspace_root(target):
+        return [target]
+    from mcheck.wheel.local_deps import workspace_members
+
+    return [target / m.relative_to(target.resolve()) for m in workspace_members(target.resolve())]
 
 
 def _is_uv_workspace_root(directory: Path) -> bool:
