@@ -191,3 +191,19 @@ def test_a_virtual_workspace_root_is_not_a_project(tmp_path):
     repo = copy_sample("uv_workspace", tmp_path / "repo")
     with pytest.raises(UsageError, match="a uv workspace root without a project of its own"):
         check_wheel(repo)
+
+
+def test_a_file_the_siblings_wheel_drops_is_the_root_cause_of_the_members_failure(tmp_path):
+    repo = copy_sample("uv_workspace_sibling_drops_file", tmp_path / "repo")
+    report = check_wheel(repo / "packages/api", cache=False)
+    assert {(f.code, f.path) for f in report.findings} == {
+        ("MC101", "mcheck_wsd_core/formats/jsonl.py"),  # the sibling's wheel drops it
+        ("MC301", "mcheck_wsd_api"),  # so the member does not import
+    }
+    dropped = next(f for f in report.findings if f.code == "MC101")
+    assert dropped.message.startswith(
+        "in the local dependency mcheck-wsd-core (../core): module "
+        "src/mcheck_wsd_core/formats/jsonl.py is not in the wheel"
+    )
+    failure = next(f for f in report.findings if f.code == "MC301")
+    assert failure.hint == "root cause: MC101 mcheck_wsd_core/formats/jsonl.py"

@@ -66,7 +66,10 @@ class RepoPaths:
 
     def resolve(self, finding: Finding) -> Finding:
         """``finding`` with :attr:`Finding.repo_path` set when its source file is known."""
-        return dataclasses.replace(finding, repo_path=self.for_finding(finding))
+        # A finding about another project's wheel (a local dependency) already knows its file.
+        return dataclasses.replace(
+            finding, repo_path=finding.repo_path or self.for_finding(finding)
+        )
 
     def for_finding(self, finding: Finding) -> str | None:
         """The repository path of what ``finding`` is about, or None when it names no source file."""
