@@ -78,6 +78,15 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
     # the service installs the repository's own package, which the image never gets (issue 14)
     "deploy_compose_installs_core": (".", {("MC502", "services/api/Dockerfile", 2)}),
     "deploy_compose_installs_core_fixed": (".", set()),
+    # incident 1's deploy: the service installs the repository's core, whose wheel drops routes/
+    "deploy_installs_core_that_drops_a_file": (
+        ".",
+        {
+            ("MC301", "railway.toml", 6),
+            ("MC101", "mcheck_svc_core/routes/health.py", None),
+        },
+    ),
+    "deploy_installs_core_that_drops_a_file_fixed": (".", set()),
 }
 
 _reports: dict[str, Report] = {}
@@ -254,3 +263,12 @@ def test_a_missing_copy_of_the_repositorys_package_names_the_copy_not_a_requirem
         "the project at packages/core/)"
     )
     assert finding.hint == "copy it in before this line: `COPY packages/core /opt/core`"
+
+
+def test_the_installed_core_drops_a_file_and_the_start_target_names_it(deploy_report):
+    report = deploy_report("deploy_installs_core_that_drops_a_file")
+    failure = _finding(report, "MC301")
+    assert "No module named 'mcheck_svc_core.routes'" in failure.message
+    assert failure.hint == "root cause: MC101 packages/core/src/mcheck_svc_core/routes/health.py"
+    dropped = _finding(report, "MC101")
+    assert dropped.repo_path == "packages/core/src/mcheck_svc_core/routes/health.py"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import fnmatch
 import io
 import re
@@ -18,7 +19,7 @@ from mcheck.checks import CheckContext, check
 from mcheck.checks.drop_reasons import explain_drop
 from mcheck.findings import Finding
 from mcheck.knowledge.conventions import COMPILED_SOURCE_SUFFIXES, GENERIC_TOP_LEVEL
-from mcheck.wheel.artifacts import WheelContents
+from mcheck.wheel.artifacts import SdistContents, WheelContents
 from mcheck.wheel.discover import Project
 from mcheck.wheel.layout import PackageSource, is_junk, map_packages
 
@@ -300,3 +301,20 @@ def verify_record(wheel: WheelContents) -> Iterator[Finding]:
 
 def _record_paths(text: str) -> set[str]:
     return {row[0] for row in csv.reader(io.StringIO(text)) if row and row[0]}
+
+
+def dropped_from_local_wheel(
+    project: Project, wheel: WheelContents, sdist: SdistContents | None, label: str
+) -> list[Finding]:
+    """MC101/MC102 of another project of the repository (a local dependency, a package a service
+    installs), as findings of the report that installs it: ``label`` says whose they are, and each
+    knows its repository path, since the report's own wheel does not map it."""
+    from mcheck.checks import CheckContext
+    from mcheck.wheel.source_map import RepoPaths
+
+    paths = RepoPaths(wheel, project)
+    ctx = CheckContext(wheel=wheel, project=project, sdist=sdist)
+    return [
+        dataclasses.replace(f, message=f"{label}: {f.message}", repo_path=paths.for_finding(f))
+        for f in missing_from_wheel(ctx, project)
+    ]

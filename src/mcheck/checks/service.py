@@ -9,6 +9,7 @@ already explains.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections.abc import Iterator
 
@@ -21,6 +22,7 @@ from mcheck.findings import Finding
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
 from mcheck.probes.protocol import ExceptionInfo, TargetResult
 from mcheck.probes.service import EnvFailed
+from mcheck.wheel.artifacts import module_name_for
 
 KNOWN_SERVERS = "uvicorn, gunicorn, hypercorn, granian, fastapi run, python -m mod, python path.py"
 
@@ -99,12 +101,18 @@ def undeclared_in_the_service(ctx: DeployContext, targets: list[TargetRun]) -> I
             yield from (f for f in found if not _provided_by_a_local_install(f, ctx))
 
 
-@check("MC301", "MC501")
+@check("MC301", "MC501", reads=("MC101",))
 def start_target_does_not_import(ctx: DeployContext, targets: list[TargetRun]) -> Iterator[Finding]:
-    """MC301/MC501 when the real import fails for a reason no static finding explains."""
+    """MC301/MC501 when the real import fails for a reason no static finding explains; an MC301
+    whose missing module a package the build installs drops (its MC101) names that root cause."""
     for run in targets:
-        if run.result is not None:
-            yield from _import_failure(run.analysis, run.result, ctx.runtime, ctx.fs_root)
+        if run.result is None:
+            continue
+        for finding in _import_failure(run.analysis, run.result, ctx.runtime, ctx.fs_root):
+            cause = (
+                _dropped_module_cause(run.result, ctx.earlier) if finding.code == "MC301" else None
+            )
+            yield dataclasses.replace(finding, hint=f"root cause: {cause}") if cause else finding
 
 
 @check("MC403", "MC404", "MC405")
@@ -120,6 +128,20 @@ def service_app_misbehaves(ctx: DeployContext, targets: list[TargetRun]) -> Iter
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
+
+def _dropped_module_cause(result: TargetResult, earlier: list[Finding]) -> str | None:
+    """``MC101 pkg/app/routes/health.py`` when the import failed on a module a local package's
+    wheel drops."""
+    error = result.error
+    missing = error.missing_name if error is not None else None
+    if not missing:
+        return None
+    for finding in earlier:
+        module = module_name_for(finding.path or "") if finding.code == "MC101" else None
+        if module and (module == missing or module.startswith(missing + ".")):
+            return f"{finding.code} {finding.repo_path or finding.path}"
+    return None
 
 
 def _provided_by_a_local_install(finding: Finding, ctx: DeployContext) -> bool:
@@ -155,11 +177,10 @@ def _no_start_command(config: DeployConfig) -> Finding:
 
 
 def _timed_out(target: Target, runtime: Runtime) -> Finding:
-    assert target.file is not None
     shown = target.call.target if target.module == "__main__" else target.module
     return Finding(
         "MC302",
-        runtime.files[target.file],
+        runtime.files[target.file] if target.file else target.start.source_file,
         f"importing `{shown}` (run by `{target.command}`) did not finish within the timeout",
         hint="move blocking work out of import time",
     )
@@ -211,8 +232,8 @@ def _import_failure(
     analysis: Analysis, outcome: TargetResult, runtime: Runtime, fs_root: str
 ) -> list[Finding]:
     target = analysis.target
-    assert target is not None and target.file is not None
-    entry = runtime.files[target.file]
+    assert target is not None
+    entry = runtime.files[target.file] if target.file else target.start.source_file
     shown = target.call.target if target.module == "__main__" else target.module
     if outcome.ok and outcome.has_attr is False:
         return [
@@ -227,6 +248,8 @@ def _import_failure(
     if outcome.ok or error is None or _explained(error, analysis, outcome):
         return []
     path, line = _raising_location(error, runtime, fs_root, entry)
+    if path == target.start.source_file:  # nothing of the service raised: point at the command
+        line = target.start.line
     return [
         Finding(
             "MC301",

@@ -698,7 +698,8 @@ def _pip_argument(arg: str) -> tuple[str | None, str]:
         return "local", arg  # maybe this very repository: mapped to its directory when it has one
     if arg.startswith("-"):
         return None, arg
-    if not _looks_like_path(arg):
+    # pip reads an argument with a slash as a path (a requirement has none outside a URL)
+    if not _looks_like_path(arg) and not ("/" in arg and "://" not in arg and "@" not in arg):
         return "packages", arg
     if "$" not in arg and not arg.endswith(_ARCHIVES):
         return "local", arg

@@ -34,6 +34,7 @@ class Target:
     module: str | None = None  # dotted name the entry file is imported as ("__main__" for scripts)
     file: str | None = None  # container path of the entry file
     chain: tuple[str, ...] = ()  # package __init__ files executed before it
+    installed: bool = False  # the module comes from a repository package the build installs
 
     @property
     def command(self) -> str:
@@ -92,6 +93,11 @@ class Follower:
         extra = [posixpath.normpath(posixpath.join(target.cwd, p)) for p in call.extra_path]
         target.sys_path = _unique([*extra, target.cwd, *self.runtime.pythonpath])
         found = self.fs.resolve(call.target, target.sys_path)
+        if found is None and call.target.split(".", 1)[0] in self.runtime.installed_names:
+            # A module of a repository package the build installs: the venv has it, and the
+            # target probe imports it there.
+            target.module, target.installed = call.target, True
+            return
         if found is None or found.file is None:
             analysis.findings.append(self._unresolved_start(target, call.target))
             return

@@ -9,6 +9,7 @@ Then the settings, inline suppressions and reporters apply exactly as for ``mche
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from mcheck.checks import DeployContext, run_checks
+from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.deploy.commands import parse_command
 from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.follow import Analysis, Follower, Target
@@ -43,6 +45,7 @@ from mcheck.sandbox import Sandbox, require_sandbox
 from mcheck.settings import Settings, load_file_settings, resolve_settings
 from mcheck.stages import Progress, timed_stage
 from mcheck.suppression import kept, silenced_in_files
+from mcheck.wheel.artifacts import SdistContents, WheelContents
 from mcheck.wheel.build import build_artifacts
 from mcheck.wheel.discover import (
     RepositoryRoot,
@@ -179,7 +182,11 @@ class _DeployRun:
         ctx = DeployContext(
             config=config, runtime=runtime, analyses=analyses, repository_projects=projects
         )
-        runnable = [a for a in analyses if a.target is not None and a.target.file is not None]
+        runnable = [
+            a
+            for a in analyses
+            if a.target is not None and (a.target.file is not None or a.target.installed)
+        ]
         if install and runnable:
             self._run_targets(ctx, runnable, app_probe=app_probe)
         with self.stage("analyse"):
@@ -281,7 +288,22 @@ class _DeployRun:
                     f"the repository's project {directory}/ does not build: {reason}", log
                 )
             wheels.append(str(wheel))
+            sdist = SdistContents.read(built.sdist) if built.sdist is not None else None
+            label = f"in the repository's package {directory}/ that the build installs"
+            dropped = dropped_from_local_wheel(project, WheelContents.read(wheel), sdist, label)
+            self.report.findings.extend(
+                dataclasses.replace(f, repo_path=self._repository_path(f.repo_path, directory))
+                for f in dropped
+            )
         return wheels
+
+    def _repository_path(self, path: str | None, project_dir: str) -> str | None:
+        """``path`` relative to the repository root this run uses (outside git a project's paths
+        are relative to the project itself)."""
+        if path is None or (self.root / path).is_file():
+            return path
+        joined = posixpath.join(project_dir, path)
+        return joined if (self.root / joined).is_file() else path
 
     def _environment(self, runtime: Runtime, fs_root: Path) -> Path:
         files = [host_path(fs_root, r.container_path) for r in runtime.requirements if r.present]

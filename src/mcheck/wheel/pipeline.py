@@ -23,8 +23,8 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from mcheck.analysis import analyse_wheel
 from mcheck.analysis.model import StaticAnalysis
-from mcheck.checks import CheckContext, run_checks, run_one
-from mcheck.checks.contents import missing_from_wheel
+from mcheck.checks import CheckContext, run_checks
+from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.checks.probe_failures import probe_failure
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report
@@ -358,20 +358,11 @@ def _dropped_by_local_wheel(
 ) -> list[Finding]:
     """The sibling's own MC101/MC102: files its wheel drops are dropped for this project's users too,
     and they are the root cause the import probe links this project's failures to."""
-    contents = WheelContents.read(wheel)
     sdist = SdistContents.read(built.sdist) if built.sdist is not None else None
-    dropped = run_one(missing_from_wheel, CheckContext(wheel=contents, project=local, sdist=sdist))
-    paths = RepoPaths(contents, local)
     declared = project.root if project is not None else dependency.declared_by
     relative = os.path.relpath(dependency.root.resolve(), declared.resolve())
-    return [
-        dataclasses.replace(
-            finding,
-            message=f"in the local dependency {dependency.name} ({relative}): {finding.message}",
-            repo_path=paths.for_finding(finding),
-        )
-        for finding in dropped
-    ]
+    label = f"in the local dependency {dependency.name} ({relative})"
+    return dropped_from_local_wheel(local, WheelContents.read(wheel), sdist, label)
 
 
 def run_pipeline(target: Path, options: Options, progress: Progress | None = None) -> Report:

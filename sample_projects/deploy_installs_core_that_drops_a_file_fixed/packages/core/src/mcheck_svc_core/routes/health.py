@@ -1,0 +1,7 @@
+"""The health route."""
+
+from starlette.responses import JSONResponse
+
+
+async def health(request):
+    return JSONResponse({"ok": True})
