@@ -207,3 +207,15 @@ def test_a_file_the_siblings_wheel_drops_is_the_root_cause_of_the_members_failur
     )
     failure = next(f for f in report.findings if f.code == "MC301")
     assert failure.hint == "root cause: MC101 mcheck_wsd_core/formats/jsonl.py"
+
+
+def test_a_path_source_to_a_directory_that_is_not_there_is_not_local(tmp_path):
+    # An sdist keeps `[tool.uv.sources]` but not the sibling it names: the index provides it then.
+    app = _write(
+        tmp_path / "app",
+        {
+            "pyproject.toml": _project("app", dependencies='"core"')
+            + '[tool.uv.sources]\ncore = { path = "../core" }\n'
+        },
+    )
+    assert _found(app) == []

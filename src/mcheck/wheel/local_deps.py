@@ -73,12 +73,12 @@ def _declared(directory: Path, data: dict[str, Any]) -> Iterator[LocalDependency
             if member is not None:
                 yield LocalDependency(name, member, directory, "[tool.uv.sources] workspace")
         elif isinstance(source, dict) and isinstance(source.get("path"), str):
-            yield LocalDependency(
-                name, (directory / source["path"]), directory, "[tool.uv.sources] path"
-            )
+            path = directory / source["path"]
+            if _is_project(path):  # an sdist keeps the setting but not the sibling: not ours then
+                yield LocalDependency(name, path, directory, "[tool.uv.sources] path")
         elif requirement.url is not None:
             path = _local_url(requirement.url, directory)
-            if path is not None and path.is_dir():
+            if path is not None and _is_project(path):
                 yield LocalDependency(name, path, directory, "direct reference")
     yield from _poetry_paths(directory, data)
 
@@ -100,8 +100,12 @@ def _poetry_paths(directory: Path, data: dict[str, Any]) -> Iterator[LocalDepend
     for name, spec in dependencies.items():
         if isinstance(spec, dict) and isinstance(spec.get("path"), str):
             path = directory / spec["path"]
-            if path.is_dir():
+            if _is_project(path):
                 yield LocalDependency(canonicalize_name(name), path, directory, "poetry path")
+
+
+def _is_project(path: Path) -> bool:
+    return (path / "pyproject.toml").is_file() or (path / "setup.py").is_file()
 
 
 def _local_url(url: str, directory: Path) -> Path | None:
