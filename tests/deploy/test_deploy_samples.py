@@ -87,6 +87,15 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
         },
     ),
     "deploy_installs_core_that_drops_a_file_fixed": (".", set()),
+    # the core installed by this repository's git URL: built from the checkout, never cloned
+    "deploy_git_url_core": (
+        "services/api",
+        {
+            ("MC301", "services/api/main.py", 1),
+            ("MC101", "mcheck_git_core/views/home.py", None),
+        },
+    ),
+    "deploy_git_url_core_fixed": ("services/api", set()),
 }
 
 _reports: dict[str, Report] = {}
