@@ -121,6 +121,12 @@ def wheel(
     cache: Annotated[
         bool | None, typer.Option("--cache/--no-cache", help=setting_help("cache"))
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="Check share K of N of the targets (sorted by path), e.g. 2/8, for CI fan-out."
+        ),
+    ] = None,
     quiet: Quiet = 0,
     verbose: Verbose = 0,
 ) -> None:
@@ -154,10 +160,17 @@ def wheel(
             **settings,
         )
 
-    from mcheck.wheel.discover import workspace_targets
+    def check_targets() -> list[Report]:
+        from mcheck.fanout import parse_shard
+        from mcheck.fanout import shard as share
+        from mcheck.wheel.discover import workspace_targets
 
-    expanded = [member for target in targets or [Path()] for member in workspace_targets(target)]
-    _run(lambda: _check_all(expanded, check_one), formats, outputs, quiet, verbose)
+        expanded = [m for target in targets or [Path()] for m in workspace_targets(target)]
+        if shard is not None:
+            expanded = share(expanded, *parse_shard(shard))
+        return _check_all(expanded, check_one)
+
+    _run(check_targets, formats, outputs, quiet, verbose)
 
 
 @app.command()
@@ -218,6 +231,58 @@ def deploy(
         return [report]
 
     _run(check_service, formats, outputs, quiet, verbose)
+
+
+@app.command()
+def plan(
+    root: Annotated[Path, typer.Argument(help="The repository root.")] = Path(),
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only targets whose inputs changed since this git revision (e.g. origin/main)."
+        ),
+    ] = None,
+    max_jobs: Annotated[
+        int, typer.Option(help="Jobs per GitHub Actions matrix (GitHub allows 256).")
+    ] = 256,
+) -> None:
+    """List the targets of a repository (projects, services) as JSON and GitHub Actions matrices."""
+    import json
+
+    from mcheck.fanout import changed_files, github_matrices, plan_targets
+    from mcheck.wheel.discover import find_git_root, list_source_files
+
+    try:
+        if not root.is_dir():
+            raise UsageError(f"{root}: not a directory")
+        if not 1 <= max_jobs <= 256:
+            raise UsageError(f"--max-jobs must be between 1 and 256, not {max_jobs}")
+        files = list_source_files(root.resolve(), find_git_root(root.resolve()))
+        changed = changed_files(root, changed_since) if changed_since else None
+        targets = plan_targets(root.resolve(), files, changed)
+    except UsageError as exc:
+        _fail(str(exc), exc.exit_code)
+    document = {
+        "targets": [t.matrix_entry() for t in targets],
+        "matrices": github_matrices(targets, max_jobs),
+    }
+    typer.echo(json.dumps(document, indent=2))
+
+
+@app.command()
+def merge(
+    reports: Annotated[
+        list[Path], typer.Argument(help="JSON reports of mcheck (-f json), e.g. one per shard.")
+    ],
+    formats: Formats = None,
+    outputs: Outputs = None,
+    quiet: Quiet = 0,
+    verbose: Verbose = 0,
+) -> None:
+    """Combine the JSON reports of several runs (CI shards) into one report in any format."""
+    from mcheck.fanout import read_reports
+
+    _run(lambda: read_reports(reports), formats, outputs, quiet, verbose)
 
 
 def _run(

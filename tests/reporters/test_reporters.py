@@ -264,7 +264,9 @@ def test_json_single_report_validates_and_is_sorted() -> None:
         "line": 3,
         "repo_path": "packages/demo/src/demo/crypto.py",
         "affects": [],
+        "kind": "file",
     }
+    assert data["fail_on"] == "error"
     assert data["stages"][0] == {"name": "discover", "seconds": 0.012, "ok": True}
     assert data["modules"] == {"imported": 2, "failed": 1, "skipped": 2}
     assert data["module_outcomes"][:2] == [

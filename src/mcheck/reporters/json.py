@@ -51,6 +51,7 @@ def _report_object(report: Report) -> dict[str, Any]:
         "module_outcomes": [_outcome_object(o) for o in report.module_outcomes],
         "apps": [_app_object(a) for a in report.apps],
         "project_file": report.project_file,
+        "fail_on": report.fail_on.value,
         **_repository_root(report),
     }
 
@@ -97,4 +98,5 @@ def _finding_object(finding: Finding) -> dict[str, Any]:
         "line": finding.line,
         "repo_path": finding.repo_path,
         "affects": list(finding.affects),
+        "kind": finding.kind,
     }
