@@ -619,6 +619,20 @@ class PipInstall:
     local: tuple[str, ...] = ()
 
 
+def made_directories(command: str) -> list[str]:
+    """The directories ``mkdir`` (with or without ``-p``) creates in a shell command, as written."""
+    try:
+        tokens = split_shell(command)
+    except ValueError:
+        return []
+    made: list[str] = []
+    for argv in segments(tokens):
+        argv = strip_prefixes(argv)
+        if argv and posixpath.basename(argv[0]) == "mkdir":
+            made.extend(a for a in argv[1:] if not a.startswith("-"))
+    return made
+
+
 def pip_installs(command: str) -> list[PipInstall]:
     """Every ``pip install`` of a build command, with the ``cd`` that precedes it."""
     try:

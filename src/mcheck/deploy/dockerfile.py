@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
 
-from mcheck.deploy.commands import pip_installs
+from mcheck.deploy.commands import made_directories, pip_installs
 from mcheck.deploy.model import LocalInstall, RequirementRef, StartCommand, local_install
 from mcheck.findings import Finding
 
@@ -54,6 +54,7 @@ class Stage:
     cmd: tuple[list[str] | str, int] | None = None
     entrypoint: tuple[list[str] | str, int] | None = None
     healthcheck: str | None = None  # the HEALTHCHECK instruction's value
+    made_dirs: set[str] = field(default_factory=set)  # created by `RUN mkdir`: a COPY goes inside
 
     def derive(self, name: str | None) -> Stage:
         """A stage built ``FROM`` this one: Docker copies the image config (CMD, WORKDIR, HEALTHCHECK)."""
@@ -65,6 +66,7 @@ class Stage:
             self.cmd,
             self.entrypoint,
             self.healthcheck,
+            set(self.made_dirs),
         )
 
 
@@ -197,13 +199,24 @@ class Replayer:
         return words
 
     def _run(self, ins: Instruction) -> None:
+        self.stage.made_dirs.update(
+            posixpath.normpath(posixpath.join(self.stage.workdir, d))
+            for d in made_directories(self.expand(ins.value))
+        )
         for install in pip_installs(self.expand(ins.value)):
             base = posixpath.normpath(posixpath.join(self.stage.workdir, install.cwd))
             for name in install.requirement_files:
                 path = posixpath.normpath(posixpath.join(base, name))
                 written = name if install.cwd == "." else posixpath.join(install.cwd, name)
                 self.build.requirements.append(
-                    RequirementRef(self.source, ins.line, path, path in self.stage.files, written)
+                    RequirementRef(
+                        self.source,
+                        ins.line,
+                        path,
+                        path in self.stage.files,
+                        written,
+                        self.stage.files.get(path),
+                    )
                 )
             self.build.packages.extend(install.packages)
             self.build.local_installs.extend(
@@ -258,8 +271,11 @@ class Replayer:
         """Copy one source (file or directory, context-relative) to ``dest``; False when it does not exist."""
         if rel in files:
             # Copying a file onto an existing directory (WORKDIR creates one) puts it inside.
-            existing_dir = dest in {posixpath.dirname(p) for p in self.stage.files} or (
-                self.stage.workdir == dest or self.stage.workdir.startswith(dest.rstrip("/") + "/")
+            existing_dir = (
+                dest in {posixpath.dirname(p) for p in self.stage.files}
+                or dest in self.stage.made_dirs
+                or self.stage.workdir == dest
+                or self.stage.workdir.startswith(dest.rstrip("/") + "/")
             )
             target = (
                 posixpath.join(dest, posixpath.basename(rel))

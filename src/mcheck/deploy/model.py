@@ -93,6 +93,9 @@ class RequirementRef:
     container_path: str  # where the build looks for it
     present: bool  # was it in the filesystem when the command ran?
     written: str = ""  # as written, joined to the command's `cd`: "../../requirements.txt"
+    # the repository file it is, when the build had it: a multi-stage build may install in a builder
+    # stage whose files the final image does not keep
+    repo_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,10 +106,12 @@ class LocalInstall:
     source_file: str  # where the command is written
     line: int | None
     written: str  # the argument as written
-    repo_dir: (
-        str | None
-    )  # the repository directory of the project; None when the build cannot see it
+    # the repository directory of the project; None when the build cannot see it
+    repo_dir: str | None
     container_path: str | None = None  # for a path: where the build looks for it
+    # for a path: the project's files when the command runs (relative path -> repository path); a
+    # multi-stage build's later stages may not have them any more, and a `COPY` may have flattened them
+    files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -210,7 +215,10 @@ def local_install(
         )
         return LocalInstall(source_file, line, written, sub if project else None)
     container = posixpath.normpath(posixpath.join(base, written))
+    prefix = container.rstrip("/") + "/"
+    snapshot = tuple(
+        sorted((c[len(prefix) :], r) for c, r in files.items() if c.startswith(prefix))
+    )
     view = Runtime(kind="", context="", files=files)
-    present = any(path.startswith(container.rstrip("/") + "/") for path in files)
-    repo_dir = view.repo_dir_of(container) if present else None
-    return LocalInstall(source_file, line, written, repo_dir, container)
+    repo_dir = view.repo_dir_of(container) if snapshot else None
+    return LocalInstall(source_file, line, written, repo_dir, container, snapshot)

@@ -25,7 +25,7 @@ from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.deploy.commands import parse_command
 from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.follow import Analysis, Follower, Target
-from mcheck.deploy.model import DeployConfig, Runtime, TargetRun
+from mcheck.deploy.model import DeployConfig, LocalInstall, RequirementRef, Runtime, TargetRun
 from mcheck.deploy.resolve import FileTree
 from mcheck.deploy.runtime import reconstruct
 from mcheck.errors import UsageError
@@ -173,9 +173,14 @@ class _DeployRun:
             self.report.findings.extend(findings)
             projects = _project_dirs(repo_files)
             runtime.installed_names = frozenset(
-                name
-                for local in [*self._local_projects(runtime), *_meant(runtime, projects)]
-                for name in source_top_level_names(self.root / local)
+                [
+                    *(n for i in self._local_installs(runtime) for n in self._names(runtime, i)),
+                    *(
+                        n
+                        for d in _meant(runtime, projects)
+                        for n in source_top_level_names(self.root / d)
+                    ),
+                ]
             )
         with self.stage("follow"):
             analyses = self._follow(config, runtime, repo_files)
@@ -263,20 +268,40 @@ class _DeployRun:
             return TargetRun(analysis, result=result, app_failure=exc)
         return TargetRun(analysis, result=result, app=app)
 
-    def _local_projects(self, runtime: Runtime) -> list[str]:
-        """Repository directories of the projects the build installs from this repository, other
-        than the service's own working directory (its code is imported from there anyway)."""
-        own = runtime.repo_dir_of(runtime.workdir)
-        dirs = [i.repo_dir for i in runtime.local_installs if i.repo_dir is not None]
-        return [d for d in dict.fromkeys(dirs) if d != own]
+    def _local_installs(self, runtime: Runtime) -> list[LocalInstall]:
+        """The repository's projects the build installs, other than the service's own working
+        directory (its code is imported from there anyway), each once."""
+        own = runtime.workdir.rstrip("/")
+        found: dict[tuple[str | None, str | None], LocalInstall] = {}
+        for install in runtime.local_installs:
+            if install.repo_dir is None or (install.container_path or "").rstrip("/") == own:
+                continue
+            found.setdefault((install.container_path, install.repo_dir), install)
+        return list(found.values())
 
-    def _local_wheels(self, runtime: Runtime) -> list[str]:
+    def _names(self, runtime: Runtime, install: LocalInstall) -> tuple[str, ...]:
+        """Top-level names the installed project holds: of what the build copied to its container
+        directory (which may differ from the repository's: a flattening ``COPY``), else of the
+        repository directory a ``git+`` URL names."""
+        if install.container_path is None:
+            assert install.repo_dir is not None
+            return source_top_level_names(self.root / install.repo_dir)
+        return top_level_names_of([relative for relative, _ in install.files])
+
+    def _local_wheels(self, runtime: Runtime, fs_root: Path) -> list[str]:
         """Wheels of the repository's projects the build installs, built by mcheck wheel's build
-        stage (cached): what a ``COPY packages/core`` + ``pip install`` or a ``git+`` URL of this
-        repository installs, never an index's package of the same name."""
+        stage (cached): from what the container holds at the installed path (``COPY packages/core
+        /opt/core`` + ``pip install /opt/core``), or from the repository directory a ``git+`` URL of
+        this repository names; never an index's package of the same name."""
         wheels: list[str] = []
-        for index, directory in enumerate(self._local_projects(runtime)):
-            project = discover_project(self.root / directory)
+        for index, install in enumerate(self._local_installs(runtime)):
+            assert install.repo_dir is not None
+            source = (
+                self._materialise_project(install, self.workdir / f"local-src-{index}")
+                if install.container_path is not None
+                else self.root / install.repo_dir
+            )
+            project = discover_project(source)
             built = build_artifacts(
                 project, self.workdir / f"local-{index}", self.sandbox, cache=True
             )
@@ -284,33 +309,55 @@ class _DeployRun:
             if wheel is None:
                 reason = built.failure.message if built.failure else "no wheel was built"
                 log = built.failure.log_tail if built.failure else ""
-                raise EnvFailed(
-                    f"the repository's project {directory}/ does not build: {reason}", log
-                )
+                raise EnvFailed(f"`pip install {install.written}` does not build: {reason}", log)
             wheels.append(str(wheel))
             sdist = SdistContents.read(built.sdist) if built.sdist is not None else None
-            label = f"in the repository's package {directory}/ that the build installs"
+            label = f"in the repository's package {install.repo_dir}/ that the build installs"
             dropped = dropped_from_local_wheel(project, WheelContents.read(wheel), sdist, label)
             self.report.findings.extend(
-                dataclasses.replace(f, repo_path=self._repository_path(f.repo_path, directory))
+                dataclasses.replace(f, repo_path=self._repository_path(runtime, f, install))
                 for f in dropped
             )
         return wheels
 
-    def _repository_path(self, path: str | None, project_dir: str) -> str | None:
-        """``path`` relative to the repository root this run uses (outside git a project's paths
-        are relative to the project itself)."""
-        if path is None or (self.root / path).is_file():
-            return path
-        joined = posixpath.join(project_dir, path)
-        return joined if (self.root / joined).is_file() else path
+    def _requirements_file(self, ref: RequirementRef, fs_root: Path) -> Path:
+        """Where the requirements file is: in the materialised image, or, when a builder stage read
+        it and the final image does not keep it, copied there from the repository."""
+        path = host_path(fs_root, ref.container_path)
+        if not path.is_file() and ref.repo_path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.root / ref.repo_path, path)
+        return path
+
+    def _materialise_project(self, install: LocalInstall, directory: Path) -> Path:
+        """The project as the build had it when it ran ``pip install``: its files at that moment,
+        copied from the repository (not symlinked: the build must not reach the checkout)."""
+        for relative, repo in install.files:
+            target = directory / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.root / repo, target)
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
+
+    def _repository_path(
+        self, runtime: Runtime, finding: Finding, install: LocalInstall
+    ) -> str | None:
+        """The repository file a dropped file of an installed project is (its path is relative to
+        the project as built: the container directory, or the repository directory)."""
+        relative = finding.repo_path
+        if relative is None:
+            return None
+        if install.container_path is not None:
+            return dict(install.files).get(relative, relative)
+        joined = posixpath.join(install.repo_dir or "", relative)
+        return joined if (self.root / joined).is_file() else relative
 
     def _environment(self, runtime: Runtime, fs_root: Path) -> Path:
-        files = [host_path(fs_root, r.container_path) for r in runtime.requirements if r.present]
+        files = [self._requirements_file(r, fs_root) for r in runtime.requirements if r.present]
         remote = [
             i.written for i in runtime.local_installs if i.repo_dir is None and "git+" in i.written
         ]
-        packages = [*runtime.packages, *remote, *self._local_wheels(runtime)] or (
+        packages = [*runtime.packages, *remote, *self._local_wheels(runtime, fs_root)] or (
             _pyproject_dependencies(runtime, fs_root) if not files else []
         )
         if not files and not packages:
@@ -351,6 +398,27 @@ def _project_dirs(repo_files: list[str]) -> tuple[str, ...]:
     names = ("pyproject.toml", "setup.py")
     dirs = {posixpath.dirname(f) for f in repo_files if posixpath.basename(f) in names}
     return tuple(sorted(d for d in dirs if d))
+
+
+def top_level_names_of(files: list[str]) -> tuple[str, ...]:
+    """The top-level import names a project with these (project-relative) files holds: its packages
+    and modules, directly or under ``src/``."""
+    names: list[str] = []
+    for base in ("src/", ""):
+        for path in sorted(files):
+            if not path.startswith(base):
+                continue
+            parts = path[len(base) :].split("/")
+            if len(parts) == 2 and parts[1] == "__init__.py" and parts[0].isidentifier():
+                names.append(parts[0])
+            elif (
+                len(parts) == 1
+                and parts[0].endswith(".py")
+                and parts[0][:-3].isidentifier()
+                and parts[0][:-3] not in ("setup", "conftest", "noxfile")
+            ):
+                names.append(parts[0][:-3])
+    return tuple(dict.fromkeys(names))
 
 
 def _meant(runtime: Runtime, projects: tuple[str, ...]) -> list[str]:

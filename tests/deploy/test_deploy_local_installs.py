@@ -1,0 +1,74 @@
+"""A build that installs a project of the repository from a path: what the build had at that moment is
+what gets built (a multi-stage build's builder stage, a directory made by `RUN mkdir`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mcheck.deploy import check_deploy
+from mcheck.deploy.configs import read_deploy_config
+from mcheck.deploy.runtime import reconstruct
+from mcheck.wheel.discover import list_source_files
+
+# Like a real service's Dockerfile (tests/realbugs: gptdiscord): the package is installed with
+# --target in a builder stage, and only the installed files reach the final image.
+BUILDER_DOCKERFILE = """\
+FROM python:3.11 AS builder
+RUN mkdir /install /src
+WORKDIR /install
+COPY requirements.txt /install
+RUN pip install --target="/install" -r requirements.txt
+COPY README.md /src
+COPY pyproject.toml /src
+COPY greeter /src/greeter
+RUN pip install --target="/install" /src
+
+FROM python:3.11-slim
+COPY --from=builder /install /usr/local/lib/python3.11/site-packages
+COPY app.py /bin/app
+CMD ["python3", "/bin/app"]
+"""
+FILES = {
+    "Dockerfile": BUILDER_DOCKERFILE,
+    "requirements.txt": "",
+    "README.md": "# greeter\n",
+    "pyproject.toml": '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+    '[project]\nname = "mcheck-sample-greeter"\nversion = "1.0"\nreadme = "README.md"\n\n'
+    '[tool.hatch.build.targets.wheel]\npackages = ["greeter"]\n',
+    "greeter/__init__.py": 'GREETING = "hello"\n',
+    "app.py": "from greeter import GREETING\n\nprint(GREETING)\n",
+}
+
+
+def _repo(root: Path) -> Path:
+    for name, text in FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_the_builder_stages_files_are_what_the_local_install_builds(tmp_path):
+    repo = _repo(tmp_path / "repo")
+    runtime, findings = reconstruct(
+        read_deploy_config(repo, repo), repo, list_source_files(repo, None)
+    )
+    assert findings == []
+    [install] = runtime.local_installs
+    assert (install.written, install.container_path, install.line) == ("/src", "/src", 9)
+    # `RUN mkdir /src` made a directory: `COPY README.md /src` puts the file inside it
+    assert dict(install.files) == {
+        "README.md": "README.md",
+        "pyproject.toml": "pyproject.toml",
+        "greeter/__init__.py": "greeter/__init__.py",
+    }
+    [requirements] = runtime.requirements
+    assert (requirements.container_path, requirements.repo_path) == (
+        "/install/requirements.txt",
+        "requirements.txt",
+    )
+    assert "/src/README.md" not in runtime.files  # the final image does not keep the builder's /src
+
+
+def test_a_service_installing_its_package_in_a_builder_stage_imports_it(tmp_path):
+    report = check_deploy(_repo(tmp_path / "repo"))
+    assert [(f.code, f.path, f.line) for f in report.findings] == []
