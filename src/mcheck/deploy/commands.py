@@ -619,31 +619,33 @@ class PipInstall:
     local: tuple[str, ...] = ()
 
 
-def made_directories(command: str) -> list[str]:
-    """The directories ``mkdir`` (with or without ``-p``) creates in a shell command, as written."""
+def shell_commands(command: str) -> list[list[str]]:
+    """The simple commands of a shell line (``a && b; c``), each without env-assignment and
+    wrapper prefixes; [] when the line does not split (unbalanced quotes)."""
     try:
         tokens = split_shell(command)
     except ValueError:
         return []
-    made: list[str] = []
-    for argv in segments(tokens):
-        argv = strip_prefixes(argv)
-        if argv and posixpath.basename(argv[0]) == "mkdir":
-            made.extend(a for a in argv[1:] if not a.startswith("-"))
-    return made
+    return [argv for argv in (strip_prefixes(a) for a in segments(tokens)) if argv]
+
+
+def made_directories(command: str) -> list[str]:
+    """The directories ``mkdir`` (with or without ``-p``) creates in a shell command, as written."""
+    return [
+        a
+        for argv in shell_commands(command)
+        if posixpath.basename(argv[0]) == "mkdir"
+        for a in argv[1:]
+        if not a.startswith("-")
+    ]
 
 
 def pip_installs(command: str) -> list[PipInstall]:
     """Every ``pip install`` of a build command, with the ``cd`` that precedes it."""
-    try:
-        tokens = split_shell(command)
-    except ValueError:
-        return []
     found: list[PipInstall] = []
     cwd = "."
-    for argv in segments(tokens):
-        argv = strip_prefixes(argv)
-        if argv and argv[0] == "cd" and len(argv) >= 2:
+    for argv in shell_commands(command):
+        if argv[0] == "cd" and len(argv) >= 2:
             cwd = posixpath.normpath(posixpath.join(cwd, argv[1]))
             continue
         args = _pip_install_args(argv)
