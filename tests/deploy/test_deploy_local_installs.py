@@ -72,3 +72,31 @@ def test_the_builder_stages_files_are_what_the_local_install_builds(tmp_path):
 def test_a_service_installing_its_package_in_a_builder_stage_imports_it(tmp_path):
     report = check_deploy(_repo(tmp_path / "repo"))
     assert [(f.code, f.path, f.line) for f in report.findings] == []
+
+
+def test_installing_a_package_from_outside_the_root_directory_is_one_mc502(tmp_path):
+    """Incident 1's deploy with the service's root directory as build: `../../packages/core` is
+    outside it. One finding at the install line; the start target's failure is its consequence."""
+    import shutil
+
+    from conftest import SAMPLES_DIR
+
+    repo = tmp_path / "repo"
+    shutil.copytree(
+        SAMPLES_DIR / "deploy_installs_core_that_drops_a_file_fixed/packages", repo / "packages"
+    )
+    service = repo / "services/api"
+    service.mkdir(parents=True)
+    (service / "requirements.txt").write_text("starlette\nuvicorn\n", encoding="utf-8")
+    (service / "railway.toml").write_text(
+        '[build]\nbuildCommand = "pip install -r requirements.txt && uv pip install --system '
+        '../../packages/core"\n\n[deploy]\nstartCommand = "uvicorn mcheck_svc_core.app:app"\n',
+        encoding="utf-8",
+    )
+    report = check_deploy(service, repo_root=repo)
+    assert [(f.code, f.path, f.line) for f in report.findings] == [
+        ("MC502", "services/api/railway.toml", 2)
+    ]
+    assert report.findings[0].message.startswith(
+        "`pip install ../../packages/core`: /packages/core is not in the build when this runs"
+    )

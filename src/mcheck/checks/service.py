@@ -130,6 +130,15 @@ def service_app_misbehaves(ctx: DeployContext, targets: list[TargetRun]) -> Iter
 # --- helpers ---------------------------------------------------------------------------------------
 
 
+def _failed_local_install(error: ExceptionInfo, runtime: Runtime) -> bool:
+    """The import fails on a package the build means to install from the repository but cannot
+    (MC502 at the install line)."""
+    top = (error.missing_name or "").split(".")[0]
+    return top in runtime.installed_names and any(
+        i.repo_dir is None and i.container_path is not None for i in runtime.local_installs
+    )
+
+
 def _dropped_module_cause(result: TargetResult, earlier: list[Finding]) -> str | None:
     """``MC101 pkg/app/routes/health.py`` when the import failed on a module a local package's
     wheel drops."""
@@ -246,6 +255,8 @@ def _import_failure(
         ]
     error = outcome.error
     if outcome.ok or error is None or _explained(error, analysis, outcome):
+        return []
+    if _failed_local_install(error, runtime):  # its MC502 says which install finds nothing
         return []
     path, line = _raising_location(error, runtime, fs_root, entry)
     if path == target.start.source_file:  # nothing of the service raised: point at the command
