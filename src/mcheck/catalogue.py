@@ -434,12 +434,15 @@ _ENTRIES = [
         "MC304",
         I,
         Stage.PROBE,
-        "a module needs an optional extra or another platform",
+        "a module needs an optional extra, another platform or the host's configuration",
         """
         The module could not be imported, but for an expected reason: it needs a dependency that the wheel
         declares only in an optional extra (install `name[extra]` to use it), a test tool, or it is meant for
-        another platform (`winreg`, `msvcrt`, an `assert sys.platform == "win32"`). Not an error; listed so
-        you can confirm it is intended. Use `--extras` to install extras before probing.
+        another platform (`winreg`, `msvcrt`, an `assert sys.platform == "win32"`). For `mcheck deploy`:
+        the service's own module-level code stopped for lack of configuration the host provides
+        (`os.environ["TOKEN"]`, "TOKEN is not set in the environment"); mcheck imports the start target
+        without the host's variables, so give them with `--env-file` to check the rest. Not an error;
+        listed so you can confirm it is intended. Use `--extras` to install extras before probing.
         """,
         """
         # pkg/cli.py (needs the `cli` extra)

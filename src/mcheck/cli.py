@@ -199,6 +199,7 @@ def deploy(
     ignore: Ignore = None,
     per_path_ignores: PerPathIgnores = None,
     fail_on: FailOn = None,
+    env_file: Annotated[str | None, typer.Option(help=setting_help("env-file"))] = None,
     keep: Annotated[bool, typer.Option(help="Keep the temporary work directory.")] = False,
     sandbox: Annotated[
         bool,
@@ -227,6 +228,7 @@ def deploy(
             ignore=ignore,
             per_path_ignores=per_path_ignores,
             fail_on=fail_on,
+            env_file=env_file,
         )
         return [report]
 

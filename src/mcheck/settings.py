@@ -37,6 +37,7 @@ class Settings:
     build_timeout: float = (
         600.0  # seconds the build backend may take for the sdist and the wheel together
     )
+    env_file: str | None = None  # deploy: a dotenv file of the variables the host gives the service
     # Where each given setting came from (COMMAND_LINE or the file's origin), for labels in reports.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -133,6 +134,15 @@ SETTINGS: tuple[Setting, ...] = (
         600.0,
         "Seconds the build backend may take for the sdist and the wheel together.",
         "--build-timeout",
+    ),
+    Setting(
+        "env-file",
+        "text",
+        None,
+        "A dotenv file (KEY=VALUE lines) of the variables the host gives the service: its start "
+        "target is imported with them.",
+        "--env-file",
+        ("deploy",),
     ),
 )
 SETTING_NAMES = tuple(setting.name for setting in SETTINGS)

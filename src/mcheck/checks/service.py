@@ -130,6 +130,31 @@ def service_app_misbehaves(ctx: DeployContext, targets: list[TargetRun]) -> Iter
 # --- helpers ---------------------------------------------------------------------------------------
 
 
+# Words of an exception raised by the service's own code that say it is missing configuration
+_CONFIGURATION_WORDS = (
+    "environment",
+    "environ",
+    "env var",
+    ".env",
+    "getenv",
+    "not set",
+    "settings",
+)
+
+
+def _needs_host_configuration(error: ExceptionInfo) -> bool:
+    """The service's own module-level code stopped for lack of configuration the host provides
+    (``os.environ["TOKEN"]``, ``raise ValueError("TOKEN is not set in the environment")``)."""
+    if error.type in ("ModuleNotFoundError", "ImportError", "SyntaxError", "NameError"):
+        return False
+    frame = error.raising_frame
+    source = (frame.source if frame is not None else "").lower()
+    message = error.message.lower()
+    if error.type == "KeyError" and ("environ" in source or "getenv" in source):
+        return True
+    return any(word in message for word in _CONFIGURATION_WORDS)
+
+
 def _failed_local_install(error: ExceptionInfo, runtime: Runtime) -> bool:
     """The import fails on a package the build means to install from the repository but cannot
     (MC502 at the install line)."""
@@ -261,6 +286,18 @@ def _import_failure(
     path, line = _raising_location(error, runtime, fs_root, entry)
     if path == target.start.source_file:  # nothing of the service raised: point at the command
         line = target.start.line
+    if path != target.start.source_file and _needs_host_configuration(error):
+        return [
+            Finding(
+                "MC304",
+                path,
+                f"importing `{shown}` (run by `{target.command}`) needs configuration the host "
+                f"provides: {error.type}: {error.message}",
+                hint="mcheck imports the start target without the host's variables; give them with "
+                "--env-file FILE (KEY=VALUE lines) to check the rest",
+                line=line,
+            )
+        ]
     return [
         Finding(
             "MC301",

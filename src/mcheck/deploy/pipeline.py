@@ -89,6 +89,7 @@ def check_deploy(
     report = Report(target=str(service_dir), fail_on=resolved.fail_on)
     report.repository_root = (str(root), repository.found_by)
     say(f"repository root {root} ({repository.found_by})")
+    host_env = read_env_file(Path(resolved.env_file), service) if resolved.env_file else {}
     isolation = require_sandbox() if sandbox else None  # before mkdtemp: it may raise
     workdir = Path(tempfile.mkdtemp(prefix="mcheck-deploy-"))
     try:
@@ -101,6 +102,7 @@ def check_deploy(
             timeout=resolved.timeout,
             python=resolved.python,
             sandbox=isolation,
+            host_env=host_env,
         )
         run.execute(install=install, app_probe=app_probe)
     finally:
@@ -110,6 +112,28 @@ def check_deploy(
             shutil.rmtree(workdir, ignore_errors=True)
     report.findings = silenced_in_files(kept(_unique(report.findings), resolved), root)
     return report
+
+
+def read_env_file(path: Path, service: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines of a dotenv file (``export`` prefixes, comments and quotes as dotenv
+    writes them); a relative path is tried from the current directory, then the service's."""
+    candidates = [path] if path.is_absolute() else [path, service / path]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise UsageError(f"--env-file {path}: no such file")
+    env: dict[str, str] = {}
+    for number, raw in enumerate(found.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise UsageError(f"{found}:{number}: not a KEY=VALUE line")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        env[key.strip()] = value
+    return env
 
 
 def _deploy_settings(service: Path, root: Path, overrides: dict[str, Any]) -> Settings:
@@ -152,8 +176,10 @@ class _DeployRun:
         timeout: float,
         python: str | None,
         sandbox: Sandbox | None = None,
+        host_env: dict[str, str] | None = None,
     ) -> None:
         self.service, self.root, self.report, self.say = service, root, report, say
+        self.host_env = host_env or {}  # --env-file: the variables the host gives the service
         self.workdir, self.timeout, self.python, self.sandbox = workdir, timeout, python, sandbox
 
     def stage(self, name: str):
@@ -254,7 +280,7 @@ class _DeployRun:
                 sorted(analysis.third_party),
                 timeout=self.timeout,
                 workdir=self.workdir / f"probe-{index}",
-                env={**ctx.config.env, **ctx.runtime.env},
+                env={**ctx.config.env, **ctx.runtime.env, **self.host_env},
                 sandbox=self.sandbox,
             )
         except ProbeError as exc:
@@ -390,6 +416,7 @@ class _DeployRun:
             timeout=self.timeout,
             workdir=self.workdir / f"app-{index}",
             sandbox=self.sandbox,
+            env=self.host_env,
         ).apps[0]
 
 
