@@ -220,3 +220,35 @@ def test_a_compose_file_at_the_repository_root_describes_the_service_in_its_buil
     assert [(s.source_file, s.line, s.app_spec) for s in config.start_commands] == [
         ("compose.yaml", 4, "wrong:app")
     ]
+
+
+def test_compose_entrypoint_command_working_dir_and_healthcheck_make_the_start_command():
+    from mcheck.deploy.hostfiles import read_host_file
+
+    text = (
+        "services:\n"
+        "  api:\n"
+        "    build: ./api\n"
+        "    working_dir: /srv\n"
+        '    entrypoint: ["gunicorn", "-k", "uvicorn.workers.UvicornWorker"]\n'
+        '    command: ["app.main:app", "--bind", "0.0.0.0:8000"]\n'
+        "    healthcheck:\n"
+        '      test: ["CMD", "curl", "-f", "http://localhost:8000/healthz"]\n'
+        "  worker:\n"
+        "    build: ./worker\n"
+        "    entrypoint: python -m worker\n"
+    )
+    api, worker = read_host_file("compose.yaml", text)
+    [start] = api.start_commands
+    assert start.command == [
+        "gunicorn",
+        "-k",
+        "uvicorn.workers.UvicornWorker",
+        "app.main:app",
+        "--bind",
+        "0.0.0.0:8000",
+    ]
+    assert (start.line, start.cwd, start.health_path) == (5, "/srv", "/healthz")
+    assert api.health_path == "/healthz"
+    [alone] = worker.start_commands
+    assert (alone.command, alone.line) == ("python -m worker", 11)

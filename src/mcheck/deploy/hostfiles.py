@@ -253,15 +253,51 @@ def _compose_service(name: str, entry: dict[str, Any], lines: dict[str, int]) ->
         )
     if isinstance(environment, dict):
         service.env.update({str(k): str(v) for k, v in environment.items() if v is not None})
-    command = entry.get("command")
-    if isinstance(command, str | list) and command:
+    service.health_path = _compose_health_path(entry.get("healthcheck"))
+    start, line = _compose_start(entry, lines)
+    if start:
         _add_start(
             service,
             DeclaredStart(
-                command, lines.get("command"), cwd=_string(entry.get("working_dir")), process=name
+                start,
+                line,
+                health_path=service.health_path,
+                cwd=_string(entry.get("working_dir")),
+                process=name,
             ),
         )
     return service
+
+
+def _compose_start(
+    entry: dict[str, Any], lines: dict[str, int]
+) -> tuple[str | list[str], int | None]:
+    """What the container runs: ``entrypoint`` (which replaces the image's ENTRYPOINT and, given
+    alone, its CMD too) followed by ``command``; ``command`` alone replaces the CMD."""
+    command, entrypoint = entry.get("command"), entry.get("entrypoint")
+    command = command if isinstance(command, str | list) and command else None
+    entrypoint = entrypoint if isinstance(entrypoint, str | list) and entrypoint else None
+    if entrypoint is None:
+        return (command or ""), lines.get("command")
+    if command is None:
+        return entrypoint, lines.get("entrypoint")
+    as_list = [entrypoint] if isinstance(entrypoint, str) else list(entrypoint)
+    rest = [command] if isinstance(command, str) else list(command)
+    words = (
+        " ".join(str(w) for w in [*as_list, *rest])
+        if isinstance(entrypoint, str)
+        else [*map(str, as_list), *map(str, rest)]
+    )
+    return words, lines.get("entrypoint")
+
+
+def _compose_health_path(healthcheck: object) -> str | None:
+    """The path a compose ``healthcheck.test`` requests (``["CMD", "curl", "-f", "http://..."]``)."""
+    if not isinstance(healthcheck, dict):
+        return None
+    test = healthcheck.get("test")
+    text = " ".join(map(str, test)) if isinstance(test, list) else str(test or "")
+    return health_path_from_url(text)
 
 
 def _compose_key_lines(root: yaml.Node | None) -> dict[str, dict[str, int]]:
