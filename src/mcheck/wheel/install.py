@@ -111,24 +111,18 @@ def _fresh_env(
     requirement = f"{wheel}[{','.join(extras)}]" if extras else str(wheel)
     requirements = [requirement, *map(str, local_wheels)]
     if uv is not None:
-        _run(
-            [
-                uv,
-                "pip",
-                "install",
-                "--quiet",
-                "--compile-bytecode",
-                "--python",
-                str(env.python),
-                *requirements,
-            ],
-            "install the wheel",
-        )
+        _uv_install(uv, env, requirements, "install the wheel")
     else:  # pragma: no cover
         _run(
             [str(env.python), "-m", "pip", "install", "--quiet", *requirements], "install the wheel"
         )
     return env
+
+
+def _uv_install(uv: str, env: TargetEnv, args: Sequence[str], what: str) -> str:
+    """``uv pip install`` into ``env``, bytecode compiled as pip does (imports are timed)."""
+    command = [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(env.python)]
+    return _run([*command, *args], what)
 
 
 def _create_venv(uv: str | None, venv_dir: Path, interpreter: str) -> TargetEnv:
@@ -172,20 +166,8 @@ def _env_from_cache(
         cached = _cached_venv(uv, dependency_key(uv, interpreter, pins), interpreter, pins)
         _copy_venv(cached, venv_dir)
         env = TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
-        _run(
-            [
-                uv,
-                "pip",
-                "install",
-                "--quiet",
-                "--compile-bytecode",
-                "--no-deps",
-                "--python",
-                str(env.python),
-                str(wheel),
-                *map(str, local_wheels),
-            ],
-            "install the wheel",
+        _uv_install(
+            uv, env, ["--no-deps", str(wheel), *map(str, local_wheels)], "install the wheel"
         )
     except (InstallFailed, OSError):
         return None
@@ -270,20 +252,7 @@ def _fill_entry(uv: str, staging: Path, interpreter: str, pins: Sequence[str]) -
     env = _create_venv(uv, staging / "venv", interpreter)
     if pins:
         (staging / "requirements.txt").write_text("\n".join(pins) + "\n", "utf-8")
-        _run(
-            [
-                uv,
-                "pip",
-                "install",
-                "--quiet",
-                "--compile-bytecode",
-                "--python",
-                str(env.python),
-                "-r",
-                str(staging / "requirements.txt"),
-            ],
-            "install the dependencies",
-        )
+        _uv_install(uv, env, ["-r", str(staging / "requirements.txt")], "install the dependencies")
     (staging / ORIGIN_FILE).write_text(str(staging / "venv"), "utf-8")
 
 
