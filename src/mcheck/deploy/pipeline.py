@@ -54,7 +54,7 @@ from mcheck.wheel.discover import (
     find_repository_root,
     list_source_files,
 )
-from mcheck.wheel.local_deps import source_top_level_names
+from mcheck.wheel.local_deps import source_top_level_names, top_level_names_of
 
 
 def check_deploy(
@@ -425,27 +425,6 @@ def _project_dirs(repo_files: list[str]) -> tuple[str, ...]:
     names = ("pyproject.toml", "setup.py")
     dirs = {posixpath.dirname(f) for f in repo_files if posixpath.basename(f) in names}
     return tuple(sorted(d for d in dirs if d))
-
-
-def top_level_names_of(files: list[str]) -> tuple[str, ...]:
-    """The top-level import names a project with these (project-relative) files holds: its packages
-    and modules, directly or under ``src/``."""
-    names: list[str] = []
-    for base in ("src/", ""):
-        for path in sorted(files):
-            if not path.startswith(base):
-                continue
-            parts = path[len(base) :].split("/")
-            if len(parts) == 2 and parts[1] == "__init__.py" and parts[0].isidentifier():
-                names.append(parts[0])
-            elif (
-                len(parts) == 1
-                and parts[0].endswith(".py")
-                and parts[0][:-3].isidentifier()
-                and parts[0][:-3] not in ("setup", "conftest", "noxfile")
-            ):
-                names.append(parts[0][:-3])
-    return tuple(dict.fromkeys(names))
 
 
 def _meant(runtime: Runtime, projects: tuple[str, ...]) -> list[str]:

@@ -153,19 +153,30 @@ def workspace_siblings(project_root: Path) -> dict[str, WorkspaceMember]:
 
 def source_top_level_names(member: Path) -> tuple[str, ...]:
     """The top-level import names the source tree of the project at ``member`` holds."""
+    files = [
+        path.relative_to(member).as_posix()
+        for base in (member / "src", member)
+        if base.is_dir()
+        for entry in base.iterdir()
+        for path in ([entry / "__init__.py"] if entry.is_dir() else [entry])
+        if path.is_file()
+    ]
+    return top_level_names_of(files)
+
+
+def top_level_names_of(files: list[str]) -> tuple[str, ...]:
+    """The top-level import names a project with these (project-relative) files holds: its packages
+    and modules, under ``src/`` first, then directly."""
     names: list[str] = []
-    for base in (member / "src", member):
-        if not base.is_dir():
-            continue
-        for entry in sorted(base.iterdir()):
-            if entry.is_dir() and (entry / "__init__.py").is_file() and entry.name.isidentifier():
-                names.append(entry.name)
-            elif (
-                entry.suffix == ".py"
-                and entry.stem.isidentifier()
-                and entry.stem not in _NOT_MODULES
-            ):
-                names.append(entry.stem)
+    for base in ("src/", ""):
+        for path in sorted(f[len(base) :] for f in files if f.startswith(base)):
+            parts = path.split("/")
+            if len(parts) == 2 and parts[1] == "__init__.py" and parts[0].isidentifier():
+                names.append(parts[0])
+            elif len(parts) == 1 and parts[0].endswith(".py"):
+                stem = parts[0][:-3]
+                if stem.isidentifier() and stem not in _NOT_MODULES:
+                    names.append(stem)
     return tuple(dict.fromkeys(names))
 
 
