@@ -12,8 +12,9 @@ import shutil
 import pytest
 
 from conftest import REPO_ROOT, copy_sample
+from mcheck.catalogue import CATALOGUE
 from mcheck.deploy import check_deploy
-from mcheck.findings import Report
+from mcheck.findings import Report, Severity
 
 # sample -> (service directory inside it, exact findings)
 SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
@@ -96,6 +97,9 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
         },
     ),
     "deploy_git_url_core_fixed": ("services/api", set()),
+    # the start target needs the host's configuration: info, not an error (tests/realbugs: gptdiscord)
+    "deploy_needs_host_env": (".", {("MC304", "bot.py", 4)}),
+    "deploy_needs_host_env_fixed": (".", set()),
 }
 
 _reports: dict[str, Report] = {}
@@ -122,7 +126,8 @@ def test_sample_reports_exactly_the_spec(name: str, deploy_report) -> None:
     assert _keys(report) == SPEC[name][1], [
         f"{f.code} {f.path}:{f.line} {f.message}" for f in report.findings
     ]
-    assert report.exit_code == (1 if SPEC[name][1] else 0)
+    errors = [code for code, _, _ in SPEC[name][1] if CATALOGUE[code].severity is Severity.ERROR]
+    assert report.exit_code == (1 if errors else 0)
 
 
 def test_every_deploy_sample_has_a_readme_and_a_fixed_twin() -> None:
