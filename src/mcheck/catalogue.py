@@ -607,6 +607,27 @@ _ENTRIES = [
         startCommand = "uvicorn main:app --host 0.0.0.0 --port $PORT"
         """,
     ),
+    _entry(
+        "MC604",
+        E,
+        Stage.DIFF,
+        "the wheel's archive breaks the package index's upload rules",
+        """
+        A zip entry of the wheel is named with an absolute path, climbs out of the install directory
+        with `..`, is a symbolic link, or appears more than once. Installers disagree on such entries:
+        pip refuses to install the wheel ("trying to install outside target directory"), uv skips them,
+        and an entry stored twice can install either copy. PyPI rejects such archives at upload
+        (https://docs.pypi.org/archives/: duplicate file entries; PEP 427: every file is installed
+        relative to site-packages). mcheck neither installs nor imports such a wheel. Rebuild it with
+        the build backend instead of writing the zip by hand or patching it.
+        """,
+        """
+        zip dist/pkg-1.0-py3-none-any.whl ../../etc/profile.d/pkg.sh   # an entry outside site-packages
+        """,
+        """
+        python -m build --wheel    # only the backend writes the archive; data files go in .data/
+        """,
+    ),
 ]
 
 CATALOGUE: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}

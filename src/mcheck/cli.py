@@ -298,6 +298,7 @@ def _run(
     interrupted, 3 for a bug in mcheck (the traceback with -v)."""
     _install_signal_handlers()
     pairs = _format_pairs(formats or ["text"], outputs or [])
+    _check_outputs_writable([output for _, output in pairs if output is not None])
     try:
         reports = check()
     except UsageError as exc:
@@ -364,6 +365,25 @@ def _format_pairs(formats: list[str], outputs: list[Path]) -> list[tuple[str, Pa
     ]
 
 
+def _check_outputs_writable(outputs: list[Path]) -> None:
+    """Fail before the run, not after minutes of work, when a report could not be written."""
+    for output in outputs:
+        if output.is_dir():
+            _fail(f"--output {output}: is a directory", 2)
+        parent = output.parent
+        if not parent.is_dir():
+            _fail(f"--output {output}: directory {parent} does not exist", 2)
+        if not os.access(parent, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+            _fail(f"--output {output}: not writable", 2)
+
+
+def _write_report(output: Path, text: str) -> None:
+    try:
+        output.write_text(text, encoding="utf-8", errors="backslashreplace")
+    except OSError as exc:
+        _fail(f"--output {output}: cannot write: {exc.strerror or exc}", 2)
+
+
 def _emit(reports: list[Report], pairs: list[tuple[str, Path | None]], *, verbosity: int) -> None:
     from mcheck.reporters import render
 
@@ -372,15 +392,23 @@ def _emit(reports: list[Report], pairs: list[tuple[str, Path | None]], *, verbos
         color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         text = render(name, reports, color=color, verbosity=verbosity)
         if output is None:
-            sys.stdout.write(text)
+            _write_stdout(text)
         else:
-            output.write_text(text, encoding="utf-8")
+            _write_report(output, text)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file and any(name == "github" for name, _ in pairs):
         from mcheck.reporters.github import github_step_summary
 
         with open(summary_file, "a", encoding="utf-8") as fh:
             fh.write(github_step_summary(reports))
+
+
+def _write_stdout(text: str) -> None:
+    """Write a report to stdout; a file name that is not UTF-8 (kept by Python as surrogates) is shown
+    escaped rather than crashing the report."""
+    encoding = sys.stdout.encoding or "utf-8"
+    sys.stdout.buffer.write(text.encode(encoding, errors="backslashreplace"))
+    sys.stdout.flush()
 
 
 def _progress_printer(verbose: int):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,9 +188,12 @@ def load_file_settings(directory: Path | None) -> tuple[dict[str, Any], str | No
         return read_toml(dedicated), str(dedicated)
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
-        table = read_toml(pyproject).get("tool", {}).get("mcheck")
+        tool = read_toml(pyproject).get("tool", {})
+        table = tool.get("mcheck") if isinstance(tool, dict) else None
         if isinstance(table, dict):
             return table, f"{pyproject} [tool.mcheck]"
+        if table is not None:
+            raise UsageError(f"{pyproject}: tool.mcheck must be a table, not {table!r}")
     return {}, None
 
 
@@ -224,16 +228,21 @@ def _validated(values: dict[str, Any], origin: str) -> dict[str, Any]:
     }
 
 
-def _as_tuple(value: Any) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+def _as_tuple(value: Any, key: str, origin: str) -> tuple[str, ...]:
+    """A string or a list of strings (TOML's two spellings), as a tuple; anything else is bad input."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise UsageError(f"{origin}: {key} must be a string or a list of strings, not {value!r}")
 
 
 def _codes(value: Any, key: str, origin: str) -> tuple[str, ...]:
-    return tuple(_check_code(c, origin) for c in _as_tuple(value))
+    return tuple(_check_code(c, origin) for c in _as_tuple(value, key, origin))
 
 
 def _names(value: Any, key: str, origin: str) -> tuple[str, ...]:
-    return _as_tuple(value)
+    return _as_tuple(value, key, origin)
 
 
 def _path_codes(value: Any, key: str, origin: str) -> dict[str, tuple[str, ...]]:
@@ -241,7 +250,7 @@ def _path_codes(value: Any, key: str, origin: str) -> dict[str, tuple[str, ...]]
     if isinstance(value, Mapping):
         pairs = list(value.items())
     else:
-        pairs = [_glob_and_codes(item, key, origin) for item in _as_tuple(value)]
+        pairs = [_glob_and_codes(item, key, origin) for item in _as_tuple(value, key, origin)]
     return {str(glob): _codes(codes, key, origin) for glob, codes in pairs}
 
 
@@ -259,7 +268,9 @@ def _fail_on(value: Any, key: str, origin: str) -> Severity:
 
 
 def _text(value: Any, key: str, origin: str) -> str:
-    return str(value)
+    if not isinstance(value, str):
+        raise UsageError(f"{origin}: {key} must be a string, not {value!r}")
+    return value
 
 
 def _switch(value: Any, key: str, origin: str) -> bool:
@@ -269,12 +280,13 @@ def _switch(value: Any, key: str, origin: str) -> bool:
 
 
 def _seconds(value: Any, key: str, origin: str) -> float:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = float("nan")
-    if not seconds > 0:  # also rejects NaN
-        raise UsageError(f"{origin}: {key} must be a positive number of seconds, not {value!r}")
+    """A finite positive number: ``inf`` would wait forever, NaN compares false to every deadline."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    seconds = float(value) if number else math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(
+            f"{origin}: {key} must be a positive, finite number of seconds, not {value!r}"
+        )
     return seconds
 
 

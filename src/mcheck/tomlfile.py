@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from mcheck.errors import UsageError
+from mcheck.smallfiles import SOURCE_FILE_LIMIT, read_small_text
 
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(read_small_text(path, limit=SOURCE_FILE_LIMIT))
+    except RecursionError:
+        raise UsageError(f"{path}: malformed TOML: nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already ends with "(at line L, column C)".
         raise UsageError(f"{path}: malformed TOML: {exc}") from None
@@ -21,4 +23,4 @@ def read_toml(path: Path) -> dict[str, Any]:
         line = exc.object[: exc.start].count(b"\n") + 1
         raise UsageError(f"{path}: malformed TOML: not UTF-8 (at line {line})") from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None

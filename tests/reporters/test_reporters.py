@@ -554,3 +554,20 @@ def test_reporters_read_what_a_finding_is_about_instead_of_guessing_from_its_pat
     ]
     assert module.file is None
     assert Finding("MC101", "pkg/py.py", "missing").file == "pkg/py.py"
+
+
+def test_every_format_renders_a_file_name_that_is_not_utf8() -> None:
+    """A file named with the byte 0xff (Python keeps it as the surrogate U+DCFF) must not crash any
+    reporter; SARIF's URI percent-encodes the real byte."""
+    finding = Finding("MC106", "demo/\udcff.pyc", "bytecode file in the wheel")
+    report = make_report(findings=[finding])
+    for name in FORMATS:
+        text = render(name, [report], color=False, verbosity=0)
+        assert text.encode("utf-8", errors="backslashreplace")
+    sarif = to_sarif_data([report])
+    uris = [
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for result in sarif["runs"][0]["results"]
+        for loc in result["locations"]
+    ]
+    assert uris == ["demo/%FF.pyc"]

@@ -22,6 +22,7 @@ from mcheck.deploy.hostfiles import (
 )
 from mcheck.deploy.model import BuildCommand, DeployConfig, StartCommand
 from mcheck.findings import Finding
+from mcheck.smallfiles import read_small_text
 
 # The files read, in the one order (hostfiles.HOST_FILE_NAMES) their settings are applied: a later
 # health path or builder wins. The Dockerfile comes last and only when the host builds with Docker.
@@ -85,7 +86,7 @@ class _Reader:
 
     def _text(self, path: Path) -> str | None:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_small_text(path)
         except (OSError, UnicodeDecodeError) as exc:
             self._error(_rel(path, self.repo_root), None, f"cannot read: {exc}")
             return None

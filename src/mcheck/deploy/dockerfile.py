@@ -24,6 +24,7 @@ from dockerfile_parse import DockerfileParser
 from mcheck.deploy.commands import made_directories, pip_installs
 from mcheck.deploy.model import LocalInstall, RequirementRef, StartCommand, local_install
 from mcheck.findings import Finding
+from mcheck.smallfiles import read_small_text
 
 _VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))")
 _GLOB_CHARS = frozenset("*?[")
@@ -422,7 +423,7 @@ def read_dockerfile_start(
 
     path = repo_root / dockerfile
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_small_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         findings.append(Finding("MC503", dockerfile, f"{dockerfile} cannot be read: {exc}"))
         return []

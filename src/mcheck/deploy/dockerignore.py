@@ -12,6 +12,8 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcheck.smallfiles import read_small_text
+
 try:  # pathspec >= 1.0 renamed the pattern class; 0.12 only has the old name
     from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern as GitWildMatchPattern
 except ImportError:  # pragma: no cover - depends on the installed pathspec
@@ -36,10 +38,12 @@ class DockerIgnore:
     @classmethod
     def read(cls, path: Path, source: str) -> DockerIgnore:
         rules: list[IgnoreRule] = []
-        if path.is_file():
-            for number, raw in enumerate(
-                path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
-            ):
+        try:
+            text = read_small_text(path, errors="replace") if path.is_file() else ""
+        except OSError:  # a .dockerignore Docker could not read either: no rules, as for none
+            text = ""
+        if text:
+            for number, raw in enumerate(text.splitlines(), 1):
                 rule = _rule(number, raw)
                 if rule is not None:
                     rules.append(rule)

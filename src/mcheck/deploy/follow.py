@@ -21,6 +21,7 @@ from mcheck.deploy.commands import ServerCall, parse_server
 from mcheck.deploy.model import Runtime, StartCommand
 from mcheck.deploy.resolve import FileTree, Resolved, module_name_for
 from mcheck.findings import Finding
+from mcheck.smallfiles import SOURCE_FILE_LIMIT, read_small_text
 
 
 @dataclass
@@ -155,11 +156,11 @@ class Follower:
     def _sites(self, module: str, file: str) -> list[ImportSite]:
         repo_file = self.runtime.files[file]
         try:
-            source = (self.repo_root / repo_file).read_text(encoding="utf-8")
+            source = read_small_text(self.repo_root / repo_file, limit=SOURCE_FILE_LIMIT)
             return extract_imports(
                 module, repo_file, source, is_package=file.endswith("/__init__.py")
             )
-        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
             return []  # unreadable or broken source is reported by other checks
 
     def _follow_site(
@@ -447,8 +448,8 @@ class Follower:
         assert target.file is not None
         repo_file = self.runtime.files[target.file]
         try:
-            tree = ast.parse((self.repo_root / repo_file).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            tree = ast.parse(read_small_text(self.repo_root / repo_file, limit=SOURCE_FILE_LIMIT))
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
             return []
         findings: list[Finding] = []
         for node in tree.body:

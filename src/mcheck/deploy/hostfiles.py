@@ -142,8 +142,7 @@ def _railway(
 
 
 def _read_render(text: str, source: str) -> list[HostService]:
-    root = _compose_yaml(text, source)  # the node tree keeps the lines safe_load drops
-    data = yaml.safe_load(text) if root is not None else None
+    root, data = _load_yaml(text, source)  # the node tree keeps the lines the data drops
     if data is not None and not isinstance(data, dict):
         raise DeployFileError(source, 1, "expected a mapping at the top level")
     services = (data or {}).get("services")
@@ -217,8 +216,7 @@ def _read_compose(text: str, source: str) -> list[HostService]:
     """Every service that compose builds from a Dockerfile: its context (``root_dir``, relative to the
     compose file's directory), Dockerfile, ``command`` (which replaces the image's CMD), environment.
     Services that only pull an ``image`` are not the repository's to check."""
-    root = _compose_yaml(text, source)
-    data = yaml.safe_load(text) if root is not None else None
+    root, data = _load_yaml(text, source)
     if data is not None and not isinstance(data, dict):
         raise DeployFileError(source, 1, "expected a mapping at the top level")
     services = (data or {}).get("services")
@@ -229,11 +227,13 @@ def _read_compose(text: str, source: str) -> list[HostService]:
         service
         for name, entry in services.items()
         if isinstance(entry, dict)
-        and (service := _compose_service(str(name), entry, lines.get(str(name), {})))
+        and (service := _compose_service(str(name), entry, lines.get(str(name), {}), source))
     ]
 
 
-def _compose_service(name: str, entry: dict[str, Any], lines: dict[str, int]) -> HostService | None:
+def _compose_service(
+    name: str, entry: dict[str, Any], lines: dict[str, int], source: str
+) -> HostService | None:
     build = entry.get("build")
     if isinstance(build, str):
         build = {"context": build}
@@ -254,7 +254,7 @@ def _compose_service(name: str, entry: dict[str, Any], lines: dict[str, int]) ->
     if isinstance(environment, dict):
         service.env.update({str(k): str(v) for k, v in environment.items() if v is not None})
     service.health_path = _compose_health_path(entry.get("healthcheck"))
-    start, line = _compose_start(entry, lines)
+    start, line = _compose_start(entry, lines, source)
     if start:
         _add_start(
             service,
@@ -270,11 +270,16 @@ def _compose_service(name: str, entry: dict[str, Any], lines: dict[str, int]) ->
 
 
 def _compose_start(
-    entry: dict[str, Any], lines: dict[str, int]
+    entry: dict[str, Any], lines: dict[str, int], source: str
 ) -> tuple[str | list[str], int | None]:
     """What the container runs: ``entrypoint`` (which replaces the image's ENTRYPOINT and, given
     alone, its CMD too) followed by ``command``; ``command`` alone replaces the CMD."""
     command, entrypoint = entry.get("command"), entry.get("entrypoint")
+    for key, value in (("command", command), ("entrypoint", entrypoint)):
+        if isinstance(value, list) and not all(isinstance(w, str | int | float) for w in value):
+            raise DeployFileError(
+                source, lines.get(key), f"{key} must be a string or a list of strings"
+            )
     command = command if isinstance(command, str | list) and command else None
     entrypoint = entrypoint if isinstance(entrypoint, str | list) and entrypoint else None
     if entrypoint is None:
@@ -497,6 +502,8 @@ def _string(value: object) -> str | None:
 def _load_toml(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise DeployFileError(source, None, "nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_ERROR_LINE.search(str(exc))
         raise DeployFileError(source, int(match.group(1)) if match else None, str(exc)) from None
@@ -505,6 +512,8 @@ def _load_toml(text: str, source: str) -> dict[str, Any]:
 def _load_json(text: str, source: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise DeployFileError(source, None, "nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise DeployFileError(source, exc.lineno, exc.msg) from None
     if not isinstance(data, dict):
@@ -512,14 +521,57 @@ def _load_json(text: str, source: str) -> dict[str, Any]:
     return data
 
 
-def _compose_yaml(text: str, source: str) -> yaml.Node | None:
+# What a deploy file's YAML may expand to once its aliases are followed. Real blueprints and compose
+# files (anchors for shared environment blocks included) stay far below; a few hundred bytes of
+# nested aliases ("billion laughs") would otherwise expand to billions of nodes.
+YAML_EXPANDED_NODE_LIMIT = 100_000
+
+
+def _load_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """The composed node tree (for line numbers) and the data built from that same tree, after
+    checking what the aliases expand to."""
     try:
-        return yaml.compose(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is None:
+            return None, None
+        _check_expansion(root, source)
+        return root, yaml.SafeLoader("").construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DeployFileError(
             source, mark.line + 1 if mark else None, str(getattr(exc, "problem", None) or exc)
         ) from None
+    except RecursionError:
+        raise DeployFileError(source, None, "nested too deeply") from None
+
+
+def _check_expansion(root: yaml.Node, source: str) -> None:
+    """Count the nodes of the tree with every alias expanded, once per distinct node (a shared node
+    is counted by the times it is used, not walked again)."""
+    sizes: dict[int, int] = {}
+
+    def expanded(node: yaml.Node, open_nodes: frozenset[int]) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_nodes:
+            raise DeployFileError(source, node.start_mark.line + 1, "an alias refers to itself")
+        inside = open_nodes | {id(node)}
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        total = 1 + sum(expanded(child, inside) for child in children)
+        if total > YAML_EXPANDED_NODE_LIMIT:
+            raise DeployFileError(
+                source,
+                node.start_mark.line + 1,
+                f"its aliases expand to more than {YAML_EXPANDED_NODE_LIMIT} values",
+            )
+        sizes[id(node)] = total
+        return total
+
+    expanded(root, frozenset())
 
 
 def _table(data: dict[str, Any], key: str, source: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from mcheck.deploy.resolve import FileTree
 from mcheck.deploy.runtime import reconstruct
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, Report
+from mcheck.interpreters import resolve_interpreter
 from mcheck.probes.apps import run_app_probe
 from mcheck.probes.protocol import AppResult, AppTarget
 from mcheck.probes.runner import ProbeError
@@ -43,6 +44,7 @@ from mcheck.probes.service import (
 )
 from mcheck.sandbox import Sandbox, require_sandbox
 from mcheck.settings import Settings, load_file_settings, resolve_settings
+from mcheck.smallfiles import SOURCE_FILE_LIMIT, read_small_text
 from mcheck.stages import Progress, timed_stage
 from mcheck.suppression import kept, silenced_in_files
 from mcheck.wheel.artifacts import SdistContents, WheelContents
@@ -100,7 +102,7 @@ def check_deploy(
             say,
             workdir,
             timeout=resolved.timeout,
-            python=resolved.python,
+            python=resolve_interpreter(resolved.python) if resolved.python else None,
             sandbox=isolation,
             host_env=host_env,
         )
@@ -122,7 +124,11 @@ def read_env_file(path: Path, service: Path) -> dict[str, str]:
     if found is None:
         raise UsageError(f"--env-file {path}: no such file")
     env: dict[str, str] = {}
-    for number, raw in enumerate(found.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = read_small_text(found)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--env-file {found}: cannot read: {exc}") from None
+    for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -453,7 +459,11 @@ def _requirement_names(runtime: Runtime, fs_root: Path) -> list[str]:
     for ref in runtime.requirements:
         path = host_path(fs_root, ref.container_path)
         if ref.present and path.is_file():
-            names.extend(_names_in(path.read_text(encoding="utf-8", errors="replace").splitlines()))
+            try:
+                text = read_small_text(path, errors="replace")
+            except OSError:
+                continue
+            names.extend(_names_in(text.splitlines()))
     names.extend(_names_in(runtime.packages))
     return sorted(set(names))
 
@@ -475,8 +485,8 @@ def _pyproject_dependencies(runtime: Runtime, fs_root: Path) -> list[str]:
     """Root-directory builders install a pyproject.toml's dependencies when there is no requirements file."""
     path = host_path(fs_root, posixpath.join(runtime.workdir, "pyproject.toml"))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+        data = tomllib.loads(read_small_text(path, limit=SOURCE_FILE_LIMIT))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return []
     deps = data.get("project", {}).get("dependencies", [])
     return [d for d in deps if isinstance(d, str)]

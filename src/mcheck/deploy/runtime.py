@@ -15,6 +15,7 @@ from mcheck.deploy.dockerfile import ContextFiles, Replayer
 from mcheck.deploy.dockerignore import DockerIgnore
 from mcheck.deploy.model import DeployConfig, RequirementRef, Runtime, local_install
 from mcheck.findings import Finding
+from mcheck.smallfiles import read_small_text
 
 APP_DIR = "/app"  # where root-directory builders put the service (Railway, Nixpacks, Railpack)
 DEFAULT_REQUIREMENTS = "requirements.txt"  # installed automatically by every Python builder
@@ -55,7 +56,7 @@ def _docker_runtime(
     ignore = _ignore(repo_root, context)
     runtime = Runtime(kind="dockerfile", context=context, dockerfile=config.dockerfile)
     try:
-        text = (repo_root / config.dockerfile).read_text(encoding="utf-8")
+        text = read_small_text(repo_root / config.dockerfile)
     except (OSError, UnicodeDecodeError) as exc:
         return runtime, [
             Finding("MC503", config.dockerfile, f"{config.dockerfile} cannot be read: {exc}")

@@ -25,6 +25,7 @@ from mcheck.deploy.hostfiles import (
     read_host_file,
 )
 from mcheck.deploy.model import StartCommand
+from mcheck.smallfiles import read_small_text
 
 __all__ = [
     "ASGI_SERVERS",
@@ -59,7 +60,7 @@ def read_start_commands(
         if not path.is_file():
             continue
         try:
-            services = read_host_file(name, path.read_text(encoding="utf-8", errors="replace"))
+            services = read_host_file(name, _deploy_text(path, name))
             commands += [
                 _start_command(name, d, service_dir) for s in services for d in s.start_commands
             ]
@@ -96,3 +97,10 @@ def _start_command(source_file: str, declared: DeclaredStart, service_dir: Path)
         raise DeployFileError(
             source_file, declared.line, f"cannot split the command: {exc}"
         ) from None
+
+
+def _deploy_text(path: Path, name: str) -> str:
+    try:
+        return read_small_text(path, errors="replace")
+    except OSError as exc:
+        raise DeployFileError(name, None, f"cannot read: {exc}") from None

@@ -97,11 +97,16 @@ def _locations(finding: Finding, project_file: str | None) -> list[dict[str, Any
     return [location] if location else []
 
 
+def _uri(path: str) -> str:
+    """A path as a URI reference. A file name that is not UTF-8 (its bytes kept by Python as
+    surrogates) is percent-encoded byte for byte, so the URI still names the real file."""
+    raw = path.replace("\\", "/").encode("utf-8", errors="surrogateescape")
+    return quote(raw, safe="/")
+
+
 def _physical(path: str, line: int | None) -> dict[str, Any]:
     # artifactLocation.uri must be a URI reference: percent-encode spaces, '%', '#', '?' and the like.
-    physical: dict[str, Any] = {
-        "artifactLocation": {"uri": quote(path.replace("\\", "/"), safe="/")}
-    }
+    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(path)}}
     if line is not None and line >= 1:
         physical["region"] = {"startLine": line}
     return physical

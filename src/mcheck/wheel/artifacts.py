@@ -7,8 +7,12 @@ zip or tar files directly.
 from __future__ import annotations
 
 import email.parser
+import re
+import stat
 import tarfile
 import zipfile
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -21,6 +25,22 @@ from mcheck.errors import UsageError
 # Suffixes under which a file is an importable module once installed.
 MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
 
+# Bounds on what is read into memory from an archive: a few hundred compressed bytes can claim
+# gigabytes. Core metadata beyond this is not a real wheel's; a source file beyond it is data, which
+# static analysis skips (the import probe still imports it).
+METADATA_READ_LIMIT = 16 * 1024 * 1024
+SOURCE_READ_LIMIT = 16 * 1024 * 1024
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class UnsafeMember:
+    """A zip entry an installer must not extract as named (pip refuses the wheel; uv drops it)."""
+
+    name: str
+    reason: str
+
 
 @dataclass(frozen=True)
 class WheelContents:
@@ -31,11 +51,14 @@ class WheelContents:
     members: tuple[str, ...]
     metadata_text: str
     entry_points_text: str = ""
+    unsafe_members: tuple[UnsafeMember, ...] = ()
 
     @classmethod
     def read(cls, path: Path) -> WheelContents:
         try:
             with zipfile.ZipFile(path) as zf:
+                _verify_data(zf, path)
+                unsafe = tuple(_unsafe_members(zf.infolist()))
                 members = tuple(n for n in zf.namelist() if not n.endswith("/"))
                 tops = {n.split("/", 1)[0] for n in members}
                 dist_infos = sorted(t for t in tops if t.endswith(".dist-info"))
@@ -57,6 +80,7 @@ class WheelContents:
             members=members,
             metadata_text=metadata,
             entry_points_text=entry_points,
+            unsafe_members=unsafe,
         )
 
     # --- metadata -------------------------------------------------------------------------------
@@ -163,7 +187,7 @@ class WheelContents:
         sources = {}
         with zipfile.ZipFile(self.path) as zf:
             for installed, member in self.installed_files.items():
-                if installed.endswith(".py"):
+                if installed.endswith(".py") and _size(zf, member) <= SOURCE_READ_LIMIT:
                     try:
                         sources[installed] = zf.read(member).decode("utf-8")
                     except UnicodeDecodeError:
@@ -219,9 +243,53 @@ def module_name_for(installed_path: str) -> str | None:
 
 def _read_member(zf: zipfile.ZipFile, name: str) -> str | None:
     try:
-        return zf.read(name).decode("utf-8", errors="replace")
+        size = _size(zf, name)
     except KeyError:
         return None
+    if size > METADATA_READ_LIMIT:
+        raise UsageError(
+            f"{zf.filename}: not a valid wheel ({name} is {size / 1e6:.0f} MB uncompressed; "
+            f"mcheck reads at most {METADATA_READ_LIMIT // 2**20} MiB of metadata)"
+        )
+    return zf.read(name).decode("utf-8", errors="replace")
+
+
+def _size(zf: zipfile.ZipFile, name: str) -> int:
+    """The uncompressed size the entry declares; zipfile never inflates an entry beyond it."""
+    return zf.getinfo(name).file_size
+
+
+def _verify_data(zf: zipfile.ZipFile, path: Path) -> None:
+    """Every entry inflates and matches its CRC (streamed, never held in memory): a damaged wheel is
+    bad input here, not a crash in a later stage."""
+    try:
+        damaged = zf.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise UsageError(f"{path}: not a valid wheel (damaged data: {exc})") from None
+    if damaged is not None:
+        raise UsageError(f"{path}: not a valid wheel ({damaged}: bad CRC-32, the data is damaged)")
+
+
+def _unsafe_members(infos: list[zipfile.ZipInfo]) -> list[UnsafeMember]:
+    counts = Counter(info.filename for info in infos)
+    twice = "appears more than once (installers may install either copy)"
+    unsafe = [UnsafeMember(name, twice) for name, n in counts.items() if n > 1]
+    for info in infos:
+        reason = _unsafe_reason(info)
+        if reason is not None:
+            unsafe.append(UnsafeMember(info.filename, reason))
+    return unsafe
+
+
+def _unsafe_reason(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+        return "is an absolute path (pip refuses to install the wheel)"
+    if ".." in re.split(r"[/\\]", name):
+        return "climbs out of the install directory with '..' (pip refuses to install the wheel)"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "is a symbolic link (installers write it as a plain file or skip it)"
+    return None
 
 
 def _marker_holds(req: Requirement, *, extra: str) -> bool:

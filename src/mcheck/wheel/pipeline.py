@@ -28,6 +28,7 @@ from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.checks.probe_failures import probe_failure
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report
+from mcheck.interpreters import resolve_interpreter
 from mcheck.probes.apps import app_outcomes, app_targets, run_app_probe, serve_app
 from mcheck.probes.imports import run_import_probe
 from mcheck.probes.protocol import AppProbeResult, ProbeResult
@@ -136,7 +137,10 @@ class Run:
     def _settings(self, project: Project | None) -> Settings:
         config_dir = project.root if project is not None else _cwd_project()
         file_values, origin = load_file_settings(config_dir)
-        return resolve_settings(file_values, self.options.overrides, origin)
+        settings = resolve_settings(file_values, self.options.overrides, origin)
+        if settings.python is None:
+            return settings
+        return dataclasses.replace(settings, python=resolve_interpreter(settings.python))
 
     def _produce(self, project: Project | None) -> None:
         artifacts = self._artifacts(project)
@@ -146,7 +150,9 @@ class Run:
             # Static analysis needs only the wheel: it runs while the venv is created and probed.
             analysis = pool.submit(analyse_wheel, artifacts.wheel)
             local_wheels = self._local_wheels(project)
-            env = self._install(artifacts.wheel, local_wheels) if local_wheels is not None else None
+            # A zip entry outside site-packages is never extracted (MC604 says so): no install.
+            installable = local_wheels is not None and not artifacts.wheel.unsafe_members
+            env = self._install(artifacts.wheel, local_wheels or []) if installable else None
             probe = self._probe_imports(env, artifacts.wheel) if env is not None else None
             app = self._probe_apps(env, artifacts.wheel, project) if env is not None else None
             with self.stage("analyse"):
