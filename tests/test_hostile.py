@@ -272,8 +272,8 @@ def test_the_build_timeout_is_a_positive_number_of_seconds_and_the_command_line_
     assert resolve_settings({}, {}).build_timeout == 600.0
     assert resolve_settings({"build-timeout": 3}, {"build_timeout": None}, "x").build_timeout == 3.0
     assert resolve_settings({"build-timeout": 3}, {"build_timeout": 1.5}, "x").build_timeout == 1.5
-    for bad in (0, -1, "soon"):
-        with pytest.raises(UsageError, match="build-timeout must be a positive number of seconds"):
+    for bad in (0, -1, "soon", "30", True, float("inf"), float("nan")):
+        with pytest.raises(UsageError, match="build-timeout must be a positive, finite number of s"):
             resolve_settings({"build-timeout": bad}, {}, "pyproject.toml [tool.mcheck]")
 
 

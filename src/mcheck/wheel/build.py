@@ -17,6 +17,7 @@ build inputs are unchanged gets last run's sdist and wheel back without running 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import re
@@ -24,12 +25,13 @@ import shutil
 import signal
 import subprocess
 import tarfile
+import threading
 import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import build
 import build.env
@@ -41,7 +43,8 @@ from mcheck.wheel.discover import Project
 
 LOG_TAIL_LINES = 30
 DEFAULT_BUILD_TIMEOUT = 600.0  # seconds the backend may take for the sdist and the wheel together
-GRACE_AFTER_KILL = 5.0  # seconds to collect a killed hook's remaining output
+OUTPUT_TAIL_BYTES = 256 * 1024  # what is kept of a hook's output: far more than the log tail shown
+OUTPUT_GRACE = 2.0  # seconds to wait for the output pipe to close once the hook's group is gone
 INTERRUPT_POLL = 0.25  # seconds between checks for an interrupt while a backend hook runs
 BuildStage = Literal["sdist", "wheel"]
 
@@ -116,20 +119,20 @@ class _CapturingRunner:
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=os.name == "posix",
         ) as proc:
+            assert proc.stdout is not None
+            output = _OutputTail(proc.stdout)
             try:
-                stdout, stderr = _communicate(proc, self.deadline)
-            except BuildTimedOut:
-                _kill_group(proc)  # first: its output pipes only close once the whole group is gone
-                self.output.append(_leftover_output(proc))
-                raise
+                _wait(proc, self.deadline)
             finally:
+                # First the group, then the output: a helper that inherited the hook's stdout keeps
+                # the pipe open, and the hook is done when the hook exits, not when the pipe closes.
                 _kill_group(proc)
-        self.output.append(_decode(stdout) + _decode(stderr))
+                self.output.append(output.collect(OUTPUT_GRACE))
         if proc.returncode:
-            raise subprocess.CalledProcessError(proc.returncode, cmd, stdout, stderr)
+            raise subprocess.CalledProcessError(proc.returncode, cmd, self.output[-1].encode())
 
     def tail(self) -> str:
         return _tail("".join(self.output))
@@ -353,26 +356,45 @@ def _unusable_output(path: Path, stage: BuildStage) -> str | None:
     )
 
 
-def _communicate(proc: subprocess.Popen[bytes], deadline: _Deadline) -> tuple[bytes, bytes]:
-    """``proc.communicate()`` that notices an interrupt of mcheck even when it runs outside the main thread,
-    and raises BuildTimedOut once ``deadline`` has passed."""
+def _wait(proc: subprocess.Popen[bytes], deadline: _Deadline) -> None:
+    """Wait for the hook to exit, noticing an interrupt of mcheck even outside the main thread;
+    raise BuildTimedOut once ``deadline`` has passed."""
     while True:
         remaining = deadline.remaining()
         if remaining <= 0:
             raise BuildTimedOut(deadline.timeout)
         try:
-            return proc.communicate(timeout=min(INTERRUPT_POLL, remaining))
-        except subprocess.TimeoutExpired:  # retrying loses no output
+            proc.wait(timeout=min(INTERRUPT_POLL, remaining))
+            return
+        except subprocess.TimeoutExpired:
             raise_if_interrupted()
 
 
-def _leftover_output(proc: subprocess.Popen[bytes]) -> str:
-    """What a killed hook printed (communicate keeps what earlier, timed-out calls already read)."""
-    try:
-        stdout, stderr = proc.communicate(timeout=GRACE_AFTER_KILL)
-    except subprocess.TimeoutExpired:  # a grandchild outside the group still holds the pipes open
-        return ""
-    return _decode(stdout) + _decode(stderr)
+class _OutputTail:
+    """Reads a hook's output as it comes and keeps only its last ``OUTPUT_TAIL_BYTES``: a backend
+    printing hundreds of megabytes costs neither memory nor disk, and the failure report needs the
+    end of the log."""
+
+    def __init__(self, pipe: IO[bytes]) -> None:
+        self._pipe = pipe
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._size = 0
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # the pipe is closed under a lingering read
+            while chunk := self._pipe.read1(1 << 16):
+                self._chunks.append(chunk)
+                self._size += len(chunk)
+                while self._size - len(self._chunks[0]) >= OUTPUT_TAIL_BYTES:
+                    self._size -= len(self._chunks.popleft())
+
+    def collect(self, grace: float) -> str:
+        """What was read, once the pipe closed or ``grace`` seconds passed (a process outside the
+        hook's group may hold the pipe open for ever)."""
+        self._thread.join(grace)
+        return _decode(b"".join(list(self._chunks))[-OUTPUT_TAIL_BYTES:])
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
