@@ -6,7 +6,10 @@ import signal
 import threading
 from types import FrameType
 
-INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# SIGHUP: the terminal was closed; the run is as interrupted as by Ctrl-C, and cleans up the same way.
+INTERRUPT_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 # Set by the signal handler. Signals reach only the main thread; runs in other threads (several targets
 # checked at once) look at this at every stage boundary. Process-wide on purpose: so are signals.

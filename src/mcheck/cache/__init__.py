@@ -15,6 +15,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from mcheck.workdirs import OWNER_FILE, mark_owned, remove_abandoned
+
 
 def cache_dir() -> Path:
     """``$MCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/mcheck``, else ``~/.cache/mcheck``."""
@@ -58,9 +60,13 @@ def publish_entry(
     with locked(entry.parent / f"{entry.name}.lock"):
         if complete(entry):  # built by another run while we waited for the lock
             return
+        # A staging directory of a run killed with -9 would stay for ever: its owner mark says so.
+        remove_abandoned(entry.parent, lambda name: ".tmp-" in name)
         staging = Path(tempfile.mkdtemp(prefix=f"{entry.name}.tmp-", dir=entry.parent))
         try:
+            mark_owned(staging)
             fill(staging)
+            (staging / OWNER_FILE).unlink()
             try:
                 staging.rename(entry)
             except OSError:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import shutil
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from mcheck.wheel.discover import (
     list_source_files,
 )
 from mcheck.wheel.local_deps import source_top_level_names, top_level_names_of
+from mcheck.workdirs import make_workdir, remove_workdir
 
 
 def check_deploy(
@@ -93,7 +93,7 @@ def check_deploy(
     say(f"repository root {root} ({repository.found_by})")
     host_env = read_env_file(Path(resolved.env_file), service) if resolved.env_file else {}
     isolation = require_sandbox() if sandbox else None  # before mkdtemp: it may raise
-    workdir = Path(tempfile.mkdtemp(prefix="mcheck-deploy-"))
+    workdir = make_workdir("mcheck-deploy-")
     try:
         run = _DeployRun(
             service,
@@ -111,7 +111,7 @@ def check_deploy(
         if keep:
             say(f"kept the work directory {workdir}")
         else:
-            shutil.rmtree(workdir, ignore_errors=True)
+            remove_workdir(workdir)
     report.findings = silenced_in_files(kept(_unique(report.findings), resolved), root)
     return report
 

@@ -11,8 +11,6 @@ import contextlib
 import dataclasses
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,6 +42,7 @@ from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env
 from mcheck.wheel.local_deps import LocalDependency, local_dependencies, workspace_siblings
 from mcheck.wheel.selection import failure_anchor
 from mcheck.wheel.source_map import RepoPaths, project_file, with_project_file_path
+from mcheck.workdirs import make_workdir, remove_workdir
 
 Progress = Callable[[str], None]
 
@@ -86,7 +85,7 @@ class Run:
         self.sandbox = (
             require_sandbox() if options.sandbox else None
         )  # before mkdtemp: it may raise
-        self.workdir = Path(tempfile.mkdtemp(prefix="mcheck-"))
+        self.workdir = make_workdir()
         self.settings = Settings()
         self._imported: tuple[WheelContents, ProbeResult | None] | None = (
             None  # set once the wheel is known
@@ -102,7 +101,7 @@ class Run:
         if self.options.keep:
             self.progress(f"kept the work directory {self.workdir}")
         else:
-            shutil.rmtree(self.workdir, ignore_errors=True)
+            remove_workdir(self.workdir)
 
     # --- the pipeline ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ Runs INSIDE the target venv, next to the probe scripts (the host copies it besid
 probes import anyway (the import probe's children must not start with more of the stdlib imported).
 """
 
-# ruff: noqa: PTH208
+# ruff: noqa: PTH208, PTH116
 from __future__ import annotations
 
 import json
@@ -137,6 +137,32 @@ def file_tail(path: str, limit: int) -> bytes:
             return fh.read()
     except OSError:
         return b""
+
+
+class BoundedLog:
+    """A child's output file that never grows past ``limit`` bytes on disk: the child writes with
+    O_APPEND, and whenever the file is over the limit its last ``keep`` bytes are kept in memory and
+    the file is emptied (the child's next write lands at the new end). The tail survives; a module
+    or an entry point printing hundreds of megabytes costs a few megabytes of disk at most."""
+
+    def __init__(self, path: str, limit: int, keep: int) -> None:
+        self.path, self.limit, self.keep = path, limit, keep
+        self.carried = b""
+
+    def open_for_child(self):
+        return open(self.path, "ab")
+
+    def trim(self) -> None:
+        try:
+            if os.stat(self.path).st_size <= self.limit:
+                return
+            self.carried = file_tail(self.path, self.keep)
+            os.truncate(self.path, 0)
+        except OSError:
+            pass
+
+    def tail(self) -> bytes:
+        return (self.carried + file_tail(self.path, self.keep))[-self.keep :]
 
 
 def write_result(result: dict, path: str) -> None:

@@ -60,8 +60,8 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from _mcheck_probe_support import (
+        BoundedLog,
         become_subreaper,
-        file_tail,
         kill_descendants,
         kill_process_group,
         traceback_frames,
@@ -83,6 +83,8 @@ PROTOCOL = 1
 TAIL_BYTES = 4096
 BODY_BYTES = 2048
 KILL_GRACE = 3.0  # extra seconds an app child gets to report its own (more precise) timeout
+LOG_LIMIT = 4 * 1024 * 1024  # bytes of an entry point's output kept on disk while it runs
+LOG_POLL = 0.1  # seconds between checks of a running child's log size
 
 _dumps = json.dumps  # bound early: user code that monkeypatches json must not break reporting
 _replace = os.replace
@@ -489,8 +491,18 @@ def child_main(task_path: str, result_path: str) -> None:
 # --- parent: one child per task, timeouts, results ------------------------------------------------
 
 
-def _tail(path: str) -> str:
-    return file_tail(path, TAIL_BYTES).decode("utf-8", "replace")
+def _wait_trimming(proc: subprocess.Popen, output: BoundedLog, deadline: float) -> bool:
+    """Wait for ``proc`` until ``deadline`` (False: it is still running), keeping its log bounded."""
+    while True:
+        output.trim()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            proc.wait(timeout=min(LOG_POLL, remaining))
+            return True
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def run_task(kind: str, item: dict, timeout: float, workdir: str, index: int) -> dict:
@@ -500,7 +512,8 @@ def run_task(kind: str, item: dict, timeout: float, workdir: str, index: int) ->
         json.dump({"kind": kind, "item": item, "timeout": timeout}, fh)
     limit = timeout + (KILL_GRACE if kind == "app" else 0.0)
     started = time.monotonic()
-    with open(log_path, "wb") as log:
+    output = BoundedLog(log_path, LOG_LIMIT, TAIL_BYTES)
+    with output.open_for_child() as log:
         proc = subprocess.Popen(
             [sys.executable, "-I", os.path.abspath(__file__), "--one", task_path, result_path],
             stdin=subprocess.DEVNULL,
@@ -508,11 +521,7 @@ def run_task(kind: str, item: dict, timeout: float, workdir: str, index: int) ->
             stderr=subprocess.STDOUT,
             start_new_session=(os.name == "posix"),
         )
-        timed_out = False
-        try:
-            proc.wait(timeout=limit)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+        timed_out = not _wait_trimming(proc, output, started + limit)
         kill_process_group(proc)  # also reaps servers or threads the user code left behind
         proc.wait()
     result = _read_result(result_path)
@@ -522,7 +531,7 @@ def run_task(kind: str, item: dict, timeout: float, workdir: str, index: int) ->
             result.update(status="crashed", signal=-proc.returncode)
         elif not timed_out:
             result["exit_code"] = proc.returncode
-    result["output_tail"] = _tail(log_path)
+    result["output_tail"] = output.tail().decode("utf-8", "replace")
     result.setdefault("seconds", time.monotonic() - started)
     return result
 
