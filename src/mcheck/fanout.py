@@ -26,6 +26,7 @@ from mcheck.findings import (
     Severity,
     StageTiming,
 )
+from mcheck.gitcmd import run_git
 from mcheck.knowledge.conventions import REPOSITORY_ROOT_FILES
 from mcheck.tomlfile import read_toml
 
@@ -151,9 +152,7 @@ def changed_files(root: Path, since: str) -> set[str]:
 
 
 def _git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
+    return run_git(args, repo=root, timeout=60).stdout.decode("utf-8", "surrogateescape")
 
 
 def github_matrices(targets: Sequence[PlanTarget], max_jobs: int = MAX_MATRIX_JOBS) -> list[dict]:

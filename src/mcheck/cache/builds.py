@@ -42,6 +42,7 @@ from packaging import tags
 
 from mcheck import __version__
 from mcheck.cache import cache_dir, file_identity, publish_entry
+from mcheck.gitcmd import git_text, run_git
 from mcheck.wheel.discover import Project
 from mcheck.wheel.install import InstallFailed, find_uv, resolve_requirements
 
@@ -189,12 +190,9 @@ def _outside_digest(project: Project) -> str | None:
     the named outside paths and of the parent directories (their top level)."""
     if not project.stages_from_git or project.git_root is None or project.git_root == project.root:
         return None
-    listing = subprocess.run(
-        ["git", "-C", str(project.git_root), "ls-files", "-s", "-z"],
-        capture_output=True,
-        check=True,
-        stdin=subprocess.DEVNULL,
-    ).stdout.decode("utf-8", "surrogateescape")
+    listing = run_git(["ls-files", "-s", "-z"], repo=project.git_root).stdout.decode(
+        "utf-8", "surrogateescape"
+    )
     subdir = project.root.relative_to(project.git_root).as_posix() + "/"
     ancestors = {subdir.rsplit("/", i)[0] for i in range(1, subdir.count("/") + 1)} | {""}
     total = hashlib.sha256()
@@ -210,12 +208,14 @@ def _outside_digest(project: Project) -> str | None:
 def _vcs_state(project: Project) -> dict[str, str]:
     """What a VCS version plugin derives the version from: the commit, the nearest tag and dirtiness."""
     head = _git(project, "rev-parse", "HEAD")
-    describe = _git(project, "describe", "--tags", "--long", "--dirty", "--always")
-    status = _git(project, "status", "--porcelain", "--untracked-files=no")
+    describe = _git(project, "describe", "--tags", "--long", "--always")
+    # diff-index, not status or describe --dirty: those refresh and rewrite the user's .git/index.
+    # Without a refresh a touched file counts as changed: at worst a cache miss, never a wrong hit.
+    status = _git(project, "diff-index", "--name-only", "HEAD", "--")
     state = {
         "head": head,
         "describe": describe,
-        "status": hashlib.sha256(status.encode()).hexdigest(),
+        "status": hashlib.sha256(status.encode("utf-8", "surrogateescape")).hexdigest(),
     }
     if status:  # setuptools-scm appends the date to a dirty version
         state["date"] = datetime.datetime.now(datetime.UTC).date().isoformat()
@@ -223,13 +223,7 @@ def _vcs_state(project: Project) -> dict[str, str]:
 
 
 def _git(project: Project, *args: str) -> str:
-    out = subprocess.run(
-        ["git", "-C", str(project.root), *args],
-        capture_output=True,
-        check=True,
-        stdin=subprocess.DEVNULL,
-    )
-    return out.stdout.decode("utf-8", "surrogateescape").strip()
+    return git_text(args, repo=project.root)
 
 
 def _interpreter() -> dict[str, object]:

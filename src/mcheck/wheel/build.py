@@ -30,7 +30,7 @@ import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Literal
 
 import build
@@ -38,6 +38,7 @@ import build.env
 
 from mcheck.cache import builds as build_cache
 from mcheck.errors import raise_if_interrupted
+from mcheck.gitcmd import run_git
 from mcheck.sandbox import Sandbox
 from mcheck.wheel.discover import Project
 
@@ -433,17 +434,21 @@ def _stage_git_checkout(project: Project, dest: Path) -> Path:
     assert project.git_root is not None
     subdir = project.root.relative_to(project.git_root).as_posix()
     # --shared borrows the user's object store read-only (alternates): nothing is written to their repo.
-    _git("clone", "--quiet", "--shared", "--no-checkout", str(project.git_root), str(dest))
+    run_git(
+        ["clone", "--quiet", "--shared", "--no-checkout", str(project.git_root), str(dest)],
+        repo=project.git_root,
+    )
     if subdir != ".":
-        _git(
-            "-C",
-            str(dest),
-            "sparse-checkout",
-            "set",
-            "--no-cone",
-            *_sparse_patterns(subdir, project),
+        run_git(
+            [
+                "sparse-checkout",
+                "set",
+                "--no-cone",
+                *_sparse_patterns(subdir, project),
+            ],
+            repo=dest,
         )
-    _git("-C", str(dest), "checkout", "--quiet", "HEAD")
+    run_git(["checkout", "--quiet", "HEAD"], repo=dest)
     staged = dest if subdir == "." else dest / subdir
     staged.mkdir(
         parents=True, exist_ok=True
@@ -459,11 +464,8 @@ def _stage_git_checkout(project: Project, dest: Path) -> Path:
 def _has_commit(project: Project) -> bool:
     """A repository with no commit yet (``git init`` and nothing more) has no HEAD to check out."""
     assert project.git_root is not None
-    probe = subprocess.run(
-        ["git", "-C", str(project.git_root), "rev-parse", "--verify", "--quiet", "HEAD"],
-        capture_output=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
+    probe = run_git(
+        ["rev-parse", "--verify", "--quiet", "HEAD"], repo=project.git_root, check=False
     )
     return probe.returncode == 0
 
@@ -481,21 +483,34 @@ def _sparse_patterns(subdir: str, project: Project) -> list[str]:
 
 
 def _tracked_files(root: Path) -> list[str]:
-    out = subprocess.run(
-        ["git", "-C", str(root), "ls-files", "-z", "--", "."], capture_output=True, check=True
-    )
+    out = run_git(["ls-files", "-z", "--", "."], repo=root)
     return [p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
-
-
-def _git(*args: str) -> None:
-    subprocess.run(["git", *args], capture_output=True, check=True, stdin=subprocess.DEVNULL)
 
 
 def _copy_files(root: Path, dest: Path, files: Sequence[str]) -> None:
     for rel in files:
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = _plain_target(dest, rel)
         shutil.copy2(root / rel, target, follow_symlinks=True)
+
+
+def _plain_target(dest: Path, rel: str) -> Path:
+    """``dest / rel``, made safe to write: a symlink on the way (committed in HEAD and checked out
+    into the staged clone, where the working tree has a plain file or directory) is removed first,
+    so copying the working tree over the checkout never writes through it to outside ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    current = dest
+    for part in PurePosixPath(rel).parts[:-1]:
+        current = current / part
+        if current.is_symlink() or (current.exists() and not current.is_dir()):
+            current.unlink()
+        current.mkdir(exist_ok=True)
+    target = current / PurePosixPath(rel).name
+    if target.is_symlink() or target.is_dir():
+        if target.is_symlink():
+            target.unlink()
+        else:
+            shutil.rmtree(target)
+    return target
 
 
 def _unpack_sdist(sdist: Path, dest: Path) -> Path:

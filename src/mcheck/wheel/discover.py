@@ -12,6 +12,7 @@ from typing import Any
 import pathspec
 
 from mcheck.errors import UsageError
+from mcheck.gitcmd import git_text, run_git
 from mcheck.knowledge.backends import BACKEND_FAMILIES, LEGACY_BACKEND, VCS_VERSION_PLUGINS
 from mcheck.knowledge.conventions import REPOSITORY_ROOT_FILES
 from mcheck.tomlfile import read_toml as read_pyproject
@@ -295,16 +296,9 @@ def _is_uv_workspace_root(directory: Path) -> bool:
 
 def find_git_root(root: Path) -> Path | None:
     try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        )
+        top = Path(git_text(["rev-parse", "--show-toplevel"], repo=root, timeout=30))
     except (OSError, subprocess.SubprocessError):
         return None
-    top = Path(out.stdout.strip())
     return top.resolve() if top.is_dir() else None
 
 
@@ -316,10 +310,7 @@ def _tracking_git_root(root: Path) -> Path | None:
         return None
     try:
         ignored = (
-            subprocess.run(
-                ["git", "-C", str(root), "check-ignore", "-q", "."], capture_output=True, timeout=30
-            ).returncode
-            == 0
+            run_git(["check-ignore", "-q", "."], repo=root, check=False, timeout=30).returncode == 0
         )
     except (OSError, subprocess.SubprocessError):
         return git_root
@@ -351,22 +342,8 @@ def list_build_files(root: Path, git_root: Path | None, source_files: list[str])
 
 def _git_files(root: Path) -> list[str] | None:
     try:
-        out = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "ls-files",
-                "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-                "--",
-                ".",
-            ],
-            capture_output=True,
-            check=True,
-            timeout=120,
+        out = run_git(
+            ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."], repo=root
         )
     except (OSError, subprocess.SubprocessError):
         return None
