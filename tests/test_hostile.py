@@ -14,11 +14,13 @@ Leftover processes are found by the run's private ``TMPDIR`` (see ``leftovers.py
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,7 +55,7 @@ def hostile_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...
     """``hostile_run(name, timeout=None)``: check a copy of ``sample_projects/hostile/<name>`` the way a user
     would (from inside the project, with a real-looking ``$HOME``) and record everything it could have touched."""
 
-    def run(name: str, timeout: float | None = None) -> HostileRun:
+    def run(name: str, timeout: float | None = None, **options: object) -> HostileRun:
         from mcheck.api import check_wheel
 
         root = copy_sample(f"hostile/{name}", tmp_path / name)
@@ -66,7 +68,7 @@ def hostile_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...
         )  # a module writing to "." would hit the user's tree if the probe ran here
         tree_before, home_before = tree_digest(root), tree_digest(home)
         started = time.monotonic()
-        report = check_wheel(root, **({"timeout": timeout} if timeout else {}))
+        report = check_wheel(root, **({"timeout": timeout} if timeout else {}), **options)
         seconds = time.monotonic() - started
         return HostileRun(
             report,
@@ -323,3 +325,84 @@ def test_two_concurrent_runs_on_the_same_project_are_both_correct(tmp_path):
     assert tree_digest(root) == before
     assert entries(private_tmp) == []
     assert survivors(str(private_tmp)) == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# Output that would fill memory or disk, and a build helper that holds the build's output open
+# ---------------------------------------------------------------------------------------------------
+
+PEAK_MEMORY_BOUND = 300 * 1024 * 1024  # bytes; the unbounded captures took 1 GB and more
+DISK_BOUND = 150 * 1024 * 1024  # bytes under the run's TMPDIR: a venv and the probes, never the flood
+
+
+class DiskWatcher:
+    """The largest total size of the files under ``root`` seen while the run went on."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.peak, self._stop = root, 0, threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> DiskWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.05):
+            total = 0
+            for dirpath, _, filenames in os.walk(self.root):
+                for name in filenames:
+                    with contextlib.suppress(OSError):
+                        total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+            self.peak = max(self.peak, total)
+
+
+def run_measured(root: Path, private_tmp: Path, *args: str) -> tuple[int, str, int, int]:
+    """``mcheck wheel ROOT --no-cache`` in a fresh interpreter: exit code, stderr, the peak memory
+    of every process of the run (bytes), the peak disk use under its TMPDIR (bytes)."""
+    measure = (
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+        "sys.stderr.buffer.write(done.stderr)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)\n"
+        "sys.exit(done.returncode)\n"
+    )
+    command = [sys.executable, "-m", "mcheck", "wheel", str(root), "--no-cache", *args]
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    with DiskWatcher(private_tmp) as disk:
+        done = subprocess.run(
+            [sys.executable, "-c", measure, *command],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=RUN_BOUND * 2,
+        )
+    return done.returncode, done.stderr, int(done.stdout.strip()), disk.peak
+
+
+@pytest.mark.parametrize("name", ["build_floods_output", "entry_point_floods_output"])
+def test_a_flood_of_output_costs_neither_memory_nor_disk(tmp_path: Path, name: str) -> None:
+    """200 MB printed by setup.py, 300 MB printed by an entry point's module: the run is clean, and
+    only a tail of that output is ever held in memory or kept on disk."""
+    root = copy_sample(f"hostile/{name}", tmp_path / name)
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    code, stderr, peak_memory, peak_disk = run_measured(root, private_tmp)
+    assert code == 0, stderr
+    assert peak_memory < PEAK_MEMORY_BOUND, f"a process of the run used {peak_memory >> 20} MB"
+    assert peak_disk < DISK_BOUND, f"the run's files reached {peak_disk >> 20} MB"
+    assert entries(private_tmp) == [], "temporary directories were left behind"
+
+
+def test_a_build_helper_holding_the_output_open_does_not_make_the_build_look_hung(hostile_run):
+    """The helper inherits the hook's stdout and lives for a minute: the build is done when the hook
+    exits (not when the pipe closes), and the helper dies with the hook's process group."""
+    run = hostile_run("build_helper_holds_output", cache=False)  # the backend must really run
+    assert keys(run.report, "error") == set()
+    assert (run.report.modules.imported, run.report.modules.failed) == (1, 0)
+    assert run.seconds < 40, f"the run took {run.seconds:.0f} s: it waited for the helper"
+    assert not survivors("mcheck-hostile-build-helper-holds-output"), "the helper survived"
+    assert_contained(run)

@@ -1,0 +1,1 @@
+"""A well-behaved package next to a hostile build."""
