@@ -329,6 +329,39 @@ def explain(
         _fail(str(exc), exc.exit_code)
 
 
+cache_app = typer.Typer(no_args_is_help=True, help="Show or evict mcheck's build and venv caches.")
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info() -> None:
+    """Where the caches are, how many entries they hold and how large they are."""
+    from mcheck.cache.manage import describe
+
+    typer.echo(describe(), nl=False)
+
+
+@cache_app.command("clean")
+def cache_clean(
+    older_than: Annotated[
+        str | None, typer.Option(help="Evict entries not used for this long: 30d, 12h, 90m.")
+    ] = None,
+    max_size: Annotated[
+        str | None, typer.Option(help="Then evict the least recently used beyond this size: 2G.")
+    ] = None,
+) -> None:
+    """Evict cache entries; with no option, all of them."""
+    from mcheck.cache.manage import clean, parse_duration, parse_size
+
+    try:
+        age = parse_duration(older_than) if older_than is not None else None
+        size = parse_size(max_size) if max_size is not None else None
+    except UsageError as exc:
+        _fail(str(exc), exc.exit_code)
+    done = clean(older_than=age, max_size=size)
+    typer.echo(f"removed {done.removed} entries ({done.freed / 2**20:.1f} MiB), kept {done.kept}")
+
+
 def _check_all(targets: list[Path], check: Callable[[Path], Report]) -> list[Report]:
     """Check several targets concurrently (each run is mostly subprocesses), reports in argument order."""
     if len(targets) == 1:

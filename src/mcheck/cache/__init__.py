@@ -74,3 +74,20 @@ def publish_entry(
                     raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def evict(entry: Path) -> None:
+    """Remove a damaged entry. It is renamed away first (atomic), so a concurrent run sees it absent
+    rather than half deleted."""
+    doomed = entry.with_name(f"{entry.name}.evicted-{os.getpid()}")
+    try:
+        entry.rename(doomed)
+    except OSError:
+        return
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def touch_entry(entry: Path) -> None:
+    """Record a use: ``mcheck cache clean --older-than`` evicts by the time of last use."""
+    with contextlib.suppress(OSError):
+        os.utime(entry)

@@ -13,8 +13,10 @@ output only depends on what goes into it. The key therefore covers every input m
 * the requirements the backend asked for at build time (``get_requires_for_build_*``), resolved too:
   they are only known after a first build, so an entry is found in two steps (see :func:`lookup`);
 * the interpreter (implementation, version, binary), the platform tag, the versions of mcheck and
-  ``build``, whether the backend ran sandboxed, and the environment variables backends read
-  (``SOURCE_DATE_EPOCH``, ``SETUPTOOLS_SCM_*`` ...).
+  ``build``, whether the backend ran sandboxed, the environment variables backends read
+  (``SOURCE_DATE_EPOCH``, ``SETUPTOOLS_SCM_*`` ...) and those the project's own build code reads
+  (:mod:`mcheck.cache.build_scripts`; build code that reads the environment in a way that cannot be
+  pinned down is never cached).
 
 Layout under ``builds/`` of :func:`mcheck.cache.cache_dir`: ``<key>.requires.json`` records what the
 backend asked for; ``<entry>/`` holds ``sdist/``, ``wheel/`` and ``meta.json``. Entries are published
@@ -41,12 +43,13 @@ import build
 from packaging import tags
 
 from mcheck import __version__
-from mcheck.cache import cache_dir, file_identity, publish_entry
+from mcheck.cache import cache_dir, evict, file_identity, publish_entry, touch_entry
+from mcheck.cache.build_scripts import environment_reads
 from mcheck.gitcmd import git_text, run_git
 from mcheck.wheel.discover import Project
 from mcheck.wheel.install import InstallFailed, find_uv, resolve_requirements
 
-CACHE_FORMAT = 1  # bump when the key or the layout of an entry changes
+CACHE_FORMAT = 2  # bump when the key or the layout of an entry changes
 META_FILE = "meta.json"
 # Environment variables build backends are known to read; any of them changes the key.
 KEYED_VARIABLES = ("SOURCE_DATE_EPOCH", "CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS")
@@ -93,6 +96,9 @@ def identify(project: Project, *, sandboxed: bool) -> BuildInputs | None:
     except (InstallFailed, OSError, subprocess.CalledProcessError):
         return None
     build_system = project.pyproject.get("build-system", {})
+    read_by_build_code = environment_reads(project.root, build_system.get("backend-path"))
+    if read_by_build_code is None:  # the environment may change the wheel in ways not known here
+        return None
     identity = {
         "format": CACHE_FORMAT,
         "mcheck": __version__,
@@ -106,7 +112,7 @@ def identify(project: Project, *, sandboxed: bool) -> BuildInputs | None:
         "pins": pins,
         "sandboxed": sandboxed,
         "python": _interpreter(),
-        "environment": _keyed_environment(),
+        "environment": _keyed_environment(read_by_build_code),
     }
     return BuildInputs(key=_digest(identity), uv=uv)
 
@@ -120,6 +126,10 @@ def lookup(inputs: BuildInputs, dest: Path) -> CachedBuild | None:
         entry = _entry_path(inputs, json.loads(record.read_text("utf-8")))
         if entry is None or not _complete(entry):
             return None
+        if not _intact(entry):  # damaged on disk: evicted, so the next run does not meet it again
+            evict(entry)
+            return None
+        touch_entry(entry)
         return CachedBuild(
             sdist=_copy_only_file(entry / "sdist", dest),
             wheel=_copy_only_file(entry / "wheel", dest),
@@ -237,12 +247,16 @@ def _interpreter() -> dict[str, object]:
     }
 
 
-def _keyed_environment() -> dict[str, str]:
-    return {
+def _keyed_environment(read_by_build_code: frozenset[str]) -> dict[str, str | None]:
+    """The backends' own variables that are set, and every variable the project's build code reads,
+    set or not (``None``: unset and empty are different inputs)."""
+    keyed: dict[str, str | None] = {
         name: value
         for name, value in sorted(os.environ.items())
         if name in KEYED_VARIABLES or name.startswith(KEYED_PREFIXES)
     }
+    keyed.update({name: os.environ.get(name) for name in sorted(read_by_build_code)})
+    return keyed
 
 
 def _digest(identity: dict[str, object]) -> str:
@@ -264,10 +278,34 @@ def _fill(staging: Path, sdist: Path, wheel: Path) -> None:
     for kind, artifact in (("sdist", sdist), ("wheel", wheel)):
         (staging / kind).mkdir()
         shutil.copy2(artifact, staging / kind / artifact.name)
-    meta = {"sdist": sdist.name, "wheel": wheel.name, "mcheck": __version__}
+    meta = {
+        "sdist": sdist.name,
+        "wheel": wheel.name,
+        "sha256": {
+            kind: _sha256(artifact) for kind, artifact in (("sdist", sdist), ("wheel", wheel))
+        },
+        "mcheck": __version__,
+    }
     (staging / META_FILE).write_text(
         json.dumps(meta), "utf-8"
     )  # written last: it marks the entry complete
+
+
+def _intact(entry: Path) -> bool:
+    """Both artifacts are there with the content they were stored with."""
+    try:
+        meta = json.loads((entry / META_FILE).read_text("utf-8"))
+        return all(
+            _sha256(entry / kind / meta[kind]) == meta["sha256"][kind]
+            for kind in ("sdist", "wheel")
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _copy_only_file(directory: Path, dest: Path) -> Path:

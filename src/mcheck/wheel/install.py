@@ -31,7 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcheck.cache import cache_dir, file_identity, publish_entry
+from mcheck.cache import cache_dir, evict, file_identity, publish_entry, touch_entry
+from mcheck.cache.local_refs import local_reference_digests
 
 __all__ = [
     "InstallFailed",
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 INSTALL_LOG_TAIL = 25
-CACHE_FORMAT = 1  # bump when the layout of a cache entry changes
+CACHE_FORMAT = 2  # bump when the layout of a cache entry changes
 ORIGIN_FILE = (
     "origin.txt"  # where the cached venv was created: scripts in its bin/ hard-code that path
 )
@@ -163,9 +164,19 @@ def _env_from_cache(
     wheels) installed; None when the cache cannot serve this run."""
     try:
         pins = resolve_dependencies(uv, wheel, interpreter, extras, venv_dir.parent, local_wheels)
-        cached = _cached_venv(uv, dependency_key(uv, interpreter, pins), interpreter, pins)
-        _copy_venv(cached, venv_dir)
-        env = TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
+        key = dependency_key(uv, interpreter, pins)
+        if key is None:
+            return None
+        cached = _cached_venv(uv, key, interpreter, pins)
+        try:
+            _copy_venv(cached, venv_dir)
+            env = TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
+            if not env.python.is_file():
+                raise OSError(f"{cached} has no interpreter")
+        except OSError:
+            evict(cached.parent)  # damaged: the next run builds the entry afresh
+            raise
+        touch_entry(cached.parent)
         _uv_install(
             uv, env, ["--no-deps", str(wheel), *map(str, local_wheels)], "install the wheel"
         )
@@ -224,12 +235,18 @@ def resolve_requirements(
     return sorted(line for line in lines if line and not line.startswith("#"))
 
 
-def dependency_key(uv: str, interpreter: str, pins: Sequence[str]) -> str:
-    """The cache key: what a venv's contents depend on (the interpreter binary, uv, the pins)."""
+def dependency_key(uv: str, interpreter: str, pins: Sequence[str]) -> str | None:
+    """The cache key: what a venv's contents depend on (the interpreter binary, uv, the pins, and
+    the content of every local file or directory a pin refers to: ``dep @ file:///...`` edited
+    without a version bump is a new key). None when a local reference is too large to key."""
+    local = local_reference_digests(pins)
+    if local is None:
+        return None
     identity = {
         "format": CACHE_FORMAT,
         "platform": sys.platform,
         "pins": list(pins),
+        "local": local,
         "python": file_identity(shutil.which(interpreter) or interpreter),
         "uv": file_identity(uv),
     }
