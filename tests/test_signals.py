@@ -173,3 +173,119 @@ def test_sigterm_with_several_targets_stops_every_run(tmp_path):
     assert time.monotonic() - started < 10, "the runs in worker threads did not stop promptly"
     assert_interrupted_cleanly(run, signal.SIGTERM, private_tmp)
     assert survivors("mcheck-hostile-slow-build") == []
+
+
+def test_sighup_a_closed_terminal_cleans_up_like_sigterm(tmp_path):
+    run, private_tmp, before, after = interrupt(
+        tmp_path, "slow_build", "build", "mcheck-hostile-slow-build", signal.SIGHUP
+    )
+    assert_interrupted_cleanly(run, signal.SIGHUP, private_tmp)
+    assert survivors("mcheck-hostile-slow-build") == [], "the backend's helper process survived"
+    assert after == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_the_app_stage_stops_the_app_probe_and_what_the_app_started(
+    tmp_path, signum
+):
+    # the app's lifespan starts a helper and never completes; with a 120 s timeout only the signal
+    # ends the app probe
+    run, private_tmp, before, after = interrupt(
+        tmp_path,
+        "app_lifespan_hangs",
+        "app",
+        "mcheck-hostile-app-lifespan-hangs-helper",
+        signum,
+        "--timeout",
+        "120",
+    )
+    assert_interrupted_cleanly(run, signum, private_tmp)
+    assert survivors("mcheck-hostile-app-lifespan-hangs-helper") == [], "the app's helper survived"
+    assert after == before
+
+
+# The signal sweep: a signal at many points of a run (whatever stage it falls in), then a second run
+# on the same tree and cache that must give exactly what an uninterrupted run gives.
+SWEEP_DELAYS = (0.3, 1.0, 2.5, 5.0)  # seconds after the start: discovery, build, install, probes
+
+
+def run_to_the_end(project: Path, private_tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mcheck", *args],
+        cwd=private_tmp.parent,
+        env={**os.environ, "TMPDIR": str(private_tmp)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def interrupted_after(delay: float, signum: int, private_tmp: Path, *args: str) -> int | None:
+    """Start ``mcheck ARGS``, signal it after ``delay`` s; its exit status (None: it had finished)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcheck", *args],
+        cwd=private_tmp.parent,
+        env={**os.environ, "TMPDIR": str(private_tmp)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        process_group=0,
+    )
+    time.sleep(delay)
+    finished = proc.poll() is not None
+    if not finished:
+        os.killpg(proc.pid, signum) if signum == signal.SIGINT else proc.send_signal(signum)
+    try:
+        code = proc.wait(timeout=EXIT_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return None if finished else code
+
+
+def findings_of(done: subprocess.CompletedProcess) -> list[tuple[str, str | None]]:
+    import json
+
+    report = json.loads(done.stdout)
+    return sorted((f["code"], f["path"]) for f in report["findings"])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_at_any_point_of_a_wheel_run_with_apps_leaves_the_next_run_correct(
+    tmp_path, signum
+):
+    project = copy_sample("hostile/app_lifespan_hangs", tmp_path / "project")
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    args = ("wheel", str(project), "--timeout", "3", "-f", "json")
+    expected = [("MC404", "hostile_app_lifespan_hangs.app:app")]
+    before = tree_digest(project)
+    for delay in SWEEP_DELAYS:
+        code = interrupted_after(delay, signum, private_tmp, *args)
+        assert code in (None, 128 + signum), f"after {delay} s: exit {code}"
+        assert survivors(str(private_tmp)) == [], f"after {delay} s: processes survived"
+        assert entries(private_tmp) == [], f"after {delay} s: temporary files were left"
+        done = run_to_the_end(project, private_tmp, *args)
+        assert done.returncode == 1, done.stderr
+        assert findings_of(done) == expected, f"the run after a signal at {delay} s"
+    assert tree_digest(project) == before
+    assert survivors("mcheck-hostile-app-lifespan-hangs-helper") == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_at_any_point_of_a_deploy_run_leaves_the_next_run_correct(tmp_path, signum):
+    service = copy_sample("deploy_subdir_imports", tmp_path / "service")
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    args = ("deploy", str(service), "--repo-root", str(service), "-f", "json")
+    expected = [("MC501", "backend/main.py")]
+    before = tree_digest(service)
+    for delay in SWEEP_DELAYS[:3]:
+        code = interrupted_after(delay, signum, private_tmp, *args)
+        assert code in (None, 128 + signum), f"after {delay} s: exit {code}"
+        assert survivors(str(private_tmp)) == [], f"after {delay} s: processes survived"
+        assert entries(private_tmp) == [], f"after {delay} s: temporary files were left"
+        done = run_to_the_end(service, private_tmp, *args)
+        assert done.returncode == 1, done.stderr
+        assert findings_of(done) == expected, f"the run after a signal at {delay} s"
+    assert tree_digest(service) == before

@@ -297,17 +297,19 @@ def _run(
     """Run ``check`` the way every command does: its exit code, or 2 for bad input, 130/143 when
     interrupted, 3 for a bug in mcheck (the traceback with -v)."""
     _install_signal_handlers()
-    pairs = _format_pairs(formats or ["text"], outputs or [])
-    _check_outputs_writable([output for _, output in pairs if output is not None])
-    try:
+    try:  # from the first moment a signal can arrive: everything after it is interruptible
+        pairs = _format_pairs(formats or ["text"], outputs or [])
+        _check_outputs_writable([output for _, output in pairs if output is not None])
         reports = check()
+        _emit(reports, pairs, verbosity=verbose - quiet)
+    except typer.Exit:
+        raise
     except UsageError as exc:
         _fail(str(exc), exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:
         _fail("interrupted; temporary files removed", getattr(exc, "exit_code", 130))
     except Exception as exc:  # a bug in mcheck, not in the user's project
         _internal_error(exc, verbose)
-    _emit(reports, pairs, verbosity=verbose - quiet)
     raise typer.Exit(max((r.exit_code for r in reports), default=0))
 
 

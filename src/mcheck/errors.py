@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from types import FrameType
@@ -52,6 +53,19 @@ def interrupt_on_signals() -> None:
         _interrupted_by.append(signum)
         _interrupted.set()
         raise Interrupted(signum)
+
+    for each in INTERRUPT_SIGNALS:
+        signal.signal(each, on_signal)
+
+
+def exit_on_signals() -> None:
+    """Until :func:`interrupt_on_signals` takes over: a signal while the command line starts up
+    (imports, argument parsing; nothing to clean yet) ends it at once with the usual line and status,
+    not with a traceback from the middle of an import."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        os.write(2, b"mcheck: error: interrupted; temporary files removed\n")
+        os._exit(128 + signum)
 
     for each in INTERRUPT_SIGNALS:
         signal.signal(each, on_signal)

@@ -489,7 +489,7 @@ def test_pre_commit_entry_is_the_console_script_and_a_valid_invocation(
 ) -> None:
     script, *args = shlex.split(HOOKS[0]["entry"])
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    assert pyproject["project"]["scripts"][script] == "mcheck.cli:main"
+    assert pyproject["project"]["scripts"][script] == "mcheck.__main__:main"
     # pre-commit runs the entry from the repository root without file names: the project is ".".
     run_in_project_dir(tmp_path, monkeypatch, args)
 

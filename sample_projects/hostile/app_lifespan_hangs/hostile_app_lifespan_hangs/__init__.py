@@ -1,0 +1,1 @@
+"""A package whose ASGI app never finishes starting."""
