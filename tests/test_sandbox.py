@@ -153,3 +153,35 @@ def test_deploy_runs_the_start_target_in_the_sandbox_with_the_same_verdict(tmp_p
     findings = {(f.code, f.path, f.line) for f in check_deploy(broken, sandbox=True).findings}
     assert findings == {("MC502", "bot/main.py", 1), ("MC202", "bot/crypto.py", 1)}
     assert check_deploy(fixed, sandbox=True).findings == []
+
+
+HELPER_SETUP = """import pathlib
+pathlib.Path({sentinel!r}).write_text("ran outside the sandbox")
+from setuptools import setup
+setup(name="build-helper", version="1.0", py_modules=[])
+"""
+
+
+@needs_bwrap
+def test_a_build_requirement_built_from_the_projects_own_files_is_refused_under_the_sandbox(
+    tmp_path,
+):
+    """``helper @ file:...`` would be built by uv, outside the sandbox, running helper's setup.py:
+    under --sandbox that is MC001 naming the requirement, and helper's code never runs."""
+    from mcheck.api import check_wheel
+
+    sentinel = tmp_path / "sentinel.txt"
+    helper = tmp_path / "helper"
+    helper.mkdir()
+    (helper / "setup.py").write_text(HELPER_SETUP.format(sentinel=str(sentinel)))
+    project = copy_sample("clean_setuptools_flat", tmp_path / "project")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(
+        text.replace("requires = [", f'requires = ["build-helper @ {helper.as_uri()}", ', 1)
+    )
+    report = check_wheel(project, sandbox=True, cache=False)
+    (failure,) = [f for f in report.findings if f.code == "MC001"]
+    assert f"build requirement 'build-helper @ {helper.as_uri()}'" in failure.message
+    assert "outside the sandbox" in failure.message
+    assert not sentinel.exists()

@@ -28,13 +28,14 @@ import tarfile
 import threading
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Literal
 
 import build
 import build.env
+from packaging.requirements import InvalidRequirement, Requirement
 
 from mcheck.cache import builds as build_cache
 from mcheck.errors import raise_if_interrupted
@@ -313,6 +314,33 @@ def build_wheel_only(
     return BuildResult(wheel=wheel, failure=failure)
 
 
+class SourceBuildRequirement(Exception):
+    """With ``--sandbox``: a build requirement that would have to be built from source files (a
+    local directory, an sdist URL), by uv, outside the sandbox."""
+
+
+def _install_build_requirements(
+    env: build.env.DefaultIsolatedEnv, requirements: Collection[str], sandbox: Sandbox | None
+) -> None:
+    if sandbox is not None:
+        for requirement in sorted(requirements):
+            url = _direct_url(requirement)
+            if url is not None and not url.split("#", 1)[0].endswith(".whl"):
+                raise SourceBuildRequirement(
+                    f"build requirement {requirement!r} must be built from source, and uv would "
+                    "build it outside the sandbox; --sandbox does not install it (use a wheel, "
+                    "or run without --sandbox)"
+                )
+    env.install(requirements)
+
+
+def _direct_url(requirement: str) -> str | None:
+    try:
+        return Requirement(requirement).url
+    except InvalidRequirement:
+        return None
+
+
 def _build_one(
     env: build.env.DefaultIsolatedEnv,
     srcdir: Path,
@@ -325,16 +353,18 @@ def _build_one(
     (part of the build cache's key)."""
     try:
         builder = build.ProjectBuilder.from_isolated_env(env, srcdir, runner=runner)
-        env.install(builder.build_system_requires)
+        _install_build_requirements(env, builder.build_system_requires, runner.sandbox)
         requested = builder.get_requires_for_build(stage)
         dynamic_requires.extend(f"{stage}: {requirement}" for requirement in sorted(requested))
-        env.install(requested)
+        _install_build_requirements(env, requested, runner.sandbox)
         built = Path(builder.build(stage, outdir))
     except subprocess.CalledProcessError as exc:  # installing build requirements failed
         log = _decode(exc.stdout) + _decode(exc.stderr)
         return None, BuildFailure(
             stage, "could not install the build requirements", _tail(log), srcdir
         )
+    except SourceBuildRequirement as exc:
+        return None, BuildFailure(stage, str(exc), "", srcdir)
     except build.BuildBackendException as exc:
         return None, BuildFailure(stage, _backend_message(exc), runner.tail(), srcdir)
     except build.BuildException as exc:  # e.g. invalid [build-system] table
