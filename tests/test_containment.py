@@ -421,3 +421,29 @@ def test_a_report_written_to_a_file_keeps_a_non_utf8_file_name_escaped(tmp_path:
     _write_report(out, "pkg/\udcff.pyc\n")
     assert out.read_bytes() == b"pkg/\\udcff.pyc\n"
     io.StringIO(out.read_text(encoding="utf-8"))  # valid UTF-8
+
+
+@pytest.mark.unit
+def test_a_signal_during_the_final_cleanup_lets_the_cleanup_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from mcheck import workdirs
+    from mcheck.errors import Interrupted
+
+    workdir = workdirs.make_workdir(parent=tmp_path)
+    (workdir / "big").mkdir()
+    real_rmtree = shutil.rmtree
+    calls = []
+
+    def interrupted_once(path, ignore_errors=False):
+        calls.append(path)
+        if len(calls) == 1:
+            raise Interrupted(2)  # Ctrl-C arrives while the first removal is under way
+        real_rmtree(path, ignore_errors=ignore_errors)
+
+    monkeypatch.setattr(workdirs.shutil, "rmtree", interrupted_once)
+    with pytest.raises(Interrupted):
+        workdirs.remove_workdir(workdir)
+    assert not workdir.exists()

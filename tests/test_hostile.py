@@ -275,7 +275,9 @@ def test_the_build_timeout_is_a_positive_number_of_seconds_and_the_command_line_
     assert resolve_settings({"build-timeout": 3}, {"build_timeout": None}, "x").build_timeout == 3.0
     assert resolve_settings({"build-timeout": 3}, {"build_timeout": 1.5}, "x").build_timeout == 1.5
     for bad in (0, -1, "soon", "30", True, float("inf"), float("nan")):
-        with pytest.raises(UsageError, match="build-timeout must be a positive, finite number of s"):
+        with pytest.raises(
+            UsageError, match="build-timeout must be a positive, finite number of s"
+        ):
             resolve_settings({"build-timeout": bad}, {}, "pyproject.toml [tool.mcheck]")
 
 
@@ -332,7 +334,8 @@ def test_two_concurrent_runs_on_the_same_project_are_both_correct(tmp_path):
 # ---------------------------------------------------------------------------------------------------
 
 PEAK_MEMORY_BOUND = 300 * 1024 * 1024  # bytes; the unbounded captures took 1 GB and more
-DISK_BOUND = 150 * 1024 * 1024  # bytes under the run's TMPDIR: a venv and the probes, never the flood
+# bytes under the run's TMPDIR: a venv and the probes, never the flood
+DISK_BOUND = 150 * 1024 * 1024
 
 
 class DiskWatcher:
@@ -356,7 +359,7 @@ class DiskWatcher:
             for dirpath, _, filenames in os.walk(self.root):
                 for name in filenames:
                     with contextlib.suppress(OSError):
-                        total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+                        total += (Path(dirpath) / name).lstat().st_blocks * 512
             self.peak = max(self.peak, total)
 
 

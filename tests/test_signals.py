@@ -206,7 +206,7 @@ def test_a_signal_during_the_app_stage_stops_the_app_probe_and_what_the_app_star
 
 # The signal sweep: a signal at many points of a run (whatever stage it falls in), then a second run
 # on the same tree and cache that must give exactly what an uninterrupted run gives.
-SWEEP_DELAYS = (0.3, 1.0, 2.5, 5.0)  # seconds after the start: discovery, build, install, probes
+SWEEP_DELAYS = (0.1, 0.3, 1.0, 2.5, 5.0)  # seconds after the start: start-up, discovery, build, ...
 
 
 def run_to_the_end(project: Path, private_tmp: Path, *args: str) -> subprocess.CompletedProcess:
@@ -280,7 +280,7 @@ def test_a_signal_at_any_point_of_a_deploy_run_leaves_the_next_run_correct(tmp_p
     args = ("deploy", str(service), "--repo-root", str(service), "-f", "json")
     expected = [("MC501", "backend/main.py")]
     before = tree_digest(service)
-    for delay in SWEEP_DELAYS[:3]:
+    for delay in SWEEP_DELAYS[:4]:
         code = interrupted_after(delay, signum, private_tmp, *args)
         assert code in (None, 128 + signum), f"after {delay} s: exit {code}"
         assert survivors(str(private_tmp)) == [], f"after {delay} s: processes survived"
