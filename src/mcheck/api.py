@@ -34,8 +34,8 @@ def check_wheel(
     """Build (or take) the wheel of ``target``, install it into a fresh venv, import it and diff it.
 
     ``settings`` override ``[tool.mcheck]``: ``timeout``, ``python``, ``extras``, ``select``, ``ignore``,
-    ``per_path_ignores``, ``fail_on``, ``asgi``, ``health``, ``cache``, ``build_timeout`` (None means "not
-    given").
+    ``per_path_ignores``, ``fail_on``, ``asgi``, ``health``, ``cache``, ``build_timeout``, ``release``
+    (None means "not given").
     ``sandbox`` runs the build backend and the probes under bubblewrap (no network, read-only file system).
     Raises :class:`mcheck.errors.UsageError` for bad input (and for ``sandbox`` where bwrap cannot run).
     """

@@ -613,8 +613,11 @@ _ENTRIES = [
         Stage.DIFF,
         "the wheel's archive breaks the package index's upload rules",
         """
-        A zip entry of the wheel is named with an absolute path, climbs out of the install directory
-        with `..`, is a symbolic link, or appears more than once. Installers disagree on such entries:
+        The wheel file name does not parse (PEP 427/491), its `WHEEL` file lacks `Wheel-Version`
+        (major 1), `Root-Is-Purelib` or `Tag` lines, or its tags disagree with the file name (warehouse
+        PR 19411), `entry_points.txt` does not parse or names an entry point badly, or a zip entry is
+        named with an absolute path, climbs out of the install directory with `..`, is a symbolic
+        link, or appears more than once. Installers disagree on such entries:
         pip refuses to install the wheel ("trying to install outside target directory"), uv skips them,
         and an entry stored twice can install either copy. PyPI rejects such archives at upload
         (https://docs.pypi.org/archives/: duplicate file entries; PEP 427: every file is installed
@@ -626,6 +629,132 @@ _ENTRIES = [
         """,
         """
         python -m build --wheel    # only the backend writes the archive; data files go in .data/
+        """,
+    ),
+    _entry(
+        "MC601",
+        E,
+        Stage.DIFF,
+        "the core metadata is something the package index rejects",
+        """
+        PyPI validates the wheel's `METADATA` (and the sdist's `PKG-INFO`) at upload with
+        `packaging.metadata` plus its own rules (warehouse `forklift/metadata.py`): a Metadata-Version
+        it supports (1.0-1.2, 2.1-2.5), fields that parse (`Requires-Dist`, `Requires-Python`,
+        `License-Expression` as SPDX, `Dynamic` naming only fields that may be dynamic), classifiers
+        from the trove-classifiers list and not deprecated, no `Private ::` classifier (it exists to
+        make uploads fail), a summary of at most 512 characters, `Project-URL` labels of at most 32,
+        URLs that are URLs, no direct references (`dep @ https://...`) in `Requires-Dist`, not both
+        `License` and `License-Expression`, and a name and version that agree with the file name.
+        mcheck applies the same rules offline and names each field.
+        """,
+        """
+        [project]
+        classifiers = ["License :: OSI Approved :: MIT", "Private :: Do Not Upload"]
+        dependencies = ["helper @ https://example.com/helper-1.0.tar.gz"]
+        """,
+        """
+        [project]
+        classifiers = ["License :: OSI Approved :: MIT License"]
+        dependencies = ["helper>=1.0"]
+        """,
+    ),
+    _entry(
+        "MC602",
+        E,
+        Stage.DIFF,
+        "the long description will not render on the package index",
+        """
+        The index renders the long description (`readme`) with readme_renderer. For
+        reStructuredText (`Description-Content-Type: text/x-rst`, also the default when no content
+        type is declared) a markup error fails the upload ("The description failed to render").
+        Markdown and plain text always render. mcheck renders it the same way and quotes the error.
+        """,
+        """
+        [project]
+        readme = "README.rst"      # contains: `unclosed literal
+        """,
+        """
+        [project]
+        readme = "README.rst"      # markup fixed; check with: python -m readme_renderer README.rst
+        """,
+    ),
+    _entry(
+        "MC605",
+        E,
+        Stage.DIFF,
+        "a version the package index refuses (with --release)",
+        """
+        PyPI refuses local versions (`1.0+abc`, PEP 440): they are for builds that never leave your
+        machine, and setuptools-scm produces one for every commit after a tag or a dirty tree. Only
+        reported with `--release` (or `[tool.mcheck] release = true`), the profile for the last step
+        before the upload.
+        """,
+        """
+        # built from a dirty tree with setuptools-scm
+        demo-1.3.dev2+g1a2b3c4.d20261201-py3-none-any.whl
+        """,
+        """
+        git tag v1.3 && git stash    # a clean, tagged checkout builds demo-1.3
+        """,
+    ),
+    _entry(
+        "MC606",
+        W,
+        Stage.DIFF,
+        "typing is promised but the wheel ships no py.typed",
+        """
+        Type checkers use a package's inline types only when the installed package has a `py.typed`
+        marker (PEP 561). A `Typing :: Typed` classifier, or a `py.typed` in the source tree, promises
+        them; without the marker in the wheel users' type checkers see `Any` everywhere. Backends ship
+        `py.typed` only when it is package data (setuptools: `package-data`, or inside the package for
+        hatchling, flit, poetry and pdm).
+        """,
+        """
+        src/demo/py.typed            # in the source tree, not in the wheel
+        """,
+        """
+        [tool.setuptools.package-data]
+        demo = ["py.typed"]
+        """,
+    ),
+    _entry(
+        "MC607",
+        I,
+        Stage.DIFF,
+        "the wheel is for another platform or interpreter",
+        """
+        The wheel's tags (its file name) match none of the tags this interpreter supports: it is for
+        another platform or Python (`cp38-win_amd64`, `macosx_11_0_arm64`). Nothing is wrong with it:
+        its contents, metadata and RECORD are checked, but it cannot be installed or imported here.
+        Check it on a matching machine (a CI job on that platform, cibuildwheel's test step).
+        """,
+        """
+        mcheck wheel dist/demo-1.0-cp312-cp312-win_amd64.whl      # on Linux
+        """,
+        """
+        # on a Windows runner with Python 3.12
+        mcheck wheel dist/demo-1.0-cp312-cp312-win_amd64.whl
+        """,
+    ),
+    _entry(
+        "MC608",
+        W,
+        Stage.DIFF,
+        "the index accepts the metadata but twine, the usual upload tool, refuses it",
+        """
+        `twine check` and `twine upload` (also inside pypa/gh-action-pypi-publish) have refused every
+        new Metadata-Version for a while after the index accepted it: 2.2 (pypa/twine#753), 2.3
+        (#1059), 2.4 (#1146: "Metadata is missing required fields: Name, Version") and 2.5 (#1327,
+        twine 6.2.0: "'2.5' is not a valid metadata version"; hatchling 1.32 writes 2.5). The
+        release is then not uploaded, although the index would accept it. mcheck warns when the
+        wheel's Metadata-Version is newer than twine 6.2 reads; upgrade twine, or pin the backend.
+        Only reported with `--release`: it concerns the upload step alone.
+        """,
+        """
+        Metadata-Version: 2.5        # written by hatchling 1.32; twine 6.2 cannot read it
+        """,
+        """
+        pip install -U twine pkginfo    # or upload with `uv publish`
         """,
     ),
 ]

@@ -121,6 +121,9 @@ def wheel(
     cache: Annotated[
         bool | None, typer.Option("--cache/--no-cache", help=setting_help("cache"))
     ] = None,
+    release: Annotated[
+        bool | None, typer.Option("--release/--no-release", help=setting_help("release"))
+    ] = None,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -145,6 +148,7 @@ def wheel(
         "health": health,
         "cache": cache,
         "build_timeout": build_timeout,
+        "release": release,
     }
     progress = _progress_printer(verbose)
 

@@ -35,6 +35,7 @@ class Settings:
     cache: bool = (
         True  # reuse cached venvs and build artifacts (mcheck.wheel.install, mcheck.cache.builds)
     )
+    release: bool = False  # the release gate (MC605)
     build_timeout: float = (
         600.0  # seconds the build backend may take for the sdist and the wheel together
     )
@@ -128,6 +129,13 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Reuse cached venvs (same resolved dependencies) and build artifacts (same build inputs).",
         "--cache/--no-cache",
+    ),
+    Setting(
+        "release",
+        "switch",
+        False,
+        "The release gate: also what the index refuses only at upload (local versions, MC605).",
+        "--release/--no-release",
     ),
     Setting(
         "build-timeout",

@@ -47,6 +47,9 @@ class CheckContext:
     app: AppProbeResult | None = None  # entry points and the ASGI app, probed in the target venv
     # import name -> the other member of the project's uv workspace that provides it
     siblings: dict[str, WorkspaceMember] = field(default_factory=dict)
+    release: bool = False  # --release: the strict profile for the last step before the upload
+    # The wheel's tags when this interpreter supports none of them (then it was not installed).
+    foreign_tags: tuple[str, ...] | None = None
     # Findings already made by earlier checks, so later ones can point at a root cause.
     earlier: list[Finding] = field(default_factory=list)
 

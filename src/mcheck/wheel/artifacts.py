@@ -178,6 +178,14 @@ class WheelContents:
                 names.add(first.split(".", 1)[0] if "/" not in installed else first)
         return tuple(sorted(n for n in names if n.isidentifier()))
 
+    def read_member(self, member: str) -> str:
+        """The text of the zip entry ``member`` (KeyError when absent), bounded like METADATA."""
+        with zipfile.ZipFile(self.path) as zf:
+            text = _read_member(zf, member)
+        if text is None:
+            raise KeyError(member)
+        return text
+
     def read_bytes(self, installed_path: str) -> bytes:
         with zipfile.ZipFile(self.path) as zf:
             return zf.read(self.installed_files[installed_path])

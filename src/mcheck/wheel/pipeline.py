@@ -24,6 +24,7 @@ from mcheck.analysis.model import StaticAnalysis
 from mcheck.checks import CheckContext, run_checks
 from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.checks.probe_failures import probe_failure
+from mcheck.checks.release import wheel_format_problems
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report
 from mcheck.interpreters import resolve_interpreter
@@ -37,6 +38,7 @@ from mcheck.stages import timed_stage
 from mcheck.suppression import kept
 from mcheck.wheel.artifacts import SdistContents, WheelContents
 from mcheck.wheel.build import BuildResult, backend_error, build_artifacts, raising_project_frame
+from mcheck.wheel.compatibility import foreign_tags
 from mcheck.wheel.discover import Project, discover_project
 from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env
 from mcheck.wheel.local_deps import LocalDependency, local_dependencies, workspace_siblings
@@ -149,8 +151,16 @@ class Run:
             # Static analysis needs only the wheel: it runs while the venv is created and probed.
             analysis = pool.submit(analyse_wheel, artifacts.wheel)
             local_wheels = self._local_wheels(project)
-            # A zip entry outside site-packages is never extracted (MC604 says so): no install.
-            installable = local_wheels is not None and not artifacts.wheel.unsafe_members
+            foreign = foreign_tags(artifacts.wheel.path.name, self.settings.python)
+            # A zip entry outside site-packages is never extracted and a broken WHEEL file is not
+            # guessed at (MC604 says so), and a wheel for another platform cannot be installed
+            # here (MC607): no install.
+            installable = (
+                local_wheels is not None
+                and not artifacts.wheel.unsafe_members
+                and not wheel_format_problems(artifacts.wheel)
+                and foreign is None
+            )
             env = self._install(artifacts.wheel, local_wheels or []) if installable else None
             probe = self._probe_imports(env, artifacts.wheel) if env is not None else None
             app = self._probe_apps(env, artifacts.wheel, project) if env is not None else None
@@ -158,6 +168,8 @@ class Run:
                 ctx = self._context(project, artifacts, probe, analysis)
                 ctx.app = app
                 ctx.siblings = workspace_siblings(project.root) if project is not None else {}
+                ctx.release = self.settings.release
+                ctx.foreign_tags = foreign
                 self.report.apps = app_outcomes(app) if app is not None else []
                 self.report.findings = [f for f in run_checks(ctx) if not _silenced_inline(ctx, f)]
         self._imported = (artifacts.wheel, probe)

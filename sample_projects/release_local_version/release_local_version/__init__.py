@@ -1,0 +1,1 @@
+"""A package built with a local version."""

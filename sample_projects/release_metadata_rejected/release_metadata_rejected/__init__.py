@@ -1,0 +1,1 @@
+"""A package whose metadata the index rejects."""

@@ -1,0 +1,1 @@
+"""A package whose long description does not render on the index."""

@@ -1,0 +1,378 @@
+"""Release-gate checks: what the package index would refuse at upload, offline (MC601-MC608).
+
+The rules and their sources are tables in :mod:`mcheck.knowledge.index_rules`; the parsing is
+``packaging`` (metadata, file names, tags, licenses), ``trove-classifiers`` and ``readme_renderer``.
+"""
+
+from __future__ import annotations
+
+import configparser
+import io
+import re
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import trove_classifiers
+from packaging.metadata import InvalidMetadata, Metadata
+from packaging.tags import parse_tag
+from packaging.utils import (
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from mcheck.checks import CheckContext, check
+from mcheck.findings import Finding
+from mcheck.knowledge.index_rules import (
+    DYNAMIC_FIELDS,
+    INDEX_METADATA_VERSIONS,
+    PRIVATE_CLASSIFIER_PREFIX,
+    PROJECT_URL_LABEL_LIMIT,
+    RST_CONTENT_TYPES,
+    SUMMARY_LIMIT,
+    TWINE_NEWEST_METADATA_VERSION,
+    WHEEL_FILE_KEYS,
+    WHEEL_MAJOR_VERSION,
+)
+from mcheck.wheel.artifacts import WheelContents
+
+# entry_points.txt: a name is anything without '=' and not starting with '['; the value an object
+# reference (PyPA entry points specification).
+_OBJECT_REFERENCE = re.compile(r"^[\w.]+\s*(:\s*[\w.]+)?\s*(\[[\w\s,.-]*\])?$")
+
+
+@check("MC601")
+def metadata_the_index_rejects(ctx: CheckContext) -> Iterator[Finding]:
+    path = f"{ctx.wheel.dist_info}/METADATA"
+    for field, problem in index_metadata_problems(ctx.wheel):
+        yield Finding(
+            "MC601",
+            path=path,
+            message=f"{field}: {problem}",
+            hint="fix the project metadata (pyproject.toml [project]) and rebuild",
+        )
+
+
+def index_metadata_problems(wheel: WheelContents) -> list[tuple[str, str]]:
+    """(field, problem) for every rule of the index the wheel's METADATA breaks."""
+    try:
+        metadata = Metadata.from_email(wheel.metadata_text, validate=True)
+    except ExceptionGroup as group:
+        return [_invalid(e) for e in group.exceptions if isinstance(e, InvalidMetadata)]
+    except InvalidMetadata as exc:
+        return [_invalid(exc)]
+    return [
+        *_version_problems(metadata),
+        *_classifier_problems(metadata),
+        *_field_problems(metadata),
+        *_file_name_problems(metadata, wheel.path.name),
+    ]
+
+
+def _invalid(exc: InvalidMetadata) -> tuple[str, str]:
+    return exc.field, str(exc)
+
+
+def _version_problems(metadata: Metadata) -> Iterator[tuple[str, str]]:
+    if metadata.metadata_version not in INDEX_METADATA_VERSIONS:
+        yield "metadata-version", f"{metadata.metadata_version!r} is not one the index accepts"
+
+
+def _classifier_problems(metadata: Metadata) -> Iterator[tuple[str, str]]:
+    for classifier in sorted(set(metadata.classifiers or [])):
+        if classifier.startswith(PRIVATE_CLASSIFIER_PREFIX):
+            yield "classifier", f"{classifier!r} exists to make the upload fail"
+        elif classifier in trove_classifiers.deprecated_classifiers:
+            instead = trove_classifiers.deprecated_classifiers[classifier]
+            yield (
+                "classifier",
+                f"{classifier!r} is deprecated"
+                + (f", use {' or '.join(map(repr, instead))}" if instead else ""),
+            )
+        elif classifier not in trove_classifiers.all_classifiers:
+            yield "classifier", f"{classifier!r} is not a valid classifier"
+
+
+def _field_problems(metadata: Metadata) -> Iterator[tuple[str, str]]:
+    if metadata.summary and len(metadata.summary) > SUMMARY_LIMIT:
+        yield "summary", f"is {len(metadata.summary)} characters, more than {SUMMARY_LIMIT}"
+    yield from _url_problems(metadata)
+    for requirement in metadata.requires_dist or []:
+        if requirement.url is not None:
+            yield "requires-dist", f"{str(requirement)!r} is a direct reference"
+    for name in metadata.dynamic or []:
+        if name.lower() not in DYNAMIC_FIELDS:
+            yield "dynamic", f"{name!r} may not be dynamic"
+    if metadata.license and metadata.license_expression:
+        yield "license", "License and License-Expression are both set; keep License-Expression"
+
+
+def _url_problems(metadata: Metadata) -> Iterator[tuple[str, str]]:
+    for label, url in (metadata.project_urls or {}).items():
+        if len(label) > PROJECT_URL_LABEL_LIMIT:
+            yield "project-url", f"label {label!r} is longer than {PROJECT_URL_LABEL_LIMIT}"
+        elif not _is_url(url):
+            yield "project-url", f"{url!r} ({label}) is not a URL"
+    for field, url in (("home-page", metadata.home_page), ("download-url", metadata.download_url)):
+        if url is not None and not _is_url(url):
+            yield field, f"{url!r} is not a URL"
+
+
+def _file_name_problems(metadata: Metadata, file_name: str) -> Iterator[tuple[str, str]]:
+    try:
+        name, version, _, _ = parse_wheel_filename(file_name)
+    except InvalidWheelFilename:
+        return  # MC604 says so
+    if canonicalize_name(metadata.name) != name:
+        yield "name", f"{metadata.name!r} disagrees with the file name {file_name}"
+    if metadata.version != version:
+        yield "version", f"{metadata.version} disagrees with the file name {file_name}"
+
+
+def _is_url(text: str) -> bool:
+    parsed = urlparse(text)
+    return bool(parsed.scheme) and (bool(parsed.netloc) or parsed.scheme == "mailto")
+
+
+@check("MC604")
+def wheel_file_breaks_the_rules(ctx: CheckContext) -> Iterator[Finding]:
+    for subject, problem in wheel_format_problems(ctx.wheel):
+        yield Finding(
+            "MC604",
+            path=subject,
+            message=problem,
+            hint="build the wheel with the build backend and do not rename it",
+        )
+    yield from _entry_point_problems(ctx.wheel)
+
+
+def wheel_format_problems(wheel: WheelContents) -> list[tuple[str, str]]:
+    """(subject, problem) for the file name and the WHEEL file. The pipeline does not install a
+    wheel with any: installers refuse some of them and read the others differently."""
+    return [*_wheel_name_problems(wheel.path.name), *_wheel_file_problems(wheel)]
+
+
+def _wheel_name_problems(name: str) -> Iterator[tuple[str, str]]:
+    try:
+        parse_wheel_filename(name)
+    except InvalidWheelFilename as exc:
+        yield name, f"the file name is not a valid wheel name: {exc}"
+
+
+def _wheel_file_problems(wheel: WheelContents) -> Iterator[tuple[str, str]]:
+    path = f"{wheel.dist_info}/WHEEL"
+    try:
+        text = wheel.read_member(path)
+    except KeyError:
+        yield path, "the WHEEL file is missing"
+        return
+    fields: dict[str, list[str]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip() or key != key.strip():
+            yield path, f"line {number} is not a 'Key: Value' line: {line!r}"
+            continue
+        fields.setdefault(key, []).append(value.strip())
+    missing = [key for key in WHEEL_FILE_KEYS if key not in fields]
+    if missing:
+        yield path, f"the WHEEL file has no {', '.join(missing)}"
+    yield from _wheel_version_problems(path, fields.get("Wheel-Version", []))
+    purelib = fields.get("Root-Is-Purelib", [])
+    if purelib and purelib[0].lower() not in ("true", "false"):
+        yield path, f"Root-Is-Purelib is {purelib[0]!r}, not true or false"
+    yield from _tag_problems(path, fields.get("Tag", []), wheel.path.name)
+
+
+def _wheel_version_problems(path: str, values: list[str]) -> Iterator[tuple[str, str]]:
+    if not values:
+        return
+    try:
+        major = Version(values[0]).major
+    except ValueError:
+        yield path, f"Wheel-Version {values[0]!r} is not a version"
+        return
+    if major != WHEEL_MAJOR_VERSION:
+        yield path, f"Wheel-Version {values[0]} is not 1.x: installers refuse it"
+
+
+def _tag_problems(path: str, tags: list[str], file_name: str) -> Iterator[tuple[str, str]]:
+    try:
+        _, _, _, named = parse_wheel_filename(file_name)
+    except InvalidWheelFilename:
+        return
+    written = set()
+    for tag in tags:
+        expanded = parse_tag(tag)
+        if len(expanded) != 1:
+            yield path, f"Tag {tag!r} is compressed; the WHEEL file lists each tag on its own line"
+        written |= expanded
+    if written and written != set(named):
+        extra = sorted(map(str, written - set(named)))
+        lacking = sorted(map(str, set(named) - written))
+        detail = "; ".join(
+            part
+            for part in (
+                f"only in WHEEL: {', '.join(extra)}" if extra else "",
+                f"only in the file name: {', '.join(lacking)}" if lacking else "",
+            )
+            if part
+        )
+        yield path, f"the Tag lines disagree with the file name {file_name} ({detail})"
+
+
+def _entry_point_problems(wheel: WheelContents) -> Iterator[Finding]:
+    path = f"{wheel.dist_info}/entry_points.txt"
+    if not wheel.entry_points_text:
+        return
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # names are case-sensitive
+    try:
+        parser.read_file(io.StringIO(wheel.entry_points_text), source=path)
+    except configparser.Error as exc:
+        yield Finding(
+            "MC604",
+            path=path,
+            message=f"entry_points.txt does not parse: {exc.message.splitlines()[0]}",
+            hint="let the backend write it from [project.scripts] / [project.entry-points]",
+        )
+        return
+    for group in parser.sections():
+        for name, value in parser.items(group):
+            if not _OBJECT_REFERENCE.match(value):
+                yield Finding(
+                    "MC604",
+                    path=path,
+                    message=f"[{group}] {name} = {value!r} is not an object reference (module:attr)",
+                    hint="point the entry point at `package.module:function`",
+                )
+
+
+@check("MC605")
+def local_version(ctx: CheckContext) -> Iterator[Finding]:
+    if not ctx.release:
+        return
+    try:
+        version = Version(ctx.wheel.version)
+    except ValueError:
+        return  # MC601 says so
+    if version.local:
+        yield Finding(
+            "MC605",
+            path=ctx.wheel.path.name,
+            message=f"version {version} has a local part (+{version.local}): the index refuses it",
+            hint="build from a clean, tagged checkout (setuptools-scm adds +g<hash> otherwise)",
+        )
+
+
+@check("MC606")
+def typing_promised_not_shipped(ctx: CheckContext) -> Iterator[Finding]:
+    shipped = any(m.rsplit("/", 1)[-1] == "py.typed" for m in ctx.wheel.members)
+    if shipped:
+        return
+    try:
+        classifiers = Metadata.from_email(ctx.wheel.metadata_text, validate=False).classifiers
+    except (ExceptionGroup, InvalidMetadata):
+        classifiers = None
+    in_source = _source_py_typed(ctx)
+    if in_source:
+        yield Finding(
+            "MC606",
+            path=in_source,
+            message=f"{in_source} is in the source tree but not in the wheel",
+            hint="ship it as package data (setuptools: [tool.setuptools.package-data])",
+        )
+    elif "Typing :: Typed" in (classifiers or []):
+        yield Finding(
+            "MC606",
+            path=f"{ctx.wheel.dist_info}/METADATA",
+            message="the 'Typing :: Typed' classifier is set, but the wheel has no py.typed",
+            hint="add py.typed to the package and ship it, or drop the classifier",
+        )
+
+
+def _source_py_typed(ctx: CheckContext) -> str | None:
+    if ctx.project is None:
+        return None
+    found = sorted(f for f in ctx.project.files if f.rsplit("/", 1)[-1] == "py.typed")
+    ignored = ("tests/", "test/", "docs/")
+    found = [f for f in found if not f.startswith(ignored)]
+    return found[0] if found else None
+
+
+@check("MC608")
+def twine_refuses(ctx: CheckContext) -> Iterator[Finding]:
+    if not ctx.release:  # only the upload step cares which twine reads the metadata
+        return
+    version = _metadata_version(ctx.wheel.metadata_text)
+    if version is None or version not in INDEX_METADATA_VERSIONS:
+        return  # MC601
+    if Version(version) > Version(TWINE_NEWEST_METADATA_VERSION):
+        yield Finding(
+            "MC608",
+            path=f"{ctx.wheel.dist_info}/METADATA",
+            message=(
+                f"Metadata-Version {version}: the index accepts it, but twine 6.2 and older read "
+                f"at most {TWINE_NEWEST_METADATA_VERSION} and refuse the upload (pypa/twine#1327)"
+            ),
+            hint="upgrade twine and pkginfo in the publishing job, or upload with `uv publish`",
+        )
+
+
+def _metadata_version(text: str) -> str | None:
+    for line in text.splitlines():
+        if not line.strip():
+            return None
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "metadata-version":
+            return value.strip()
+    return None
+
+
+@check("MC602")
+def description_does_not_render(ctx: CheckContext) -> Iterator[Finding]:
+    try:
+        metadata = Metadata.from_email(ctx.wheel.metadata_text, validate=False)
+    except (ExceptionGroup, InvalidMetadata):
+        return
+    description = metadata.description
+    content_type = (metadata.description_content_type or "").split(";", 1)[0].strip().lower()
+    if not description or content_type not in RST_CONTENT_TYPES:
+        return
+    error = _rst_error(description)
+    if error is not None:
+        yield Finding(
+            "MC602",
+            path=f"{ctx.wheel.dist_info}/METADATA",
+            message=f"the reStructuredText long description does not render: {error}",
+            hint="fix the markup (python -m readme_renderer README.rst), or declare "
+            'readme = {file = "README.md", content-type = "text/markdown"} if it is Markdown',
+        )
+
+
+def _rst_error(description: str) -> str | None:
+    from readme_renderer.rst import render
+
+    warnings = io.StringIO()
+    if render(description, stream=warnings) is not None:
+        return None
+    lines = [line.strip() for line in warnings.getvalue().splitlines() if line.strip()]
+    return (
+        " ".join(lines[:2]).replace("<string>:", "line ") if lines else "readme_renderer refused it"
+    )
+
+
+@check("MC607")
+def for_another_platform(ctx: CheckContext, foreign_tags: tuple[str, ...]) -> Iterator[Finding]:
+    shown = ", ".join(foreign_tags[:4]) + (", ..." if len(foreign_tags) > 4 else "")
+    yield Finding(
+        "MC607",
+        path=ctx.wheel.path.name,
+        message=(
+            f"the wheel is for {shown}, which this interpreter does not support: its contents, "
+            "metadata and RECORD were checked; it was not installed or imported"
+        ),
+        hint="run mcheck on a matching machine (a CI job on that platform) to import it",
+    )

@@ -1,0 +1,271 @@
+"""The release gate: what the package index refuses at upload, found offline (MC601-MC608).
+
+Samples under ``sample_projects/release_*`` are real builds; hand-built wheels cover what no backend
+writes (a broken WHEEL file, another platform's tags). The clean samples are the twins: with
+``--release`` they stay free of every release finding but the twine warning (MC608), which only a
+Metadata-Version newer than twine reads can raise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from base64 import urlsafe_b64encode
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_sample
+from mcheck.api import check_wheel
+from mcheck.checks import CheckContext
+from mcheck.checks.release import index_metadata_problems, twine_refuses
+from mcheck.wheel.artifacts import WheelContents
+
+RELEASE_CODES = {"MC601", "MC602", "MC603", "MC604", "MC605", "MC606", "MC607", "MC608"}
+
+# sample -> the (code, path) of every release finding with --release
+SPEC: dict[str, set[tuple[str, str]]] = {
+    "release_metadata_rejected": {
+        ("MC601", "release_metadata_rejected-1.0.dist-info/METADATA"),
+    },
+    "release_readme_broken": {("MC602", "release_readme_broken-1.0.dist-info/METADATA")},
+    "release_local_version": {("MC605", "release_local_version-1.0+local.build-py3-none-any.whl")},
+    "release_typed_not_shipped": {
+        ("MC606", "release_typed_not_shipped-1.0.dist-info/METADATA"),
+    },
+}
+
+
+def release_findings(report) -> list[tuple[str, str | None, str]]:
+    return sorted((f.code, f.path, f.message) for f in report.findings if f.code in RELEASE_CODES)
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """Each sample checked once with --release and once without."""
+    results = {}
+
+    def run(name: str, release: bool):
+        if (name, release) not in results:
+            root = copy_sample(name, tmp_path_factory.mktemp(name) / name)
+            results[name, release] = check_wheel(root, release=release)
+        return results[name, release]
+
+    return run
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_each_release_sample_gives_exactly_its_findings_with_release(released, name):
+    report = released(name, True)
+    assert {(code, path) for code, path, _ in release_findings(report)} == SPEC[name]
+    errors = [f for f in report.findings if f.severity.value == "error"]
+    assert report.exit_code == (1 if errors else 0)
+    assert not [f for f in report.findings if f.code == "MC002"]  # installed and imported fine
+
+
+def test_metadata_findings_name_each_field(released):
+    messages = [m for _, _, m in release_findings(released("release_metadata_rejected", True))]
+    assert messages == [
+        "classifier: 'Private :: Do Not Upload' exists to make the upload fail",
+        "project-url: label 'Documentation for the release-metadata sample' is longer than 32",
+    ]
+
+
+def test_the_rst_error_is_quoted_with_its_line(released):
+    (message,) = [m for _, _, m in release_findings(released("release_readme_broken", True))]
+    assert message.startswith("the reStructuredText long description does not render: line 6:")
+    assert 'unknown option: "no-such-option"' in message
+
+
+def test_a_local_version_is_reported_only_with_release(released):
+    assert release_findings(released("release_local_version", False)) == []
+    assert released("release_local_version", False).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "name", ["clean_flit", "clean_setuptools_src", "clean_pdm", "clean_poetry"]
+)
+def test_clean_twins_pass_the_release_gate(released, name):
+    assert release_findings(released(name, True)) == []
+
+
+def test_a_hatchling_wheel_with_metadata_2_5_warns_that_twine_refuses_it(released):
+    report = released("clean_hatchling", True)
+    findings = release_findings(report)
+    assert [(code, path) for code, path, _ in findings] == [
+        ("MC608", "mcheck_sample_clean_hatchling-0.1.0.dist-info/METADATA")
+    ]
+    assert report.exit_code == 0
+    assert release_findings(released("clean_hatchling", False)) == []
+
+
+# --- core metadata, rule by rule ------------------------------------------------------------------
+
+
+def metadata_wheel(tmp_path: Path, metadata: str, name: str = "demo-1.0-py3-none-any.whl"):
+    wheel = tmp_path / name
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("demo/__init__.py", "")
+        zf.writestr("demo-1.0.dist-info/METADATA", metadata)
+    return WheelContents.read(wheel)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("lines", "problem"),
+    [
+        ("Metadata-Version: 2.6", ("metadata-version", "'2.6' is not one the index accepts")),
+        (
+            "Metadata-Version: 2.4\nClassifier: Bogus :: Thing",
+            ("classifier", "'Bogus :: Thing' is not a valid classifier"),
+        ),
+        (
+            "Metadata-Version: 2.4\nClassifier: Natural Language :: Ukranian",
+            (
+                "classifier",
+                "'Natural Language :: Ukranian' is deprecated, use 'Natural Language :: Ukrainian'",
+            ),
+        ),
+        (
+            "Metadata-Version: 2.4\nSummary: " + "x" * 513,
+            ("summary", "is 513 characters, more than 512"),
+        ),
+        (
+            "Metadata-Version: 2.4\nRequires-Dist: helper @ https://example.org/helper-1.0.tar.gz",
+            (
+                "requires-dist",
+                "'helper @ https://example.org/helper-1.0.tar.gz' is a direct reference",
+            ),
+        ),
+        (
+            "Metadata-Version: 2.4\nLicense: MIT\nLicense-Expression: MIT",
+            ("license", "License and License-Expression are both set; keep License-Expression"),
+        ),
+        ("Metadata-Version: 2.4\nHome-page: not a url", ("home-page", "'not a url' is not a URL")),
+        (
+            "Metadata-Version: 2.4\nProject-URL: Docs, docs.example.org",
+            ("project-url", "'docs.example.org' (Docs) is not a URL"),
+        ),
+    ],
+)
+def test_each_index_rule_names_the_field(tmp_path: Path, lines: str, problem: tuple[str, str]):
+    head, _, rest = lines.partition("\n")
+    metadata = f"{head}\nName: demo\nVersion: 1.0\n{rest}\n"
+    assert index_metadata_problems(metadata_wheel(tmp_path, metadata)) == [problem]
+
+
+@pytest.mark.unit
+def test_fields_that_do_not_parse_are_named_by_packaging(tmp_path: Path) -> None:
+    metadata = "Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nLicense-Expression: MIT OR Nope\n"
+    ((field, _),) = index_metadata_problems(metadata_wheel(tmp_path, metadata))
+    assert field == "license-expression"
+
+
+@pytest.mark.unit
+def test_name_and_version_must_agree_with_the_file_name(tmp_path: Path) -> None:
+    metadata = "Metadata-Version: 2.1\nName: other\nVersion: 2.0\n"
+    assert index_metadata_problems(metadata_wheel(tmp_path, metadata)) == [
+        ("name", "'other' disagrees with the file name demo-1.0-py3-none-any.whl"),
+        ("version", "2.0 disagrees with the file name demo-1.0-py3-none-any.whl"),
+    ]
+
+
+@pytest.mark.unit
+def test_twine_warning_only_with_release_and_only_beyond_what_twine_reads(tmp_path: Path) -> None:
+    for version, release, expected in [("2.5", True, 1), ("2.5", False, 0), ("2.4", True, 0)]:
+        metadata = f"Metadata-Version: {version}\nName: demo\nVersion: 1.0\n"
+        directory = tmp_path / f"{version}-{release}"
+        directory.mkdir()
+        wheel = metadata_wheel(directory, metadata)
+        ctx = CheckContext(wheel=wheel, release=release)
+        assert len(list(twine_refuses(ctx))) == expected, (version, release)
+
+
+# --- hand-built wheels: the archive and the WHEEL file ---------------------------------------------
+
+
+def record_line(name: str, data: bytes) -> str:
+    digest = urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+
+
+def handmade(tmp_path: Path, file_name: str, wheel_file: str, entry_points: str = "") -> Path:
+    dist_info = "demo-1.0.dist-info"
+    files = {
+        "demo/__init__.py": b"",
+        f"{dist_info}/METADATA": b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+        f"{dist_info}/WHEEL": wheel_file.encode(),
+    }
+    if entry_points:
+        files[f"{dist_info}/entry_points.txt"] = entry_points.encode()
+    record = "".join(f"{record_line(n, d)}\n" for n, d in files.items()) + f"{dist_info}/RECORD,,\n"
+    path = tmp_path / file_name
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+        zf.writestr(f"{dist_info}/RECORD", record)
+    return path
+
+
+GOOD_WHEEL_FILE = "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+
+
+def test_a_wheel_for_another_platform_is_mc607_and_exit_0_never_mc002(tmp_path: Path) -> None:
+    wheel_file = (
+        "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: false\nTag: cp38-cp38-win_amd64\n"
+    )
+    wheel = handmade(tmp_path, "demo-1.0-cp38-cp38-win_amd64.whl", wheel_file)
+    report = check_wheel(wheel)
+    assert [(f.code, f.path) for f in report.findings] == [
+        ("MC607", "demo-1.0-cp38-cp38-win_amd64.whl")
+    ]
+    assert "cp38-cp38-win_amd64" in report.findings[0].message
+    assert report.exit_code == 0
+    assert report.modules.imported == 0
+
+
+@pytest.mark.parametrize(
+    ("wheel_file", "message"),
+    [
+        (
+            "Wheel-Version: 1.0\nGenerator: hand\nTag: py3-none-any\n",
+            "the WHEEL file has no Root-Is-Purelib",
+        ),
+        (
+            "Wheel-Version: 2.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            "Wheel-Version 2.0 is not 1.x: installers refuse it",
+        ),
+        (
+            "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py2.py3-none-any\n",
+            "Tag 'py2.py3-none-any' is compressed; the WHEEL file lists each tag on its own line",
+        ),
+        (
+            "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: cp312-cp312-linux_x86_64\n",
+            "the Tag lines disagree with the file name demo-1.0-py3-none-any.whl (only in WHEEL: "
+            "cp312-cp312-linux_x86_64; only in the file name: py3-none-any)",
+        ),
+    ],
+)
+def test_an_invalid_wheel_file_is_mc604_and_exit_1(tmp_path: Path, wheel_file: str, message: str):
+    wheel = handmade(tmp_path, "demo-1.0-py3-none-any.whl", wheel_file)
+    report = check_wheel(wheel)
+    mc604 = [(f.path, f.message) for f in report.findings if f.code == "MC604"]
+    assert ("demo-1.0.dist-info/WHEEL", message) in mc604
+    assert report.exit_code == 1
+    assert not [f for f in report.findings if f.code == "MC002"]
+
+
+def test_an_entry_point_that_is_not_an_object_reference_is_mc604(tmp_path: Path) -> None:
+    wheel = handmade(
+        tmp_path,
+        "demo-1.0-py3-none-any.whl",
+        GOOD_WHEEL_FILE,
+        entry_points="[console_scripts]\ndemo = demo.cli main\n",
+    )
+    report = check_wheel(wheel)
+    assert [(f.path, f.message) for f in report.findings if f.code == "MC604"] == [
+        (
+            "demo-1.0.dist-info/entry_points.txt",
+            "[console_scripts] demo = 'demo.cli main' is not an object reference (module:attr)",
+        )
+    ]
