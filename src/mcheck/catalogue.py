@@ -759,7 +759,9 @@ _ENTRIES = [
     ),
 ]
 
-CATALOGUE: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}
+CATALOGUE: dict[str, CodeInfo] = {
+    entry.code: entry for entry in sorted(_ENTRIES, key=lambda e: e.code)
+}
 
 # Findings that explain a failure found later (an import, an entry point, an app): the one table the
 # checks that link a failure to its cause read, so a cause linked in one place is linked everywhere.
