@@ -679,6 +679,27 @@ _ENTRIES = [
         """,
     ),
     _entry(
+        "MC603",
+        E,
+        Stage.DIFF,
+        "a license file the metadata names, or the project declares, is not in the wheel",
+        """
+        With Metadata-Version 2.4 (PEP 639) every `License-File: PATH` of the metadata must be in the
+        wheel as `*.dist-info/licenses/PATH`; PyPI rejects the upload otherwise ("License-File ...
+        does not exist in distribution file", warehouse `forklift/legacy.py`). The files matched by
+        `[project] license-files` in the source tree must be shipped the same way: a glob that matches
+        nothing in the build, or a file excluded from the sdist, drops them.
+        """,
+        """
+        [project]
+        license-files = ["LICENSES/*.txt"]    # LICENSES/ is excluded from the sdist
+        """,
+        """
+        [project]
+        license-files = ["LICENSES/*.txt"]    # and LICENSES/ in the sdist
+        """,
+    ),
+    _entry(
         "MC605",
         E,
         Stage.DIFF,

@@ -269,3 +269,50 @@ def test_an_entry_point_that_is_not_an_object_reference_is_mc604(tmp_path: Path)
             "[console_scripts] demo = 'demo.cli main' is not an object reference (module:attr)",
         )
     ]
+
+
+# --- license files -------------------------------------------------------------------------------
+
+
+def test_a_license_file_the_metadata_names_but_the_wheel_lacks_is_mc603(tmp_path: Path) -> None:
+    metadata = (
+        "Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nLicense-Expression: MIT\n"
+        "License-File: LICENSE\nLicense-File: NOTICE\n"
+    )
+    wheel = handmade(tmp_path, "demo-1.0-py3-none-any.whl", GOOD_WHEEL_FILE)
+    with zipfile.ZipFile(wheel, "a") as zf:  # rewrite METADATA, ship only licenses/NOTICE
+        zf.writestr("demo-1.0.dist-info/licenses/NOTICE", "notice\n")
+    rebuilt = tmp_path / "rebuilt" / wheel.name
+    rebuilt.parent.mkdir()
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(rebuilt, "w") as out:
+        for info in source.infolist():
+            data = source.read(info)
+            out.writestr(info.filename, metadata if info.filename.endswith("METADATA") else data)
+    ctx = CheckContext(wheel=WheelContents.read(rebuilt))
+    from mcheck.checks.release import license_files_missing
+
+    assert [(f.code, f.path, f.message) for f in license_files_missing(ctx)] == [
+        (
+            "MC603",
+            "demo-1.0.dist-info/METADATA",
+            "License-File LICENSE is not in the wheel (demo-1.0.dist-info/licenses/LICENSE)",
+        )
+    ]
+
+
+def test_a_file_matched_by_license_files_but_not_shipped_is_mc603(tmp_path: Path) -> None:
+    from mcheck.checks.release import license_files_missing
+    from mcheck.wheel.discover import discover_project
+
+    project = tmp_path / "project"
+    (project / "demo").mkdir(parents=True)
+    (project / "demo" / "__init__.py").write_text("")
+    (project / "LICENSES").mkdir()
+    (project / "LICENSES" / "MIT.txt").write_text("mit\n")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "demo"\nversion = "1.0"\nlicense-files = ["LICENSES/*.txt"]\n'
+    )
+    wheel = handmade(tmp_path, "demo-1.0-py3-none-any.whl", GOOD_WHEEL_FILE)
+    ctx = CheckContext(wheel=WheelContents.read(wheel), project=discover_project(project))
+    assert [(f.code, f.path) for f in license_files_missing(ctx)] == [("MC603", "LICENSES/MIT.txt")]

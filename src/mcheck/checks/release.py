@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
+import pathspec
 import trove_classifiers
 from packaging.metadata import InvalidMetadata, Metadata
 from packaging.tags import parse_tag
@@ -376,3 +377,55 @@ def for_another_platform(ctx: CheckContext, foreign_tags: tuple[str, ...]) -> It
         ),
         hint="run mcheck on a matching machine (a CI job on that platform) to import it",
     )
+
+
+@check("MC603")
+def license_files_missing(ctx: CheckContext) -> Iterator[Finding]:
+    licenses = f"{ctx.wheel.dist_info}/licenses/"
+    shipped = {m.removeprefix(licenses) for m in ctx.wheel.members if m.startswith(licenses)}
+    for named in _license_files_named(ctx.wheel):
+        if named not in shipped:
+            yield Finding(
+                "MC603",
+                path=f"{ctx.wheel.dist_info}/METADATA",
+                message=f"License-File {named} is not in the wheel ({licenses}{named})",
+                hint="the index rejects the upload; rebuild with a backend that ships it",
+            )
+    for declared in _declared_license_files(ctx):
+        if declared not in shipped:
+            yield Finding(
+                "MC603",
+                path=declared,
+                message=f"{declared} matches [project] license-files but is not in the wheel",
+                hint="make sure the sdist includes it (the wheel is built from the sdist)",
+            )
+
+
+def _license_files_named(wheel: WheelContents) -> list[str]:
+    version = _metadata_version(wheel.metadata_text)
+    try:
+        if version is None or Version(version) < Version("2.4"):
+            return []  # before PEP 639 the place of license files was not specified
+    except ValueError:
+        return []
+    return [
+        value.strip()
+        for line in wheel.metadata_text.split("\n\n", 1)[0].splitlines()
+        if (value := _header_value(line, "license-file")) is not None
+    ]
+
+
+def _header_value(line: str, name: str) -> str | None:
+    key, sep, value = line.partition(":")
+    return value if sep and key.strip().lower() == name else None
+
+
+def _declared_license_files(ctx: CheckContext) -> list[str]:
+    if ctx.project is None:
+        return []
+    globs = ctx.project.pyproject.get("project", {}).get("license-files")
+    if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
+        return []  # the PEP 639 form only; the older table form is setuptools-specific
+    # PEP 639 globs are relative to the project root: anchored gitwildmatch patterns say the same.
+    spec = pathspec.PathSpec.from_lines("gitwildmatch", [f"/{g.lstrip('/')}" for g in globs])
+    return sorted(f for f in ctx.project.files if spec.match_file(f))
