@@ -447,3 +447,48 @@ def test_a_signal_during_the_final_cleanup_lets_the_cleanup_finish(
     with pytest.raises(Interrupted):
         workdirs.remove_workdir(workdir)
     assert not workdir.exists()
+
+
+MALFORMED_DEPLOY_FILES = {
+    "render.yaml": "services:\n  - type: web\n    startCommand: [unclosed\n",
+    "railway.json": '{"deploy": [',
+    "railway.toml": "[deploy\nstartCommand = 5\n",
+    "fly.toml": 'app = "x"\n[http_service\n',
+}
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name", sorted(MALFORMED_DEPLOY_FILES))
+def test_a_malformed_deploy_file_is_mc503_naming_it(tmp_path: Path, name: str) -> None:
+    service = copy_sample("deploy_subdir_imports", tmp_path / "service")
+    (service / name).write_text(MALFORMED_DEPLOY_FILES[name])
+    assert {(code, path) for code, path, _ in deploy_findings(service)} == {("MC503", name)}
+
+
+@pytest.mark.unit
+def test_a_dockerignore_that_is_not_text_and_a_copy_onto_a_file_are_findings_not_crashes(
+    tmp_path: Path,
+) -> None:
+    from mcheck.api import check_deploy
+
+    service = copy_sample("deploy_subdir_imports", tmp_path / "service")
+    (service / ".dockerignore").write_bytes(b"\xff\xfe**\n!\x00\n[\n")
+    (service / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY backend/main.py /app/x\nCOPY backend /app/x\n"
+        'CMD ["uvicorn", "x:app"]\n'
+    )
+    report = check_deploy(service, repo_root=service, install=False)
+    assert report.exit_code == 1
+    assert {f.code for f in report.findings} <= {"MC501", "MC502", "MC503"}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_DEPLOY_FILES))
+def test_mcheck_wheel_ignores_a_malformed_deploy_file(tmp_path: Path, name: str) -> None:
+    """A wheel check must not fail because a deploy file next to it is malformed."""
+    from mcheck.api import check_wheel
+
+    project = copy_sample(CLEAN, tmp_path / "project")
+    (project / name).write_text(MALFORMED_DEPLOY_FILES[name])
+    report = check_wheel(project)
+    assert report.exit_code == 0
+    assert report.findings == []

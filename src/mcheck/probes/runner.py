@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -105,6 +106,9 @@ def stage_script(script: str, workdir: Path, *, as_name: str | None = None) -> P
     return staged
 
 
+RUN_MARK = "MCHECK_PROBE_RUN"  # in the environment of every process a probe run starts
+
+
 def probe_environment(workdir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The allow-listed environment with a fresh HOME and TMPDIR below ``workdir``, plus ``extra``."""
     home = Path(tempfile.mkdtemp(prefix="home-", dir=workdir))
@@ -172,6 +176,9 @@ def run_probe(
 def _run_guarded(probe: Probe, command: list[str], on_poll: Callable[[], None] | None) -> int:
     cwd = probe.cwd or Path(tempfile.mkdtemp(prefix="cwd-", dir=probe.workdir))
     env = probe_environment(probe.workdir, probe.env)
+    # Every process of this run inherits the mark, also those the probe's own subreaper can no
+    # longer kill because the probe itself died (a module that killed it): they are found by it.
+    env[RUN_MARK] = secrets.token_hex(16)
     with probe.files.log.open("wb") as log:
         try:
             proc = start_in_own_session(command, cwd=cwd, env=env, log=log)
@@ -190,9 +197,43 @@ def _run_guarded(probe: Probe, command: list[str], on_poll: Callable[[], None] |
             ) from None
         finally:
             stop_process_group(proc)
+            kill_marked_processes(env[RUN_MARK])
     if on_poll is not None:
         on_poll()  # what was written after the last poll
     return proc.returncode
+
+
+def kill_marked_processes(mark: str, rounds: int = 3) -> list[int]:
+    """SIGKILL every process of this user whose environment carries ``RUN_MARK=mark`` (Linux:
+    ``/proc``; elsewhere nothing is found). A few rounds: a process may fork while it is killed."""
+    needle = f"{RUN_MARK}={mark}".encode()
+    killed: list[int] = []
+    proc_root = Path("/proc")
+    if not proc_root.is_dir():
+        return killed
+    for _ in range(rounds):
+        found = [
+            pid for pid in _pids(proc_root) if needle in _environ_entries(proc_root / str(pid))
+        ]
+        for pid in found:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        killed += found
+        if not found:
+            break
+    return killed
+
+
+def _pids(proc_root: Path) -> list[int]:
+    me = os.getpid()
+    return [int(p.name) for p in proc_root.iterdir() if p.name.isdigit() and int(p.name) != me]
+
+
+def _environ_entries(process: Path) -> list[bytes]:
+    try:
+        return (process / "environ").read_bytes().split(b"\0")
+    except OSError:  # gone, or another user's
+        return []
 
 
 def _wait(
