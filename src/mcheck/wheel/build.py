@@ -487,7 +487,7 @@ def _stage_git_checkout(project: Project, dest: Path) -> Path:
     for stale in _tracked_files(staged):
         if stale not in set(project.files):
             (staged / stale).unlink(missing_ok=True)
-    _copy_files(project.root, staged, project.files)
+    _copy_files(project.root, staged, project.files, keep_symlinks=True)
     return staged
 
 
@@ -517,10 +517,19 @@ def _tracked_files(root: Path) -> list[str]:
     return [p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
-def _copy_files(root: Path, dest: Path, files: Sequence[str]) -> None:
+def _copy_files(
+    root: Path, dest: Path, files: Sequence[str], *, keep_symlinks: bool = False
+) -> None:
+    """Copy ``files`` from ``root`` to ``dest``. With ``keep_symlinks`` (the overlay of a checkout) a
+    symlink of the working tree is recreated as the same symlink, as a checkout has it (a backend
+    may store it as a link: gitlint's dangling README); a plain file is copied. Nothing is ever
+    written through a link that is already in ``dest``."""
     for rel in files:
-        target = _plain_target(dest, rel)
-        shutil.copy2(root / rel, target, follow_symlinks=True)
+        source, target = root / rel, _plain_target(dest, rel)
+        if keep_symlinks and source.is_symlink():
+            target.symlink_to(source.readlink())
+        else:
+            shutil.copy2(source, target, follow_symlinks=True)
 
 
 def _plain_target(dest: Path, rel: str) -> Path:
