@@ -39,6 +39,9 @@ CACHE_DIR = Path(
 )
 # The simple-API index the sdists come from (PEP 691 JSON); the same variable uv reads.
 INDEX_URL = os.environ.get("UV_DEFAULT_INDEX", "https://pypi.org/simple").rstrip("/")
+# MCHECK_REALWORLD_RELEASE=1: check every release with --release (docs/realworld.md lists what that
+# adds on releases the index accepted).
+RELEASE_GATE = os.environ.get("MCHECK_REALWORLD_RELEASE") == "1"
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -210,7 +213,7 @@ def check_release(pin: Pin, workdir: Path, role: str = "healthy") -> Outcome:
     started = time.perf_counter()
     # jobs=2: the probe imports two modules at a time, within the 2 cores the whole run may use.
     with tempfile.TemporaryDirectory(prefix="mcheck-cwd-") as empty, contextlib.chdir(empty):
-        report = check_wheel(root, jobs=2)
+        report = check_wheel(root, jobs=2, release=RELEASE_GATE)
     seconds = time.perf_counter() - started
     findings = [
         {
