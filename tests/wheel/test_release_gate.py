@@ -9,6 +9,7 @@ Metadata-Version newer than twine reads can raise.
 from __future__ import annotations
 
 import hashlib
+import sys
 import zipfile
 from base64 import urlsafe_b64encode
 from pathlib import Path
@@ -25,8 +26,9 @@ RELEASE_CODES = {"MC601", "MC602", "MC603", "MC604", "MC605", "MC606", "MC607", 
 
 # sample -> the (code, path) of every release finding with --release
 SPEC: dict[str, set[tuple[str, str]]] = {
-    "release_metadata_rejected": {
+    "release_metadata_rejected": {  # the wheel's METADATA and the sdist's PKG-INFO
         ("MC601", "release_metadata_rejected-1.0.dist-info/METADATA"),
+        ("MC601", "release_metadata_rejected-1.0.tar.gz:PKG-INFO"),
     },
     "release_readme_broken": {("MC602", "release_readme_broken-1.0.dist-info/METADATA")},
     "release_local_version": {("MC605", "release_local_version-1.0+local.build-py3-none-any.whl")},
@@ -64,7 +66,8 @@ def test_each_release_sample_gives_exactly_its_findings_with_release(released, n
 
 
 def test_metadata_findings_name_each_field(released):
-    messages = [m for _, _, m in release_findings(released("release_metadata_rejected", True))]
+    findings = release_findings(released("release_metadata_rejected", True))
+    messages = [m for _, path, m in findings if path.endswith("METADATA")]
     assert messages == [
         "classifier: 'Private :: Do Not Upload' exists to make the upload fail",
         "project-url: label 'Documentation for the release-metadata sample' is longer than 32",
@@ -316,3 +319,29 @@ def test_a_file_matched_by_license_files_but_not_shipped_is_mc603(tmp_path: Path
     wheel = handmade(tmp_path, "demo-1.0-py3-none-any.whl", GOOD_WHEEL_FILE)
     ctx = CheckContext(wheel=WheelContents.read(wheel), project=discover_project(project))
     assert [(f.code, f.path) for f in license_files_missing(ctx)] == [("MC603", "LICENSES/MIT.txt")]
+
+
+# --- the sdist that would be uploaded ---------------------------------------------------------------
+
+
+def test_a_given_sdist_is_checked_as_uploaded_and_its_wheel_built_from_it(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    project = copy_sample("clean_flit", tmp_path / "project")
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "uv", "build", "--sdist", "-q", "-o", str(dist), str(project)],
+        check=True,
+    )
+    (built,) = dist.glob("*.tar.gz")
+    assert built.name == "clean_flit-0.1.0.tar.gz"
+    clean = check_wheel(built, release=True)
+    assert (clean.exit_code, release_findings(clean)) == (0, [])
+    assert clean.modules.imported == 2  # its wheel was built, installed and imported
+    renamed = shutil.copy(built, dist / "Clean.Flit-0.1.0.tar.gz")
+    report = check_wheel(Path(renamed), release=True)
+    assert [(c, p) for c, p, _ in release_findings(report)] == [
+        ("MC604", "Clean.Flit-0.1.0.tar.gz")
+    ]
+    assert check_wheel(Path(renamed)).exit_code == 0  # only the upload cares

@@ -17,8 +17,10 @@ import trove_classifiers
 from packaging.metadata import InvalidMetadata, Metadata
 from packaging.tags import parse_tag
 from packaging.utils import (
+    InvalidSdistFilename,
     InvalidWheelFilename,
     canonicalize_name,
+    parse_sdist_filename,
     parse_wheel_filename,
 )
 from packaging.version import Version
@@ -36,7 +38,7 @@ from mcheck.knowledge.index_rules import (
     WHEEL_FILE_KEYS,
     WHEEL_MAJOR_VERSION,
 )
-from mcheck.wheel.artifacts import WheelContents
+from mcheck.wheel.artifacts import SdistContents, WheelContents
 
 # entry_points.txt: a name is anything without '=' and not starting with '['; the value an object
 # reference (PyPA entry points specification).
@@ -57,8 +59,14 @@ def metadata_the_index_rejects(ctx: CheckContext) -> Iterator[Finding]:
 
 def index_metadata_problems(wheel: WheelContents) -> list[tuple[str, str]]:
     """(field, problem) for every rule of the index the wheel's METADATA breaks."""
+    return metadata_problems(wheel.metadata_text, wheel.path.name)
+
+
+def metadata_problems(text: str, file_name: str) -> list[tuple[str, str]]:
+    """(field, problem) for every rule of the index that core metadata ``text`` of the artifact
+    ``file_name`` (a wheel or an sdist) breaks."""
     try:
-        metadata = Metadata.from_email(wheel.metadata_text, validate=True)
+        metadata = Metadata.from_email(text, validate=True)
     except ExceptionGroup as group:
         return [_invalid(e) for e in group.exceptions if isinstance(e, InvalidMetadata)]
     except InvalidMetadata as exc:
@@ -67,7 +75,7 @@ def index_metadata_problems(wheel: WheelContents) -> list[tuple[str, str]]:
         *_version_problems(metadata),
         *_classifier_problems(metadata),
         *_field_problems(metadata),
-        *_file_name_problems(metadata, wheel.path.name),
+        *_file_name_problems(metadata, file_name),
     ]
 
 
@@ -122,8 +130,11 @@ def _url_problems(metadata: Metadata) -> Iterator[tuple[str, str]]:
 
 def _file_name_problems(metadata: Metadata, file_name: str) -> Iterator[tuple[str, str]]:
     try:
-        name, version, _, _ = parse_wheel_filename(file_name)
-    except InvalidWheelFilename:
+        if file_name.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(file_name)
+        else:
+            name, version = parse_sdist_filename(file_name)
+    except (InvalidWheelFilename, InvalidSdistFilename):
         return  # MC604 says so
     if canonicalize_name(metadata.name) != name:
         yield "name", f"{metadata.name!r} disagrees with the file name {file_name}"
@@ -429,3 +440,47 @@ def _declared_license_files(ctx: CheckContext) -> list[str]:
     # PEP 639 globs are relative to the project root: anchored gitwildmatch patterns say the same.
     spec = pathspec.PathSpec.from_lines("gitwildmatch", [f"/{g.lstrip('/')}" for g in globs])
     return sorted(f for f in ctx.project.files if spec.match_file(f))
+
+
+@check("MC601", "MC604")
+def sdist_the_index_rejects(ctx: CheckContext, sdist: SdistContents) -> Iterator[Finding]:
+    """With --release the sdist is uploaded too: its file name (PEP 625) and its PKG-INFO."""
+    if not ctx.release:
+        return
+    name = sdist.path.name
+    for problem in _sdist_name_problems(name):
+        yield Finding(
+            "MC604",
+            path=name,
+            message=problem,
+            hint="build the sdist with a current backend (setuptools >= 69.3 writes PEP 625 names)",
+        )
+    if not sdist.pkg_info_text:
+        yield Finding(
+            "MC601",
+            path=name,
+            message="the sdist has no PKG-INFO in its top directory: the index rejects it",
+            hint="build the sdist with a PEP 517 build tool (python -m build --sdist)",
+        )
+        return
+    for field, problem in metadata_problems(sdist.pkg_info_text, name):
+        yield Finding(
+            "MC601",
+            path=f"{name}:PKG-INFO",
+            message=f"{field}: {problem}",
+            hint="fix the project metadata (pyproject.toml [project]) and rebuild",
+        )
+
+
+def _sdist_name_problems(name: str) -> Iterator[str]:
+    if not name.endswith(".tar.gz"):
+        yield f"{name}: an sdist must be a .tar.gz (PEP 625)"
+        return
+    try:
+        project, version = parse_sdist_filename(name)
+    except InvalidSdistFilename as exc:
+        yield f"{name} is not a valid sdist name: {exc}"
+        return
+    expected = f"{project.replace('-', '_')}-{version}.tar.gz"
+    if name != expected:
+        yield f"{name} is not normalised as PEP 625 requires: {expected}"

@@ -224,16 +224,26 @@ class SdistContents:
 
     path: Path
     files: frozenset[str] = field(default_factory=frozenset)
+    pkg_info_text: str = ""  # the top directory's PKG-INFO (core metadata), "" when absent
 
     @classmethod
     def read(cls, path: Path) -> SdistContents:
         try:
             with tarfile.open(path) as tf:
-                names = [m.name for m in tf.getmembers() if m.isfile()]
+                members = [m for m in tf.getmembers() if m.isfile()]
+                pkg_info = _pkg_info(tf, members)
         except (tarfile.TarError, OSError) as exc:
             raise UsageError(f"{path}: not a valid sdist ({exc})") from None
-        files = frozenset(n.split("/", 1)[1] for n in names if "/" in n)
-        return cls(path=path, files=files)
+        files = frozenset(m.name.split("/", 1)[1] for m in members if "/" in m.name)
+        return cls(path=path, files=files, pkg_info_text=pkg_info)
+
+
+def _pkg_info(tf: tarfile.TarFile, members: list[tarfile.TarInfo]) -> str:
+    top_level = [m for m in members if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
+    if not top_level or top_level[0].size > METADATA_READ_LIMIT:
+        return ""
+    handle = tf.extractfile(top_level[0])
+    return handle.read().decode("utf-8", errors="replace") if handle is not None else ""
 
 
 def module_name_for(installed_path: str) -> str | None:

@@ -38,7 +38,7 @@ import build.env
 from packaging.requirements import InvalidRequirement, Requirement
 
 from mcheck.cache import builds as build_cache
-from mcheck.errors import raise_if_interrupted
+from mcheck.errors import UsageError, raise_if_interrupted
 from mcheck.gitcmd import run_git
 from mcheck.sandbox import Sandbox
 from mcheck.wheel.discover import Project
@@ -194,7 +194,7 @@ def _build_from_source(
         )
         if failure is not None:
             return BuildResult(failure=failure)
-        unpacked = _unpack_sdist(sdist, workdir / "sdist")
+        unpacked = unpack_sdist(sdist, workdir / "sdist")
         wheel, failure = _build_one(
             env,
             unpacked,
@@ -552,10 +552,15 @@ def _plain_target(dest: Path, rel: str) -> Path:
     return target
 
 
-def _unpack_sdist(sdist: Path, dest: Path) -> Path:
+def unpack_sdist(sdist: Path, dest: Path) -> Path:
+    """Unpack ``sdist`` below ``dest`` (tar's ``data`` filter: nothing outside, no devices) and
+    return its top directory. UsageError when it is not a readable tar archive."""
     dest.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(sdist) as tf:
-        tf.extractall(dest, filter="data")
+    try:
+        with tarfile.open(sdist) as tf:
+            tf.extractall(dest, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise UsageError(f"{sdist}: not a valid sdist ({exc})") from None
     entries = [p for p in dest.iterdir() if p.is_dir()]
     return entries[0] if len(entries) == 1 else dest
 

@@ -37,7 +37,13 @@ from mcheck.settings import Settings, load_file_settings, resolve_settings
 from mcheck.stages import timed_stage
 from mcheck.suppression import kept
 from mcheck.wheel.artifacts import SdistContents, WheelContents
-from mcheck.wheel.build import BuildResult, backend_error, build_artifacts, raising_project_frame
+from mcheck.wheel.build import (
+    BuildResult,
+    backend_error,
+    build_artifacts,
+    raising_project_frame,
+    unpack_sdist,
+)
 from mcheck.wheel.compatibility import foreign_tags
 from mcheck.wheel.discover import Project, discover_project
 from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env
@@ -176,6 +182,10 @@ class Run:
 
     def _discover(self) -> Project | None:
         with self.stage("discover"):
+            if self.target.name.endswith(".tar.gz") and self.target.is_file():
+                # A given sdist (`mcheck wheel --release dist/*`): checked as the file it is, and
+                # its wheel built from it, as an installer builds it.
+                return discover_project(unpack_sdist(self.target, self.workdir / "given-sdist"))
             if self.target.suffix == ".whl":
                 if not self.target.is_file():
                     raise UsageError(f"{self.target}: no such file")
@@ -216,10 +226,13 @@ class Run:
             return Artifacts(wheel=given) if given is not None else None
         assert built.wheel is not None and built.sdist is not None
         fresh = WheelContents.read(built.wheel)
-        sdist = SdistContents.read(built.sdist)
+        sdist = SdistContents.read(self._given_sdist() or built.sdist)
         if given is not None:
             return Artifacts(wheel=given, sdist=sdist, fresh_wheel=fresh)
         return Artifacts(wheel=fresh, sdist=sdist)
+
+    def _given_sdist(self) -> Path | None:
+        return self.target if self.target.name.endswith(".tar.gz") else None
 
     def _probe_apps(
         self, env: TargetEnv, wheel: WheelContents, project: Project | None
