@@ -662,12 +662,14 @@ _ENTRIES = [
         "MC602",
         E,
         Stage.DIFF,
-        "the long description will not render on the package index",
+        "the long description will not render on the package index (with --release)",
         """
         The index renders the long description (`readme`) with readme_renderer. For
         reStructuredText (`Description-Content-Type: text/x-rst`, also the default when no content
         type is declared) a markup error fails the upload ("The description failed to render").
         Markdown and plain text always render. mcheck renders it the same way and quotes the error.
+        Only reported with `--release`: the wheel itself works (releases uploaded before the index
+        enforced this, such as geocoder 1.26.0, have such descriptions).
         """,
         """
         [project]

@@ -345,6 +345,8 @@ def _metadata_version(text: str) -> str | None:
 
 @check("MC602")
 def description_does_not_render(ctx: CheckContext) -> Iterator[Finding]:
+    if not ctx.release:  # a description that does not render breaks the upload, not the wheel
+        return
     try:
         metadata = Metadata.from_email(ctx.wheel.metadata_text, validate=False)
     except (ExceptionGroup, InvalidMetadata):
