@@ -250,42 +250,37 @@ def findings_of(done: subprocess.CompletedProcess) -> list[tuple[str, str | None
     return sorted((f["code"], f["path"]) for f in report["findings"])
 
 
+def sweep(
+    tree: Path, signum: int, args: tuple[str, ...], expected: list, delays: tuple[float, ...]
+) -> None:
+    """Signal a run of ``mcheck ARGS`` after each delay; after each, nothing of the run is left and
+    a second run to the end reports exactly ``expected``; the tree is never written."""
+    private_tmp = tree.parent / "tmp"
+    private_tmp.mkdir()
+    before = tree_digest(tree)
+    for delay in delays:
+        code = interrupted_after(delay, signum, private_tmp, *args)
+        assert code in (None, 128 + signum), f"after {delay} s: exit {code}"
+        assert survivors(str(private_tmp)) == [], f"after {delay} s: processes survived"
+        assert entries(private_tmp) == [], f"after {delay} s: temporary files were left"
+        done = run_to_the_end(tree, private_tmp, *args)
+        assert done.returncode == 1, done.stderr
+        assert findings_of(done) == expected, f"the run after a signal at {delay} s"
+    assert tree_digest(tree) == before
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_at_any_point_of_a_wheel_run_with_apps_leaves_the_next_run_correct(
     tmp_path, signum
 ):
     project = copy_sample("hostile/app_lifespan_hangs", tmp_path / "project")
-    private_tmp = tmp_path / "tmp"
-    private_tmp.mkdir()
     args = ("wheel", str(project), "--timeout", "3", "-f", "json")
-    expected = [("MC404", "hostile_app_lifespan_hangs.app:app")]
-    before = tree_digest(project)
-    for delay in SWEEP_DELAYS:
-        code = interrupted_after(delay, signum, private_tmp, *args)
-        assert code in (None, 128 + signum), f"after {delay} s: exit {code}"
-        assert survivors(str(private_tmp)) == [], f"after {delay} s: processes survived"
-        assert entries(private_tmp) == [], f"after {delay} s: temporary files were left"
-        done = run_to_the_end(project, private_tmp, *args)
-        assert done.returncode == 1, done.stderr
-        assert findings_of(done) == expected, f"the run after a signal at {delay} s"
-    assert tree_digest(project) == before
+    sweep(project, signum, args, [("MC404", "hostile_app_lifespan_hangs.app:app")], SWEEP_DELAYS)
     assert survivors("mcheck-hostile-app-lifespan-hangs-helper") == []
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_at_any_point_of_a_deploy_run_leaves_the_next_run_correct(tmp_path, signum):
     service = copy_sample("deploy_subdir_imports", tmp_path / "service")
-    private_tmp = tmp_path / "tmp"
-    private_tmp.mkdir()
     args = ("deploy", str(service), "--repo-root", str(service), "-f", "json")
-    expected = [("MC501", "backend/main.py")]
-    before = tree_digest(service)
-    for delay in SWEEP_DELAYS[:4]:
-        code = interrupted_after(delay, signum, private_tmp, *args)
-        assert code in (None, 128 + signum), f"after {delay} s: exit {code}"
-        assert survivors(str(private_tmp)) == [], f"after {delay} s: processes survived"
-        assert entries(private_tmp) == [], f"after {delay} s: temporary files were left"
-        done = run_to_the_end(service, private_tmp, *args)
-        assert done.returncode == 1, done.stderr
-        assert findings_of(done) == expected, f"the run after a signal at {delay} s"
-    assert tree_digest(service) == before
+    sweep(service, signum, args, [("MC501", "backend/main.py")], SWEEP_DELAYS[:4])
