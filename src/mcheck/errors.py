@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from types import FrameType
 
 # SIGHUP: the terminal was closed; the run is as interrupted as by Ctrl-C, and cleans up the same way.
@@ -39,17 +40,29 @@ class Interrupted(BaseException):
         self.exit_code = 128 + signum
 
 
+# A second signal within this many seconds of the first is the same interruption arriving again
+# (a terminal's Ctrl-C reaches the whole process group, and tools such as uv pass it on): only a
+# later one is a person pressing Ctrl-C again to quit at once.
+REPEAT_WINDOW = 1.0
+
+
 def interrupt_on_signals() -> None:
-    """Make SIGINT and SIGTERM raise :class:`Interrupted` in the main thread (and at the next stage boundary
-    of runs in other threads).
+    """Make SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread (and at the next
+    stage boundary of runs in other threads).
 
     The first signal unwinds through the cleanup (killing process groups, removing the work directory);
-    a second one has the default effect again, so an impatient second Ctrl-C quits at once.
+    a second one, a moment later, has the default effect, so an impatient second Ctrl-C quits at once.
     """
+    first_at: list[float] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        for each in INTERRUPT_SIGNALS:
-            signal.signal(each, signal.SIG_DFL)
+        if first_at:
+            if time.monotonic() - first_at[0] < REPEAT_WINDOW:
+                return  # the same interruption again: the cleanup goes on
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        first_at.append(time.monotonic())
         _interrupted_by.append(signum)
         _interrupted.set()
         raise Interrupted(signum)
@@ -69,6 +82,12 @@ def exit_on_signals() -> None:
 
     for each in INTERRUPT_SIGNALS:
         signal.signal(each, on_signal)
+
+
+def ignore_signals() -> None:
+    """For the interpreter's shutdown after the run: nothing is left to stop or clean."""
+    for each in INTERRUPT_SIGNALS:
+        signal.signal(each, signal.SIG_IGN)
 
 
 def raise_if_interrupted() -> None:
