@@ -44,6 +44,7 @@ def realworld(session: nox.Session) -> None:
         "slow",
         "tests/realworld/realworld_harness.py",
         "MCHECK_REALWORLD_RESULTS",
+        release_run=True,
     )
 
 
@@ -60,10 +61,18 @@ def realbugs(session: nox.Session) -> None:
 
 
 def _real_suite(
-    session: nox.Session, name: str, marker: str, harness: str, results_variable: str
+    session: nox.Session,
+    name: str,
+    marker: str,
+    harness: str,
+    results_variable: str,
+    *,
+    release_run: bool = False,
 ) -> None:
     """Run ``tests/<name>`` on two workers with results outside the repository, then render
-    ``docs/<name>.md`` from whatever ran (also when a test failed, so that the table shows it)."""
+    ``docs/<name>.md`` from whatever ran (also when a test failed, so that the table shows it).
+    ``release_run``: also run it with ``--release`` (MCHECK_REALWORLD_RELEASE=1) to list what the
+    release gate adds; that run only collects (a release finding is not a test failure there)."""
     import shutil
     import tempfile
     from pathlib import Path
@@ -72,10 +81,17 @@ def _real_suite(
     scratch = Path(tempfile.mkdtemp(prefix=f"mcheck-{name}-"))
     results = scratch / "results"
     env = {results_variable: str(results), "TMPDIR": str(scratch)}
+    release = scratch / "release-results"
+    render = ["python", harness, "render", str(results), f"docs/{name}.md"]
     try:
         session.run("pytest", "-n", "2", "-m", marker, f"tests/{name}", *session.posargs, env=env)
+        if release_run:
+            release_env = {**env, results_variable: str(release), "MCHECK_REALWORLD_RELEASE": "1"}
+            pytest = ["pytest", "-n", "2", "-m", marker, f"tests/{name}", *session.posargs]
+            session.run(*pytest, env=release_env, success_codes=[0, 1])
+            render.append(str(release))
     finally:
-        session.run("python", harness, "render", str(results), f"docs/{name}.md")
+        session.run(*render)
         shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -332,8 +332,56 @@ def _details(outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
-def render_markdown(results_dir: Path, packages_file: Path = PACKAGES_FILE) -> str:
-    """``docs/realworld.md`` from the outcomes saved in ``results_dir``."""
+# How each release-gate code found on these releases (which the index accepted when they were
+# uploaded) was checked against the index's rules; a code without an entry here fails the render.
+RELEASE_REVIEW = {
+    "MC602": "the README.rst has an unclosed inline literal; readme_renderer, which the index runs at "
+    "upload, refuses it today: the index accepted these releases before it enforced rendering",
+    "MC606": "the sdist on the index declares `Typing :: Typed` and holds no `py.typed` (tar listing)",
+    "MC608": "the wheel rebuilt today (current hatchling or flit-core) has Metadata-Version 2.5, "
+    "which twine 6.2.0 refuses (pypa/twine#1327): a warning about the rebuild, not the upload",
+}
+
+
+def _release_section(release_dir: Path | None) -> list[str]:
+    if release_dir is None or not release_dir.is_dir():
+        return []
+    outcomes = load_outcomes(release_dir)
+    rows = [
+        (o.label, f["code"], f["severity"], f["message"])
+        for o in sorted(outcomes, key=lambda o: o.label)
+        for f in o.findings
+        if f["code"].startswith("MC6")
+    ]
+    unreviewed = sorted({code for _, code, _, _ in rows} - set(RELEASE_REVIEW))
+    if unreviewed:
+        raise ValueError(f"release findings nobody checked against the index's rules: {unreviewed}")
+    lines = [
+        "## With `--release` (the release gate)",
+        "",
+        f"The same {len(outcomes)} releases checked with `--release` "
+        "(`MCHECK_REALWORLD_RELEASE=1`): every release-gate finding, and how it was checked.",
+        "",
+        "| release | code | severity | finding |",
+        "|---|---|---|---|",
+        *(f"| {label} | {code} | {sev} | {_cell(message)} |" for label, code, sev, message in rows),
+        "",
+        "| code | checked against the index's rules |",
+        "|---|---|",
+        *(
+            f"| {code} | {RELEASE_REVIEW[code]} |"
+            for code in sorted({code for _, code, _, _ in rows})
+        ),
+        "",
+    ]
+    return lines
+
+
+def render_markdown(
+    results_dir: Path, packages_file: Path = PACKAGES_FILE, release_dir: Path | None = None
+) -> str:
+    """``docs/realworld.md`` from the outcomes saved in ``results_dir`` (and, when given, those of a
+    ``--release`` run in ``release_dir``)."""
     outcomes = {f"{o.role}-{o.label}": o for o in load_outcomes(results_dir)}
     healthy, broken = load_healthy(packages_file), load_broken(packages_file)
     ran = [o for o in outcomes.values() if o.role == "healthy"]
@@ -358,6 +406,7 @@ def render_markdown(results_dir: Path, packages_file: Path = PACKAGES_FILE) -> s
         "",
         *_broken_table(broken, outcomes),
         "",
+        *_release_section(release_dir),
         "## Every finding, for review",
         "",
         *_details(sorted(outcomes.values(), key=lambda o: (o.role != "healthy", o.label))),
@@ -380,8 +429,10 @@ def pin_entry(name: str, version: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 3 and argv[0] == "render":
-        Path(argv[2]).write_text(render_markdown(Path(argv[1])), encoding="utf-8")
+    if len(argv) in (3, 4) and argv[0] == "render":
+        release = Path(argv[3]) if len(argv) == 4 else None
+        text = render_markdown(Path(argv[1]), release_dir=release)
+        Path(argv[2]).write_text(text, encoding="utf-8")
         return 0
     if len(argv) == 3 and argv[0] == "pin":
         print(pin_entry(argv[1], argv[2]))
