@@ -345,3 +345,78 @@ def test_a_given_sdist_is_checked_as_uploaded_and_its_wheel_built_from_it(tmp_pa
         ("MC604", "Clean.Flit-0.1.0.tar.gz")
     ]
     assert check_wheel(Path(renamed)).exit_code == 0  # only the upload cares
+
+
+# --- the zip structure (https://docs.pypi.org/archives/) ----------------------------------------
+
+
+def good_zip(path: Path, **writes: bytes) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in (writes or {"demo/__init__.py": b"x = 1\n"}).items():
+            zf.writestr(name, data)
+    return path
+
+
+class Unseekable:
+    """A write-only stream: zipfile then streams entries with data descriptors."""
+
+    def __init__(self, path: Path) -> None:
+        self.handle = path.open("wb")
+
+    def write(self, data: bytes) -> int:
+        return self.handle.write(data)
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def test_zip_structures_the_index_rejects_are_named(tmp_path: Path) -> None:
+    from mcheck.wheel.zipcheck import archive_rule_problem
+
+    clean = good_zip(tmp_path / "clean.zip")
+    assert archive_rule_problem(clean) is None
+
+    trailing = good_zip(tmp_path / "trailing.zip")
+    trailing.write_bytes(trailing.read_bytes() + b"hidden")
+    prepended = tmp_path / "prepended.zip"
+    prepended.write_bytes(b"#!/bin/sh\n" + clean.read_bytes())
+    unprintable = good_zip(tmp_path / "unprintable.zip", **{"demo/a\x01.py": b""})
+    commented = tmp_path / "commented.zip"
+    with zipfile.ZipFile(commented, "w") as zf:
+        info = zipfile.ZipInfo("demo/__init__.py")
+        info.comment = b"smuggled"
+        zf.writestr(info, b"")
+    streamed = tmp_path / "streamed.zip"
+    stream = Unseekable(streamed)
+    with zipfile.ZipFile(stream, "w") as zf:
+        zf.writestr("demo/__init__.py", b"x = 1\n")
+    stream.close()
+
+    assert archive_rule_problem(trailing) == "data after the end of the archive"
+    assert archive_rule_problem(prepended) == "unknown or misplaced record at byte 0"
+    assert archive_rule_problem(unprintable) == (
+        "'demo/a\\x01.py' has an unprintable character in its name"
+    )
+    assert archive_rule_problem(commented) == (
+        "'demo/__init__.py' has a comment in the central directory"
+    )
+    assert archive_rule_problem(streamed) == (
+        "'demo/__init__.py' uses a data descriptor (a streamed zip)"
+    )
+
+
+def test_a_wheel_with_data_after_its_end_is_mc604_and_not_installed(tmp_path: Path) -> None:
+    wheel = handmade(tmp_path, "demo-1.0-py3-none-any.whl", GOOD_WHEEL_FILE)
+    wheel.write_bytes(wheel.read_bytes() + b"PK\x03\x04 a second archive")
+    report = check_wheel(wheel)
+    assert [(f.code, f.path, f.message) for f in report.findings] == [
+        (
+            "MC604",
+            "demo-1.0-py3-none-any.whl",
+            "the zip structure breaks the index's rules: data after the end of the archive",
+        )
+    ]
+    assert (report.exit_code, report.modules.imported) == (1, 0)

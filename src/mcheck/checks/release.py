@@ -39,6 +39,7 @@ from mcheck.knowledge.index_rules import (
     WHEEL_MAJOR_VERSION,
 )
 from mcheck.wheel.artifacts import SdistContents, WheelContents
+from mcheck.wheel.zipcheck import archive_rule_problem
 
 # entry_points.txt: a name is anything without '=' and not starting with '['; the value an object
 # reference (PyPA entry points specification).
@@ -162,7 +163,16 @@ def wheel_file_breaks_the_rules(ctx: CheckContext) -> Iterator[Finding]:
 def wheel_format_problems(wheel: WheelContents) -> list[tuple[str, str]]:
     """(subject, problem) for the file name and the WHEEL file. The pipeline does not install a
     wheel with any: installers refuse some of them and read the others differently."""
-    return [*_wheel_name_problems(wheel.path.name), *_wheel_file_problems(wheel)]
+    structure = archive_rule_problem(wheel.path)
+    return [
+        *_wheel_name_problems(wheel.path.name),
+        *_wheel_file_problems(wheel),
+        *(
+            [(wheel.path.name, f"the zip structure breaks the index's rules: {structure}")]
+            if structure
+            else []
+        ),
+    ]
 
 
 def _wheel_name_problems(name: str) -> Iterator[tuple[str, str]]:
