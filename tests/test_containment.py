@@ -221,12 +221,6 @@ def test_a_deeply_nested_pyproject_is_bad_input(tmp_path: Path) -> None:
 # --- deploy files that would hang or exhaust the run ----------------------------------------------
 
 
-def alias_bomb(last_line: str) -> str:
-    lines = ["x-a0: &a0 [x, x, x, x, x, x, x, x, x]"]
-    lines += [f"x-a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
-    return "\n".join([*lines, last_line]) + "\n"
-
-
 def deploy_findings(service: Path) -> set[tuple[str, str | None, int | None]]:
     from mcheck.api import check_deploy
 
@@ -237,15 +231,19 @@ def deploy_findings(service: Path) -> set[tuple[str, str | None, int | None]]:
 @pytest.mark.unit
 def test_a_yaml_alias_bomb_is_mc503_in_bounded_time(tmp_path: Path) -> None:
     """387 million values once expanded, from 400 bytes: refused from the node graph alone."""
-    service = tmp_path / "service"
-    service.mkdir()
-    (service / "compose.yaml").write_text(
-        alias_bomb("services:\n  web:\n    build: .\n    command: *a8")
-    )
+    service = copy_sample("hostile/deploy_yaml_alias_bomb", tmp_path / "service")
     started = time.monotonic()
-    # line 6: x-a5, the first anchor whose expansion passes the bound
-    assert deploy_findings(service) == {("MC503", "compose.yaml", 6)}
+    # line 7: x-a5, the first anchor whose expansion passes the bound
+    assert deploy_findings(service) == {("MC503", "compose.yaml", 7)}
     assert time.monotonic() - started < 10
+
+
+def test_a_config_with_wrong_types_is_exit_2_before_anything_is_built(tmp_path: Path) -> None:
+    project = copy_sample("hostile/config_wrong_types", tmp_path / "project")
+    done = mcheck("wheel", str(project), cwd=tmp_path)
+    assert_one_line_error(
+        done, 2, f"{project}/pyproject.toml [tool.mcheck]: select must be a string or a list"
+    )
 
 
 @pytest.mark.unit

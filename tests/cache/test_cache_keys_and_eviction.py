@@ -12,16 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import copy_sample
 from mcheck.api import check_wheel
 from mcheck.cache.build_scripts import _reads_in, environment_reads
 from mcheck.cache.local_refs import local_reference_digests
 from mcheck.cache.manage import clean, entries, parse_duration, parse_size
 
-SETUP_READS_RELEASE = """import os
-from setuptools import setup
-
-setup(version=os.environ.get("RELEASE_VERSION", "0.0"))
-"""
 SETUP_COPIES_ENVIRONMENT = """import os, subprocess, sys
 from setuptools import setup
 
@@ -95,7 +91,7 @@ def test_build_code_includes_the_helpers_setup_py_imports_and_the_in_tree_backen
 def test_a_variable_setup_py_reads_is_part_of_the_build_cache_key(
     tmp_path: Path, cache_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = project_with_setup(tmp_path / "p", SETUP_READS_RELEASE, dynamic_version=True)
+    project = copy_sample("hostile/setup_py_reads_environment", tmp_path / "p")
     monkeypatch.setenv("RELEASE_VERSION", "1.0")
     assert build_stage(check_wheel(project)) == "build"
     assert build_stage(check_wheel(project)) == "build (cached)"

@@ -1,0 +1,1 @@
+"""A package whose mcheck configuration is malformed."""

@@ -1,0 +1,1 @@
+"""A package whose version the build environment decides."""
