@@ -240,9 +240,11 @@ class SdistContents:
 
 def _pkg_info(tf: tarfile.TarFile, members: list[tarfile.TarInfo]) -> str:
     top_level = [m for m in members if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
-    if not top_level or top_level[0].size > METADATA_READ_LIMIT:
+    # The last one: unpacking a tar with a name twice leaves the last (hatchling, building an sdist
+    # from an unpacked sdist, adds its own PKG-INFO after the old one).
+    if not top_level or top_level[-1].size > METADATA_READ_LIMIT:
         return ""
-    handle = tf.extractfile(top_level[0])
+    handle = tf.extractfile(top_level[-1])
     return handle.read().decode("utf-8", errors="replace") if handle is not None else ""
 
 
