@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,6 +277,8 @@ def _fail_on(value: Any, key: str, origin: str) -> Severity:
 
 
 def _text(value: Any, key: str, origin: str) -> str:
+    if isinstance(value, os.PathLike):  # the API takes paths (env-file, python) as Path objects
+        return os.fspath(value)
     if not isinstance(value, str):
         raise UsageError(f"{origin}: {key} must be a string, not {value!r}")
     return value
