@@ -420,3 +420,27 @@ def test_a_wheel_with_data_after_its_end_is_mc604_and_not_installed(tmp_path: Pa
         )
     ]
     assert (report.exit_code, report.modules.imported) == (1, 0)
+
+
+def test_with_release_license_files_missing_from_the_sdist_are_mc603(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    from mcheck.checks.release import sdist_license_files_missing
+    from mcheck.wheel.artifacts import SdistContents
+
+    sdist = tmp_path / "demo-1.0.tar.gz"
+    pkg_info = b"Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nLicense-File: LICENSE\n"
+    with tarfile.open(sdist, "w:gz") as tf:
+        for name, data in (("demo-1.0/PKG-INFO", pkg_info), ("demo-1.0/demo/__init__.py", b"")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    wheel = handmade(tmp_path, "demo-1.0-py3-none-any.whl", GOOD_WHEEL_FILE)
+    contents = SdistContents.read(sdist)
+    ctx = CheckContext(wheel=WheelContents.read(wheel), sdist=contents)
+    assert list(sdist_license_files_missing(ctx, contents)) == []  # only with --release
+    ctx.release = True
+    assert [(f.code, f.path, f.message) for f in sdist_license_files_missing(ctx, contents)] == [
+        ("MC603", "demo-1.0.tar.gz:PKG-INFO", "License-File LICENSE is not in the sdist")
+    ]

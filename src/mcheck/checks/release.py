@@ -425,7 +425,11 @@ def license_files_missing(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _license_files_named(wheel: WheelContents) -> list[str]:
-    version = _metadata_version(wheel.metadata_text)
+    return _license_files_named_in(wheel.metadata_text)
+
+
+def _license_files_named_in(metadata_text: str) -> list[str]:
+    version = _metadata_version(metadata_text)
     try:
         if version is None or Version(version) < Version("2.4"):
             return []  # before PEP 639 the place of license files was not specified
@@ -433,7 +437,7 @@ def _license_files_named(wheel: WheelContents) -> list[str]:
         return []
     return [
         value.strip()
-        for line in wheel.metadata_text.split("\n\n", 1)[0].splitlines()
+        for line in metadata_text.split("\n\n", 1)[0].splitlines()
         if (value := _header_value(line, "license-file")) is not None
     ]
 
@@ -452,6 +456,30 @@ def _declared_license_files(ctx: CheckContext) -> list[str]:
     # PEP 639 globs are relative to the project root: anchored gitwildmatch patterns say the same.
     spec = pathspec.PathSpec.from_lines("gitwildmatch", [f"/{g.lstrip('/')}" for g in globs])
     return sorted(f for f in ctx.project.files if spec.match_file(f))
+
+
+@check("MC603")
+def sdist_license_files_missing(ctx: CheckContext, sdist: SdistContents) -> Iterator[Finding]:
+    """With --release: the sdist is uploaded too, and holds license files at their own paths."""
+    if not ctx.release:
+        return
+    name = sdist.path.name
+    for named in _license_files_named_in(sdist.pkg_info_text):
+        if named not in sdist.files:
+            yield Finding(
+                "MC603",
+                path=f"{name}:PKG-INFO",
+                message=f"License-File {named} is not in the sdist",
+                hint="the index rejects the upload; include it in the sdist",
+            )
+    for declared in _declared_license_files(ctx):
+        if declared not in sdist.files:
+            yield Finding(
+                "MC603",
+                path=declared,
+                message=f"{declared} matches [project] license-files but is not in the sdist",
+                hint="include it in the sdist (setuptools: MANIFEST.in; hatchling: sdist include)",
+            )
 
 
 @check("MC601", "MC604")
