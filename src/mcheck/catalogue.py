@@ -374,6 +374,32 @@ _ENTRIES = [
         """,
     ),
     _entry(
+        "MC205",
+        E,
+        Stage.ANALYSE,
+        "shipped code needs a newer Python than requires-python allows",
+        """
+        `requires-python` says which interpreters may install the package; pip and uv install it on
+        the oldest of them without complaint, and there it fails at import: a standard-library module
+        or name that does not exist yet (`tomllib` is 3.11+, `typing.Self` 3.11+), or syntax that
+        does not parse (`match` is 3.10+, `except*` 3.11+). mcheck parses every shipped module with
+        the floor's grammar and checks its unguarded imports against the versions that introduced
+        them. Imports in `try/except ImportError`, `if sys.version_info >= ...` or `TYPE_CHECKING`
+        blocks are not findings.
+        """,
+        """
+        requires-python = ">=3.9"
+        import tomllib                       # 3.11+
+        """,
+        """
+        requires-python = ">=3.9"            # dependencies: "tomli; python_version < '3.11'"
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:
+            import tomli as tomllib
+        """,
+    ),
+    _entry(
         "MC301",
         E,
         Stage.PROBE,

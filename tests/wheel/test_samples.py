@@ -40,7 +40,7 @@ import pytest
 
 from conftest import SAMPLES_DIR, run_check, tree_digest
 
-LINE_CODES = frozenset({"MC107", "MC109", "MC202", "MC203", "MC204"})
+LINE_CODES = frozenset({"MC107", "MC109", "MC202", "MC203", "MC204", "MC205"})
 
 NO_FINDINGS: dict[str, set] = {"errors": set(), "warnings": set()}
 
@@ -139,6 +139,15 @@ SPEC: dict[str, dict[str, set]] = {
     },
     "transitive_only": {"errors": set(), "warnings": {("MC203", "pkg/compat.py", 3)}},
     "undefined_name": {"errors": {("MC204", "pkg/tokens.py", 5)}, "warnings": set()},
+    "floor_newer_than_requires": {
+        "errors": {
+            ("MC205", "floor_newer_than_requires/__init__.py", 3),
+            ("MC205", "floor_newer_than_requires/__init__.py", 4),
+            ("MC205", "floor_newer_than_requires/commands.py", 5),
+        },
+        "warnings": set(),
+    },
+    "floor_guarded_backport": {"errors": set(), "warnings": set()},
     # --- import probe ------------------------------------------------------------------------------
     "import_raises": {"errors": {("MC301", "pkg.boom")}, "warnings": set()},
     # One undeclared module breaks four: one MC301 (the rest in `affects`), one MC202 per file.
@@ -623,4 +632,15 @@ def test_messages_name_installed_files_by_their_path_in_the_wheel_not_the_tempor
         f
         for f in report.findings
         if "site-packages" in f.message or "site-packages" in (f.hint or "")
+    ]
+
+
+def test_the_floor_finding_names_the_version_that_introduced_it(checked):
+    messages = sorted(
+        f.message for f in checked("floor_newer_than_requires").findings if f.code == "MC205"
+    )
+    assert messages == [
+        "`from typing import Self` needs Python 3.11, but requires-python allows 3.9",
+        "`import tomllib` needs Python 3.11, but requires-python allows 3.9",
+        "pattern matching needs Python 3.10, but requires-python allows 3.9",
     ]

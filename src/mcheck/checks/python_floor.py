@@ -1,0 +1,124 @@
+"""MC205: shipped code needs a newer Python than ``requires-python`` allows (the static floor check).
+
+The floor is the oldest ``3.x`` the wheel's ``Requires-Python`` admits. Syntax is checked by parsing
+each module with that version's grammar (``ast.parse(feature_version=...)``); the standard library by
+the unguarded imports static analysis found, against :mod:`mcheck.knowledge.python_versions`.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from mcheck.analysis.model import StaticAnalysis
+from mcheck.checks import CheckContext, check
+from mcheck.findings import Finding
+from mcheck.knowledge.python_versions import STDLIB_MODULES_ADDED, STDLIB_NAMES_ADDED
+
+OLDEST_GRAMMAR = (3, 7)  # the oldest feature_version ast.parse takes on every supported Python
+NEWEST_MINOR = 20
+
+
+@check("MC205")
+def needs_newer_python(ctx: CheckContext, analysis: StaticAnalysis) -> Iterator[Finding]:
+    floor = python_floor(ctx.wheel.requires_python)
+    if floor is None:
+        return
+    yield from _stdlib_findings(analysis, floor)
+    yield from _syntax_findings(ctx, floor)
+
+
+def python_floor(requires_python: str | None) -> tuple[int, int] | None:
+    """The oldest 3.x release ``requires_python`` admits; None when it says nothing usable."""
+    if not requires_python:
+        return None
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return None
+    for minor in range(NEWEST_MINOR + 1):
+        if any(spec.contains(f"3.{minor}.{patch}", prereleases=True) for patch in (0, 1, 99)):
+            return (3, minor)
+    return None
+
+
+def _stdlib_findings(analysis: StaticAnalysis, floor: tuple[int, int]) -> Iterator[Finding]:
+    for site in analysis.imports:
+        if site.guarded:  # function-level imports too: they fail when called
+            continue
+        introduced = STDLIB_MODULES_ADDED.get(site.target)
+        what = f"`import {site.target}`"
+        if introduced is None:
+            added = [
+                (STDLIB_NAMES_ADDED[(site.target, n)], n)
+                for n in site.names
+                if (site.target, n) in STDLIB_NAMES_ADDED
+            ]
+            if not added:
+                continue
+            introduced, name = max(added)
+            what = f"`from {site.target} import {name}`"
+        if introduced > floor:
+            yield _finding(site.path, site.line, what, introduced, floor)
+
+
+# The node a feature's "only supported in Python 3.x" error is about: its line is where the feature
+# starts (the parser reports the end of the statement).
+_FEATURE_NODES: dict[str, type[ast.AST]] = {
+    "Pattern matching": ast.Match,
+    "Exception groups": ast.TryStar,
+    "Assignment expressions": ast.NamedExpr,
+    "Parenthesized context managers": ast.With,
+}
+
+
+def _syntax_findings(ctx: CheckContext, floor: tuple[int, int]) -> Iterator[Finding]:
+    if floor < OLDEST_GRAMMAR or floor >= sys.version_info[:2]:
+        return  # older than ast can model, or newer than this interpreter's grammar
+    for path, source in sorted(ctx.wheel.read_sources().items()):
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue  # does not parse at all here: not a question of the floor
+        try:
+            ast.parse(source, feature_version=floor)
+        except SyntaxError as exc:
+            introduced = _version_in(exc.msg)
+            if introduced is not None and introduced > floor:
+                feature = exc.msg.split(" are ")[0].split(" is ")[0]
+                line = _feature_line(tree, feature, exc.lineno)
+                yield _finding(path, line, feature.lower(), introduced, floor)
+
+
+def _feature_line(tree: ast.AST, feature: str, reported: int | None) -> int | None:
+    kind = _FEATURE_NODES.get(feature)
+    if kind is None or reported is None:
+        return reported
+    starts = [n.lineno for n in ast.walk(tree) if isinstance(n, kind) and n.lineno <= reported]
+    return max(starts, default=reported)
+
+
+def _version_in(message: str) -> tuple[int, int] | None:
+    """``"... only supported in Python 3.10 and greater"`` -> (3, 10)."""
+    for word in message.replace(",", " ").split():
+        major, dot, minor = word.partition(".")
+        if dot and major == "3" and minor.isdigit():
+            return (3, int(minor))
+    return None
+
+
+def _finding(
+    path: str, line: int | None, what: str, introduced: tuple[int, int], floor: tuple[int, int]
+) -> Finding:
+    needs, allows = f"{introduced[0]}.{introduced[1]}", f"{floor[0]}.{floor[1]}"
+    return Finding(
+        "MC205",
+        path=path,
+        line=line,
+        message=f"{what} needs Python {needs}, but requires-python allows {allows}",
+        hint=f'raise requires-python to ">={needs}", or guard it (try/except ImportError, '
+        "sys.version_info) with a backport for older versions",
+    )
