@@ -6,7 +6,7 @@ Runs INSIDE the target venv, next to the probe scripts (the host copies it besid
 probes import anyway (the import probe's children must not start with more of the stdlib imported).
 """
 
-# ruff: noqa: PTH208, PTH116
+# ruff: noqa: PTH208
 from __future__ import annotations
 
 import json
@@ -139,30 +139,42 @@ def file_tail(path: str, limit: int) -> bytes:
         return b""
 
 
-class BoundedLog:
-    """A child's output file that never grows past ``limit`` bytes on disk: the child writes with
-    O_APPEND, and whenever the file is over the limit its last ``keep`` bytes are kept in memory and
-    the file is emptied (the child's next write lands at the new end). The tail survives; a module
-    or an entry point printing hundreds of megabytes costs a few megabytes of disk at most."""
+class OutputTail:
+    """A child's stdout and stderr as a pipe, read as it comes by a thread that keeps only the last
+    ``keep`` bytes: a module or an entry point printing hundreds of megabytes costs neither memory
+    nor disk. The parent never waits for the pipe to close (a grandchild may hold it): it takes what
+    was read once the child is gone, after a short grace."""
 
-    def __init__(self, path: str, limit: int, keep: int) -> None:
-        self.path, self.limit, self.keep = path, limit, keep
-        self.carried = b""
+    def __init__(self, keep: int) -> None:
+        import threading  # here, not at the top: the import probe forks, and stays thread-free
 
-    def open_for_child(self):
-        return open(self.path, "ab")
+        self.keep = keep
+        self._read_fd, self.write_fd = os.pipe()
+        self._chunks: list = []
+        self._size = 0
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
 
-    def trim(self) -> None:
+    def _read(self) -> None:
         try:
-            if os.stat(self.path).st_size <= self.limit:
-                return
-            self.carried = file_tail(self.path, self.keep)
-            os.truncate(self.path, 0)
+            while True:
+                data = os.read(self._read_fd, 65536)
+                if not data:
+                    return
+                self._chunks.append(data)
+                self._size += len(data)
+                while self._size - len(self._chunks[0]) >= self.keep:
+                    self._size -= len(self._chunks.pop(0))
         except OSError:
-            pass
+            return
 
-    def tail(self) -> bytes:
-        return (self.carried + file_tail(self.path, self.keep))[-self.keep :]
+    def child_started(self) -> None:
+        """Close the parent's copy of the write end, so the pipe ends with the child's copies."""
+        ignore_oserror(os.close, self.write_fd)
+
+    def tail(self, grace: float = 2.0) -> bytes:
+        self._thread.join(grace)
+        return b"".join(list(self._chunks))[-self.keep :]
 
 
 def write_result(result: dict, path: str) -> None:

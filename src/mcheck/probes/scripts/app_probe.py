@@ -60,7 +60,7 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from _mcheck_probe_support import (
-        BoundedLog,
+        OutputTail,
         become_subreaper,
         kill_descendants,
         kill_process_group,
@@ -83,8 +83,6 @@ PROTOCOL = 1
 TAIL_BYTES = 4096
 BODY_BYTES = 2048
 KILL_GRACE = 3.0  # extra seconds an app child gets to report its own (more precise) timeout
-LOG_LIMIT = 4 * 1024 * 1024  # bytes of an entry point's output kept on disk while it runs
-LOG_POLL = 0.1  # seconds between checks of a running child's log size
 
 _dumps = json.dumps  # bound early: user code that monkeypatches json must not break reporting
 _replace = os.replace
@@ -491,39 +489,31 @@ def child_main(task_path: str, result_path: str) -> None:
 # --- parent: one child per task, timeouts, results ------------------------------------------------
 
 
-def _wait_trimming(proc: subprocess.Popen, output: BoundedLog, deadline: float) -> bool:
-    """Wait for ``proc`` until ``deadline`` (False: it is still running), keeping its log bounded."""
-    while True:
-        output.trim()
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        try:
-            proc.wait(timeout=min(LOG_POLL, remaining))
-            return True
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def run_task(kind: str, item: dict, timeout: float, workdir: str, index: int) -> dict:
     base = os.path.join(workdir, f"{kind}-{index}")
-    task_path, result_path, log_path = base + ".task.json", base + ".result.json", base + ".log"
+    task_path, result_path = base + ".task.json", base + ".result.json"
     with open(task_path, "w", encoding="utf-8") as fh:
         json.dump({"kind": kind, "item": item, "timeout": timeout}, fh)
     limit = timeout + (KILL_GRACE if kind == "app" else 0.0)
     started = time.monotonic()
-    output = BoundedLog(log_path, LOG_LIMIT, TAIL_BYTES)
-    with output.open_for_child() as log:
+    output = OutputTail(TAIL_BYTES)
+    try:
         proc = subprocess.Popen(
             [sys.executable, "-I", os.path.abspath(__file__), "--one", task_path, result_path],
             stdin=subprocess.DEVNULL,
-            stdout=log,
+            stdout=output.write_fd,
             stderr=subprocess.STDOUT,
             start_new_session=(os.name == "posix"),
         )
-        timed_out = not _wait_trimming(proc, output, started + limit)
-        kill_process_group(proc)  # also reaps servers or threads the user code left behind
-        proc.wait()
+    finally:
+        output.child_started()
+    timed_out = False
+    try:
+        proc.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    kill_process_group(proc)  # also reaps servers or threads the user code left behind
+    proc.wait()
     result = _read_result(result_path)
     if result is None:
         result = dict(item, status="timeout" if timed_out else "exited", error=None)

@@ -47,7 +47,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from _mcheck_probe_support import (
-        BoundedLog,
+        OutputTail,
         become_subreaper,
         kill_descendants,
         kill_process_group,
@@ -68,7 +68,6 @@ finally:
 
 PROTOCOL = 1
 TAIL_BYTES = 4096  # how much of a module's output is kept
-LOG_LIMIT = 4 * 1024 * 1024  # bytes of a module's output on disk (the subprocess fallback's log)
 POLL_SECONDS = 0.01
 # A package gets its own fork server when at least this many modules sit below it: the server costs
 # one extra fork and one extra import of the package, each module below it saves one import.
@@ -370,10 +369,10 @@ class SubprocessJob(Job):
     """Fallback without fork: ``python -I this_script --one <module> <result>``; output goes to a file."""
 
     def start(self) -> None:
-        self.output = BoundedLog(self.result_path + ".out", LOG_LIMIT, TAIL_BYTES)
         import subprocess  # only this fallback needs it; it drags in threading and selectors
 
-        with self.output.open_for_child() as out:
+        self.output = OutputTail(TAIL_BYTES)
+        try:
             kwargs = {"start_new_session": True} if os.name == "posix" else {}
             self.proc = subprocess.Popen(
                 [
@@ -385,15 +384,16 @@ class SubprocessJob(Job):
                     self.result_path,
                 ],
                 stdin=subprocess.DEVNULL,
-                stdout=out,
+                stdout=self.output.write_fd,
                 stderr=subprocess.STDOUT,
                 **kwargs,
             )
+        finally:
+            self.output.child_started()
 
     def poll(self) -> bool:
         code = self.proc.poll()
         if code is None:
-            self.output.trim()
             return False
         if code < 0 and os.name == "posix":
             self.signal = -code
