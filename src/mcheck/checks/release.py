@@ -453,8 +453,8 @@ def _declared_license_files(ctx: CheckContext) -> list[str]:
     globs = ctx.project.pyproject.get("project", {}).get("license-files")
     if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
         return []  # the PEP 639 form only; the older table form is setuptools-specific
-    # PEP 639 globs are relative to the project root: anchored gitwildmatch patterns say the same.
-    spec = pathspec.PathSpec.from_lines("gitwildmatch", [f"/{g.lstrip('/')}" for g in globs])
+    # PEP 639 globs are relative to the project root: anchored gitignore patterns say the same.
+    spec = pathspec.GitIgnoreSpec.from_lines([f"/{g.lstrip('/')}" for g in globs])
     return sorted(f for f in ctx.project.files if spec.match_file(f))
 
 
