@@ -490,3 +490,27 @@ def test_mcheck_wheel_ignores_a_malformed_deploy_file(tmp_path: Path, name: str)
     report = check_wheel(project)
     assert report.exit_code == 0
     assert report.findings == []
+
+
+@pytest.mark.unit
+def test_a_version_request_finds_pyenvs_newest_matching_install_that_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyenv's shims run only the active versions; its versions/ directory holds them all."""
+    from mcheck.interpreters import resolve_interpreter
+
+    def fake(version: str, works: bool) -> Path:
+        python = tmp_path / "versions" / version / "bin" / f"python{version.rsplit('.', 1)[0]}"
+        python.parent.mkdir(parents=True)
+        python.write_text(
+            f'#!/bin/sh\nexec {sys.executable} "$@"\n' if works else "#!/bin/sh\nexit 1\n"
+        )
+        python.chmod(0o755)
+        return python
+
+    fake("3.12.1", works=True)
+    newest = fake("3.12.4", works=True)
+    fake("3.12.9", works=False)  # a broken install is skipped
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.setenv("PATH", "/nonexistent")  # no python3.12 command, no uv: pyenv alone
+    assert resolve_interpreter("3.12") == str(newest)

@@ -7,6 +7,7 @@ bad input (exit 2) naming what was tried, never an MC002 "does not install" abou
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,9 @@ def resolve_interpreter(request: str | None) -> str:
     return candidate
 
 
+_VERSION_REQUEST = re.compile(r"^3\.(\d+)(?:\.(\d+))?$")
+
+
 def _locate(request: str) -> str:
     if os.sep in request or Path(request).exists():
         path = Path(request).expanduser()
@@ -39,13 +43,45 @@ def _locate(request: str) -> str:
     on_path = shutil.which(request)
     if on_path is not None:
         return on_path
-    found = _uv_find(request)
+    # A version: pyenv's installed versions first (its shims run only the active ones), then uv.
+    found = _pyenv_version(request) or _uv_find(request)
     if found is None:
         raise UsageError(
-            f"python {request!r}: not a file, not a command on PATH, and uv found no installed "
-            "interpreter for it (mcheck never downloads one)"
+            f"python {request!r}: not a file, not a command on PATH, not under "
+            f"{_pyenv_root() / 'versions'}, and uv found no installed interpreter for it "
+            "(mcheck never downloads one)"
         )
     return found
+
+
+def _pyenv_root() -> Path:
+    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+
+
+def _pyenv_version(request: str) -> str | None:
+    """The newest ``$PYENV_ROOT/versions/3.X[.Y]`` that matches ``request`` and runs."""
+    match = _VERSION_REQUEST.match(request)
+    versions = _pyenv_root() / "versions"
+    if match is None or not versions.is_dir():
+        return None
+    minor, patch = match.group(1), match.group(2)
+    candidates = []
+    for entry in versions.iterdir():
+        parts = _VERSION_REQUEST.match(entry.name)
+        if parts and parts.group(1) == minor and (patch is None or parts.group(2) == patch):
+            candidates.append((int(parts.group(2) or 0), entry / "bin" / f"python3.{minor}"))
+    for _, python in sorted(candidates, reverse=True):
+        if python.is_file() and _runs(python):
+            return str(python)
+    return None
+
+
+def _runs(python: Path) -> bool:
+    try:
+        _check_runs(str(python), str(python))
+    except UsageError:
+        return False
+    return True
 
 
 def _uv_find(request: str) -> str | None:
