@@ -49,3 +49,14 @@ def test_unguarded_newer_modules_and_names_are_findings_guarded_ones_are_not():
         (14, "`import graphlib` needs Python 3.9, but requires-python allows 3.8"),
     ]
     assert findings_for(source, (3, 9)) == []
+
+
+def test_an_import_under_any_condition_is_not_a_finding():
+    """typing_extensions 4.12.2: `if _PEP_696_IMPLEMENTED: from typing import ParamSpec`, a version
+    test by another name (found by the realworld list)."""
+    source = (
+        "import sys\n_NEW = sys.version_info >= (3, 13)\n"
+        "if _NEW:\n    from typing import ParamSpec\n"
+        "try:\n    import tomllib\nexcept Exception:\n    tomllib = None\n"
+    )
+    assert findings_for(source, (3, 8)) == []

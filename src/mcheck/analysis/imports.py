@@ -6,6 +6,7 @@ Everything here is static (``ast`` and ``tokenize``): shipped code is never exec
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import re
 import sys
@@ -35,12 +36,13 @@ class _Scope:
 
     module_level: bool = True
     guarded: bool = False
+    conditional: bool = False  # under an if, try or match: it may never run, whatever the test is
 
     def in_function(self) -> _Scope:
-        return _Scope(module_level=False, guarded=self.guarded)
+        return dataclasses.replace(self, module_level=False)
 
     def in_guard(self) -> _Scope:
-        return _Scope(module_level=self.module_level, guarded=True)
+        return dataclasses.replace(self, guarded=True)
 
 
 def extract_imports(importer: str, path: str, source: str, *, is_package: bool) -> list[ImportSite]:
@@ -75,7 +77,10 @@ def _visit_statement(
     if isinstance(node, ast.Import | ast.ImportFrom):
         yield from _sites(node, scope, importer, path, package)
         return
+    conditional = isinstance(node, ast.If | ast.Try | ast.TryStar | ast.Match)
     for child_body, child_scope in _child_bodies(node, scope):
+        if conditional:
+            child_scope = dataclasses.replace(child_scope, conditional=True)
         yield from _visit_body(child_body, child_scope, importer, path, package)
 
 
@@ -159,6 +164,7 @@ def _sites(
         "line": node.lineno,
         "module_level": scope.module_level,
         "guarded": scope.guarded,
+        "conditional": scope.conditional,
     }
     if isinstance(node, ast.Import):
         for alias in node.names:

@@ -24,6 +24,9 @@ class ImportSite:
     guarded: bool = (
         False  # inside try/except ImportError-ish, `if TYPE_CHECKING:` or a platform check
     )
+    conditional: bool = (
+        False  # under any if, try or match (the floor check counts only sure imports)
+    )
 
     @property
     def top_level(self) -> str:

@@ -48,7 +48,10 @@ def python_floor(requires_python: str | None) -> tuple[int, int] | None:
 
 def _stdlib_findings(analysis: StaticAnalysis, floor: tuple[int, int]) -> Iterator[Finding]:
     for site in analysis.imports:
-        if site.guarded:  # function-level imports too: they fail when called
+        # Only imports that surely run: under any `if` or `try` the condition may be a version test
+        # by another name (typing_extensions: `if _PEP_696_IMPLEMENTED: from typing import ...`).
+        # Function-level imports count: they fail when called.
+        if site.guarded or site.conditional:
             continue
         introduced = STDLIB_MODULES_ADDED.get(site.target)
         what = f"`import {site.target}`"
