@@ -10,6 +10,7 @@ import configparser
 import io
 import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from urllib.parse import urlparse
 
 import pathspec
@@ -406,26 +407,10 @@ def for_another_platform(ctx: CheckContext, foreign_tags: tuple[str, ...]) -> It
 def license_files_missing(ctx: CheckContext) -> Iterator[Finding]:
     licenses = f"{ctx.wheel.dist_info}/licenses/"
     shipped = {m.removeprefix(licenses) for m in ctx.wheel.members if m.startswith(licenses)}
-    for named in _license_files_named(ctx.wheel):
-        if named not in shipped:
-            yield Finding(
-                "MC603",
-                path=f"{ctx.wheel.dist_info}/METADATA",
-                message=f"License-File {named} is not in the wheel ({licenses}{named})",
-                hint="the index rejects the upload; rebuild with a backend that ships it",
-            )
-    for declared in _declared_license_files(ctx):
-        if declared not in shipped:
-            yield Finding(
-                "MC603",
-                path=declared,
-                message=f"{declared} matches [project] license-files but is not in the wheel",
-                hint="make sure the sdist includes it (the wheel is built from the sdist)",
-            )
-
-
-def _license_files_named(wheel: WheelContents) -> list[str]:
-    return _license_files_named_in(wheel.metadata_text)
+    metadata = f"{ctx.wheel.dist_info}/METADATA"
+    yield from _missing_license_files(
+        ctx, ctx.wheel.metadata_text, shipped, metadata, "wheel", expected_at=licenses
+    )
 
 
 def _license_files_named_in(metadata_text: str) -> list[str]:
@@ -461,24 +446,38 @@ def _declared_license_files(ctx: CheckContext) -> list[str]:
 @check("MC603")
 def sdist_license_files_missing(ctx: CheckContext, sdist: SdistContents) -> Iterator[Finding]:
     """With --release: the sdist is uploaded too, and holds license files at their own paths."""
-    if not ctx.release:
-        return
-    name = sdist.path.name
-    for named in _license_files_named_in(sdist.pkg_info_text):
-        if named not in sdist.files:
+    if ctx.release:
+        metadata = f"{sdist.path.name}:PKG-INFO"
+        yield from _missing_license_files(ctx, sdist.pkg_info_text, sdist.files, metadata, "sdist")
+
+
+def _missing_license_files(
+    ctx: CheckContext,
+    metadata_text: str,
+    present: AbstractSet[str],
+    metadata: str,
+    artifact: str,
+    expected_at: str = "",
+) -> Iterator[Finding]:
+    """MC603 for each License-File of ``metadata_text`` and each file ``[project] license-files``
+    matches that is not among ``present`` (paths as the ``artifact`` holds them)."""
+    for named in _license_files_named_in(metadata_text):
+        if named not in present:
             yield Finding(
                 "MC603",
-                path=f"{name}:PKG-INFO",
-                message=f"License-File {named} is not in the sdist",
-                hint="the index rejects the upload; include it in the sdist",
+                path=metadata,
+                message=f"License-File {named} is not in the {artifact}"
+                + (f" ({expected_at}{named})" if expected_at else ""),
+                hint=f"the index rejects the upload; include it in the {artifact}",
             )
     for declared in _declared_license_files(ctx):
-        if declared not in sdist.files:
+        if declared not in present:
             yield Finding(
                 "MC603",
                 path=declared,
-                message=f"{declared} matches [project] license-files but is not in the sdist",
-                hint="include it in the sdist (setuptools: MANIFEST.in; hatchling: sdist include)",
+                message=f"{declared} matches [project] license-files but is not in the {artifact}",
+                hint="the wheel is built from the sdist: include it there first "
+                "(setuptools: MANIFEST.in; hatchling: [tool.hatch.build.targets.sdist] include)",
             )
 
 
