@@ -444,3 +444,13 @@ def test_with_release_license_files_missing_from_the_sdist_are_mc603(tmp_path: P
     assert [(f.code, f.path, f.message) for f in sdist_license_files_missing(ctx, contents)] == [
         ("MC603", "demo-1.0.tar.gz:PKG-INFO", "License-File LICENSE is not in the sdist")
     ]
+
+
+def test_a_wheel_whose_file_name_does_not_parse_is_mc604_and_not_installed(tmp_path: Path) -> None:
+    wheel = handmade(tmp_path, "demo-1.0-py3-none-any.whl", GOOD_WHEEL_FILE)
+    renamed = wheel.rename(tmp_path / "demo-1.0-py3-any.whl")  # a tag missing
+    report = check_wheel(renamed)
+    mc604 = [(f.path, f.message.split(":")[0]) for f in report.findings if f.code == "MC604"]
+    assert ("demo-1.0-py3-any.whl", "the file name is not a valid wheel name") in mc604
+    assert (report.exit_code, report.modules.imported) == (1, 0)
+    assert not [f for f in report.findings if f.code == "MC002"]
