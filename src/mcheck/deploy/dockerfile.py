@@ -56,6 +56,7 @@ class Stage:
     entrypoint: tuple[list[str] | str, int] | None = None
     healthcheck: str | None = None  # the HEALTHCHECK instruction's value
     made_dirs: set[str] = field(default_factory=set)  # created by `RUN mkdir`: a COPY goes inside
+    base_image: str = ""  # the external image the stage (or the stage it is built on) starts from
 
     def derive(self, name: str | None) -> Stage:
         """A stage built ``FROM`` this one: Docker copies the image config (CMD, WORKDIR, HEALTHCHECK)."""
@@ -68,6 +69,7 @@ class Stage:
             self.entrypoint,
             self.healthcheck,
             set(self.made_dirs),
+            self.base_image,
         )
 
 
@@ -156,7 +158,7 @@ class Replayer:
         image = self.expand(words[0]).lower() if words else ""
         name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
         parent = next((s for s in reversed(self.stages) if s.name == image), None)
-        self.stages.append(parent.derive(name) if parent else Stage(name))
+        self.stages.append(parent.derive(name) if parent else Stage(name, base_image=image))
 
     def _arg(self, ins: Instruction) -> None:
         key, _, default = ins.value.strip().partition("=")

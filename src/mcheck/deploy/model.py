@@ -138,6 +138,7 @@ class Runtime:
     installed_names: frozenset[str] = frozenset()
     # repository file -> (.dockerignore path, line, pattern) for files the build context leaves out
     ignored: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    base_image: str | None = None  # the final stage's external image (`python:3.12-slim`)
 
     def __post_init__(self) -> None:
         self._dirs: set[str] | None = None

@@ -67,6 +67,7 @@ def _docker_runtime(
     runtime.files = build.final.files
     runtime.workdir = build.final.workdir
     runtime.env = build.final.env
+    runtime.base_image = build.final.base_image or None
     runtime.requirements = build.requirements
     runtime.packages = build.packages
     runtime.local_installs = build.local_installs

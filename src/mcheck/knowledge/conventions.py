@@ -126,3 +126,16 @@ REPOSITORY_ROOT_FILES = (
     "docker-compose.yaml",
     "docker-compose.yml",
 )
+
+# Container images whose tag names the Python they run: the official `python:3.12-slim`, uv's
+# `ghcr.io/astral-sh/uv:python3.12-bookworm`, and the like. Group 1 is the version.
+PYTHON_IMAGE_TAGS = (
+    r"^(?:docker\.io/)?(?:library/)?python:(3\.\d+)",
+    r":python(3\.\d+)",
+    r"/python(3\.\d+)[:-]",
+)
+# Files a platform reads the service's Python version from, and how the version is written there.
+PYTHON_VERSION_FILES = (
+    (".python-version", r"^\s*(3\.\d+)"),
+    ("runtime.txt", r"^\s*python-(3\.\d+)"),
+)
