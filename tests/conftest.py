@@ -160,3 +160,15 @@ def sample_reports(monkeypatch: pytest.MonkeyPatch, checked: Callable[[str], Rep
 def no_github_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     """Under GitHub Actions the real job summary must not collect the tests' output."""
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+def python_installed(version: str) -> bool:
+    """Whether mcheck finds an installed interpreter for ``version`` here (tests needing it skip)."""
+    from mcheck.errors import UsageError
+    from mcheck.interpreters import resolve_interpreter
+
+    try:
+        resolve_interpreter(version)
+    except UsageError:
+        return False
+    return True

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_sample
+from conftest import copy_sample, python_installed
 from mcheck.deploy.model import Runtime
 from mcheck.deploy.pipeline import service_python_version
-from mcheck.errors import UsageError
-from mcheck.interpreters import resolve_interpreter
 
 
 @pytest.mark.unit
@@ -53,15 +51,7 @@ def test_a_multi_stage_build_takes_the_base_of_the_stage_it_is_built_on() -> Non
     assert final.base_image == "python:3.13-slim"
 
 
-def _installed(version: str) -> bool:
-    try:
-        resolve_interpreter(version)
-    except UsageError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _installed("3.12"), reason="needs an installed Python 3.12 (pyenv)")
+@pytest.mark.skipif(not python_installed("3.12"), reason="needs an installed Python 3.12 (pyenv)")
 def test_the_start_target_is_imported_with_the_images_python(tmp_path: Path) -> None:
     """main.py uses typing.override (3.12+): clean with the image's 3.12, MC301 with 3.11."""
     from mcheck.api import check_deploy

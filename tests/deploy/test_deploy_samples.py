@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from conftest import REPO_ROOT, copy_sample
+from conftest import REPO_ROOT, copy_sample, python_installed
 from mcheck.catalogue import CATALOGUE
 from mcheck.deploy import check_deploy
 from mcheck.findings import Report, Severity
@@ -107,17 +107,6 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
 NEEDS_PYTHON = {"deploy_python_from_image": "3.12"}
 
 
-def _python_installed(version: str) -> bool:
-    from mcheck.errors import UsageError
-    from mcheck.interpreters import resolve_interpreter
-
-    try:
-        resolve_interpreter(version)
-    except UsageError:
-        return False
-    return True
-
-
 _reports: dict[str, Report] = {}
 
 
@@ -138,7 +127,7 @@ def _keys(report: Report) -> set[tuple[str, str | None, int | None]]:
 
 @pytest.mark.parametrize("name", sorted(SPEC))
 def test_sample_reports_exactly_the_spec(name: str, deploy_report) -> None:
-    if name in NEEDS_PYTHON and not _python_installed(NEEDS_PYTHON[name]):
+    if name in NEEDS_PYTHON and not python_installed(NEEDS_PYTHON[name]):
         pytest.skip(f"the service runs Python {NEEDS_PYTHON[name]}, which is not installed here")
     report = deploy_report(name)
     assert _keys(report) == SPEC[name][1], [
