@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 import pathspec
 import trove_classifiers
 from packaging.metadata import InvalidMetadata, Metadata
-from packaging.tags import parse_tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -36,11 +35,8 @@ from mcheck.knowledge.index_rules import (
     RST_CONTENT_TYPES,
     SUMMARY_LIMIT,
     TWINE_NEWEST_METADATA_VERSION,
-    WHEEL_FILE_KEYS,
-    WHEEL_MAJOR_VERSION,
 )
 from mcheck.wheel.artifacts import SdistContents, WheelContents
-from mcheck.wheel.zipcheck import archive_rule_problem
 
 # entry_points.txt: a name is anything without '=' and not starting with '['; the value an object
 # reference (PyPA entry points specification).
@@ -151,7 +147,7 @@ def _is_url(text: str) -> bool:
 
 @check("MC604")
 def wheel_file_breaks_the_rules(ctx: CheckContext) -> Iterator[Finding]:
-    for subject, problem in wheel_format_problems(ctx.wheel):
+    for subject, problem in ctx.wheel.format_problems:
         yield Finding(
             "MC604",
             path=subject,
@@ -159,91 +155,6 @@ def wheel_file_breaks_the_rules(ctx: CheckContext) -> Iterator[Finding]:
             hint="build the wheel with the build backend and do not rename it",
         )
     yield from _entry_point_problems(ctx.wheel)
-
-
-def wheel_format_problems(wheel: WheelContents) -> list[tuple[str, str]]:
-    """(subject, problem) for the file name and the WHEEL file. The pipeline does not install a
-    wheel with any: installers refuse some of them and read the others differently."""
-    structure = archive_rule_problem(wheel.path)
-    return [
-        *_wheel_name_problems(wheel.path.name),
-        *_wheel_file_problems(wheel),
-        *(
-            [(wheel.path.name, f"the zip structure breaks the index's rules: {structure}")]
-            if structure
-            else []
-        ),
-    ]
-
-
-def _wheel_name_problems(name: str) -> Iterator[tuple[str, str]]:
-    try:
-        parse_wheel_filename(name)
-    except InvalidWheelFilename as exc:
-        yield name, f"the file name is not a valid wheel name: {exc}"
-
-
-def _wheel_file_problems(wheel: WheelContents) -> Iterator[tuple[str, str]]:
-    path = f"{wheel.dist_info}/WHEEL"
-    try:
-        text = wheel.read_member(path)
-    except KeyError:
-        yield path, "the WHEEL file is missing"
-        return
-    fields: dict[str, list[str]] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition(":")
-        if not sep or not key.strip() or key != key.strip():
-            yield path, f"line {number} is not a 'Key: Value' line: {line!r}"
-            continue
-        fields.setdefault(key, []).append(value.strip())
-    missing = [key for key in WHEEL_FILE_KEYS if key not in fields]
-    if missing:
-        yield path, f"the WHEEL file has no {', '.join(missing)}"
-    yield from _wheel_version_problems(path, fields.get("Wheel-Version", []))
-    purelib = fields.get("Root-Is-Purelib", [])
-    if purelib and purelib[0].lower() not in ("true", "false"):
-        yield path, f"Root-Is-Purelib is {purelib[0]!r}, not true or false"
-    yield from _tag_problems(path, fields.get("Tag", []), wheel.path.name)
-
-
-def _wheel_version_problems(path: str, values: list[str]) -> Iterator[tuple[str, str]]:
-    if not values:
-        return
-    try:
-        major = Version(values[0]).major
-    except ValueError:
-        yield path, f"Wheel-Version {values[0]!r} is not a version"
-        return
-    if major != WHEEL_MAJOR_VERSION:
-        yield path, f"Wheel-Version {values[0]} is not 1.x: installers refuse it"
-
-
-def _tag_problems(path: str, tags: list[str], file_name: str) -> Iterator[tuple[str, str]]:
-    try:
-        _, _, _, named = parse_wheel_filename(file_name)
-    except InvalidWheelFilename:
-        return
-    written = set()
-    for tag in tags:
-        expanded = parse_tag(tag)
-        if len(expanded) != 1:
-            yield path, f"Tag {tag!r} is compressed; the WHEEL file lists each tag on its own line"
-        written |= expanded
-    if written and written != set(named):
-        extra = sorted(map(str, written - set(named)))
-        lacking = sorted(map(str, set(named) - written))
-        detail = "; ".join(
-            part
-            for part in (
-                f"only in WHEEL: {', '.join(extra)}" if extra else "",
-                f"only in the file name: {', '.join(lacking)}" if lacking else "",
-            )
-            if part
-        )
-        yield path, f"the Tag lines disagree with the file name {file_name} ({detail})"
 
 
 def _entry_point_problems(wheel: WheelContents) -> Iterator[Finding]:

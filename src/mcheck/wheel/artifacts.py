@@ -83,6 +83,19 @@ class WheelContents:
             unsafe_members=unsafe,
         )
 
+    @cached_property
+    def format_problems(self) -> list[tuple[str, str]]:
+        """(subject, problem) for the file name, the WHEEL file and the zip structure (MC604)."""
+        from mcheck.wheel.archive_rules import wheel_format_problems
+
+        return wheel_format_problems(self)
+
+    @property
+    def installable(self) -> bool:
+        """False when an installer must not be given it: an entry outside site-packages, or a
+        name, WHEEL file or zip structure installers refuse or read differently (MC604)."""
+        return not self.unsafe_members and not self.format_problems
+
     # --- metadata -------------------------------------------------------------------------------
 
     @cached_property

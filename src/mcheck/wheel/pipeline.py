@@ -24,7 +24,6 @@ from mcheck.analysis.model import StaticAnalysis
 from mcheck.checks import CheckContext, run_checks
 from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.checks.probe_failures import probe_failure
-from mcheck.checks.release import wheel_format_problems
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report
 from mcheck.interpreters import resolve_interpreter
@@ -158,15 +157,9 @@ class Run:
             analysis = pool.submit(analyse_wheel, artifacts.wheel)
             local_wheels = self._local_wheels(project)
             foreign = foreign_tags(artifacts.wheel.path.name, self.settings.python)
-            # A zip entry outside site-packages is never extracted and a broken WHEEL file is not
-            # guessed at (MC604 says so), and a wheel for another platform cannot be installed
-            # here (MC607): no install.
-            installable = (
-                local_wheels is not None
-                and not artifacts.wheel.unsafe_members
-                and not wheel_format_problems(artifacts.wheel)
-                and foreign is None
-            )
+            # A wheel the installers must not be given (MC604) or that is for another platform
+            # (MC607) is checked, not installed.
+            installable = local_wheels is not None and artifacts.wheel.installable and not foreign
             env = self._install(artifacts.wheel, local_wheels or []) if installable else None
             probe = self._probe_imports(env, artifacts.wheel) if env is not None else None
             app = self._probe_apps(env, artifacts.wheel, project) if env is not None else None
