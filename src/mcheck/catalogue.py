@@ -103,6 +103,26 @@ _ENTRIES = [
         """,
     ),
     _entry(
+        "MC004",
+        I,
+        Stage.INSTALL,
+        "a Python version the project supports is not installed here, so it was not checked",
+        """
+        With `--python supported` mcheck imports the wheel with every installed interpreter that
+        `requires-python` admits; this lists the CPython releases it admits that are not installed on
+        this machine, so a green run does not claim more than it checked. For `mcheck deploy`, it
+        says that the Python the service runs (its image tag, `.python-version`, `runtime.txt`, ...)
+        is not installed here and which one was used instead. mcheck never downloads an interpreter.
+        """,
+        """
+        requires-python = ">=3.9"     # installed here: 3.11, 3.12
+        MC004  requires-python >=3.9 admits Python 3.9, 3.10, 3.13, 3.14, 3.15, which are not installed
+        """,
+        """
+        uv python install 3.9 3.10 3.13   # then: mcheck wheel --python supported
+        """,
+    ),
+    _entry(
         "MC101",
         E,
         Stage.DIFF,
@@ -397,6 +417,29 @@ _ENTRIES = [
             import tomllib
         else:
             import tomli as tomllib
+        """,
+    ),
+    _entry(
+        "MC206",
+        E,
+        Stage.ANALYSE,
+        "shipped code uses a stdlib module or name removed in a Python that requires-python allows",
+        """
+        The other end of MC205: `requires-python = ">=3.8"` with no upper bound promises every newer
+        Python too, and the interpreter removes what it deprecated (`imp` and `distutils` in 3.12, the
+        PEP 594 modules such as `cgi` and `telnetlib` in 3.13, the `collections` ABC aliases in 3.10,
+        `ast.Str` in 3.14). The wheel installs there and fails at import. mcheck checks the unguarded
+        imports of shipped code against the release that removed them, names the newest version where
+        the import still works and what replaces it. At import time, the same failure on an interpreter
+        that lacks the module says that the interpreter removed it, instead of blaming the package.
+        """,
+        """
+        requires-python = ">=3.8"
+        import imp                            # removed in 3.12
+        """,
+        """
+        requires-python = ">=3.8"
+        import importlib.util                 # or cap it: requires-python = ">=3.8,<3.12"
         """,
     ),
     _entry(
@@ -814,7 +857,7 @@ CATALOGUE: dict[str, CodeInfo] = {
 
 # Findings that explain a failure found later (an import, an entry point, an app): the one table the
 # checks that link a failure to its cause read, so a cause linked in one place is linked everywhere.
-ROOT_CAUSE_CODES = ("MC101", "MC103", "MC107", "MC109", "MC202", "MC204")
+ROOT_CAUSE_CODES = ("MC101", "MC103", "MC107", "MC109", "MC202", "MC204", "MC205", "MC206")
 
 
 def codes_matching(selector: str) -> list[str]:

@@ -63,6 +63,7 @@ Outputs = Annotated[
     ),
 ]
 Python = Annotated[str | None, typer.Option(help=setting_help("python"))]
+Pythons = Annotated[list[str] | None, typer.Option("--python", help=setting_help("python"))]
 Timeout = Annotated[float | None, typer.Option(help=setting_help("timeout"))]
 Select = Annotated[list[str] | None, typer.Option(help=setting_help("select"))]
 Ignore = Annotated[list[str] | None, typer.Option(help=setting_help("ignore"))]
@@ -90,7 +91,7 @@ def wheel(
     ] = None,
     formats: Formats = None,
     outputs: Outputs = None,
-    python: Python = None,
+    python: Pythons = None,
     timeout: Timeout = None,
     build_timeout: Annotated[float | None, typer.Option(help=setting_help("build-timeout"))] = None,
     extras: Annotated[

@@ -60,6 +60,9 @@ class Finding:
     # need an undeclared `pkg_resources`): the finding's `path` is the first of them.
     affects: tuple[str, ...] = ()
     kind: SubjectKind = "file"
+    # The interpreters (``3.10``) the finding occurs on, when a run checked several and it occurs on
+    # some of them only; empty: on every interpreter checked.
+    pythons: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         from mcheck.catalogue import CATALOGUE
@@ -122,6 +125,7 @@ class ModuleOutcome:
     status: ModuleStatus
     seconds: float | None = None
     reason: str | None = None  # why it was skipped; a failed module's reason is its finding
+    python: str | None = None  # the interpreter (``3.12``) when a run checked several
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,9 @@ class Report:
     fail_on: Severity = Severity.ERROR
     # (path, how it was found) of the repository the target belongs to, when the command looked for it
     repository_root: tuple[str, str] | None = None
+    # The interpreters the wheel was imported with (full versions, oldest first), and why those.
+    pythons: list[str] = field(default_factory=list)
+    pythons_chosen: str | None = None
 
     @property
     def sorted_findings(self) -> list[Finding]:

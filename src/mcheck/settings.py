@@ -32,7 +32,7 @@ class Settings:
     timeout: float = 30.0
     asgi: tuple[str, ...] = ()
     health: str | None = None
-    python: str | None = None
+    python: tuple[str, ...] = ()  # interpreter requests: 3.12, a path, or "supported"
     cache: bool = (
         True  # reuse cached venvs and build artifacts (mcheck.wheel.install, mcheck.cache.builds)
     )
@@ -118,9 +118,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("health", "text", None, "Health path that must answer 2xx.", "--health"),
     Setting(
         "python",
-        "text",
-        None,
-        "Interpreter for the test venv (default: mcheck's own).",
+        "names",
+        (),
+        "Interpreter(s) to import with: a version (3.12), a path, or 'supported' (every "
+        "installed one requires-python admits); repeatable for wheel. Default: mcheck's own, "
+        "else the newest installed that requires-python admits.",
         "--python",
         BOTH,
     ),
@@ -251,6 +253,10 @@ def _codes(value: Any, key: str, origin: str) -> tuple[str, ...]:
 
 
 def _names(value: Any, key: str, origin: str) -> tuple[str, ...]:
+    if isinstance(value, os.PathLike):  # the API takes an interpreter's path as a Path object
+        value = os.fspath(value)
+    if isinstance(value, (list, tuple)):
+        value = [os.fspath(item) if isinstance(item, os.PathLike) else item for item in value]
     return _as_tuple(value, key, origin)
 
 

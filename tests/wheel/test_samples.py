@@ -40,7 +40,7 @@ import pytest
 
 from conftest import SAMPLES_DIR, run_check, tree_digest
 
-LINE_CODES = frozenset({"MC107", "MC109", "MC202", "MC203", "MC204", "MC205"})
+LINE_CODES = frozenset({"MC107", "MC109", "MC202", "MC203", "MC204", "MC205", "MC206"})
 
 NO_FINDINGS: dict[str, set] = {"errors": set(), "warnings": set()}
 
@@ -148,6 +148,17 @@ SPEC: dict[str, dict[str, set]] = {
         "warnings": set(),
     },
     "floor_guarded_backport": {"errors": set(), "warnings": set()},
+    # `import imp` with requires-python open above 3.12 (fine on mcheck's own 3.11: static only).
+    "removed_stdlib_import": {
+        "errors": {("MC206", "removed_stdlib/__init__.py", 3)},
+        "warnings": set(),
+        "infos": set(),
+    },
+    # python = "supported": every installed interpreter >=3.11 admits; 3.14 and 3.15 are not here.
+    "supported_pythons": {"errors": set(), "warnings": set(), "infos": {("MC004", None)}},
+    # A C extension: the wheel is for the interpreter that built it (tests/wheel/test_pythons.py
+    # builds it again for others).
+    "platform_wheel_extension": {"errors": set(), "warnings": set()},
     # --- import probe ------------------------------------------------------------------------------
     "import_raises": {"errors": {("MC301", "pkg.boom")}, "warnings": set()},
     # One undeclared module breaks four: one MC301 (the rest in `affects`), one MC202 per file.

@@ -71,6 +71,9 @@ class BuildInputs:
 
     key: str
     uv: str
+    python: str = (
+        sys.executable
+    )  # the interpreter that builds (the dynamic requirements resolve for it)
 
 
 @dataclass(frozen=True)
@@ -79,13 +82,13 @@ class CachedBuild:
     wheel: Path
 
 
-def identify(project: Project, *, sandboxed: bool) -> BuildInputs | None:
+def identify(project: Project, *, sandboxed: bool, python: str | None = None) -> BuildInputs | None:
     """The build inputs of ``project``; None when they cannot be pinned down (no uv, offline, git fails)."""
     uv = find_uv()
     if uv is None:
         return None
     try:
-        pins = _resolve(uv, project.build_requires)
+        pins = _resolve(uv, project.build_requires, python or sys.executable)
         vcs = (
             _vcs_state(project)
             if project.uses_vcs_version and project.git_root is not None
@@ -111,10 +114,10 @@ def identify(project: Project, *, sandboxed: bool) -> BuildInputs | None:
         "backend-path": build_system.get("backend-path"),
         "pins": pins,
         "sandboxed": sandboxed,
-        "python": _interpreter(),
+        "python": _interpreter() if python is None else _other_interpreter(python),
         "environment": _keyed_environment(read_by_build_code),
     }
-    return BuildInputs(key=_digest(identity), uv=uv)
+    return BuildInputs(key=_digest(identity), uv=uv, python=python or sys.executable)
 
 
 def lookup(inputs: BuildInputs, dest: Path) -> CachedBuild | None:
@@ -165,7 +168,7 @@ def store(inputs: BuildInputs, dynamic_requires: Sequence[str], sdist: Path, whe
 def _entry_path(inputs: BuildInputs, dynamic_requires: list[str]) -> Path | None:
     """The entry for ``inputs`` plus what the backend asked for, resolved now; None if that fails."""
     try:
-        pins = _resolve(inputs.uv, dynamic_requires)
+        pins = _resolve(inputs.uv, dynamic_requires, inputs.python)
     except InstallFailed:
         return None
     return _builds_root() / _digest(
@@ -173,11 +176,11 @@ def _entry_path(inputs: BuildInputs, dynamic_requires: list[str]) -> Path | None
     )
 
 
-def _resolve(uv: str, requirements: Sequence[str]) -> list[str]:
+def _resolve(uv: str, requirements: Sequence[str], python: str) -> list[str]:
     if not requirements:
         return []
     with tempfile.TemporaryDirectory(prefix="mcheck-build-requires-") as scratch:
-        return resolve_requirements(uv, requirements, sys.executable, Path(scratch))
+        return resolve_requirements(uv, requirements, python, Path(scratch))
 
 
 def _source_digest(project: Project) -> str:
@@ -245,6 +248,11 @@ def _interpreter() -> dict[str, object]:
         "platform": sysconfig.get_platform(),
         "tag": str(next(tags.sys_tags())),
     }
+
+
+def _other_interpreter(python: str) -> dict[str, object]:
+    """Another interpreter builds: its binary (which holds its version) and the platform here."""
+    return {"binary": file_identity(python), "platform": sysconfig.get_platform()}
 
 
 def _keyed_environment(read_by_build_code: frozenset[str]) -> dict[str, str | None]:

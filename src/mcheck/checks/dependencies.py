@@ -20,10 +20,17 @@ from mcheck.findings import Finding
 from mcheck.knowledge.conventions import INTEGRATION_PACKAGES
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
 from mcheck.knowledge.platforms import PLATFORM_MODULES
+from mcheck.knowledge.python_versions import STDLIB_MODULES_ADDED, STDLIB_MODULES_REMOVED
 from mcheck.probes.protocol import Distribution, ProbeResult
 from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import Project
 from mcheck.wheel.local_deps import WorkspaceMember
+
+# Standard-library modules of a release other than the probed one: their imports are MC205 (newer
+# than the floor) and MC206 (removed since), never an undeclared dependency.
+OTHER_VERSIONS_STDLIB = frozenset(
+    name.split(".")[0] for name in (*STDLIB_MODULES_ADDED, *STDLIB_MODULES_REMOVED)
+)
 
 # Modules of Python 2 (or of Python 3 releases long gone) that no distribution provides: imports of
 # them sit in compatibility branches (`except ImportError: import dummy_threading`, `else: import StringIO`).
@@ -207,7 +214,7 @@ def third_party_sites(
     """Absolute imports that are neither stdlib, nor shipped by the wheel, nor first-party code MC107
     already reports, in file and line order."""
     shipped = shipped_top_levels(wheel) | vendored_top_levels(wheel)
-    stdlib = probe.stdlib_module_names | FORMER_STDLIB
+    stdlib = probe.stdlib_module_names | FORMER_STDLIB | OTHER_VERSIONS_STDLIB
     for site in sorted(analysis.imports, key=lambda s: (s.path, s.line)):
         top = site.top_level
         if (

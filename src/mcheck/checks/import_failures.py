@@ -20,6 +20,7 @@ from packaging.utils import canonicalize_name
 from mcheck.analysis.model import StaticAnalysis
 from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
+from mcheck.checks.python_floor import removed_by_python
 from mcheck.findings import Finding
 from mcheck.knowledge.conventions import (
     INTEGRATION_PACKAGES,
@@ -39,6 +40,7 @@ from mcheck.wheel.artifacts import WheelContents, module_name_for
 
 NO_MODULE = re.compile(r"No module named '([^']+)'")
 CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
+NO_ATTRIBUTE = re.compile(r"module '([^']+)' has no attribute '([^']+)'")
 FROM_IMPORT = re.compile(r"\bfrom\s+([\w.]+)\s+import\s+\(?\s*([\w\s,]+)")
 PLAIN_IMPORT = re.compile(r"^\s*import\s+([\w.\s,]+)")
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
@@ -144,7 +146,7 @@ def classify_module(result: ModuleResult, facts: Facts) -> Finding:
     )
 
 
-STATIC_CAUSE_CODES = ("MC107", "MC202", "MC204")
+STATIC_CAUSE_CODES = ("MC107", "MC202", "MC204", "MC205", "MC206")
 
 
 def _static_cause(error: ExceptionInfo, facts: Facts) -> Finding | None:
@@ -647,6 +649,9 @@ def _root_cause_hint(error: ExceptionInfo, frame: Frame | None, facts: Facts) ->
     static = _static_cause(error, facts)
     if static is not None:
         return f"root cause: {_cite(static)}"
+    removed = _removed_by_interpreter(error, facts)
+    if removed is not None:
+        return removed
     dropped = _dropped_file_read(error, facts)
     if dropped is not None:
         return f"root cause: {_cite(dropped)}"
@@ -674,6 +679,32 @@ def _root_cause_hint(error: ExceptionInfo, frame: Frame | None, facts: Facts) ->
         if cause is not None:
             return f"root cause: {_cite(cause)}"
     return None
+
+
+def _removed_by_interpreter(error: ExceptionInfo, facts: Facts) -> str | None:
+    """The interpreter itself is the cause: the module or name is one its release removed from the
+    standard library (``imp`` on 3.12, ``collections.Mapping`` on 3.10, ``asyncio.coroutine`` on 3.11)."""
+    removal = None
+    missing = missing_modules(error)
+    cannot = CANNOT_IMPORT.search(error.message)
+    attribute = (
+        NO_ATTRIBUTE.search(error.message) if error.type.endswith("AttributeError") else None
+    )
+    if missing:
+        removal = removed_by_python(missing[0])
+    elif cannot is not None:
+        removal = removed_by_python(cannot.group(2), (cannot.group(1),))
+    elif attribute is not None:
+        removal = removed_by_python(attribute.group(1), (attribute.group(2),))
+    running = tuple(int(part) for part in facts.probe.python_version.split(".")[:2])
+    if removal is None or running < removal[1]:
+        return None
+    what, removed_in, instead = removal
+    gone, last = f"3.{removed_in[1]}", f"3.{removed_in[1] - 1}"
+    return (
+        f"not the package: Python {gone} removed it from the standard library (this is "
+        f"{facts.probe.python_version}); {what} works on Python {last} and older only: use {instead}"
+    )
 
 
 def _dropped_file_read(error: ExceptionInfo, facts: Facts) -> Finding | None:

@@ -1,4 +1,5 @@
-"""MC205: shipped code needs a newer Python than ``requires-python`` allows (the static floor check).
+"""MC205: shipped code needs a newer Python than ``requires-python`` allows (the static floor check),
+and MC206: shipped code uses what a newer Python that ``requires-python`` allows has removed.
 
 The floor is the oldest ``3.x`` the wheel's ``Requires-Python`` admits. Syntax is checked by parsing
 each module with that version's grammar (``ast.parse(feature_version=...)``); the standard library by
@@ -13,11 +14,18 @@ import sys
 from collections.abc import Iterator
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 
 from mcheck.analysis.model import StaticAnalysis
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
-from mcheck.knowledge.python_versions import STDLIB_MODULES_ADDED, STDLIB_NAMES_ADDED
+from mcheck.knowledge.python_versions import (
+    STDLIB_MODULES_ADDED,
+    STDLIB_MODULES_REMOVED,
+    STDLIB_NAMES_ADDED,
+    STDLIB_NAMES_REMOVED,
+    STDLIB_REMOVED_MODULE_PROVIDERS,
+)
 
 OLDEST_GRAMMAR = (3, 7)  # the oldest feature_version ast.parse takes on every supported Python
 NEWEST_MINOR = 20
@@ -30,6 +38,84 @@ def needs_newer_python(ctx: CheckContext, analysis: StaticAnalysis) -> Iterator[
         return
     yield from _stdlib_findings(analysis, floor)
     yield from _syntax_findings(ctx, floor)
+
+
+@check("MC206")
+def uses_removed_stdlib(ctx: CheckContext, analysis: StaticAnalysis) -> Iterator[Finding]:
+    spec = _specifier(ctx.wheel.requires_python)
+    declared = {canonicalize_name(r.name) for r in ctx.wheel.requirements}
+    first_party = set(ctx.wheel.top_level_names)
+    for site in analysis.imports:
+        if site.guarded or site.conditional or site.target.split(".")[0] in first_party:
+            continue
+        removal = removed_by_python(site.target, site.names)
+        if removal is None:
+            continue
+        what, removed_in, instead = removal
+        providers = STDLIB_REMOVED_MODULE_PROVIDERS.get(site.target.split(".")[0], ())
+        if declared & {*providers, f"standard-{site.target.split('.')[0]}"}:
+            continue  # a declared distribution puts the module back on the newer versions
+        if _allows_from(spec, removed_in):
+            yield _removed_finding(site.path, site.line, what, removed_in, instead, ctx)
+
+
+def removed_by_python(
+    target: str, names: tuple[str, ...] = ()
+) -> tuple[str, tuple[int, int], str] | None:
+    """``(what, the first version without it, what to use instead)`` when ``import target`` (or
+    ``from target import names``) uses a module or name a Python release removed; the earliest
+    removal wins."""
+    parts = target.split(".")
+    for depth in range(1, len(parts) + 1):
+        module = ".".join(parts[:depth])
+        if module in STDLIB_MODULES_REMOVED:
+            removed_in, instead = STDLIB_MODULES_REMOVED[module]
+            return f"`import {target}`", removed_in, instead
+    removed = [
+        (STDLIB_NAMES_REMOVED[(target, name)], name)
+        for name in names
+        if (target, name) in STDLIB_NAMES_REMOVED
+    ]
+    if not removed:
+        return None
+    (removed_in, instead), name = min(removed)
+    return f"`from {target} import {name}`", removed_in, instead
+
+
+def _allows_from(spec: SpecifierSet | None, removed_in: tuple[int, int]) -> bool:
+    """Whether ``spec`` admits ``removed_in`` or a later 3.x (no requires-python admits them all)."""
+    return any(
+        spec is None or spec.contains(f"3.{minor}.{patch}", prereleases=True)
+        for minor in range(removed_in[1], NEWEST_MINOR + 1)
+        for patch in (0, 99)
+    )
+
+
+def _removed_finding(
+    path: str,
+    line: int | None,
+    what: str,
+    removed_in: tuple[int, int],
+    instead: str,
+    ctx: CheckContext,
+) -> Finding:
+    gone, last = f"3.{removed_in[1]}", f"3.{removed_in[1] - 1}"
+    allowed = ctx.wheel.requires_python or "(none: every version)"
+    return Finding(
+        "MC206",
+        path=path,
+        line=line,
+        message=f"{what} fails on Python {gone} and newer, which removed it from the standard "
+        f"library; requires-python {allowed} allows them, and it works up to {last} only",
+        hint=f'use {instead} instead, or cap requires-python (",<{gone}")',
+    )
+
+
+def _specifier(requires_python: str | None) -> SpecifierSet | None:
+    try:
+        return SpecifierSet(requires_python) if requires_python else None
+    except InvalidSpecifier:
+        return None
 
 
 def python_floor(requires_python: str | None) -> tuple[int, int] | None:

@@ -105,7 +105,7 @@ def check_deploy(
             say,
             workdir,
             timeout=resolved.timeout,
-            python=resolve_interpreter(resolved.python) if resolved.python else None,
+            python=_service_interpreter(resolved.python),
             sandbox=isolation,
             host_env=host_env,
         )
@@ -117,6 +117,17 @@ def check_deploy(
             remove_workdir(workdir)
     report.findings = silenced_in_files(kept(_unique(report.findings), resolved), root)
     return report
+
+
+def _service_interpreter(requests: tuple[str, ...]) -> str | None:
+    """The one interpreter ``--python`` names for the service (a service runs on one Python)."""
+    if not requests:
+        return None
+    if len(requests) > 1 or requests[0] == "supported":
+        raise UsageError(
+            f"deploy: python takes one interpreter (the one the service runs), not {requests!r}"
+        )
+    return resolve_interpreter(requests[0])
 
 
 def read_env_file(path: Path, service: Path) -> dict[str, str]:

@@ -24,3 +24,10 @@ def location(path: str | None, line: int | None) -> str:
     if not path:
         return ""
     return f"{path}:{line}" if line else path
+
+
+def on_pythons(pythons: tuple[str, ...]) -> str:
+    """`` (on Python 3.10 only)``: the interpreters a finding occurs on, when not on all checked."""
+    if not pythons:
+        return ""
+    return f" (on Python {', '.join(pythons)} only)"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcheck.findings import Finding, Report, Severity
-from mcheck.reporters._common import clean_text, location
+from mcheck.reporters._common import clean_text, location, on_pythons
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 _RESULT = {0: "passed", 1: "failed"}
@@ -35,7 +35,7 @@ def render_github(reports: Sequence[Report], *, color: bool = False, verbosity: 
 def command(finding: Finding) -> str:
     """The workflow command for one finding."""
     properties: list[tuple[str, str]] = []
-    message = clean_text(finding.message)
+    message = clean_text(finding.message + on_pythons(finding.pythons))
     file = finding.file
     if file is not None:
         properties.append(("file", file))

@@ -53,7 +53,15 @@ def _report_object(report: Report) -> dict[str, Any]:
         "project_file": report.project_file,
         "fail_on": report.fail_on.value,
         **_repository_root(report),
+        **_pythons(report),
     }
+
+
+def _pythons(report: Report) -> dict[str, Any]:
+    """Only when the wheel was imported with some interpreter: additive keys of schema 1."""
+    if not report.pythons:
+        return {}
+    return {"pythons": list(report.pythons), "pythons_chosen": report.pythons_chosen}
 
 
 def _repository_root(report: Report) -> dict[str, Any]:
@@ -84,6 +92,7 @@ def _outcome_object(outcome: ModuleOutcome) -> dict[str, Any]:
         "status": outcome.status.value,
         "seconds": seconds,
         "reason": outcome.reason,
+        **({"python": outcome.python} if outcome.python else {}),
     }
 
 
@@ -99,4 +108,5 @@ def _finding_object(finding: Finding) -> dict[str, Any]:
         "repo_path": finding.repo_path,
         "affects": list(finding.affects),
         "kind": finding.kind,
+        **({"pythons": list(finding.pythons)} if finding.pythons else {}),
     }

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 import mcheck
 from mcheck.catalogue import CATALOGUE, CodeInfo
 from mcheck.findings import Finding, ModuleOutcome, ModuleStatus, Report
-from mcheck.reporters._common import clean_text, location
+from mcheck.reporters._common import clean_text, location, on_pythons
 
 # Characters XML 1.0 cannot carry at all, not even escaped; ElementTree would write them verbatim
 # and produce a file no CI system can parse.
@@ -72,11 +72,18 @@ def _module_testcases(report: Report) -> Iterator[ET.Element]:
         if finding.path is not None:
             by_path.setdefault(finding.path, []).append(finding)
     for outcome in report.module_outcomes:
-        yield _module_testcase(outcome, by_path.get(outcome.name, []))
+        findings = [
+            f
+            for f in by_path.get(outcome.name, [])
+            if outcome.python is None or not f.pythons or outcome.python in f.pythons
+        ]
+        yield _module_testcase(outcome, findings)
 
 
 def _module_testcase(outcome: ModuleOutcome, findings: list[Finding]) -> ET.Element:
-    case = ET.Element("testcase", classname="mcheck.import", name=_xml_text(outcome.name))
+    # With several interpreters, one testcase per module per interpreter: "pkg.mod [3.12]".
+    name = f"{outcome.name} [{outcome.python}]" if outcome.python else outcome.name
+    case = ET.Element("testcase", classname="mcheck.import", name=_xml_text(name))
     if outcome.seconds is not None:
         case.set("time", f"{outcome.seconds:.3f}")
     if outcome.status is ModuleStatus.FAILED:
@@ -125,7 +132,8 @@ def _code_testcase(info: CodeInfo, findings: list[Finding], report: Report) -> E
 
 def _finding_line(finding: Finding) -> str:
     where = location(finding.path, finding.line)
-    text = f"{finding.severity.value} {where + ': ' if where else ''}{finding.message}"
+    message = finding.message + on_pythons(finding.pythons)
+    text = f"{finding.severity.value} {where + ': ' if where else ''}{message}"
     if finding.hint:
         text += f"\n  fix: {finding.hint}"
     return _xml_text(text)

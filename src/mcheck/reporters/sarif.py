@@ -18,6 +18,7 @@ import mcheck
 from mcheck.catalogue import CATALOGUE, CodeInfo
 from mcheck.explain import dedent_example, fold_prose
 from mcheck.findings import Finding, Report, Severity
+from mcheck.reporters._common import on_pythons
 
 SARIF_SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -66,7 +67,8 @@ def _rule(info: CodeInfo) -> dict[str, Any]:
 
 
 def _result(finding: Finding, report: Report) -> dict[str, Any]:
-    text = f"{finding.message} (fix: {finding.hint})" if finding.hint else finding.message
+    message = finding.message + on_pythons(finding.pythons)
+    text = f"{message} (fix: {finding.hint})" if finding.hint else message
     return {
         "ruleId": finding.code,
         "ruleIndex": _RULE_INDEX[finding.code],

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mcheck.findings import AppOutcome, Finding, Report, Severity
-from mcheck.reporters._common import clean_text, location
+from mcheck.reporters._common import clean_text, location, on_pythons
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 # "  error   MC101  " : the fix line and message continuation lines align under the code column.
@@ -38,6 +38,9 @@ def _report_lines(report: Report, verbosity: int) -> list[Text]:
         if not findings:
             return []  # quiet: a clean target is not worth a line
     lines = [Text(f"== {clean_text(report.target)} ==", style="bold")]
+    if len(report.pythons) > 1 or (report.pythons and verbosity > 0):
+        # Which interpreters a green run speaks for; one chosen by default is named with -v.
+        lines.append(Text(f"  Python {', '.join(report.pythons)}: {report.pythons_chosen}"))
     if not findings:
         lines.append(Text("  no problems found", style="green"))
     # sorted_findings orders by pipeline stage first, so consecutive groups are whole stages.
@@ -67,7 +70,7 @@ def _finding_lines(finding: Finding) -> list[Text]:
     if where:
         first.append(where, style="magenta")
         first.append(": ")
-    first.append(message_lines[0])
+    first.append(message_lines[0] + on_pythons(finding.pythons))
     lines = [first]
     # Multi-line messages (tracebacks, build-log tails) stay indented under their finding.
     lines.extend(Text(_INDENT + "  " + rest) for rest in message_lines[1:])
@@ -116,7 +119,10 @@ def _summary(reports: Sequence[Report]) -> Text:
     imported = sum(r.modules.imported for r in reports)
     failed = sum(r.modules.failed for r in reports)
     skipped = sum(r.modules.skipped for r in reports)
+    pythons = max((len(r.pythons) for r in reports), default=0)
     modules = f"imported {_plural(imported, 'module')}, {failed} failed"
+    if pythons > 1:  # the counts are of imports: each module once per interpreter
+        modules = f"{_plural(imported, 'module import')} ok on {pythons} Pythons, {failed} failed"
     if skipped:
         modules += f", {skipped} skipped"
     scope = f"in {_plural(len(reports), 'target')} ({modules})"

@@ -25,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import tarfile
+import tempfile
 import threading
 import time
 import zipfile
@@ -154,18 +155,24 @@ def build_artifacts(
     *,
     timeout: float = DEFAULT_BUILD_TIMEOUT,
     cache: bool = False,
+    python: str | None = None,
 ) -> BuildResult:
     """Build sdist then wheel-from-sdist for ``project`` entirely inside ``workdir``; with ``sandbox`` the
     backend's hooks run in it (build requirements are still installed outside: that needs the network).
-    With ``cache``, unchanged build inputs get the artifacts of an earlier run instead."""
-    inputs = build_cache.identify(project, sandboxed=sandbox is not None) if cache else None
+    With ``cache``, unchanged build inputs get the artifacts of an earlier run instead. ``python``
+    runs the backend (a platform wheel is built for the interpreter that builds it); None: mcheck's."""
+    inputs = (
+        build_cache.identify(project, sandboxed=sandbox is not None, python=python)
+        if cache
+        else None
+    )
     if inputs is not None:
         cached = build_cache.lookup(inputs, workdir / "dist")
         if cached is not None:
             return BuildResult(sdist=cached.sdist, wheel=cached.wheel, from_cache=True)
     dynamic_requires: list[str] = []
     result = _build_from_source(
-        project, workdir, sandbox, _Deadline.after(timeout), dynamic_requires
+        project, workdir, sandbox, _Deadline.after(timeout), dynamic_requires, python
     )
     if inputs is not None and result.failure is None:
         assert result.sdist is not None and result.wheel is not None
@@ -179,11 +186,12 @@ def _build_from_source(
     sandbox: Sandbox | None,
     deadline: _Deadline,
     dynamic_requires: list[str],
+    python: str | None = None,
 ) -> BuildResult:
     """Run the backend: the sdist of the staged source, then the wheel of the unpacked sdist."""
     staged = stage_source(project, workdir / "source")
     dist = workdir / "dist"
-    with build.env.DefaultIsolatedEnv(installer="uv") as env:
+    with isolated_env(python) as env:
         sdist, failure = _build_one(
             env,
             staged,
@@ -314,13 +322,74 @@ def build_wheel_only(
     return BuildResult(wheel=wheel, failure=failure)
 
 
+def isolated_env(python: str | None) -> contextlib.AbstractContextManager[BuildEnv]:
+    """build's isolated environment (uv installs into it), created from ``python`` when given."""
+    if python is None:
+        return build.env.DefaultIsolatedEnv(installer="uv")
+    return InterpreterEnv(python)
+
+
+class InterpreterEnv(build.env.IsolatedEnv):
+    """An isolated build environment created from a given interpreter: build's own always uses the
+    interpreter running it, and an extension module is built for the Python that builds it."""
+
+    def __init__(self, python: str) -> None:
+        self._base = python
+        self._path: Path | None = None
+
+    def __enter__(self) -> InterpreterEnv:
+        from mcheck.wheel.install import find_uv
+
+        uv = find_uv()
+        if uv is None:
+            raise build.BuildException("uv is needed to build with another interpreter")
+        self._uv = uv
+        self._path = Path(tempfile.mkdtemp(prefix="mcheck-build-env-"))
+        subprocess.run(
+            [uv, "venv", "--quiet", "--no-project", "--python", self._base, str(self._path)],
+            check=True,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._path is not None:
+            shutil.rmtree(self._path, ignore_errors=True)
+
+    @property
+    def python_executable(self) -> str:
+        assert self._path is not None
+        return str(self._path / "bin" / "python")
+
+    def make_extra_environ(self) -> dict[str, str]:
+        assert self._path is not None
+        return {
+            "PATH": os.pathsep.join([str(self._path / "bin"), os.environ.get("PATH", "")]),
+            "PYTHONPATH": "",
+        }
+
+    def install(self, requirements: Collection[str]) -> None:
+        """What build's uv backend does: CalledProcessError with the output when it fails."""
+        if not requirements:
+            return
+        command = [self._uv, "pip", "install", "--python", self.python_executable, *requirements]
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env["VIRTUAL_ENV"] = str(self._path)
+        subprocess.run(command, check=True, capture_output=True, stdin=subprocess.DEVNULL, env=env)
+
+
+BuildEnv = build.env.DefaultIsolatedEnv | InterpreterEnv
+
+
 class SourceBuildRequirement(Exception):
     """With ``--sandbox``: a build requirement that would have to be built from source files (a
     local directory, an sdist URL), by uv, outside the sandbox."""
 
 
 def _install_build_requirements(
-    env: build.env.DefaultIsolatedEnv, requirements: Collection[str], sandbox: Sandbox | None
+    env: BuildEnv, requirements: Collection[str], sandbox: Sandbox | None
 ) -> None:
     if sandbox is not None:
         for requirement in sorted(requirements):
@@ -342,7 +411,7 @@ def _direct_url(requirement: str) -> str | None:
 
 
 def _build_one(
-    env: build.env.DefaultIsolatedEnv,
+    env: BuildEnv,
     srcdir: Path,
     stage: BuildStage,
     outdir: Path,

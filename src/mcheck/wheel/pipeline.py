@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.checks.probe_failures import probe_failure
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report
-from mcheck.interpreters import resolve_interpreter
+from mcheck.interpreters import Interpreter, interpreter_for
 from mcheck.probes.apps import app_outcomes, app_targets, run_app_probe, serve_app
 from mcheck.probes.imports import run_import_probe
 from mcheck.probes.protocol import AppProbeResult, ProbeResult
@@ -35,6 +36,7 @@ from mcheck.sandbox import require_sandbox
 from mcheck.settings import Settings, load_file_settings, resolve_settings
 from mcheck.stages import timed_stage
 from mcheck.suppression import kept
+from mcheck.wheel.across_pythons import merge_findings
 from mcheck.wheel.artifacts import SdistContents, WheelContents
 from mcheck.wheel.build import (
     BuildResult,
@@ -47,6 +49,7 @@ from mcheck.wheel.compatibility import foreign_tags
 from mcheck.wheel.discover import Project, discover_project
 from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env
 from mcheck.wheel.local_deps import LocalDependency, local_dependencies, workspace_siblings
+from mcheck.wheel.pythons import SUPPORTED, PythonChoice, choose_pythons
 from mcheck.wheel.selection import failure_anchor
 from mcheck.wheel.source_map import RepoPaths, project_file, with_project_file_path
 from mcheck.workdirs import make_workdir, remove_workdir
@@ -81,6 +84,19 @@ class Artifacts:
     fresh_wheel: WheelContents | None = None
 
 
+@dataclass(frozen=True)
+class PythonRun:
+    """What checking the wheel on one interpreter produced."""
+
+    python: Interpreter
+    wheel: (
+        WheelContents  # the built wheel, or the one built for this interpreter (a platform wheel)
+    )
+    findings: list[Finding]
+    probe: ProbeResult | None
+    app: AppProbeResult | None
+
+
 class Run:
     """One ``mcheck wheel`` run on one target. Owns its temporary directory."""
 
@@ -94,9 +110,8 @@ class Run:
         )  # before mkdtemp: it may raise
         self.workdir = make_workdir()
         self.settings = Settings()
-        self._imported: tuple[WheelContents, ProbeResult | None] | None = (
-            None  # set once the wheel is known
-        )
+        # (interpreter label when several, the wheel, its probe), set once the wheel is known
+        self._imported: list[tuple[str | None, WheelContents, ProbeResult | None]] = []
 
     def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
         return timed_stage(self.report, name, self.progress)
@@ -124,12 +139,14 @@ class Run:
         """Apply the settings, then judge each module and locate each finding in the repository, so the
         reporters only format."""
         self.report.findings = kept(self.report.findings, self.settings)
-        if (
-            self._imported is not None
-        ):  # after filtering: an ignored import failure does not fail its module
-            wheel, probe = self._imported
-            self.report.module_outcomes = module_outcomes(wheel, probe, self.report.findings)
+        if self._imported:  # after filtering: an ignored import failure does not fail its module
+            self.report.module_outcomes = [
+                outcome
+                for label, wheel, probe in self._imported
+                for outcome in module_outcomes(wheel, probe, self.report.findings, label)
+            ]
             self.report.modules = ModuleCounts.of(self.report.module_outcomes)
+            wheel = self._imported[0][1]
             if project is not None:
                 repo_paths = RepoPaths(wheel, project)
                 self.report.findings = [repo_paths.resolve(f) for f in self.report.findings]
@@ -144,34 +161,88 @@ class Run:
         config_dir = project.root if project is not None else _cwd_project()
         file_values, origin = load_file_settings(config_dir)
         settings = resolve_settings(file_values, self.options.overrides, origin)
-        if settings.python is None:
-            return settings
-        return dataclasses.replace(settings, python=resolve_interpreter(settings.python))
+        for request in settings.python:  # a missing interpreter is bad input, before any build
+            if request != SUPPORTED:
+                interpreter_for(request)
+        return settings
 
     def _produce(self, project: Project | None) -> None:
         artifacts = self._artifacts(project)
         if artifacts is None:
             return
+        choice = self._choose_pythons(artifacts.wheel)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            # Static analysis needs only the wheel: it runs while the venv is created and probed.
+            # Static analysis needs only the wheel: it runs while the venvs are created and probed.
             analysis = pool.submit(analyse_wheel, artifacts.wheel)
             local_wheels = self._local_wheels(project)
-            foreign = foreign_tags(artifacts.wheel.path.name, self.settings.python)
-            # A wheel the installers must not be given (MC604) or that is for another platform
-            # (MC607) is checked, not installed.
-            installable = local_wheels is not None and artifacts.wheel.installable and not foreign
-            env = self._install(artifacts.wheel, local_wheels or []) if installable else None
-            probe = self._probe_imports(env, artifacts.wheel) if env is not None else None
-            app = self._probe_apps(env, artifacts.wheel, project) if env is not None else None
-            with self.stage("analyse"):
-                ctx = self._context(project, artifacts, probe, analysis)
-                ctx.app = app
-                ctx.siblings = workspace_siblings(project.root) if project is not None else {}
-                ctx.release = self.settings.release
-                ctx.foreign_tags = foreign
-                self.report.apps = app_outcomes(app) if app is not None else []
-                self.report.findings = [f for f in run_checks(ctx) if not _silenced_inline(ctx, f)]
-        self._imported = (artifacts.wheel, probe)
+            earlier = [*self.report.findings, *choice.findings]
+            runs = [
+                self._check_on(python, artifacts, project, local_wheels, analysis, earlier)
+                for python in choice.interpreters
+            ]
+        many = len(runs) > 1
+        self.report.findings = merge_findings([(r.python.label, r.findings) for r in runs])
+        self.report.apps = [a for r in runs for a in (app_outcomes(r.app) if r.app else [])]
+        if many:
+            self.report.apps = list(dict.fromkeys(self.report.apps))
+        self._imported = [(r.python.label if many else None, r.wheel, r.probe) for r in runs]
+
+    def _choose_pythons(self, wheel: WheelContents) -> PythonChoice:
+        choice = choose_pythons(self.settings.python, wheel.requires_python)
+        self.report.pythons = [i.full_version for i in choice.interpreters]
+        self.report.pythons_chosen = choice.why
+        self.progress(f"checking with {', '.join(self.report.pythons)}: {choice.why}")
+        return choice
+
+    def _check_on(
+        self,
+        python: Interpreter,
+        artifacts: Artifacts,
+        project: Project | None,
+        local_wheels: list[Path] | None,
+        analysis: Future[StaticAnalysis],
+        earlier: list[Finding],
+    ) -> PythonRun:
+        """Install, import and check the wheel on one interpreter: its own findings, the earlier ones
+        included (the merge tells which interpreters share them)."""
+        wheel, foreign = artifacts.wheel, foreign_tags(artifacts.wheel.path.name, python.path)
+        own_build = project is not None and self.target.suffix != ".whl"
+        if foreign and own_build and python.path != sys.executable:
+            # A platform wheel is built for the interpreter that builds it: build it with this one.
+            rebuilt = self._build_for(project, python)
+            if rebuilt is not None:
+                wheel, foreign = rebuilt, foreign_tags(rebuilt.path.name, python.path)
+        # A wheel the installers must not be given (MC604) or that is for another platform
+        # (MC607) is checked, not installed.
+        installable = local_wheels is not None and wheel.installable and not foreign
+        label = python.label if len(self.report.pythons) > 1 else ""
+        self.report.findings = list(earlier)
+        env = self._install(wheel, local_wheels or [], python, label) if installable else None
+        probe = self._probe_imports(env, wheel, label) if env is not None else None
+        app = self._probe_apps(env, wheel, project, label) if env is not None else None
+        with self.stage(_on("analyse", label)):
+            ctx = self._context(
+                project, dataclasses.replace(artifacts, wheel=wheel), probe, analysis
+            )
+            ctx.app = app
+            ctx.siblings = workspace_siblings(project.root) if project is not None else {}
+            ctx.release = self.settings.release
+            ctx.foreign_tags = foreign
+            findings = [f for f in run_checks(ctx) if not _silenced_inline(ctx, f)]
+        return PythonRun(python, wheel, findings, probe, app)
+
+    def _build_for(self, project: Project, python: Interpreter) -> WheelContents | None:
+        with self.stage(f"build ({python.label})"):
+            built = build_artifacts(
+                project,
+                self.workdir / f"build-{python.label}",
+                sandbox=self.sandbox,
+                timeout=self.settings.build_timeout,
+                cache=self.settings.cache,
+                python=python.path,
+            )
+        wheel = built.wheel or built.tree_wheel
+        return WheelContents.read(wheel) if wheel is not None else None
 
     def _discover(self) -> Project | None:
         with self.stage("discover"):
@@ -228,7 +299,7 @@ class Run:
         return self.target if self.target.name.endswith(".tar.gz") else None
 
     def _probe_apps(
-        self, env: TargetEnv, wheel: WheelContents, project: Project | None
+        self, env: TargetEnv, wheel: WheelContents, project: Project | None, label: str = ""
     ) -> AppProbeResult | None:
         """Entry points and the ASGI app(s), imported from the installed wheel (and served with --serve)."""
         asgi_source = "--asgi" if self.settings.came_from_command_line("asgi") else "[tool.mcheck]"
@@ -242,14 +313,14 @@ class Run:
         )
         if not targets and not wheel.entry_points:
             return None
-        with self.stage("app"):
+        with self.stage(_on("app", label)):
             try:
                 app = run_app_probe(
                     env.python,
                     wheel.entry_points,
                     targets,
                     timeout=self.settings.timeout,
-                    workdir=self.workdir / "app-probe",
+                    workdir=self.workdir / _in("app-probe", label),
                     jobs=min(4, self.options.jobs),
                     sandbox=self.sandbox,
                 )
@@ -263,7 +334,7 @@ class Run:
                         r.target,
                         list(r.target.command) or None,
                         timeout=self.settings.timeout,
-                        workdir=self.workdir / f"serve-{i}",
+                        workdir=self.workdir / _in(f"serve-{i}", label),
                     )
                     for i, r in enumerate(app.apps)
                     if r.exercised_cleanly
@@ -271,8 +342,10 @@ class Run:
                 app = AppProbeResult(app.entry_points, app.apps + served)
             return app
 
-    def _probe_imports(self, env: TargetEnv, wheel: WheelContents) -> ProbeResult | None:
-        with self.stage("probe"):
+    def _probe_imports(
+        self, env: TargetEnv, wheel: WheelContents, label: str = ""
+    ) -> ProbeResult | None:
+        with self.stage(_on("probe", label)):
             modules = [m for m in wheel.modules if "__main__" not in m.split(".")]
             try:
                 return run_import_probe(
@@ -280,7 +353,7 @@ class Run:
                     modules,
                     timeout=self.settings.timeout,
                     jobs=self.options.jobs,
-                    workdir=self.workdir / "probe",
+                    workdir=self.workdir / _in("probe", label),
                     sandbox=self.sandbox,
                     on_progress=lambda done, total: self.progress(f"probe {done}/{total}"),
                 )
@@ -313,13 +386,15 @@ class Run:
                 self.add(*_dropped_by_local_wheel(dependency, local, built, wheel, project))
         return wheels
 
-    def _install(self, wheel: WheelContents, local_wheels: list[Path]) -> TargetEnv | None:
-        with self.stage("install"):
+    def _install(
+        self, wheel: WheelContents, local_wheels: list[Path], python: Interpreter, label: str = ""
+    ) -> TargetEnv | None:
+        with self.stage(_on("install", label)):
             try:
                 return create_target_env(
                     wheel.path,
-                    self.workdir / "venv",
-                    python=self.settings.python,
+                    self.workdir / _in("venv", label),
+                    python=python.path,
                     extras=self.settings.extras,
                     cache=self.settings.cache,
                     local_wheels=local_wheels,
@@ -396,6 +471,16 @@ def run_pipeline(target: Path, options: Options, progress: Progress | None = Non
         run.cleanup()
 
 
+def _on(stage: str, python: str) -> str:
+    """A stage's name in the timings: ``install (3.12)`` when a run checks several interpreters."""
+    return f"{stage} ({python})" if python else stage
+
+
+def _in(directory: str, python: str) -> str:
+    """A work directory of one interpreter's venv and probes: ``3.12-venv`` when there are several."""
+    return f"{python}-{directory}" if python else directory
+
+
 def _silenced_inline(ctx: CheckContext, finding: Finding) -> bool:
     """``# mcheck: ignore[MC202]`` on the line a source-located finding points at."""
     return (
@@ -414,7 +499,9 @@ def _without_venv_prefix(finding: Finding, workdir: Path) -> Finding:
     """Messages quote tracebacks from the throw-away venv; ``monkey_coder/models/__init__.py`` says what
     ``/tmp/mcheck-x1y2/venv/lib/python3.11/site-packages/monkey_coder/models/__init__.py`` says, and the
     same on every run."""
-    prefix = re.compile(re.escape(str(workdir)) + r"/venv/lib/python[0-9.]+/site-packages/")
+    prefix = re.compile(
+        re.escape(str(workdir)) + r"/(?:[0-9.]+-)?venv/lib/python[0-9.]+/site-packages/"
+    )
     message, hint = (
         prefix.sub("", finding.message),
         prefix.sub("", finding.hint) if finding.hint else finding.hint,
@@ -484,9 +571,14 @@ FAILED_IMPORT_CODES = ("MC301", "MC302", "MC303")
 
 
 def module_outcomes(
-    wheel: WheelContents, probe: ProbeResult | None, findings: list[Finding]
+    wheel: WheelContents,
+    probe: ProbeResult | None,
+    findings: list[Finding],
+    python: str | None = None,
 ) -> list[ModuleOutcome]:
-    """One outcome per shipped (or probed) module, judged by the findings that survived the settings."""
+    """One outcome per shipped (or probed) module, judged by the findings that survived the settings;
+    with ``python``, by the findings that occur on that interpreter."""
+    findings = [f for f in findings if python is None or not f.pythons or python in f.pythons]
     failed = {
         name for f in findings if f.code in FAILED_IMPORT_CODES for name in (f.path, *f.affects)
     }
@@ -497,15 +589,12 @@ def module_outcomes(
         result = probed.get(name)
         seconds = result.seconds if result is not None else None
         if name in failed:
-            outcomes.append(ModuleOutcome(name, ModuleStatus.FAILED, seconds))
+            outcomes.append(ModuleOutcome(name, ModuleStatus.FAILED, seconds, python=python))
         elif result is not None and result.status == "ok":
-            outcomes.append(ModuleOutcome(name, ModuleStatus.OK, seconds))
+            outcomes.append(ModuleOutcome(name, ModuleStatus.OK, seconds, python=python))
         else:
-            outcomes.append(
-                ModuleOutcome(
-                    name, ModuleStatus.SKIPPED, seconds, _skip_reason(name, probe, optional)
-                )
-            )
+            reason = _skip_reason(name, probe, optional)
+            outcomes.append(ModuleOutcome(name, ModuleStatus.SKIPPED, seconds, reason, python))
     return outcomes
 
 
