@@ -94,7 +94,9 @@ def test_supported_is_every_installed_cpython_admitted_and_lists_the_missing_one
 
 @pytest.mark.unit
 def test_an_explicit_interpreter_that_requires_python_excludes_is_bad_input():
-    with pytest.raises(UsageError, match=re.escape("which the wheel's requires-python >=3.99 excludes")):
+    with pytest.raises(
+        UsageError, match=re.escape("which the wheel's requires-python >=3.99 excludes")
+    ):
         choose_pythons((sys.executable,), ">=3.99", inventory=lambda: [])
 
 
