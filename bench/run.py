@@ -219,6 +219,39 @@ class Bench:
         path.write_text("\n".join(names) + "\n")
         return path, wheel
 
+    # --- a second interpreter ---------------------------------------------------------------------
+
+    def second_interpreter(self, project: Path, other: str) -> list[Row]:
+        """mcheck on one interpreter and on two (its own and ``other``), cold and warm, each with its
+        own empty cache: what checking one more Python costs when the pure wheel is built once."""
+        rows = []
+        for label, pythons in (("one", [sys.executable]), ("two", [sys.executable, other])):
+            self.counter += 1
+            cache = self.work / f"mcheck-cache-py-{self.counter}"
+            copy = self.fresh_copy(project, "pythons")
+            flags = [arg for python in pythons for arg in ("--python", python)]
+            command = [self.tools["mcheck"], "wheel", str(copy), "-q", *flags]
+            env = {"MCHECK_CACHE_DIR": str(cache)}
+            cold = self.checked_run(command, env, "build")
+            warm = min(
+                (self.checked_run(command, env, "build (cached)") for _ in range(self.repeat)),
+                key=lambda c: c.wall,
+            )
+            names = "mcheck's own" if len(pythons) == 1 else f"mcheck's own + {other}"
+            rows += [
+                Row(f"{label} interpreter(s) ({names}), cold", cold),
+                Row(f"{label} interpreter(s) ({names}), warm", warm),
+            ]
+        return rows
+
+    def checked_run(self, command: list[str], env: dict[str, str], expect_build: str) -> Cost:
+        """One mcheck run, its build stage checked to have been served as ``expect_build``."""
+        self.counter += 1
+        report = self.work / f"mcheck-run-{self.counter}.json"
+        cost = self.measure([*command, "-f", "json", "-o", str(report)], env=env)
+        _stages(report, expect_build=expect_build)
+        return cost
+
     # --- the probe alone ---------------------------------------------------------------------------
 
     def probe_alone(self, wheel: Path, modules_file: Path) -> list[Row]:
@@ -418,6 +451,38 @@ def table(rows: list[Row], floor: Cost | None) -> list[str]:
     return lines
 
 
+def other_interpreter() -> str | None:
+    """An installed CPython other than this one, as mcheck finds it (3.12 preferred), or None."""
+    from mcheck.interpreters import installed_interpreters, own_interpreter
+
+    own = own_interpreter().minor
+    others = [i for i in installed_interpreters() if i.minor != own and i.minor >= (3, 9)]
+    preferred = [i for i in others if i.minor == (3, 12)] or others
+    return preferred[-1].path if preferred else None
+
+
+def second_interpreter_lines(rows: list[Row]) -> list[str]:
+    if not rows:
+        return ["## A second interpreter", "", "Not measured: no second CPython is installed.", ""]
+    one_cold, one_warm, two_cold, two_warm = (r.cost for r in rows)
+    cold, warm = two_cold.wall / one_cold.wall, two_warm.wall / one_warm.wall
+    return [
+        "## A second interpreter, on (b)",
+        "",
+        "`mcheck wheel` with `--python` given once (mcheck's own) and twice (its own and another "
+        "installed CPython), each pair with its own empty cache: the pure wheel is built once and "
+        "installed into one venv per interpreter. Ratios are to the one-interpreter run.",
+        "",
+        *table(rows[:1] + rows[2:3], one_cold),
+        "",
+        *table(rows[1:2] + rows[3:], one_warm),
+        "",
+        f"- target: a second interpreter costs < 1.5x a single-interpreter run: cold {cold:.2f}x "
+        f"{verdict(cold < 1.5)}, warm {warm:.2f}x {verdict(warm < 1.5)}",
+        "",
+    ]
+
+
 def verdict(ok: bool) -> str:
     return "**met**" if ok else "**not met**"
 
@@ -536,6 +601,7 @@ def write_results(
     started: float,
     repeat: int,
     count: int,
+    python_rows: list[Row],
 ) -> None:
     lines = [
         "# mcheck benchmark results",
@@ -566,6 +632,7 @@ def write_results(
         *table(probe_rows, None),
         "",
     ]
+    lines += second_interpreter_lines(python_rows)
     lines += ["## Targets", "", *targets({k: v[1] for k, v in sections.items()}, probe_rows), ""]
     lines += ["## Notes", "", *notes(sections, probe_rows, count), ""]
     path.write_text("\n".join(lines))
@@ -611,7 +678,14 @@ def main() -> int:
             line.replace("{load_start}", load_start).replace("{load_end}", load_end)
             for line in machine
         ]
-        write_results(args.out, sections, probe_rows, machine, started, args.repeat, args.modules)
+        other = other_interpreter()
+        python_rows = []
+        if other is not None:
+            print(f"bench: a second interpreter ({other}) on (b)", flush=True)
+            python_rows = bench.second_interpreter(projects["b"][1], other)
+        write_results(
+            args.out, sections, probe_rows, machine, started, args.repeat, args.modules, python_rows
+        )
         print(args.out.read_text())
     finally:
         if args.keep:

@@ -9,7 +9,8 @@ import pytest
 
 from conftest import copy_sample, python_installed
 from mcheck.deploy.model import Runtime
-from mcheck.deploy.pipeline import service_python_version
+from mcheck.deploy.service_python import choose_service_python, service_python_version
+from mcheck.interpreters import Interpreter
 
 
 @pytest.mark.unit
@@ -63,3 +64,60 @@ def test_the_start_target_is_imported_with_the_images_python(tmp_path: Path) -> 
     assert "importing with Python 3.12 (the Dockerfile's base image python:3.12-slim)" in messages
     older = check_deploy(service, repo_root=service, python="3.11")
     assert [(f.code, f.path) for f in older.findings] == [("MC301", "main.py")]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("name", "text", "version", "source"),
+    [
+        (
+            "railpack.json",
+            '{"packages": {"python": "3.12.4"}}',
+            "3.12",
+            "railpack.json packages.python",
+        ),
+        (
+            "nixpacks.toml",
+            '[variables]\nNIXPACKS_PYTHON_VERSION = "3.10"\n',
+            "3.10",
+            "nixpacks.toml variables.NIXPACKS_PYTHON_VERSION",
+        ),
+    ],
+)
+def test_platform_settings_name_the_python(tmp_path: Path, name, text, version, source):
+    (tmp_path / name).write_text(text)
+    runtime = Runtime(kind="root-directory", context="")
+    assert service_python_version(runtime, tmp_path) == (version, source)
+
+
+def _fake(*versions: str) -> list[Interpreter]:
+    return [Interpreter(tuple(map(int, v.split("."))), f"/opt/{v}/bin/python3") for v in versions]
+
+
+@pytest.mark.unit
+def test_a_python_that_is_not_installed_is_replaced_by_the_nearest_and_mc004_says_so(tmp_path):
+    (tmp_path / ".python-version").write_text("3.9\n")
+    runtime = Runtime(kind="root-directory", context="")
+    chosen = choose_service_python(runtime, tmp_path, lambda: _fake("3.8.1", "3.10.2", "3.12.0"))
+    assert chosen.python == "/opt/3.10.2/bin/python3"
+    assert chosen.finding is not None
+    assert (chosen.finding.code, chosen.finding.path) == ("MC004", None)
+    assert chosen.finding.message == (
+        "the service runs Python 3.9 (.python-version), which is not installed here: its start "
+        "target was imported with Python 3.10, the nearest installed"
+    )
+
+
+@pytest.mark.unit
+def test_requires_python_alone_picks_the_newest_admitted_when_mcheck_s_own_is_excluded(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "svc"\nrequires-python = ">=3.99"\n'
+    )
+    runtime = Runtime(kind="root-directory", context="")
+    chosen = choose_service_python(runtime, tmp_path, lambda: _fake("3.98.0", "3.99.1", "3.100.0"))
+    assert chosen.python == "/opt/3.100.0/bin/python3"
+    assert chosen.finding is None
+    admitted = choose_service_python(
+        runtime, tmp_path.parent, lambda: _fake("3.99.1")
+    )  # no pyproject there: mcheck's own
+    assert admitted.python is None

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-import re
 import shutil
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -29,10 +27,10 @@ from mcheck.deploy.follow import Analysis, Follower, Target
 from mcheck.deploy.model import DeployConfig, LocalInstall, RequirementRef, Runtime, TargetRun
 from mcheck.deploy.resolve import FileTree
 from mcheck.deploy.runtime import reconstruct
+from mcheck.deploy.service_python import choose_service_python
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, Report
 from mcheck.interpreters import resolve_interpreter
-from mcheck.knowledge.conventions import PYTHON_IMAGE_TAGS, PYTHON_VERSION_FILES
 from mcheck.probes.apps import run_app_probe
 from mcheck.probes.protocol import AppResult, AppTarget
 from mcheck.probes.runner import ProbeError
@@ -245,22 +243,12 @@ class _DeployRun:
             self.report.findings = run_checks(ctx)
 
     def _service_python(self, runtime: Runtime) -> str | None:
-        """The interpreter the service will run: the version its image or its platform files name,
-        when one is installed here; None (mcheck's own) otherwise, and it says so."""
-        declared = service_python_version(runtime, self.service)
-        if declared is None:
-            return None
-        version, source = declared
-        try:
-            python = resolve_interpreter(version)
-        except UsageError:
-            self.say(
-                f"the service runs Python {version} ({source}), which is not installed here: "
-                f"importing with Python {sys.version_info.major}.{sys.version_info.minor}"
-            )
-            return None
-        self.say(f"importing with Python {version} ({source})")
-        return python
+        """The interpreter the service will run, or the nearest installed (MC004 says so)."""
+        chosen = choose_service_python(runtime, self.service)
+        self.say(chosen.said)
+        if chosen.finding is not None:
+            self.report.findings.append(chosen.finding)
+        return chosen.python
 
     def _follow(
         self, config: DeployConfig, runtime: Runtime, repo_files: list[str]
@@ -458,26 +446,6 @@ class _DeployRun:
             sandbox=self.sandbox,
             env=self.host_env,
         ).apps[0]
-
-
-def service_python_version(runtime: Runtime, service: Path) -> tuple[str, str] | None:
-    """``(version, where it was read)`` of the Python the service runs: the tag of the Dockerfile's
-    base image, else ``.python-version`` or ``runtime.txt`` in the service directory."""
-    image = runtime.base_image or ""
-    for pattern in PYTHON_IMAGE_TAGS:
-        match = re.search(pattern, image)
-        if match:
-            return match.group(1), f"the Dockerfile's base image {image}"
-    for name, pattern in PYTHON_VERSION_FILES:
-        path = service / name
-        try:
-            text = read_small_text(path) if path.is_file() else ""
-        except (OSError, UnicodeDecodeError):
-            continue
-        match = re.search(pattern, text, re.MULTILINE)
-        if match:
-            return match.group(1), name
-    return None
 
 
 def _project_dirs(repo_files: list[str]) -> tuple[str, ...]:

@@ -134,6 +134,11 @@ PYTHON_IMAGE_TAGS = (
     r":python(3\.\d+)",
     r"/python(3\.\d+)[:-]",
 )
+# Platform settings that name the service's Python: (file, keys to the value).
+PYTHON_VERSION_SETTINGS = (
+    ("railpack.json", ("packages", "python")),
+    ("nixpacks.toml", ("variables", "NIXPACKS_PYTHON_VERSION")),
+)
 # Files a platform reads the service's Python version from, and how the version is written there.
 PYTHON_VERSION_FILES = (
     (".python-version", r"^\s*(3\.\d+)"),
