@@ -173,7 +173,7 @@ def test_an_output_file_that_cannot_be_written_fails_before_the_run(tmp_path: Pa
     [
         ("select = 5", "select must be a string or a list of strings, not 5"),
         ('ignore = ["MC101", 3]', "ignore must be a string or a list of strings"),
-        ("python = 3.11", "python must be a string, not 3.11"),
+        ("python = 3.11", "python must be a string or a list of strings, not 3.11"),
         ("timeout = inf", "timeout must be a positive, finite number of seconds, not inf"),
         ("timeout = nan", "timeout must be a positive, finite number of seconds, not nan"),
         ("timeout = -1", "timeout must be a positive, finite number of seconds, not -1"),

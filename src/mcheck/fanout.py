@@ -207,7 +207,9 @@ def _report(data: dict[str, Any]) -> Report:
         StageTiming(s["name"], float(s["seconds"]), bool(s["ok"])) for s in data["stages"]
     ]
     report.module_outcomes = [
-        ModuleOutcome(o["name"], ModuleStatus(o["status"]), o["seconds"], o["reason"])
+        ModuleOutcome(
+            o["name"], ModuleStatus(o["status"]), o["seconds"], o["reason"], o.get("python")
+        )
         for o in data["module_outcomes"]
     ]
     modules = data["modules"]
@@ -228,6 +230,8 @@ def _report(data: dict[str, Any]) -> Report:
     report.project_file = data["project_file"]
     root = data.get("repository_root")
     report.repository_root = (root["path"], root["found_by"]) if root else None
+    report.pythons = [str(version) for version in data.get("pythons", [])]
+    report.pythons_chosen = data.get("pythons_chosen")
     return report
 
 
@@ -241,4 +245,5 @@ def _finding(data: dict[str, Any]) -> Finding:
         repo_path=data.get("repo_path"),
         affects=tuple(data.get("affects", ())),
         kind=data.get("kind", "file"),
+        pythons=tuple(data.get("pythons", ())),
     )

@@ -74,10 +74,16 @@ def test_by_default_the_newest_admitted_one_when_mcheck_s_own_is_excluded():
 @pytest.mark.unit
 def test_no_admitted_interpreter_is_bad_input_naming_what_was_found():
     with pytest.raises(UsageError) as raised:
-        choose_pythons((), ">=3.99", inventory=lambda: fake("3.10.2", "3.12.1"))
-    assert "requires-python >=3.99 admits no interpreter installed here (found: 3.10, 3.12)" in str(
+        choose_pythons((), ">=3.15", inventory=lambda: fake("3.10.2", "3.12.1"))
+    assert "requires-python >=3.15 admits no interpreter installed here (found: 3.10, 3.12)" in str(
         raised.value
     )
+
+
+@pytest.mark.unit
+def test_a_requires_python_no_release_satisfies_is_the_wheel_s_problem_not_the_machine_s():
+    choice = choose_pythons((), ">=4", inventory=lambda: fake("3.12.1"))
+    assert choice.interpreters == (own_interpreter(),)  # and the install fails: MC002
 
 
 @pytest.mark.unit

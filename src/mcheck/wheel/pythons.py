@@ -64,6 +64,9 @@ def choose_pythons(
     own = own_interpreter()
     if spec is None or spec.contains(own.full_version, prereleases=True):
         return PythonChoice((own,), "mcheck's own interpreter")
+    if not any(_admits_minor(spec, minor) for minor in CPYTHON_MINORS):
+        # No CPython release at all: the wheel installs nowhere, which is its problem (MC002).
+        return PythonChoice((own,), f"mcheck's own (requires-python {requires_python} admits none)")
     admitted = _admitted(inventory(), spec)
     if not admitted:
         found = ", ".join(i.label for i in inventory()) or "none"
