@@ -233,14 +233,7 @@ class Run:
 
     def _build_for(self, project: Project, python: Interpreter) -> WheelContents | None:
         with self.stage(f"build ({python.label})"):
-            built = build_artifacts(
-                project,
-                self.workdir / f"build-{python.label}",
-                sandbox=self.sandbox,
-                timeout=self.settings.build_timeout,
-                cache=self.settings.cache,
-                python=python.path,
-            )
+            built = self._build(project, f"build-{python.label}", python=python.path)
         wheel = built.wheel or built.tree_wheel
         return WheelContents.read(wheel) if wheel is not None else None
 
@@ -264,13 +257,7 @@ class Run:
             assert given is not None
             return Artifacts(wheel=given)
         with self.stage("build"):
-            built = build_artifacts(
-                project,
-                self.workdir / "build",
-                sandbox=self.sandbox,
-                timeout=self.settings.build_timeout,
-                cache=self.settings.cache,
-            )
+            built = self._build(project, "build")
         if built.from_cache:  # say so in the timings (-v, JSON): the backend did not run
             self.report.stages[-1] = dataclasses.replace(
                 self.report.stages[-1], name="build (cached)"
@@ -294,6 +281,17 @@ class Run:
         if given is not None:
             return Artifacts(wheel=given, sdist=sdist, fresh_wheel=fresh)
         return Artifacts(wheel=fresh, sdist=sdist)
+
+    def _build(self, project: Project, directory: str, python: str | None = None) -> BuildResult:
+        """The build stage with this run's settings, in its own work directory."""
+        return build_artifacts(
+            project,
+            self.workdir / directory,
+            sandbox=self.sandbox,
+            timeout=self.settings.build_timeout,
+            cache=self.settings.cache,
+            python=python,
+        )
 
     def _given_sdist(self) -> Path | None:
         return self.target if self.target.name.endswith(".tar.gz") else None
@@ -371,13 +369,7 @@ class Run:
         with self.stage("local"):
             for index, dependency in enumerate(dependencies):
                 local = discover_project(dependency.root)
-                built = build_artifacts(
-                    local,
-                    self.workdir / f"local-{index}",
-                    sandbox=self.sandbox,
-                    timeout=self.settings.build_timeout,
-                    cache=self.settings.cache,
-                )
+                built = self._build(local, f"local-{index}")
                 wheel = built.wheel or built.tree_wheel
                 if wheel is None:
                     self.add(_local_build_failure(dependency, local, built, project))
