@@ -176,10 +176,14 @@ class Run:
             analysis = pool.submit(analyse_wheel, artifacts.wheel)
             local_wheels = self._local_wheels(project)
             earlier = [*self.report.findings, *choice.findings]
-            runs = [
-                self._check_on(python, artifacts, project, local_wheels, analysis, earlier)
-                for python in choice.interpreters
-            ]
+
+            def check_on(python: Interpreter) -> PythonRun:
+                return self._check_on(python, artifacts, project, local_wheels, analysis, earlier)
+
+            # Each interpreter's install, probes and checks are mostly subprocesses that wait on
+            # each other's I/O: two at a time overlap; a Ctrl-C stops each at its next stage.
+            with ThreadPoolExecutor(max_workers=min(2, len(choice.interpreters))) as runs_pool:
+                runs = list(runs_pool.map(check_on, choice.interpreters))
         many = len(runs) > 1
         self.report.findings = merge_findings([(r.python.label, r.findings) for r in runs])
         self.report.apps = [a for r in runs for a in (app_outcomes(r.app) if r.app else [])]
@@ -216,14 +220,13 @@ class Run:
         # (MC607) is checked, not installed.
         installable = local_wheels is not None and wheel.installable and not foreign
         label = python.label if len(self.report.pythons) > 1 else ""
-        self.report.findings = list(earlier)
-        env = self._install(wheel, local_wheels or [], python, label) if installable else None
-        probe = self._probe_imports(env, wheel, label) if env is not None else None
-        app = self._probe_apps(env, wheel, project, label) if env is not None else None
+        sink = list(earlier)  # this interpreter's findings: the runs may go on side by side
+        env = self._install(wheel, local_wheels or [], python, sink, label) if installable else None
+        probe = self._probe_imports(env, wheel, sink, label) if env is not None else None
+        app = self._probe_apps(env, wheel, project, sink, label) if env is not None else None
         with self.stage(_on("analyse", label)):
-            ctx = self._context(
-                project, dataclasses.replace(artifacts, wheel=wheel), probe, analysis
-            )
+            artifacts = dataclasses.replace(artifacts, wheel=wheel)
+            ctx = self._context(project, artifacts, probe, analysis, sink)
             ctx.app = app
             ctx.siblings = workspace_siblings(project.root) if project is not None else {}
             ctx.release = self.settings.release
@@ -297,7 +300,12 @@ class Run:
         return self.target if self.target.name.endswith(".tar.gz") else None
 
     def _probe_apps(
-        self, env: TargetEnv, wheel: WheelContents, project: Project | None, label: str = ""
+        self,
+        env: TargetEnv,
+        wheel: WheelContents,
+        project: Project | None,
+        sink: list[Finding],
+        label: str = "",
     ) -> AppProbeResult | None:
         """Entry points and the ASGI app(s), imported from the installed wheel (and served with --serve)."""
         asgi_source = "--asgi" if self.settings.came_from_command_line("asgi") else "[tool.mcheck]"
@@ -323,7 +331,7 @@ class Run:
                     sandbox=self.sandbox,
                 )
             except ProbeError as exc:
-                self.add(probe_failure(exc))
+                sink.append(probe_failure(exc))
                 return None
             if self.options.serve:
                 served = tuple(
@@ -341,7 +349,7 @@ class Run:
             return app
 
     def _probe_imports(
-        self, env: TargetEnv, wheel: WheelContents, label: str = ""
+        self, env: TargetEnv, wheel: WheelContents, sink: list[Finding], label: str = ""
     ) -> ProbeResult | None:
         with self.stage(_on("probe", label)):
             modules = [m for m in wheel.modules if "__main__" not in m.split(".")]
@@ -356,7 +364,7 @@ class Run:
                     on_progress=lambda done, total: self.progress(f"probe {done}/{total}"),
                 )
             except ProbeError as exc:
-                self.add(probe_failure(exc))
+                sink.append(probe_failure(exc))
                 return None
 
     def _local_wheels(self, project: Project | None) -> list[Path] | None:
@@ -379,7 +387,12 @@ class Run:
         return wheels
 
     def _install(
-        self, wheel: WheelContents, local_wheels: list[Path], python: Interpreter, label: str = ""
+        self,
+        wheel: WheelContents,
+        local_wheels: list[Path],
+        python: Interpreter,
+        sink: list[Finding],
+        label: str = "",
     ) -> TargetEnv | None:
         with self.stage(_on("install", label)):
             try:
@@ -392,7 +405,7 @@ class Run:
                     local_wheels=local_wheels,
                 )
             except InstallFailed as exc:
-                self.add(
+                sink.append(
                     Finding(
                         "MC002",
                         path=None,
@@ -408,6 +421,7 @@ class Run:
         artifacts: Artifacts,
         probe: ProbeResult | None,
         analysis: Future[StaticAnalysis],
+        earlier: list[Finding],
     ) -> CheckContext:
         return CheckContext(
             wheel=artifacts.wheel,
@@ -416,7 +430,7 @@ class Run:
             fresh_wheel=artifacts.fresh_wheel,
             probe=probe,
             analysis=analysis.result(),
-            earlier=list(self.report.findings),
+            earlier=list(earlier),
         )
 
 
