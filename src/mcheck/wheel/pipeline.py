@@ -180,10 +180,13 @@ class Run:
             def check_on(python: Interpreter) -> PythonRun:
                 return self._check_on(python, artifacts, project, local_wheels, analysis, earlier)
 
-            # Each interpreter's install, probes and checks are mostly subprocesses that wait on
-            # each other's I/O: two at a time overlap; a Ctrl-C stops each at its next stage.
-            with ThreadPoolExecutor(max_workers=min(2, len(choice.interpreters))) as runs_pool:
-                runs = list(runs_pool.map(check_on, choice.interpreters))
+            if len(choice.interpreters) == 1:  # in this thread, as a Ctrl-C expects it
+                runs = [check_on(choice.interpreters[0])]
+            else:
+                # Each interpreter's install, probes and checks are mostly subprocesses that wait
+                # on I/O: two at a time overlap; a Ctrl-C stops each at its next stage.
+                with ThreadPoolExecutor(max_workers=2) as runs_pool:
+                    runs = list(runs_pool.map(check_on, choice.interpreters))
         many = len(runs) > 1
         self.report.findings = merge_findings([(r.python.label, r.findings) for r in runs])
         self.report.apps = [a for r in runs for a in (app_outcomes(r.app) if r.app else [])]
