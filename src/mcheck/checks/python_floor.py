@@ -156,12 +156,15 @@ def _stdlib_findings(analysis: StaticAnalysis, floor: tuple[int, int]) -> Iterat
 
 
 # Text without which no syntax newer than 3.7 can be in a module (a cheap filter before parsing it
-# twice): match, except*, :=, parenthesised with, positional-only "/", type statements and
-# parameter lists.
+# with the floor's grammar), anchored where the syntax starts so that prose ("match", "type of")
+# in docstrings does not count: match, except*, :=, parenthesised with, positional-only "/",
+# type statements and parameter lists.
 _MAY_USE_NEWER_SYNTAX = re.compile(
-    r"\bmatch\b|except\s*\*|:=|\bwith\s*\(|,\s*/\s*[,)]|\(\s*/\s*\)|\btype\s+\w|"
-    r"\b(def|class)\s+\w+\s*\["
+    r"^\s*match\b.*:\s*(?:#.*)?$|except\s*\*|:=|^\s*(?:async\s+)?with\s*\(|,\s*/\s*[,)]|"
+    r"\(\s*/\s*\)|^\s*type\s+\w+\s*[\[=]|^\s*(?:async\s+)?(?:def|class)\s+\w+\s*\[",
+    re.MULTILINE,
 )
+
 
 # The node a feature's "only supported in Python 3.x" error is about: its line is where the feature
 # starts (the parser reports the end of the statement).
@@ -178,14 +181,17 @@ def _syntax_findings(ctx: CheckContext, floor: tuple[int, int]) -> Iterator[Find
         return  # older than ast can model, or newer than this interpreter's grammar
     for path, source in sorted(ctx.wheel.read_sources().items()):
         if not _MAY_USE_NEWER_SYNTAX.search(source):
-            continue  # most modules: no second parse
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
-            continue  # does not parse at all here: not a question of the floor
+            continue  # most modules: not parsed here at all
         try:
             ast.parse(source, feature_version=floor)
+            continue  # the floor's grammar reads it: the common case, one parse
+        except ValueError:
+            continue
         except SyntaxError as exc:
+            try:
+                tree = ast.parse(source)
+            except (SyntaxError, ValueError):
+                continue  # does not parse at all here: not a question of the floor
             introduced = _version_in(exc.msg)
             if introduced is not None and introduced > floor:
                 feature = exc.msg.split(" are ")[0].split(" is ")[0]
