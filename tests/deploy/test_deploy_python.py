@@ -121,3 +121,14 @@ def test_requires_python_alone_picks_the_newest_admitted_when_mcheck_s_own_is_ex
         runtime, tmp_path.parent, lambda: _fake("3.99.1")
     )  # no pyproject there: mcheck's own
     assert admitted.python is None
+
+
+@pytest.mark.unit
+def test_deploy_takes_one_interpreter_and_supported_means_the_service_s_own():
+    from mcheck.deploy.pipeline import _service_interpreter
+    from mcheck.errors import UsageError
+
+    assert _service_interpreter(()) is None
+    assert _service_interpreter(("supported",)) is None  # [tool.mcheck] shared with mcheck wheel
+    with pytest.raises(UsageError, match="python takes one interpreter"):
+        _service_interpreter(("3.11", "3.12"))

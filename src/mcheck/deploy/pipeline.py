@@ -118,10 +118,11 @@ def check_deploy(
 
 
 def _service_interpreter(requests: tuple[str, ...]) -> str | None:
-    """The one interpreter ``--python`` names for the service (a service runs on one Python)."""
-    if not requests:
+    """The one interpreter ``--python`` names for the service (a service runs on one Python).
+    ``supported`` (a ``[tool.mcheck]`` shared with ``mcheck wheel``) means the service's own."""
+    if not requests or requests == ("supported",):
         return None
-    if len(requests) > 1 or requests[0] == "supported":
+    if len(requests) > 1 or "supported" in requests:
         raise UsageError(
             f"deploy: python takes one interpreter (the one the service runs), not {requests!r}"
         )
