@@ -190,8 +190,6 @@ class Run:
         many = len(runs) > 1
         self.report.findings = merge_findings([(r.python.label, r.findings) for r in runs])
         self.report.apps = [a for r in runs for a in (app_outcomes(r.app) if r.app else [])]
-        if many:
-            self.report.apps = list(dict.fromkeys(self.report.apps))
         self._imported = [(r.python.label if many else None, r.wheel, r.probe) for r in runs]
 
     def _choose_pythons(self, wheel: WheelContents) -> PythonChoice:
