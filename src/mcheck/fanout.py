@@ -224,6 +224,7 @@ def _report(data: dict[str, Any]) -> Report:
             a["status"],
             a["seconds"],
             tuple(a["command"]),
+            a.get("python"),
         )
         for a in data["apps"]
     ]

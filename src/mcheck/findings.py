@@ -156,6 +156,7 @@ class AppOutcome:
     status: int | None = None  # the HTTP status answered; None when no request was answered
     seconds: float = 0.0
     command: tuple[str, ...] = ()  # the server command that was run (mode "serve")
+    python: str | None = None  # the interpreter (``3.12``) when a run checked several
 
 
 @dataclass

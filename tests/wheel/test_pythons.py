@@ -7,6 +7,7 @@ machines (and CI's) have pyenv's 3.8-3.13.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -141,8 +142,6 @@ def test_every_reporter_says_on_which_interpreters_a_finding_occurs():
     assert "importing pkg raised X (on Python 3.10 only)" in render("text", [report])
     assert "(on Python 3.10 only)" in render("sarif", [report])
     assert "(on Python 3.10 only)" in render("github", [report])
-    import json
-
     data = json.loads(render("json", [report]))
     assert data["findings"][0]["pythons"] == ["3.10"]
     assert data["pythons"] == ["3.10.13", "3.12.1"]
@@ -348,6 +347,28 @@ def test_a_module_the_interpreter_removed_fails_on_that_interpreter_only(tmp_pat
         ("MC206", "removed_stdlib/__init__.py", ()),
         ("MC301", "removed_stdlib", ("3.12",)),
     ]
+
+
+@needs("3.10", "3.12")
+def test_each_app_is_checked_and_reported_on_every_interpreter(tmp_path):
+    project = copy_sample("app_on_two_pythons", tmp_path / "app")
+    report = _check(project, python=["3.10", "3.12"])
+    keys = sorted((f.code, f.path, f.pythons) for f in report.findings)
+    assert keys == [
+        ("MC205", "app_on_two_pythons/__init__.py", ()),
+        ("MC405", "app_on_two_pythons:app", ("3.10",)),
+    ]
+    assert [(a.spec, a.python, a.ok, a.status) for a in report.apps] == [
+        ("app_on_two_pythons:app", "3.10", False, None),
+        ("app_on_two_pythons:app", "3.12", True, 200),
+    ]
+    as_json = json.loads(render("json", [report]))
+    assert [(a["python"], a["ok"]) for a in as_json["apps"]] == [
+        ("3.10", False),
+        ("3.12", True),
+    ]
+    text = render("text", [report])
+    assert "app_on_two_pythons:app (in-process, from [tool.mcheck], on Python 3.10)" in text
 
 
 @needs("3.12")

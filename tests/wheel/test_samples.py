@@ -154,6 +154,13 @@ SPEC: dict[str, dict[str, set]] = {
         "warnings": set(),
         "infos": set(),
     },
+    # An ASGI app whose health route needs 3.11 at request time: static MC205 only on mcheck's own
+    # 3.11 (tests/wheel/test_pythons.py exercises it on 3.10 and 3.12).
+    "app_on_two_pythons": {
+        "errors": {("MC205", "app_on_two_pythons/__init__.py", 17)},
+        "warnings": set(),
+        "infos": set(),
+    },
     # python = "supported": every installed interpreter >=3.11 admits; 3.14 and 3.15 are not here.
     "supported_pythons": {"errors": set(), "warnings": set(), "infos": {("MC004", None)}},
     # A C extension: the wheel is for the interpreter that built it (tests/wheel/test_pythons.py

@@ -82,6 +82,7 @@ def _app_object(app: AppOutcome) -> dict[str, Any]:
         "status": app.status,
         "seconds": round(app.seconds, 3),
         "command": list(app.command),
+        **({"python": app.python} if app.python else {}),
     }
 
 

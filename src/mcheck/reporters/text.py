@@ -90,7 +90,8 @@ def _app_lines(apps: Sequence[AppOutcome]) -> list[Text]:
             "ok".ljust(_SEVERITY_WIDTH) if app.ok else "FAILED".ljust(_SEVERITY_WIDTH),
             style="green" if app.ok else "bold red",
         )
-        line.append(f"{clean_text(app.spec)} ({app.mode}, from {clean_text(app.source)})")
+        on = f", on Python {app.python}" if app.python else ""
+        line.append(f"{clean_text(app.spec)} ({app.mode}, from {clean_text(app.source)}{on})")
         if app.health is not None:
             answer = str(app.status) if app.status is not None else "no answer"
             line.append(f": GET {clean_text(app.health)} -> {answer}")

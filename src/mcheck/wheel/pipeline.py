@@ -189,7 +189,11 @@ class Run:
                     runs = list(runs_pool.map(check_on, choice.interpreters))
         many = len(runs) > 1
         self.report.findings = merge_findings([(r.python.label, r.findings) for r in runs])
-        self.report.apps = [a for r in runs for a in (app_outcomes(r.app) if r.app else [])]
+        self.report.apps = [
+            dataclasses.replace(outcome, python=r.python.label) if many else outcome
+            for r in runs
+            for outcome in (app_outcomes(r.app) if r.app else [])
+        ]
         self._imported = [(r.python.label if many else None, r.wheel, r.probe) for r in runs]
 
     def _choose_pythons(self, wheel: WheelContents) -> PythonChoice:
