@@ -152,7 +152,8 @@ SETTINGS: tuple[Setting, ...] = (
         "text",
         None,
         "A dotenv file (KEY=VALUE lines) of the variables the host gives the service: its start "
-        "target is imported with them.",
+        "target is imported with them. Relative: in a configuration file, to that file's directory; "
+        "on the command line, to the current directory, then the service's.",
         "--env-file",
         ("deploy",),
     ),

@@ -60,3 +60,21 @@ def test_a_bad_env_file_is_bad_input(tmp_path, text, message):
         (service / "host.env").write_text(text, encoding="utf-8")
     with pytest.raises(UsageError, match=message):
         check_deploy(service, env_file="host.env", install=False)
+
+
+def test_an_env_file_in_the_configuration_is_relative_to_that_file_not_to_the_cwd(
+    tmp_path, monkeypatch
+):
+    service = _service(tmp_path / "repo" / "services" / "bot")
+    (service / "mcheck.toml").write_text('env-file = "deploy/host.env"\n', encoding="utf-8")
+    (service / "deploy").mkdir()
+    (service / "deploy" / "host.env").write_text("BOT_TOKEN=x\nALLOWED_GUILDS=1\n")
+    # A file of the same name under the current directory must not be read instead.
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "deploy").mkdir(parents=True)
+    (elsewhere / "deploy" / "host.env").write_text("BOT_TOKEN=x\n", encoding="utf-8")
+    monkeypatch.chdir(elsewhere)
+    assert check_deploy(service, repo_root=tmp_path / "repo").findings == []
+    (service / "deploy" / "host.env").unlink()
+    with pytest.raises(UsageError, match=r"env-file deploy/host.env \(in .*mcheck.toml\): no such"):
+        check_deploy(service, repo_root=tmp_path / "repo", install=False)

@@ -87,12 +87,14 @@ def check_deploy(
     """
     service, repository = _paths(Path(service_dir), repo_root)
     root = repository.path
-    resolved = _deploy_settings(service, root, {"timeout": timeout, "python": python, **settings})
+    resolved, config_dir = _deploy_settings(
+        service, root, {"timeout": timeout, "python": python, **settings}
+    )
     say = progress or (lambda message: None)
     report = Report(target=str(service_dir), fail_on=resolved.fail_on)
     report.repository_root = (str(root), repository.found_by)
     say(f"repository root {root} ({repository.found_by})")
-    host_env = read_env_file(Path(resolved.env_file), service) if resolved.env_file else {}
+    host_env = _host_env(resolved, service, config_dir)
     isolation = require_sandbox() if sandbox else None  # before mkdtemp: it may raise
     workdir = make_workdir("mcheck-deploy-")
     try:
@@ -129,18 +131,31 @@ def _service_interpreter(requests: tuple[str, ...]) -> str | None:
     return resolve_interpreter(requests[0])
 
 
-def read_env_file(path: Path, service: Path) -> dict[str, str]:
-    """``KEY=VALUE`` lines of a dotenv file (``export`` prefixes, comments and quotes as dotenv
-    writes them); a relative path is tried from the current directory, then the service's."""
-    candidates = [path] if path.is_absolute() else [path, service / path]
+def _host_env(settings: Settings, service: Path, config_dir: Path | None) -> dict[str, str]:
+    """The variables of the env-file setting. A relative path given on the command line (or to the
+    API) is tried from the current directory, then the service's; one written in a configuration
+    file is relative to that file's directory, wherever mcheck runs from, as compose's env_file is."""
+    if not settings.env_file:
+        return {}
+    path = Path(settings.env_file)
+    if settings.came_from_command_line("env_file") or config_dir is None:
+        candidates = [path] if path.is_absolute() else [path, service / path]
+        return read_env_file(candidates, f"--env-file {path}")
+    where = settings.sources.get("env_file", "configuration")
+    return read_env_file([config_dir / path], f"env-file {path} (in {where})")
+
+
+def read_env_file(candidates: list[Path], label: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines of the first of ``candidates`` that exists (``export`` prefixes, comments
+    and quotes as dotenv writes them); ``label`` names the setting in errors."""
     found = next((c for c in candidates if c.is_file()), None)
     if found is None:
-        raise UsageError(f"--env-file {path}: no such file")
+        raise UsageError(f"{label}: no such file")
     env: dict[str, str] = {}
     try:
         text = read_small_text(found)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--env-file {found}: cannot read: {exc}") from None
+        raise UsageError(f"{label}: cannot read {found}: {exc}") from None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -155,13 +170,16 @@ def read_env_file(path: Path, service: Path) -> dict[str, str]:
     return env
 
 
-def _deploy_settings(service: Path, root: Path, overrides: dict[str, Any]) -> Settings:
-    """``[tool.mcheck]`` (or mcheck.toml) of the service directory, else of the repository root."""
+def _deploy_settings(
+    service: Path, root: Path, overrides: dict[str, Any]
+) -> tuple[Settings, Path | None]:
+    """``[tool.mcheck]`` (or mcheck.toml) of the service directory, else of the repository root;
+    and the directory of the file they came from (None when neither has any)."""
     for directory in (service, root):
         values, origin = load_file_settings(directory)
         if origin is not None:
-            return resolve_settings(values, overrides, origin)
-    return resolve_settings({}, overrides)
+            return resolve_settings(values, overrides, origin), directory
+    return resolve_settings({}, overrides), None
 
 
 def _paths(service_dir: Path, repo_root: str | Path | None) -> tuple[Path, RepositoryRoot]:
