@@ -216,14 +216,22 @@ def _not_asgi(app: AppResult) -> tuple[str, str | None] | None:
     }.get(app.kind or "unknown")
 
 
+def _about(app: AppResult, path: str) -> str:
+    """``spec: `` to open a message, unless the finding's path already is the spec (every reporter
+    prints the path before the message)."""
+    return "" if path == app.spec else f"{app.spec}: "
+
+
 def _lifespan_finding(app: AppResult, path: str, line: int | None) -> Finding:
     assert app.lifespan is not None
     lifespan = app.lifespan
     if lifespan.status == "timeout":
-        message = f"{app.spec}: lifespan {lifespan.phase} did not complete: {lifespan.message}"
+        message = (
+            f"{_about(app, path)}lifespan {lifespan.phase} did not complete: {lifespan.message}"
+        )
     else:
         raised = f"; the app raised {_describe(lifespan.error)}" if lifespan.error else ""
-        message = f"{app.spec}: lifespan {lifespan.phase} failed{raised}"
+        message = f"{_about(app, path)}lifespan {lifespan.phase} failed{raised}"
     detail = _last_lines(lifespan.message) if lifespan.status == "failed" else ""
     hint = f"the app reported:\n{detail}" if detail else app.output_tail.strip()[-EXCERPT:] or None
     return Finding("MC404", path=path, message=message, hint=hint, line=line)
@@ -244,7 +252,7 @@ def _http_finding(app: AppResult, path: str, line: int | None) -> Finding:
     return Finding(
         "MC405",
         path=path,
-        message=f"{app.spec}: GET {http.path} {outcome}{body}",
+        message=f"{_about(app, path)}GET {http.path} {outcome}{body}",
         hint="the host's health check fails on this, marks the deploy unhealthy and rolls back",
         line=line,
     )
@@ -262,14 +270,14 @@ def _serve_finding(
         return Finding(
             "MC405",
             path=path,
-            message=f"{app.spec}: `{command}` answered GET {serve.url} with {serve.status}{body}",
+            message=f"{_about(app, path)}`{command}` answered GET {serve.url} with {serve.status}{body}",
             hint=log,
             line=line,
         )
     return Finding(
         "MC404",
         path=path,
-        message=f"{app.spec}: `{command}` did not start serving: {serve.reason}",
+        message=f"{_about(app, path)}`{command}` did not start serving: {serve.reason}",
         hint=log,
         line=line,
     )
