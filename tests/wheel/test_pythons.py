@@ -358,6 +358,8 @@ def test_each_app_is_checked_and_reported_on_every_interpreter(tmp_path):
         ("MC205", "app_on_two_pythons/__init__.py", ()),
         ("MC405", "app_on_two_pythons:app", ("3.10",)),
     ]
+    [health] = [f for f in report.findings if f.code == "MC405"]
+    assert health.message.startswith("GET /health raised ImportError: cannot import name 'UTC'")
     assert [(a.spec, a.python, a.ok, a.status) for a in report.apps] == [
         ("app_on_two_pythons:app", "3.10", False, None),
         ("app_on_two_pythons:app", "3.12", True, 200),
