@@ -267,10 +267,11 @@ def _serve_finding(
     log = f"server log:\n{serve.log_tail}" if serve.log_tail.strip() else None
     if serve.status is not None:
         body = f"; body: {_excerpt(serve.body)}" if serve.body.strip() else ""
+        answered = f"answered GET {serve.url} with {serve.status}{body}"
         return Finding(
             "MC405",
             path=path,
-            message=f"{_about(app, path)}`{command}` answered GET {serve.url} with {serve.status}{body}",
+            message=f"{_about(app, path)}`{command}` {answered}",
             hint=log,
             line=line,
         )

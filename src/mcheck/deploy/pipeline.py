@@ -134,7 +134,7 @@ def _service_interpreter(requests: tuple[str, ...]) -> str | None:
 def _host_env(settings: Settings, service: Path, config_dir: Path | None) -> dict[str, str]:
     """The variables of the env-file setting. A relative path given on the command line (or to the
     API) is tried from the current directory, then the service's; one written in a configuration
-    file is relative to that file's directory, wherever mcheck runs from, as compose's env_file is."""
+    file is relative to that file's directory wherever mcheck runs (compose's env_file is too)."""
     if not settings.env_file:
         return {}
     path = Path(settings.env_file)
