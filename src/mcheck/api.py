@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,16 @@ def check_wheel(
     keep: bool = False,
     serve: bool = False,
     sandbox: bool = False,
+    pytest_args: Sequence[str] = (),
     progress: Progress | None = None,
     **settings: Any,
 ) -> Report:
     """Build (or take) the wheel of ``target``, install it into a fresh venv, import it and diff it.
 
     ``settings`` override ``[tool.mcheck]``: ``timeout``, ``python``, ``extras``, ``select``, ``ignore``,
-    ``per_path_ignores``, ``fail_on``, ``asgi``, ``health``, ``cache``, ``build_timeout``, ``release``
-    (None means "not given").
+    ``per_path_ignores``, ``fail_on``, ``asgi``, ``health``, ``cache``, ``build_timeout``, ``release``,
+    ``tests`` (True, "wheel-only"), ``tests_path``, ``tests_timeout`` (None means "not given").
+    ``pytest_args`` go to pytest when the project's tests run (``-k EXPR``, test paths).
     ``sandbox`` runs the build backend and the probes under bubblewrap (no network, read-only file system).
     Raises :class:`mcheck.errors.UsageError` for bad input (and for ``sandbox`` where bwrap cannot run).
     """
@@ -44,6 +47,7 @@ def check_wheel(
         keep=keep,
         serve=serve,
         sandbox=sandbox,
+        pytest_args=tuple(pytest_args),
         source=Path(source) if source is not None else None,
         **({"jobs": jobs} if jobs else {}),
     )

@@ -849,6 +849,69 @@ _ENTRIES = [
         pip install -U twine pkginfo    # or upload with `uv publish`
         """,
     ),
+    _entry(
+        "MC701",
+        E,
+        Stage.TEST,
+        "a test passes on the checkout and fails against the installed wheel",
+        """
+        With `--tests`, mcheck runs the project's own tests twice in the same fresh venv: once against
+        the installed wheel (the tests copied out of the checkout, `--import-mode=importlib`, nothing
+        of the source tree on `sys.path`) and once against the checkout (the source on `sys.path`, as
+        a developer runs them). A test that passes on the checkout and fails against the wheel fails
+        because of packaging: a template, data file or module the source tree has and the wheel does
+        not ship, read at call time, where importing every module cannot see it. The hint names the
+        root cause when mcheck knows it (MC101/MC102 for the file in the traceback, MC202 for the
+        missing module). With `--tests=wheel-only` the checkout run is skipped and every failing test
+        is reported here, unjudged.
+        """,
+        """
+        # src/pkg/render.py reads pkg/templates/page.html when called;
+        # [tool.setuptools] package-data does not include templates/*.html
+        def test_page(): assert "<h1>" in render.page()
+        """,
+        """
+        [tool.setuptools.package-data]
+        pkg = ["templates/*.html"]
+        """,
+    ),
+    _entry(
+        "MC702",
+        W,
+        Stage.TEST,
+        "a test fails on the checkout too: a bug in the code or the test, not in the packaging",
+        """
+        The test fails against the installed wheel and also with the source tree on `sys.path`, so the
+        wheel is not what breaks it. mcheck reports it so that the gate is honest about what it ran:
+        a release whose tests fail anyway should not pass as tested. Also for a test file that cannot
+        be collected on either side.
+        """,
+        """
+        def test_total(): assert total([1, 2]) == 4     # total() returns 3
+        """,
+        """
+        def test_total(): assert total([1, 2]) == 3
+        """,
+    ),
+    _entry(
+        "MC703",
+        E,
+        Stage.TEST,
+        "a test file cannot be collected against the wheel but can on the checkout",
+        """
+        Importing the test module fails against the installed wheel: it imports a module or
+        sub-package the wheel does not ship (a directory without `__init__.py`, a package left out of
+        `packages`), which the checkout has. Every test in the file went unrun against the wheel. The
+        hint names the missing module and its root cause when known (MC101).
+        """,
+        """
+        # tests/test_plugins.py
+        from pkg.plugins import load      # pkg/plugins/ has no __init__.py: not in the wheel
+        """,
+        """
+        touch src/pkg/plugins/__init__.py
+        """,
+    ),
 ]
 
 CATALOGUE: dict[str, CodeInfo] = {

@@ -125,6 +125,25 @@ def wheel(
     release: Annotated[
         bool | None, typer.Option("--release/--no-release", help=setting_help("release"))
     ] = None,
+    tests: Annotated[
+        str | None,
+        typer.Option(
+            "--tests",
+            help=setting_help("tests")
+            + " Values: both (the default of a bare --tests), wheel-only, "
+            "off.",
+        ),
+    ] = None,
+    tests_path: Annotated[
+        list[str] | None, typer.Option("--tests-path", help=setting_help("tests-path"))
+    ] = None,
+    tests_timeout: Annotated[float | None, typer.Option(help=setting_help("tests-timeout"))] = None,
+    pytest_args: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pytest-arg", help="One argument for pytest (repeatable); the same as after `--`."
+        ),
+    ] = None,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -150,6 +169,9 @@ def wheel(
         "cache": cache,
         "build_timeout": build_timeout,
         "release": release,
+        "tests": _tests_value(tests),
+        "tests_path": tests_path,
+        "tests_timeout": tests_timeout,
     }
     progress = _progress_printer(verbose)
 
@@ -161,6 +183,7 @@ def wheel(
             keep=keep,
             serve=serve,
             sandbox=sandbox,
+            pytest_args=pytest_args or (),
             progress=progress,
             **settings,
         )
@@ -484,5 +507,39 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def _tests_value(value: str | None) -> str | bool | None:
+    """``--tests`` (normalised to ``--tests=both``), ``--tests=wheel-only``, ``--tests=off``."""
+    if value is None:
+        return None
+    if value not in ("both", "wheel-only", "off"):
+        raise typer.BadParameter(
+            f"--tests takes both, wheel-only or off, not {value!r}", param_hint="--tests"
+        )
+    return False if value == "off" else value
+
+
+def normalise_argv(argv: list[str]) -> list[str]:
+    """The two spellings click cannot parse, made plain for ``mcheck wheel``: a bare ``--tests``
+    (an option with an optional value) is ``--tests=both``, and what follows ``--`` goes to pytest
+    as ``--pytest-arg`` options, so it is not taken for more targets."""
+    if "wheel" not in argv:
+        return argv
+    start = argv.index("wheel") + 1
+    head, tail = argv[:start], argv[start:]
+    pytest_args: list[str] = []
+    if "--" in tail:
+        cut = tail.index("--")
+        tail, pytest_args = tail[:cut], tail[cut + 1 :]
+    normalised = []
+    for index, token in enumerate(tail):
+        following = tail[index + 1] if index + 1 < len(tail) else None
+        if token == "--tests" and following not in ("both", "wheel-only", "off"):
+            token = "--tests=both"
+        elif token == "--no-tests":
+            token = "--tests=off"
+        normalised.append(token)
+    return [*head, *normalised, *(f"--pytest-arg={arg}" for arg in pytest_args)]
+
+
 def main() -> None:
-    app()
+    app(args=normalise_argv(sys.argv[1:]))

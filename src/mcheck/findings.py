@@ -29,6 +29,7 @@ class Stage(enum.StrEnum):
     PROBE = "probe"
     DIFF = "diff"
     ANALYSE = "analyse"
+    TEST = "test"  # the project's own tests, against the wheel (``--tests``)
 
 
 SubjectKind = Literal["file", "module", "entry_point", "app"]
@@ -159,6 +160,35 @@ class AppOutcome:
     python: str | None = None  # the interpreter (``3.12``) when a run checked several
 
 
+@dataclass(frozen=True)
+class SuiteCase:
+    """One test of the project's suite (``--tests``): its outcome against the wheel and on the checkout.
+
+    Outcomes are pytest's (passed, failed, error, skipped, xfailed, xpassed) plus "uncollected": its
+    file could not be collected on that side. ``checkout`` is None when the checkout run was not made
+    (``--tests=wheel-only``) or did not have this test; ``code`` is the finding it got (MC701-MC703).
+    """
+
+    nodeid: str  # relative to the pytest rootdir: "tests/test_render.py::test_page"
+    wheel: str | None
+    checkout: str | None
+    seconds: float = 0.0  # against the wheel
+    code: str | None = None
+    detail: str | None = None  # the failure's one line (``FileNotFoundError: ...``)
+    python: str | None = None  # the interpreter (``3.12``) when a run checked several
+
+
+@dataclass(frozen=True)
+class SuiteSummary:
+    """What ``--tests`` ran: for the text summary and the JSON ``tests_run``."""
+
+    paths: tuple[str, ...]
+    chosen_by: str
+    requirements_from: str
+    mode: str  # "both", "wheel-only"
+    collected: int = 0  # against the wheel (on the first interpreter)
+
+
 @dataclass
 class Report:
     """Everything one run of ``mcheck wheel`` on one target produced."""
@@ -178,6 +208,8 @@ class Report:
     # The interpreters the wheel was imported with (full versions, oldest first), and why those.
     pythons: list[str] = field(default_factory=list)
     pythons_chosen: str | None = None
+    tests: list[SuiteCase] = field(default_factory=list)  # with --tests, in nodeid order
+    suite: SuiteSummary | None = None  # with --tests, when a suite was found and run
 
     @property
     def sorted_findings(self) -> list[Finding]:

@@ -41,6 +41,9 @@ class Settings:
         600.0  # seconds the build backend may take for the sdist and the wheel together
     )
     env_file: str | None = None  # deploy: a dotenv file of the variables the host gives the service
+    tests: str | None = None  # run the project's tests: "both" (wheel and checkout), "wheel-only"
+    tests_path: tuple[str, ...] = ()  # project-relative test files or directories
+    tests_timeout: float = 900.0  # seconds each run of the suite may take
     # Where each given setting came from (COMMAND_LINE or the file's origin), for labels in reports.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -62,7 +65,7 @@ class Settings:
 
 COMMAND_LINE = "command line"
 
-Kind = Literal["codes", "names", "path-codes", "fail-on", "seconds", "text", "switch"]
+Kind = Literal["codes", "names", "path-codes", "fail-on", "seconds", "text", "switch", "tests-mode"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,29 @@ SETTINGS: tuple[Setting, ...] = (
         "on the command line, to the current directory, then the service's.",
         "--env-file",
         ("deploy",),
+    ),
+    Setting(
+        "tests",
+        "tests-mode",
+        None,
+        "Also run the project's pytest suite against the installed wheel and on the checkout, and "
+        "report the tests that fail only against the wheel (MC701-MC703); 'wheel-only' skips the "
+        "checkout run. Pytest arguments go after `--`.",
+        "--tests",
+    ),
+    Setting(
+        "tests-path",
+        "names",
+        (),
+        "Test files or directories to run (default: pytest's testpaths, else tests/ or test/).",
+        "--tests-path",
+    ),
+    Setting(
+        "tests-timeout",
+        "seconds",
+        900.0,
+        "Seconds each run of the project's tests may take.",
+        "--tests-timeout",
     ),
 )
 SETTING_NAMES = tuple(setting.name for setting in SETTINGS)
@@ -297,6 +323,20 @@ def _switch(value: Any, key: str, origin: str) -> bool:
     return value
 
 
+TESTS_MODES = ("both", "wheel-only")
+
+
+def _tests_mode(value: Any, key: str, origin: str) -> str | None:
+    """true: both runs; "wheel-only": only against the wheel; false or "off": no tests."""
+    if value is True or value in TESTS_MODES:
+        return "both" if value is True else value
+    if value is False or value == "off":
+        return None
+    raise UsageError(
+        f"{origin}: {key} must be true, false, 'both', 'wheel-only' or 'off', not {value!r}"
+    )
+
+
 def _seconds(value: Any, key: str, origin: str) -> float:
     """A finite positive number: ``inf`` would wait forever, NaN compares false to every deadline."""
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -316,6 +356,7 @@ _VALIDATORS: dict[str, Callable[[Any, str, str], Any]] = {
     "seconds": _seconds,
     "text": _text,
     "switch": _switch,
+    "tests-mode": _tests_mode,
 }
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mcheck.wheel.artifacts import SdistContents, WheelContents
     from mcheck.wheel.discover import Project
     from mcheck.wheel.local_deps import WorkspaceMember
+    from mcheck.wheel.suite_verdicts import SuiteComparison
 
 
 @dataclass
@@ -50,6 +51,8 @@ class CheckContext:
     release: bool = False  # --release: the strict profile for the last step before the upload
     # The wheel's tags when this interpreter supports none of them (then it was not installed).
     foreign_tags: tuple[str, ...] | None = None
+    # The project's tests against the wheel and on the checkout (``--tests``).
+    suite: SuiteComparison | None = None
     # Findings already made by earlier checks, so later ones can point at a root cause.
     earlier: list[Finding] = field(default_factory=list)
 

@@ -144,3 +144,38 @@ PYTHON_VERSION_FILES = (
     (".python-version", r"^\s*(3\.\d+)"),
     ("runtime.txt", r"^\s*python-(3\.\d+)"),
 )
+
+# --- a project's own test suite (``mcheck wheel --tests``) ---------------------------------------
+# Where tests live when neither `tests-path` nor pytest's `testpaths` says: the first that exists.
+TEST_DIRECTORIES = ("tests", "test", "testing")
+# What the tests need, by the names projects give it, in the order mcheck looks: PEP 735 dependency
+# groups, then extras, then poetry groups, then requirements files (relative to the project root).
+TEST_DEPENDENCY_NAMES = ("test", "tests", "testing", "dev")
+TEST_REQUIREMENTS_FILES = (
+    "requirements-test.txt",
+    "requirements-tests.txt",
+    "requirements_test.txt",
+    "test-requirements.txt",
+    "test_requirements.txt",
+    "requirements/test.txt",
+    "requirements/tests.txt",
+    "requirements/testing.txt",
+    "tests/requirements.txt",
+    "requirements-dev.txt",
+    "requirements_dev.txt",
+    "dev-requirements.txt",
+    "requirements/dev.txt",
+)
+# The pytest configuration files, in the order pytest itself prefers them in one directory, with
+# the section each holds its settings in (pyproject.toml: a table, see PYTEST_PYPROJECT_TABLES).
+PYTEST_CONFIG_FILES = (
+    ("pytest.ini", "pytest"),
+    (".pytest.ini", "pytest"),
+    ("pyproject.toml", ""),
+    ("tox.ini", "pytest"),
+    ("setup.cfg", "tool:pytest"),
+)
+PYTEST_PYPROJECT_TABLES = (("tool", "pytest", "ini_options"), ("tool", "pytest"))
+# Settings of the project's pytest configuration that point at the checkout: the copy of the tests
+# that runs against the wheel drops them (mcheck passes the test paths itself).
+PYTEST_CHECKOUT_SETTINGS = frozenset({"pythonpath", "testpaths", "rootdir"})

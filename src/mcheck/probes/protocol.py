@@ -2,8 +2,9 @@
 
 The scripts under :mod:`mcheck.probes.scripts` run *inside* the target venv and write JSON; the host
 runner (:mod:`mcheck.probes.runner`) checks the protocol version and these parsers turn the answer into
-the dataclasses below. Three probes speak it: the import probe (:class:`ProbeResult`), the app probe
-(:class:`AppProbeResult`) and the deploy target probe (:class:`TargetResult`). Keep both sides in step:
+the dataclasses below. Four probes speak it: the import probe (:class:`ProbeResult`), the app probe
+(:class:`AppProbeResult`), the deploy target probe (:class:`TargetResult`) and the suite probe, which
+runs the project's tests (:class:`SuiteResult`). Keep both sides in step:
 the protocol is documented in ``docs/probe-protocol.md``. A malformed answer raises KeyError, TypeError
 or ValueError; the callers turn that into :class:`mcheck.probes.runner.ProbeError`.
 """
@@ -225,6 +226,52 @@ class TargetResult:
     error: ExceptionInfo | None = None
 
 
+CaseOutcome = Literal["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
+CASE_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+FAILING_OUTCOMES = ("failed", "error")
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One test as pytest ran it: the worst outcome of its setup, call and teardown."""
+
+    nodeid: str  # "tests/test_render.py::test_page", relative to the rootdir
+    outcome: CaseOutcome
+    seconds: float
+    file: str | None = None  # rootdir-relative file pytest located the test in
+    line: int | None = None  # 1-based
+    crash: str | None = None  # "FileNotFoundError: [Errno 2] No such file or directory: '...'"
+    longrepr: str | None = None  # the end of pytest's failure report
+
+    @property
+    def failing(self) -> bool:
+        return self.outcome in FAILING_OUTCOMES
+
+
+@dataclass(frozen=True)
+class CollectionError:
+    """A test file (or directory) pytest could not collect: usually an import that failed."""
+
+    nodeid: str
+    crash: str | None = None
+    longrepr: str | None = None
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """One pytest run of the project's tests, against the wheel or against the checkout."""
+
+    exit_code: int | None  # pytest's; None when pytest itself could not run (see ``error``)
+    collected: int
+    cases: tuple[CaseResult, ...] = ()
+    collection_errors: tuple[CollectionError, ...] = ()
+    error: str | None = None
+    finished: bool = True  # False: stopped at the timeout, ``cases`` are those that had finished
+
+    def case(self, nodeid: str) -> CaseResult | None:
+        return next((c for c in self.cases if c.nodeid == nodeid), None)
+
+
 # --- parsers: the scripts' JSON -> the answers above ----------------------------------------------
 
 
@@ -257,6 +304,37 @@ def parse_target_answer(data: dict[str, Any]) -> TargetResult:
         ok=bool(data["ok"]),
         has_attr=None if has_attr is None else bool(has_attr),
         error=parse_exception(data.get("error")),
+    )
+
+
+def parse_suite_answer(data: dict[str, Any]) -> SuiteResult:
+    return SuiteResult(
+        exit_code=_opt_int(data.get("exit_code")),
+        collected=int(data.get("collected") or 0),
+        cases=tuple(map(parse_case, data.get("cases") or ())),
+        collection_errors=tuple(
+            CollectionError(
+                str(raw["nodeid"]), _opt_str(raw.get("crash")), _opt_str(raw.get("longrepr"))
+            )
+            for raw in data.get("collection_errors") or ()
+        ),
+        error=_opt_str(data.get("error")),
+    )
+
+
+def parse_case(raw: dict[str, Any]) -> CaseResult:
+    """One line of the suite probe's ``.cases`` stream, or one entry of its answer."""
+    outcome = raw["outcome"]
+    if outcome not in CASE_OUTCOMES:
+        raise ValueError(f"unknown test outcome {outcome!r}")
+    return CaseResult(
+        nodeid=str(raw["nodeid"]),
+        outcome=outcome,
+        seconds=float(raw.get("seconds") or 0.0),
+        file=_opt_str(raw.get("file")),
+        line=_opt_int(raw.get("line")),
+        crash=_opt_str(raw.get("crash")),
+        longrepr=_opt_str(raw.get("longrepr")),
     )
 
 

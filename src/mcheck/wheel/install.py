@@ -40,6 +40,7 @@ __all__ = [
     "cache_dir",
     "create_target_env",
     "find_uv",
+    "install_into",
     "resolve_requirements",
 ]
 
@@ -147,6 +148,16 @@ def _create_venv(uv: str | None, venv_dir: Path, interpreter: str) -> TargetEnv:
             "create the venv",
         )
     return TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
+
+
+def install_into(env: TargetEnv, requirements: Sequence[str], what: str) -> None:
+    """Install ``requirements`` (requirement strings, wheel paths) into ``env``; InstallFailed with
+    the installer's explanation when they do not install."""
+    uv = find_uv()
+    if uv is not None:
+        _uv_install(uv, env, requirements, what)
+    else:  # pragma: no cover
+        _run([str(env.python), "-m", "pip", "install", "--quiet", *requirements], what)
 
 
 # --- the venv cache --------------------------------------------------------------------------------

@@ -26,12 +26,20 @@ from mcheck.checks import CheckContext, run_checks
 from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.checks.probe_failures import probe_failure
 from mcheck.errors import UsageError
-from mcheck.findings import Finding, ModuleCounts, ModuleOutcome, ModuleStatus, Report
+from mcheck.findings import (
+    Finding,
+    ModuleCounts,
+    ModuleOutcome,
+    ModuleStatus,
+    Report,
+    SuiteSummary,
+)
 from mcheck.interpreters import Interpreter, interpreter_for
 from mcheck.probes.apps import app_outcomes, app_targets, run_app_probe, serve_app
 from mcheck.probes.imports import run_import_probe
 from mcheck.probes.protocol import AppProbeResult, ProbeResult
 from mcheck.probes.runner import ProbeError
+from mcheck.probes.suite import SuiteRun, run_suite
 from mcheck.sandbox import require_sandbox
 from mcheck.settings import Settings, load_file_settings, resolve_settings
 from mcheck.stages import timed_stage
@@ -47,11 +55,13 @@ from mcheck.wheel.build import (
 )
 from mcheck.wheel.compatibility import foreign_tags
 from mcheck.wheel.discover import Project, discover_project
-from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env
+from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env, install_into
 from mcheck.wheel.local_deps import LocalDependency, local_dependencies, workspace_siblings
 from mcheck.wheel.pythons import SUPPORTED, PythonChoice, choose_pythons
 from mcheck.wheel.selection import failure_anchor
 from mcheck.wheel.source_map import RepoPaths, project_file, with_project_file_path
+from mcheck.wheel.suite import Suite, checkout_sys_path, copy_suite, find_suite
+from mcheck.wheel.suite_verdicts import SuiteComparison, suite_cases
 from mcheck.workdirs import make_workdir, remove_workdir
 
 Progress = Callable[[str], None]
@@ -73,6 +83,7 @@ class Options:
     sandbox: bool = (
         False  # run the backend's hooks and the probes under bubblewrap (see sandbox.py)
     )
+    pytest_args: tuple[str, ...] = ()  # with --tests: what follows `--` (-k EXPR, test paths)
 
 
 @dataclass
@@ -95,6 +106,7 @@ class PythonRun:
     findings: list[Finding]
     probe: ProbeResult | None
     app: AppProbeResult | None
+    suite: SuiteComparison | None = None
 
 
 class Run:
@@ -112,6 +124,7 @@ class Run:
         self.settings = Settings()
         # (interpreter label when several, the wheel, its probe), set once the wheel is known
         self._imported: list[tuple[str | None, WheelContents, ProbeResult | None]] = []
+        self._suite: Suite | None = None  # with --tests: the project's suite, found once
 
     def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
         return timed_stage(self.report, name, self.progress)
@@ -171,6 +184,7 @@ class Run:
         if artifacts is None:
             return
         choice = self._choose_pythons(artifacts.wheel)
+        self._suite = self._find_suite(project)
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Static analysis needs only the wheel: it runs while the venvs are created and probed.
             analysis = pool.submit(analyse_wheel, artifacts.wheel)
@@ -195,6 +209,35 @@ class Run:
             for outcome in (app_outcomes(r.app) if r.app else [])
         ]
         self._imported = [(r.python.label if many else None, r.wheel, r.probe) for r in runs]
+        self.report.tests = [
+            case
+            for r in runs
+            if r.suite is not None
+            for case in suite_cases(r.suite, r.python.label if many else None)
+        ]
+        first = next((r.suite for r in runs if r.suite is not None), None)
+        if self.report.suite is not None and first is not None:
+            self.report.suite = dataclasses.replace(
+                self.report.suite, collected=first.wheel.collected
+            )
+
+    def _find_suite(self, project: Project | None) -> Suite | None:
+        """With --tests: the project's suite (said in the report either way)."""
+        mode = self.settings.tests
+        if mode is None or project is None:
+            return None
+        suite = find_suite(project, self.settings.tests_path, self.options.pytest_args)
+        if suite is None:
+            self.report.suite = SuiteSummary((), NO_SUITE, "", mode)
+            self.progress(f"tests: {NO_SUITE}")
+            return None
+        self.report.suite = SuiteSummary(
+            suite.paths, suite.chosen_by, suite.requirements.source, mode
+        )
+        self.progress(
+            f"tests: {', '.join(suite.paths)} ({suite.chosen_by}), with {suite.requirements.source}"
+        )
+        return suite
 
     def _choose_pythons(self, wheel: WheelContents) -> PythonChoice:
         choice = choose_pythons(self.settings.python, wheel.requires_python)
@@ -229,6 +272,11 @@ class Run:
         env = self._install(wheel, local_wheels or [], python, sink, label) if installable else None
         probe = self._probe_imports(env, wheel, sink, label) if env is not None else None
         app = self._probe_apps(env, wheel, project, sink, label) if env is not None else None
+        suite = (
+            self._run_tests(env, wheel, project, local_wheels or [], sink, label)
+            if env is not None and project is not None and self._suite is not None
+            else None
+        )
         with self.stage(_on("analyse", label)):
             artifacts = dataclasses.replace(artifacts, wheel=wheel)
             ctx = self._context(project, artifacts, probe, analysis, sink)
@@ -236,8 +284,9 @@ class Run:
             ctx.siblings = workspace_siblings(project.root) if project is not None else {}
             ctx.release = self.settings.release
             ctx.foreign_tags = foreign
+            ctx.suite = suite
             findings = [f for f in run_checks(ctx) if not _silenced_inline(ctx, f)]
-        return PythonRun(python, wheel, findings, probe, app)
+        return PythonRun(python, wheel, findings, probe, app, suite)
 
     def _build_for(self, project: Project, python: Interpreter) -> WheelContents | None:
         with self.stage(f"build ({python.label})"):
@@ -353,6 +402,63 @@ class Run:
                 app = AppProbeResult(app.entry_points, app.apps + served)
             return app
 
+    def _run_tests(
+        self,
+        env: TargetEnv,
+        wheel: WheelContents,
+        project: Project,
+        local_wheels: list[Path],
+        sink: list[Finding],
+        label: str = "",
+    ) -> SuiteComparison | None:
+        """The project's tests against the installed wheel and (unless wheel-only) on the checkout,
+        in the same venv, side by side when there are cores for both."""
+        suite = self._suite
+        assert suite is not None
+        with self.stage(_on("tests", label)):
+            extras = [*self.settings.extras, *suite.requirements.extras]
+            own = f"{wheel.path}[{','.join(extras)}]" if extras else str(wheel.path)
+            needs = [own, *map(str, local_wheels), *suite.requirements.requirements]
+            try:
+                install_into(env, needs, "install the test dependencies")
+            except InstallFailed as exc:
+                sink.append(_test_install_failure(suite, exc))
+                return None
+            workdir = self.workdir / _in("tests", label)
+            runs = [self._wheel_side(suite, workdir)]
+            if self.settings.tests == "both":
+                runs.append(_checkout_side(suite, project, wheel))
+
+            def run(side: SuiteRun) -> Any:
+                return run_suite(
+                    env.python,
+                    side,
+                    timeout=self.settings.tests_timeout,
+                    workdir=workdir,
+                    sandbox=self.sandbox,
+                )
+
+            try:
+                with ThreadPoolExecutor(max_workers=min(2, self.options.jobs)) as pool:
+                    results = list(pool.map(run, runs))
+            except ProbeError as exc:
+                sink.append(probe_failure(exc))
+                return None
+        return SuiteComparison(results[0], results[1] if len(results) > 1 else None, suite.position)
+
+    def _wheel_side(self, suite: Suite, workdir: Path) -> SuiteRun:
+        """The tests copied below the probe's work directory (writable under --sandbox), run with
+        nothing of the checkout on sys.path and the copy's own pytest.ini."""
+        copy = workdir / "copy"
+        cwd = copy_suite(suite, copy)
+        options = (
+            "--import-mode=importlib",
+            f"--confcutdir={copy}",
+            "-c",
+            str(copy / "pytest.ini"),
+        )
+        return SuiteRun("wheel", cwd, copy, (), (*options, *suite.arguments()))
+
     def _probe_imports(
         self, env: TargetEnv, wheel: WheelContents, sink: list[Finding], label: str = ""
     ) -> ProbeResult | None:
@@ -437,6 +543,25 @@ class Run:
             analysis=analysis.result(),
             earlier=list(earlier),
         )
+
+
+NO_SUITE = "no tests found: no tests-path, no pytest testpaths, no tests/ or test/ directory"
+
+
+def _checkout_side(suite: Suite, project: Project, wheel: WheelContents) -> SuiteRun:
+    """The tests where they are, the source tree first on sys.path, as a developer runs them."""
+    sys_path = tuple(checkout_sys_path(project, wheel))
+    return SuiteRun("checkout", project.root, suite.base, sys_path, tuple(suite.arguments()))
+
+
+def _test_install_failure(suite: Suite, error: InstallFailed) -> Finding:
+    return Finding(
+        "MC003",
+        path=None,
+        message=f"the tests did not run: their dependencies ({suite.requirements.source}) do not "
+        f"install next to the wheel: {error}",
+        hint=error.log_tail or None,
+    )
 
 
 def _local_build_failure(
