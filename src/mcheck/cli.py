@@ -129,9 +129,7 @@ def wheel(
         str | None,
         typer.Option(
             "--tests",
-            help=setting_help("tests")
-            + " Values: both (the default of a bare --tests), wheel-only, "
-            "off.",
+            help=setting_help("tests"),
         ),
     ] = None,
     tests_path: Annotated[

@@ -179,6 +179,27 @@ class SuiteCase:
 
 
 @dataclass(frozen=True)
+class SuiteCounts:
+    """The tests' tally: how many ran against the wheel, and how many of those failed why."""
+
+    ran: int = 0  # collected and run against the wheel (each once per interpreter)
+    failed: int = 0  # failed or errored against the wheel
+    packaging: int = 0  # of all tests, failing because of the packaging (MC701, MC703)
+    code: int = 0  # failing on the checkout too (MC702)
+
+    @classmethod
+    def of(cls, cases: Iterable[SuiteCase]) -> SuiteCounts:
+        cases = list(cases)
+        ran = [c for c in cases if c.wheel not in (None, "uncollected")]
+        return cls(
+            ran=len(ran),
+            failed=sum(1 for c in ran if c.wheel in ("failed", "error")),
+            packaging=sum(1 for c in cases if c.code in ("MC701", "MC703")),
+            code=sum(1 for c in cases if c.code == "MC702"),
+        )
+
+
+@dataclass(frozen=True)
 class SuiteSummary:
     """What ``--tests`` ran: for the text summary and the JSON ``tests_run``."""
 

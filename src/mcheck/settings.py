@@ -166,7 +166,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Also run the project's pytest suite against the installed wheel and on the checkout, and "
         "report the tests that fail only against the wheel (MC701-MC703); 'wheel-only' skips the "
-        "checkout run. Pytest arguments go after `--`.",
+        "checkout run, 'off' none (a bare --tests is 'both'). Pytest arguments go after `--`.",
         "--tests",
     ),
     Setting(

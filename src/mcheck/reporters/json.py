@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import mcheck
-from mcheck.findings import AppOutcome, Finding, ModuleOutcome, Report
+from mcheck.findings import AppOutcome, Finding, ModuleOutcome, Report, SuiteCase
 
 SCHEMA_VERSION = 1
 
@@ -54,6 +54,36 @@ def _report_object(report: Report) -> dict[str, Any]:
         "fail_on": report.fail_on.value,
         **_repository_root(report),
         **_pythons(report),
+        **_tests(report),
+    }
+
+
+def _tests(report: Report) -> dict[str, Any]:
+    """Only with ``--tests``: additive keys of schema 1."""
+    if report.suite is None:
+        return {}
+    suite = report.suite
+    return {
+        "tests_run": {
+            "paths": list(suite.paths),
+            "chosen_by": suite.chosen_by,
+            "requirements_from": suite.requirements_from,
+            "mode": suite.mode,
+            "collected": suite.collected,
+        },
+        "tests": [_case_object(case) for case in report.tests],
+    }
+
+
+def _case_object(case: SuiteCase) -> dict[str, Any]:
+    return {
+        "nodeid": case.nodeid,
+        "wheel": case.wheel,
+        "checkout": case.checkout,
+        "seconds": round(case.seconds, 3),
+        "code": case.code,
+        "detail": case.detail,
+        **({"python": case.python} if case.python else {}),
     }
 
 

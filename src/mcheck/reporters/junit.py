@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 
 import mcheck
 from mcheck.catalogue import CATALOGUE, CodeInfo
-from mcheck.findings import Finding, ModuleOutcome, ModuleStatus, Report
+from mcheck.findings import Finding, ModuleOutcome, ModuleStatus, Report, SuiteCase
 from mcheck.reporters._common import clean_text, location, on_pythons
 
 # Characters XML 1.0 cannot carry at all, not even escaped; ElementTree would write them verbatim
@@ -62,6 +62,31 @@ def _testsuite(report: Report) -> ET.Element:
 def _testcases(report: Report) -> Iterator[ET.Element]:
     yield from _code_testcases(report)
     yield from _module_testcases(report)
+    yield from (_suite_testcase(case, report) for case in report.tests)
+
+
+PASSING_OUTCOMES = ("passed", "xfailed", "xpassed")
+
+
+def _suite_testcase(case: SuiteCase, report: Report) -> ET.Element:
+    """One testcase per test of the project's suite (``classname="mcheck.tests"``), per interpreter:
+    a ``<failure>`` when its finding fails the run, the finding in ``system-out`` when it does not
+    (MC702 under ``fail-on = error``), ``<skipped>`` when pytest skipped it against the wheel."""
+    name = f"{case.nodeid} [{case.python}]" if case.python else case.nodeid
+    element = ET.Element("testcase", classname="mcheck.tests", name=_xml_text(name))
+    element.set("time", f"{case.seconds:.3f}")
+    outcome = (
+        f"{case.wheel or 'not run'} against the wheel, {case.checkout or 'not run'} on the checkout"
+    )
+    detail = f"{outcome}: {case.detail}" if case.detail else outcome
+    if case.code is not None and CATALOGUE[case.code].severity.rank >= report.fail_on.rank:
+        failure = ET.SubElement(element, "failure", message=_xml_text(detail), type=case.code)
+        failure.text = _xml_text(f"{case.code} {CATALOGUE[case.code].title}")
+    elif case.code is not None:
+        ET.SubElement(element, "system-out").text = _xml_text(f"{case.code}: {detail}")
+    elif case.wheel not in PASSING_OUTCOMES:
+        ET.SubElement(element, "skipped", message=_xml_text(outcome))
+    return element
 
 
 def _module_testcases(report: Report) -> Iterator[ET.Element]:

@@ -13,7 +13,7 @@ from itertools import groupby
 from rich.console import Console
 from rich.text import Text
 
-from mcheck.findings import AppOutcome, Finding, Report, Severity
+from mcheck.findings import AppOutcome, Finding, Report, Severity, SuiteCounts
 from mcheck.reporters._common import clean_text, location, on_pythons
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -48,14 +48,23 @@ def _report_lines(report: Report, verbosity: int) -> list[Text]:
         lines.append(Text(f"{stage.value}:", style="bold"))
         for finding in group:
             lines.extend(_finding_lines(finding))
+    lines.extend(_what_ran_lines(report, verbosity))
+    lines.append(Text(""))
+    return lines
+
+
+def _what_ran_lines(report: Report, verbosity: int) -> list[Text]:
+    """Apps and tests (unless quiet), then with -v the repository root and the stage timings."""
+    lines: list[Text] = []
     if report.apps and verbosity >= 0:
         lines.extend(_app_lines(report.apps))
+    if report.suite is not None and verbosity >= 0:
+        lines.extend(_suite_lines(report))
     if verbosity > 0 and report.repository_root is not None:
         path, found_by = report.repository_root
         lines.append(Text(f"repository root: {clean_text(path)} ({found_by})"))
     if verbosity > 0 and report.stages:
         lines.extend(_timing_lines(report))
-    lines.append(Text(""))
     return lines
 
 
@@ -99,6 +108,28 @@ def _app_lines(apps: Sequence[AppOutcome]) -> list[Text]:
     return lines
 
 
+def _suite_lines(report: Report) -> list[Text]:
+    """What --tests ran, and how it came out: a green run says how many tests it stands on."""
+    suite = report.suite
+    assert suite is not None
+    if not suite.paths:
+        return [Text("tests:", style="bold"), Text(f"  {suite.chosen_by}", style="yellow")]
+    where = "against the wheel" + (" and on the checkout" if suite.mode == "both" else " only")
+    counts = SuiteCounts.of(report.tests)
+    line = Text(f"  {_plural(counts.ran, 'test')} ran {where}: ")
+    line.append(f"{counts.ran - counts.failed} passed", style="green")
+    if counts.packaging:
+        line.append(f", {counts.packaging} broken by the packaging (MC701/MC703)", style="bold red")
+    if counts.code:
+        line.append(f", {counts.code} failing on the checkout too (MC702)", style="yellow")
+    paths = ", ".join(clean_text(p) for p in suite.paths)
+    return [
+        Text("tests:", style="bold"),
+        Text(f"  {paths} ({clean_text(suite.chosen_by)}); {clean_text(suite.requirements_from)}"),
+        line,
+    ]
+
+
 def _timing_lines(report: Report) -> list[Text]:
     lines = [Text("timings:", style="bold")]
     width = max(len(t.name) for t in report.stages)
@@ -126,6 +157,10 @@ def _summary(reports: Sequence[Report]) -> Text:
         modules = f"{_plural(imported, 'module import')} ok on {pythons} Pythons, {failed} failed"
     if skipped:
         modules += f", {skipped} skipped"
+    tested = [r for r in reports if r.suite is not None and r.suite.paths]
+    if tested:
+        counts = SuiteCounts.of(case for r in tested for case in r.tests)
+        modules += f"; {_plural(counts.ran, 'test')} ran, {counts.failed} failed"
     scope = f"in {_plural(len(reports), 'target')} ({modules})"
     if errors + warnings + infos == 0:
         return Text(f"mcheck: no problems found {scope}", style="bold green")

@@ -169,6 +169,10 @@ class Run:
             ]
             self.report.project_file = project_file(project)
         self.report.findings = [_without_venv_prefix(f, self.workdir) for f in self.report.findings]
+        self.report.tests = [
+            dataclasses.replace(case, detail=_venv_relative(case.detail, self.workdir))
+            for case in self.report.tests
+        ]
 
     def _settings(self, project: Project | None) -> Settings:
         config_dir = project.root if project is not None else _cwd_project()
@@ -635,16 +639,20 @@ def _without_venv_prefix(finding: Finding, workdir: Path) -> Finding:
     """Messages quote tracebacks from the throw-away venv; ``monkey_coder/models/__init__.py`` says what
     ``/tmp/mcheck-x1y2/venv/lib/python3.11/site-packages/monkey_coder/models/__init__.py`` says, and the
     same on every run."""
+    message, hint = _venv_relative(finding.message, workdir), _venv_relative(finding.hint, workdir)
+    if message == finding.message and hint == finding.hint:
+        return finding
+    return dataclasses.replace(finding, message=message or "", hint=hint)
+
+
+def _venv_relative(text: str | None, workdir: Path) -> str | None:
+    """``text`` with the run's venv site-packages prefix taken off every path in it."""
+    if not text:
+        return text
     prefix = re.compile(
         re.escape(str(workdir)) + r"/(?:[0-9.]+-)?venv/lib/python[0-9.]+/site-packages/"
     )
-    message, hint = (
-        prefix.sub("", finding.message),
-        prefix.sub("", finding.hint) if finding.hint else finding.hint,
-    )
-    if message == finding.message and hint == finding.hint:
-        return finding
-    return dataclasses.replace(finding, message=message, hint=hint)
+    return prefix.sub("", text)
 
 
 def _cwd_project_of(wheel: Path) -> Project | None:

@@ -44,10 +44,15 @@ _RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 1, "failed": 2, "er
 
 
 def _crash(report: object) -> str | None:
-    """``FileNotFoundError: [Errno 2] ... 'x.html'``: the last line of what raised, when pytest has it."""
+    """``FileNotFoundError: [Errno 2] ... 'x.html'``: the one line of what raised. A collection error
+    of an import has no ``reprcrash``: its report's last ``E   Type: message`` line says it."""
     crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
     message = getattr(crash, "message", None)
-    return text(message) if message else None
+    if message:
+        return text(message)
+    lines = (getattr(report, "longreprtext", "") or "").splitlines()
+    raised = [line[1:].strip() for line in lines if line.startswith("E ") and ":" in line]
+    return text(raised[-1]) if raised else None
 
 
 def _longrepr(report: object) -> str | None:

@@ -1,0 +1,3 @@
+"""Built-in plugins."""
+
+BUILTIN = ("echo",)
