@@ -108,6 +108,25 @@ SPEC: dict[str, dict[str, set]] = {
         "warnings": set(),
     },
     "missing_package_data": {"errors": set(), "warnings": {("MC102", "pkg/templates/page.html")}},
+    # The --tests samples (tests/wheel/test_suite.py) without --tests: the import probe and the diff
+    # alone. A dropped template is a warning and the run passes; its test says more (MC701).
+    "tests_template_dropped": {
+        "errors": set(),
+        "warnings": {("MC102", "render_pages/templates/page.html")},
+    },
+    "tests_template_dropped_fixed": NO_FINDINGS,
+    "tests_real_bug": NO_FINDINGS,
+    "tests_import_dropped_subpackage": {
+        "errors": {
+            ("MC101", "plugin_host/plugins/__init__.py"),
+            ("MC101", "plugin_host/plugins/echo.py"),
+        },
+        "warnings": set(),
+    },
+    "tests_flat_layout_schema": {
+        "errors": set(),
+        "warnings": {("MC102", "config_schemas/schemas/v1.json")},
+    },
     "shadowed_module": {
         "errors": {("MC103", "pkg/util.py"), ("MC301", "pkg.cli")},
         "warnings": set(),

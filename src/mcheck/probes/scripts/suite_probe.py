@@ -131,6 +131,9 @@ def main() -> None:
     become_subreaper()
     _install_cleanup()
     sys.path[:0] = request["sys_path"]
+    # `-I` ignores PYTHONDONTWRITEBYTECODE: without this the checkout run would leave __pycache__
+    # (pytest's rewritten test modules among them) in the user's source tree.
+    sys.dont_write_bytecode = True
     os.chdir(request["cwd"])
     recorder = Recorder(sys.argv[2] + ".cases")
     output: dict = {"protocol": PROTOCOL}
