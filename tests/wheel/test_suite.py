@@ -143,7 +143,7 @@ def test_the_report_says_which_tests_ran_chosen_how_with_which_dependencies(test
     assert {name: s.requirements_from for name, s in summaries.items()} == {
         "tests_template_dropped": "dependency group `test` (pyproject.toml)",
         "tests_template_dropped_fixed": "dependency group `test` (pyproject.toml)",
-        "tests_real_bug": "the extra `test` (pyproject.toml), and pytest",
+        "tests_real_bug": "the extra `test` (pyproject.toml)",
         "tests_import_dropped_subpackage": "dependency group `dev` (pyproject.toml)",
         "tests_flat_layout_schema": "dependency group `test` (pyproject.toml)",
     }
@@ -176,8 +176,11 @@ def test_the_cli_reports_each_test_in_json_and_junit_and_a_tally_in_text(tested,
     root = copy_sample("tests_template_dropped", tmp_path / "tests_template_dropped")
     json_out, junit_out = tmp_path / "report.json", tmp_path / "report.xml"
     done = subprocess.run(
-        [sys.executable, "-m", "mcheck", "wheel", str(root), "--tests", "-f", "text", "-f", "json"]
-        + ["-o", "-", "-o", str(json_out), "-f", "junit", "-o", str(junit_out)],
+        [
+            *(sys.executable, "-m", "mcheck", "wheel", str(root), "--tests"),
+            *("-f", "text", "-o", "-", "-f", "json", "-o", str(json_out)),
+            *("-f", "junit", "-o", str(junit_out)),
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,

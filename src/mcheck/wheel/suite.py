@@ -275,10 +275,10 @@ def suite_requirements(project: Project) -> SuiteRequirements:
         return SuiteRequirements(("pytest",), "pytest alone (no test dependencies declared)")
     own = canonicalize_name(project.name) if project.name else None
     requirements, extras = _without_self(found.requirements, own)
+    source = found.source
     if not any(_name(r) == "pytest" for r in requirements):
-        requirements = (*requirements, "pytest")
-        found = SuiteRequirements(found.requirements, f"{found.source}, and pytest")
-    return SuiteRequirements(requirements, found.source, (*found.extras, *extras))
+        requirements, source = (*requirements, "pytest"), f"{source}, and pytest"
+    return SuiteRequirements(requirements, source, (*found.extras, *extras))
 
 
 def _from_dependency_groups(data: Mapping[str, Any]) -> SuiteRequirements | None:
@@ -299,7 +299,9 @@ def _from_extras(data: Mapping[str, Any]) -> SuiteRequirements | None:
     extras = (data.get("project") or {}).get("optional-dependencies") or {}
     for name in TEST_DEPENDENCY_NAMES:
         if name in extras:
-            return SuiteRequirements((), f"the extra `{name}` (pyproject.toml)", (name,))
+            # Installed as the wheel's extra; listed too, so that pytest is seen when it is one.
+            listed = tuple(map(str, extras[name]))
+            return SuiteRequirements(listed, f"the extra `{name}` (pyproject.toml)", (name,))
     return None
 
 
