@@ -856,8 +856,8 @@ _ENTRIES = [
         "a test passes on the checkout and fails against the installed wheel",
         """
         With `--tests`, mcheck runs the project's own tests twice in the same fresh venv: once against
-        the installed wheel (the tests copied out of the checkout, `--import-mode=importlib`, nothing
-        of the source tree on `sys.path`) and once against the checkout (the source on `sys.path`, as
+        the installed wheel (the tests copied out of the checkout, nothing of the source tree on
+        `sys.path`) and once against the checkout (the source on `sys.path`, as
         a developer runs them). A test that passes on the checkout and fails against the wheel fails
         because of packaging: a template, data file or module the source tree has and the wheel does
         not ship, read at call time, where importing every module cannot see it. The hint names the

@@ -411,3 +411,23 @@ def _check(project: Path, **settings) -> Report:
     from mcheck.api import check_wheel
 
     return check_wheel(project, **settings)
+
+
+@needs("3.10", "3.12")
+def test_the_projects_tests_run_against_the_wheel_on_every_interpreter(tmp_path):
+    project = copy_sample("tests_template_dropped", tmp_path / "tests")
+    report = _check(project, python=["3.10", "3.12"], tests=True)
+    keys = sorted((f.code, f.path, f.line, f.pythons) for f in report.findings)
+    assert keys == [
+        ("MC102", "render_pages/templates/page.html", None, ()),
+        ("MC701", "tests/test_render.py", 8, ()),
+    ]
+    assert [(c.nodeid, c.python, c.wheel, c.checkout) for c in report.tests] == [
+        ("tests/test_render.py::test_page", "3.10", "failed", "passed"),
+        ("tests/test_render.py::test_title", "3.10", "passed", "passed"),
+        ("tests/test_render.py::test_page", "3.12", "failed", "passed"),
+        ("tests/test_render.py::test_title", "3.12", "passed", "passed"),
+    ]
+    junit = render("junit", [report])
+    assert 'name="tests/test_render.py::test_page [3.10]"' in junit
+    assert 'name="tests/test_render.py::test_page [3.12]"' in junit

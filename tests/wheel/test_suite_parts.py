@@ -15,7 +15,13 @@ from mcheck.findings import Finding
 from mcheck.probes.protocol import CaseResult, CollectionError, SuiteResult
 from mcheck.settings import resolve_settings
 from mcheck.wheel.discover import discover_project
-from mcheck.wheel.suite import copy_suite, find_suite, requirement_lines, suite_requirements
+from mcheck.wheel.suite import (
+    CodePaths,
+    copy_suite,
+    find_suite,
+    requirement_lines,
+    suite_requirements,
+)
 from mcheck.wheel.suite_verdicts import SuiteComparison, suite_cases, verdicts
 
 pytestmark = pytest.mark.unit
@@ -82,7 +88,7 @@ def test_the_configuration_above_the_project_is_pytests_rootdir_as_in_a_monorepo
     suite = find_suite(discover_project(root))
     assert suite.base == tmp_path.resolve() and suite.position == "packages/a"
     copy = tmp_path.parent / "copy"
-    cwd = copy_suite(suite, copy)
+    cwd = copy_suite(suite, copy, CodePaths(("src/a",), frozenset()))
     assert cwd == copy / "packages" / "a"
     assert (cwd / "tests" / "test_a.py").is_file()
     assert (copy / "conftest.py").read_text() == "ROOT = 1\n"
@@ -98,10 +104,36 @@ def test_toml_lists_become_ini_lines_in_the_copys_pytest_ini(tmp_path):
         'markers = ["slow: long", "net: network"]\nxfail_strict = true\npythonpath = ["src"]\n',
         {"tests/test_a.py": ""},
     )
-    copy_suite(find_suite(found), tmp_path / "copy")
+    copy_suite(find_suite(found), tmp_path / "copy", CodePaths((), frozenset()))
     assert (tmp_path / "copy" / "pytest.ini").read_text() == (
         "[pytest]\nmarkers = slow: long\n    net: network\nxfail_strict = true\n"
     )
+
+
+def test_the_copy_is_the_checkout_without_the_code_the_wheel_is_built_from(tmp_path):
+    files = {
+        "src/demo/__init__.py": "",
+        "src/demo/data.json": "{}",
+        "demo_cli.py": "",
+        "docs/conf.py": "",
+        "setup.cfg": "",
+        "demo.egg-info/PKG-INFO": "",
+        "tests/test_a.py": "",
+        "src/demo/tests/test_inside.py": "",
+    }
+    found = project(tmp_path, NAMED, files)
+    suite = find_suite(found, tests_path=("tests", "src/demo/tests"))
+    code = CodePaths(("src/demo",), frozenset({"demo_cli.py"}))
+    cwd = copy_suite(suite, tmp_path / "copy", code)
+    copied = sorted(p.relative_to(cwd).as_posix() for p in cwd.rglob("*") if p.is_file())
+    assert copied == [
+        "docs/conf.py",
+        "pyproject.toml",
+        "pytest.ini",
+        "setup.cfg",
+        "src/demo/tests/test_inside.py",
+        "tests/test_a.py",
+    ]
 
 
 # --- what the tests need ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@ its own session and subreaper, ``--sandbox``, and a wall-clock guard (``tests-ti
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +70,7 @@ def run_suite(
             log_tail=exc.log_tail,
         ) from None
     try:
-        result = parse_suite_answer(answer)
+        result = without_run_prefixes(parse_suite_answer(answer), run.rootdir)
     except (KeyError, TypeError, ValueError) as exc:
         raise ProbeError(f"the {probe.name} probe wrote a malformed answer: {exc!r}") from None
     if result.exit_code is None:
@@ -77,6 +79,32 @@ def run_suite(
             log_tail=log_tail(probe.files.log),
         )
     return result
+
+
+SITE_PACKAGES_PREFIX = re.compile(r"[^\s'\"()]*/site-packages/")
+
+
+def without_run_prefixes(result: SuiteResult, rootdir: Path) -> SuiteResult:
+    """Failure texts with the paths of this run's venv and copy made relative: ``pkg/data.json``
+    where the run said ``/tmp/mcheck-x/3.12-venv/lib/python3.12/site-packages/pkg/data.json``, so
+    that the same failure reads the same on every interpreter and on every run."""
+
+    def clean(text: str | None) -> str | None:
+        if not text:
+            return text
+        return SITE_PACKAGES_PREFIX.sub("", text.replace(f"{rootdir}/", ""))
+
+    return dataclasses.replace(
+        result,
+        cases=tuple(
+            dataclasses.replace(c, crash=clean(c.crash), longrepr=clean(c.longrepr))
+            for c in result.cases
+        ),
+        collection_errors=tuple(
+            dataclasses.replace(e, crash=clean(e.crash), longrepr=clean(e.longrepr))
+            for e in result.collection_errors
+        ),
+    )
 
 
 def finished_cases(stream: Path) -> list[CaseResult]:

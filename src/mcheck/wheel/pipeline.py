@@ -60,7 +60,14 @@ from mcheck.wheel.local_deps import LocalDependency, local_dependencies, workspa
 from mcheck.wheel.pythons import SUPPORTED, PythonChoice, choose_pythons
 from mcheck.wheel.selection import failure_anchor
 from mcheck.wheel.source_map import RepoPaths, project_file, with_project_file_path
-from mcheck.wheel.suite import Suite, checkout_sys_path, copy_suite, find_suite
+from mcheck.wheel.suite import (
+    CodePaths,
+    Suite,
+    checkout_sys_path,
+    copy_suite,
+    find_suite,
+    shipped_code,
+)
 from mcheck.wheel.suite_verdicts import SuiteComparison, suite_cases
 from mcheck.workdirs import make_workdir, remove_workdir
 
@@ -429,7 +436,7 @@ class Run:
                 sink.append(_test_install_failure(suite, exc))
                 return None
             workdir = self.workdir / _in("tests", label)
-            runs = [self._wheel_side(suite, workdir)]
+            runs = [self._wheel_side(suite, workdir, shipped_code(project, wheel))]
             if self.settings.tests == "both":
                 runs.append(_checkout_side(suite, project, wheel))
 
@@ -450,17 +457,15 @@ class Run:
                 return None
         return SuiteComparison(results[0], results[1] if len(results) > 1 else None, suite.position)
 
-    def _wheel_side(self, suite: Suite, workdir: Path) -> SuiteRun:
-        """The tests copied below the probe's work directory (writable under --sandbox), run with
-        nothing of the checkout on sys.path and the copy's own pytest.ini."""
+    def _wheel_side(self, suite: Suite, workdir: Path, code: CodePaths) -> SuiteRun:
+        """The checkout without its code, copied below the probe's work directory (writable under
+        --sandbox), run with the copy's own pytest.ini. Nothing the wheel is built from is on
+        sys.path: pytest's import mode is the project's, as on the checkout, and the directories it
+        may add are the copy's. (``--import-mode=importlib`` would change what the tests see: jinja2's
+        suite imports its helper package ``res`` from ``tests/``, and reprs name the modules.)"""
         copy = workdir / "copy"
-        cwd = copy_suite(suite, copy)
-        options = (
-            "--import-mode=importlib",
-            f"--confcutdir={copy}",
-            "-c",
-            str(copy / "pytest.ini"),
-        )
+        cwd = copy_suite(suite, copy, code)
+        options = (f"--confcutdir={copy}", "-c", str(copy / "pytest.ini"))
         return SuiteRun("wheel", cwd, copy, (), (*options, *suite.arguments()))
 
     def _probe_imports(

@@ -37,6 +37,7 @@ from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import Project
 from mcheck.wheel.layout import map_packages
 
+COPY_FILE_LIMIT = 20_000_000  # bytes: larger files of the checkout are not copied for the tests
 COPY_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
 
 
@@ -72,6 +73,7 @@ class Suite:
     requirements: SuiteRequirements
     pytest_args: tuple[str, ...] = ()  # the user's (after `--`)
     user_paths: bool = False  # the user's pytest arguments name the paths: pass none of ours
+    files: tuple[str, ...] = ()  # the project's source tree (project-relative), for the copy
 
     @property
     def position(self) -> str:
@@ -115,6 +117,7 @@ def find_suite(
         requirements=suite_requirements(project),
         pytest_args=tuple(pytest_args),
         user_paths=bool(user),
+        files=project.files,
     )
 
 
@@ -217,12 +220,21 @@ def write_ini(options: Mapping[str, str], path: Path) -> None:
 # --- the copy ---------------------------------------------------------------------------------------
 
 
-def copy_suite(suite: Suite, destination: Path) -> Path:
-    """Copy the tests below ``destination`` where they sit below the rootdir in the checkout, with
-    every ``conftest.py`` from the rootdir down to the project root and the configuration as a
-    ``pytest.ini``. Returns the copy of the project root: the directory pytest runs in."""
+def copy_suite(suite: Suite, destination: Path, code: CodePaths) -> Path:
+    """Copy the checkout without its code below ``destination``, where it sits below the rootdir:
+    every file of the source tree except what the wheel's packages and modules are built from
+    (``code``), the tests themselves (also those inside a package), every ``conftest.py`` from the
+    rootdir down to the project root, and the configuration as a ``pytest.ini``. Tests read the
+    checkout's other files (click's suite globs ``docs/**/conf.py``), so a copy of the tests alone
+    would fail where the checkout passes; the code stays behind, so what the tests import of the
+    project can only come from the wheel. Returns the copy of the project root (pytest's cwd)."""
     project_copy = destination / suite.position if suite.position else destination
     project_copy.mkdir(parents=True, exist_ok=True)
+    for name in suite.files:
+        source = suite.project_root / name
+        if not code.holds(name) and _copyable(source):
+            (project_copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, project_copy / name)
     for path in suite.paths:
         source, target = suite.project_root / path, project_copy / path
         if source.is_dir():
@@ -236,6 +248,44 @@ def copy_suite(suite: Suite, destination: Path) -> Path:
             shutil.copyfile(conftest, destination / conftest.relative_to(suite.base))
     write_ini(suite.config.for_copy() if suite.config else {}, destination / "pytest.ini")
     return project_copy
+
+
+@dataclass(frozen=True)
+class CodePaths:
+    """What the wheel's code is built from in the source tree: package directories (``src/pkg``)
+    and top-level module files (``six.py``), project-relative; plus build metadata (egg-info)."""
+
+    directories: tuple[str, ...]
+    modules: frozenset[str]
+
+    def holds(self, name: str) -> bool:
+        parts = PurePosixPath(name).parts
+        if any(p.endswith((".egg-info", ".dist-info")) for p in parts[:-1]):
+            return True
+        return name in self.modules or any(name.startswith(f"{d}/") for d in self.directories)
+
+
+def shipped_code(project: Project, wheel: WheelContents) -> CodePaths:
+    packages = map_packages(wheel, project.file_set())
+    roots = {"", "src", *(str(PurePosixPath(p.source_dir).parent) for p in packages)}
+    modules = {
+        name
+        for name in wheel.installed_files
+        if "/" not in name and name.endswith((".py", ".pyi", ".so", ".pyd"))
+    }
+    files = {
+        f
+        for f in project.files
+        if PurePosixPath(f).name in modules and str(PurePosixPath(f).parent) in roots | {"."}
+    }
+    return CodePaths(tuple(p.source_dir for p in packages), frozenset(files))
+
+
+def _copyable(path: Path) -> bool:
+    try:
+        return path.is_file() and not path.is_symlink() and path.stat().st_size <= COPY_FILE_LIMIT
+    except OSError:
+        return False
 
 
 def _dirs_between(top: Path, bottom: Path) -> list[Path]:
