@@ -93,7 +93,9 @@ class Outcome:
     modules_imported: int
     modules_failed: int
     findings: list[dict[str, Any]] = field(default_factory=list)
-    role: str = "healthy"  # "healthy", "broken" or "fixed"
+    role: str = "healthy"  # "healthy", "broken", "fixed", or "suite" (a run with --tests)
+    # With --tests: what ran (paths, dependencies) and the tally of the per-test outcomes.
+    tests: dict[str, Any] | None = None
 
     def by_severity(self, severity: str) -> list[dict[str, Any]]:
         return [f for f in self.findings if f["severity"] == severity]
@@ -114,6 +116,33 @@ def _pin(table: dict[str, Any], prefix: str = "") -> Pin:
 def load_healthy(path: Path = PACKAGES_FILE) -> list[Healthy]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return [Healthy(_pin(entry), entry.get("features", "")) for entry in data.get("healthy", [])]
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """A release whose sdist ships its tests, run with ``--tests``: the MC7xx findings it must get
+    (none: no test may fail because of the packaging)."""
+
+    pin: Pin
+    expected: frozenset[tuple[str, str]]
+    note: str = ""
+
+
+def load_suites(path: Path = PACKAGES_FILE) -> list[SuiteEntry]:
+    """The ``[[suite]]`` entries, each naming a release pinned elsewhere in the file."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    pins = {(p.name, p.version): p for h in load_healthy(path) for p in [h.pin]}
+    for entry in load_broken(path):
+        pins[(entry.broken.name, entry.broken.version)] = entry.broken
+        pins[(entry.fixed.name, entry.fixed.version)] = entry.fixed
+    return [
+        SuiteEntry(
+            pins[(entry["name"], entry["version"])],
+            frozenset((code, file) for code, file in entry.get("expect", ())),
+            entry.get("note", ""),
+        )
+        for entry in data.get("suite", [])
+    ]
 
 
 def load_broken(path: Path = PACKAGES_FILE) -> list[Broken]:
@@ -205,15 +234,17 @@ def build_backend(root: Path) -> str:
 
 
 def check_release(pin: Pin, workdir: Path, role: str = "healthy") -> Outcome:
-    """Fetch, unpack and check ``pin`` with the real pipeline; the outcome is also what the docs show."""
+    """Fetch, unpack and check ``pin`` with the real pipeline; the outcome is also what the docs show.
+    Role "suite" also runs the release's own tests against the wheel (``--tests``)."""
     from mcheck.api import check_wheel
+    from mcheck.findings import SuiteCounts
 
     root = unpack(fetch_sdist(pin), workdir / pin.label)
     backend = build_backend(root)
     started = time.perf_counter()
     # jobs=2: the probe imports two modules at a time, within the 2 cores the whole run may use.
     with tempfile.TemporaryDirectory(prefix="mcheck-cwd-") as empty, contextlib.chdir(empty):
-        report = check_wheel(root, jobs=2, release=RELEASE_GATE)
+        report = check_wheel(root, jobs=2, release=RELEASE_GATE, tests=role == "suite" or None)
     seconds = time.perf_counter() - started
     findings = [
         {
@@ -235,7 +266,22 @@ def check_release(pin: Pin, workdir: Path, role: str = "healthy") -> Outcome:
         report.modules.failed,
         findings,
         role,
+        _tests_summary(report, SuiteCounts) if role == "suite" else None,
     )
+
+
+def _tests_summary(report: Any, counts_of: Any) -> dict[str, Any]:
+    suite = report.suite
+    counts = counts_of.of(report.tests)
+    codes = Counter(case.code for case in report.tests if case.code)
+    return {
+        "paths": list(suite.paths) if suite else [],
+        "requirements_from": suite.requirements_from if suite else "",
+        "ran": counts.ran,
+        "failed": counts.failed,
+        "uncollected": sum(1 for c in report.tests if c.wheel == "uncollected"),
+        "codes": dict(codes),
+    }
 
 
 def save_outcome(outcome: Outcome, results_dir: Path) -> None:
@@ -377,6 +423,50 @@ def _release_section(release_dir: Path | None) -> list[str]:
     return lines
 
 
+def _suite_section(outcomes: dict[str, Outcome], suites: list[SuiteEntry]) -> list[str]:
+    ran = [outcomes.get(f"suite-{entry.pin.label}") for entry in suites]
+    if not any(ran):
+        return []
+    lines = [
+        "## The projects' own tests, against the wheel (`--tests`)",
+        "",
+        "Each release's test suite, as its sdist ships it, run twice in the fresh venv: against the",
+        "installed wheel (a copy of the unpacked sdist without the code the wheel is built from) and",
+        "on the unpacked sdist itself. MC701: passes there, fails against the wheel; MC702: fails on",
+        "both; MC703: a test file only the sdist can collect (its tests count as uncollected).",
+        "",
+        "| release | tests | dependencies from | ran | failed | uncollected | MC701 | MC702 | MC703 "
+        "| seconds | expected |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for entry, outcome in zip(suites, ran, strict=True):
+        if outcome is None or outcome.tests is None:
+            lines.append(f"| {entry.pin.label} | not run | | | | | | | | | |")
+            continue
+        t, codes = outcome.tests, outcome.tests["codes"]
+        expected = ", ".join(f"{c} {p}" for c, p in sorted(entry.expected)) or "no MC701/MC703"
+        lines.append(
+            f"| {entry.pin.label} | {_cell(', '.join(t['paths']))} | {_cell(t['requirements_from'])} "
+            f"| {t['ran']} | {t['failed']} | {t['uncollected']} | {codes.get('MC701', 0)} "
+            f"| {codes.get('MC702', 0)} | {codes.get('MC703', 0)} | {outcome.seconds} "
+            f"| {_cell(expected + ('; ' + entry.note if entry.note else ''))} |"
+        )
+    findings = [
+        (o.label, f)
+        for o in ran
+        if o is not None
+        for f in o.findings
+        if f["code"].startswith("MC7")
+    ]
+    if findings:
+        lines += ["", "| release | code | test | finding |", "|---|---|---|---|"]
+        lines += [
+            f"| {label} | {f['code']} | {_cell(f['path'] or '')} | {_cell(f['message'])} |"
+            for label, f in findings
+        ]
+    return [*lines, ""]
+
+
 def render_markdown(
     results_dir: Path, packages_file: Path = PACKAGES_FILE, release_dir: Path | None = None
 ) -> str:
@@ -407,9 +497,15 @@ def render_markdown(
         *_broken_table(broken, outcomes),
         "",
         *_release_section(release_dir),
+        *_suite_section(outcomes, load_suites(packages_file)),
         "## Every finding, for review",
         "",
-        *_details(sorted(outcomes.values(), key=lambda o: (o.role != "healthy", o.label))),
+        *_details(
+            sorted(
+                (o for o in outcomes.values() if o.role != "suite"),
+                key=lambda o: (o.role != "healthy", o.label),
+            )
+        ),
     ]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -19,9 +19,11 @@ from realworld_harness import (
     Broken,
     Healthy,
     Outcome,
+    SuiteEntry,
     check_release,
     load_broken,
     load_healthy,
+    load_suites,
     save_outcome,
 )
 
@@ -29,6 +31,7 @@ pytestmark = pytest.mark.slow
 
 HEALTHY = load_healthy()
 BROKEN = load_broken()
+SUITES = load_suites()
 RESULTS_DIR = Path(
     os.environ.get("MCHECK_REALWORLD_RESULTS") or tempfile.mkdtemp(prefix="mcheck-realworld-")
 )
@@ -84,3 +87,16 @@ def test_fixed_release_gets_no_error(entry: Broken, tmp_path: Path) -> None:
     outcome = _check(entry.fixed, tmp_path, "fixed")
     assert outcome.keys("error") == set(), _describe(outcome, "error")
     assert not (outcome.keys("warning") & entry.expected), _describe(outcome, "warning")
+
+
+@pytest.mark.parametrize("entry", SUITES, ids=[s.pin.label for s in SUITES])
+def test_the_releases_own_tests_fail_against_the_wheel_exactly_where_the_packaging_breaks_them(
+    entry: SuiteEntry, tmp_path: Path
+) -> None:
+    outcome = _check(entry.pin, tmp_path, "suite")
+    assert outcome.tests is not None and outcome.tests["paths"], "no tests found in the sdist"
+    assert outcome.tests["ran"] + outcome.tests["uncollected"] > 0, "no test ran"
+    packaging = {
+        (f["code"], f["path"]) for f in outcome.findings if f["code"] in ("MC701", "MC703")
+    }
+    assert packaging == set(entry.expected), _describe(outcome, "error")
