@@ -1,5 +1,6 @@
 """mcheck benchmark: the floor (``uv build --wheel``), mcheck cold and warm, tox and a naive script,
-side by side on three projects, plus the import probe alone against one sequential import process.
+side by side on three projects, plus the import probe alone against one sequential import process,
+and ``--tests`` against a plain pytest run of the same suite.
 
 Run with ``nox -s bench`` (which installs mcheck and tox); writes ``bench/RESULTS.md``. Every number
 is measured in this run on this machine; nothing is carried over from earlier runs.
@@ -42,6 +43,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 SMALL_SAMPLE = "clean_setuptools_src"
 MID_PACKAGE = ("rich", "13.9.4")
+SUITE_PACKAGE = ("click", "8.1.7")  # its sdist ships its tests (611) and requirements/tests.txt
 GENERATED_MODULES = 2000
 TOX_INI = """\
 [tox]
@@ -252,6 +254,72 @@ class Bench:
         _stages(report, expect_build=expect_build)
         return cost
 
+    # --- the project's own tests -----------------------------------------------------------------
+
+    def suite(self, project: Path) -> tuple[list[Row], dict[str, dict[str, float]]]:
+        """``mcheck wheel --tests`` against a plain ``pytest`` run of the same suite in a venv made
+        ready beforehand (the project and its test requirements installed; not timed). mcheck runs
+        warm (a cold run first fills its cache): with and without --tests, and wheel-only."""
+        venv = self.work / "suite-venv"
+        uv = self.tools["uv"]
+        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+        requirements = project / "requirements" / "tests.txt"
+        subprocess.run(
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(venv / "bin" / "python"),
+                str(project),
+                "-r",
+                str(requirements),
+            ],
+            check=True,
+        )
+        plain_copy = self.fresh_copy(project, "pytest")
+        pytest_alone = self.best(
+            lambda i: [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "tests",
+            ],
+            cwd=plain_copy,
+        )
+        self.counter += 1
+        cache = self.work / f"mcheck-cache-suite-{self.counter}"
+        copy = self.fresh_copy(project, "suite")
+        env = {"MCHECK_CACHE_DIR": str(cache)}
+        base = [self.tools["mcheck"], "wheel", str(copy), "-q"]
+        stages: dict[str, dict[str, float]] = {}
+
+        def warm(label: str, flags: list[str]) -> Cost:
+            best: tuple[Cost, dict[str, float]] | None = None
+            for _ in range(self.repeat):
+                self.counter += 1
+                report = self.work / f"mcheck-suite-{self.counter}.json"
+                cost = self.measure([*base, *flags, "-f", "json", "-o", str(report)], env=env)
+                measured = (cost, _stages(report, expect_build="build (cached)"))
+                if best is None or cost.wall < best[0].wall:
+                    best = measured
+            assert best is not None
+            stages[label] = best[1]
+            return best[0]
+
+        self.checked_run([*base, "--tests"], env, "build")  # fills the caches
+        rows = [
+            Row("pytest alone (venv made ready beforehand)", pytest_alone),
+            Row("mcheck, warm, without --tests", warm("without --tests", [])),
+            Row("mcheck --tests, warm", warm("--tests", ["--tests"])),
+            Row("mcheck --tests=wheel-only, warm", warm("wheel-only", ["--tests=wheel-only"])),
+        ]
+        return rows, stages
+
     # --- the probe alone ---------------------------------------------------------------------------
 
     def probe_alone(self, wheel: Path, modules_file: Path) -> list[Row]:
@@ -334,9 +402,12 @@ def small_project() -> Path:
 
 
 def mid_project(work: Path) -> Path:
+    return sdist_project(work, *MID_PACKAGE)
+
+
+def sdist_project(work: Path, name: str, version: str) -> Path:
     """The pinned sdist, downloaded by pip (sdist only, no dependencies) and unpacked."""
-    name, version = MID_PACKAGE
-    download = work / "sdist"
+    download = work / f"sdist-{name}"
     subprocess.run(
         [
             sys.executable,
@@ -356,8 +427,8 @@ def mid_project(work: Path) -> Path:
     )
     sdist = next(download.glob("*.tar.gz"))
     with tarfile.open(sdist) as tf:
-        tf.extractall(work / "unpacked", filter="data")
-    return next((work / "unpacked").iterdir())
+        tf.extractall(work / f"unpacked-{name}", filter="data")
+    return next((work / f"unpacked-{name}").iterdir())
 
 
 def generated_project(work: Path, count: int) -> Path:
@@ -459,6 +530,35 @@ def other_interpreter() -> str | None:
     others = [i for i in installed_interpreters() if i.minor != own and i.minor >= (3, 9)]
     preferred = [i for i in others if i.minor == (3, 12)] or others
     return preferred[-1].path if preferred else None
+
+
+def suite_lines(rows: list[Row], stages: dict[str, dict[str, float]]) -> list[str]:
+    name, version = SUITE_PACKAGE
+    plain, without, both, wheel_only = (r.cost for r in rows)
+    tests_both = stages["--tests"].get("tests", 0.0)
+    tests_wheel = stages["wheel-only"].get("tests", 0.0)
+    return [
+        f"## The project's own tests (`--tests`), on {name} {version} from its sdist",
+        "",
+        "The suite its sdist ships, run by mcheck against the wheel and on the checkout (`--tests`), "
+        "or against the wheel only, next to a plain `pytest` run of the same tests in a venv made "
+        "ready beforehand. Ratios are to the plain pytest run.",
+        "",
+        *table(rows, plain),
+        "",
+        f"- the tests stage alone (test dependencies installed next to the wheel, the checkout "
+        f"copied without its code, both runs): {tests_both:.2f} s = {tests_both / plain.wall:.2f}x "
+        f"the plain pytest run; wheel-only {tests_wheel:.2f} s = {tests_wheel / plain.wall:.2f}x",
+        f"- what --tests adds to a warm mcheck run: {both.wall - without.wall:.2f} s "
+        f"({(both.wall - without.wall) / plain.wall:.2f}x the plain pytest run; wheel-only "
+        f"{(wheel_only.wall - without.wall) / plain.wall:.2f}x)",
+        "- mcheck, stage by stage (s): "
+        + "; ".join(
+            f"{label}: " + ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
+            for label, timings in stages.items()
+        ),
+        "",
+    ]
 
 
 def second_interpreter_lines(rows: list[Row]) -> list[str]:
@@ -602,6 +702,7 @@ def write_results(
     repeat: int,
     count: int,
     python_rows: list[Row],
+    suite: tuple[list[Row], dict[str, dict[str, float]]] | None = None,
 ) -> None:
     lines = [
         "# mcheck benchmark results",
@@ -633,6 +734,8 @@ def write_results(
         "",
     ]
     lines += second_interpreter_lines(python_rows)
+    if suite is not None:
+        lines += suite_lines(*suite)
     lines += ["## Targets", "", *targets({k: v[1] for k, v in sections.items()}, probe_rows), ""]
     lines += ["## Notes", "", *notes(sections, probe_rows, count), ""]
     path.write_text("\n".join(lines))
@@ -683,8 +786,18 @@ def main() -> int:
         if other is not None:
             print(f"bench: a second interpreter ({other}) on (b)", flush=True)
             python_rows = bench.second_interpreter(projects["b"][1], other)
+        print(f"bench: the project's own tests of {SUITE_PACKAGE[0]}", flush=True)
+        suite = bench.suite(sdist_project(work, *SUITE_PACKAGE))
         write_results(
-            args.out, sections, probe_rows, machine, started, args.repeat, args.modules, python_rows
+            args.out,
+            sections,
+            probe_rows,
+            machine,
+            started,
+            args.repeat,
+            args.modules,
+            python_rows,
+            suite,
         )
         print(args.out.read_text())
     finally:
