@@ -185,3 +185,19 @@ def test_a_build_requirement_built_from_the_projects_own_files_is_refused_under_
     assert f"build requirement 'build-helper @ {helper.as_uri()}'" in failure.message
     assert "outside the sandbox" in failure.message
     assert not sentinel.exists()
+
+
+@needs_bwrap
+def test_the_projects_tests_get_the_same_verdicts_in_the_sandbox(tmp_path):
+    from mcheck.api import check_wheel
+
+    project = copy_sample("tests_template_dropped", tmp_path / "project")
+    before = tree_digest(project)
+    plain = check_wheel(project, tests=True)
+    sandboxed = check_wheel(project, tests=True, sandbox=True)
+    assert [(f.code, f.path, f.line) for f in sandboxed.findings] == [
+        (f.code, f.path, f.line) for f in plain.findings
+    ]
+    outcomes = [(c.nodeid, c.wheel, c.checkout, c.code, c.detail) for c in sandboxed.tests]
+    assert outcomes == [(c.nodeid, c.wheel, c.checkout, c.code, c.detail) for c in plain.tests]
+    assert tree_digest(project) == before

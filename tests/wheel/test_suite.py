@@ -205,3 +205,24 @@ def test_the_cli_reports_each_test_in_json_and_junit_and_a_tally_in_text(tested,
     assert set(cases) == {"tests/test_render.py::test_page", "tests/test_render.py::test_title"}
     assert cases["tests/test_render.py::test_page"].find("failure").get("type") == "MC701"
     assert cases["tests/test_render.py::test_title"].find("failure") is None
+
+
+def test_a_suite_that_outruns_its_timeout_is_stopped_with_everything_it_started(tmp_path):
+    root = copy_sample("tests_real_bug", tmp_path / "tests_real_bug")
+    marker = f"mcheck-suite-timeout-{tmp_path.name}"
+    (root / "tests" / "test_zz_hangs.py").write_text(
+        "import subprocess, time\n\n\n"
+        "def test_starts_a_daemon_and_hangs():\n"
+        f"    subprocess.Popen(['sleep', '300', '{marker}'], start_new_session=True)\n"
+        "    time.sleep(300)\n",
+        encoding="utf-8",
+    )
+    report = _check(root, tests=True, tests_timeout=8)
+    [failure] = [f for f in report.findings if f.code == "MC003"]
+    assert failure.message.startswith(
+        "the tests against the wheel did not finish within 8 s (tests-timeout): 2 had finished; "
+        "the last to finish was tests/test_totals.py::test_total_with_discount"
+    )
+    assert report.tests == []  # nothing is judged from a run that did not finish
+    left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)
+    assert left.stdout == "", "a process the tests started outlived the run"
