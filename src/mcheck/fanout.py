@@ -25,6 +25,8 @@ from mcheck.findings import (
     Report,
     Severity,
     StageTiming,
+    SuiteCase,
+    SuiteSummary,
 )
 from mcheck.gitcmd import run_git
 from mcheck.knowledge.conventions import REPOSITORY_ROOT_FILES
@@ -233,7 +235,35 @@ def _report(data: dict[str, Any]) -> Report:
     report.repository_root = (root["path"], root["found_by"]) if root else None
     report.pythons = [str(version) for version in data.get("pythons", [])]
     report.pythons_chosen = data.get("pythons_chosen")
+    report.suite, report.tests = _suite(data)
     return report
+
+
+def _suite(data: dict[str, Any]) -> tuple[SuiteSummary | None, list[SuiteCase]]:
+    """``tests_run`` and ``tests`` (with --tests) back into the report they were written from."""
+    run = data.get("tests_run")
+    if run is None:
+        return None, []
+    summary = SuiteSummary(
+        tuple(run["paths"]),
+        run["chosen_by"],
+        run["requirements_from"],
+        run["mode"],
+        run["collected"],
+    )
+    cases = [
+        SuiteCase(
+            t["nodeid"],
+            t["wheel"],
+            t["checkout"],
+            t["seconds"],
+            t["code"],
+            t["detail"],
+            t.get("python"),
+        )
+        for t in data.get("tests", [])
+    ]
+    return summary, cases
 
 
 def _finding(data: dict[str, Any]) -> Finding:

@@ -226,3 +226,13 @@ def test_a_suite_that_outruns_its_timeout_is_stopped_with_everything_it_started(
     assert report.tests == []  # nothing is judged from a run that did not finish
     left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)
     assert left.stdout == "", "a process the tests started outlived the run"
+
+
+def test_a_root_conftest_that_puts_the_source_on_sys_path_cannot_hide_the_dropped_file(tmp_path):
+    root = copy_sample("tests_template_dropped", tmp_path / "tests_template_dropped")
+    (root / "conftest.py").write_text(
+        "import pathlib, sys\n\nsys.path.insert(0, str(pathlib.Path(__file__).parent / 'src'))\n",
+        encoding="utf-8",
+    )
+    report = _check(root, tests=True)
+    assert findings_of(report) == SPEC["tests_template_dropped"]["findings"]

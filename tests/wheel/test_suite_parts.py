@@ -284,3 +284,21 @@ def test_the_tests_setting_takes_true_false_or_a_mode():
         UsageError, match="tests must be true, false, 'both', 'wheel-only' or 'off'"
     ):
         resolve_settings({"tests": "yes"}, {}, "pyproject.toml")
+
+
+def test_the_tests_of_a_json_report_are_read_back_by_merge(tmp_path):
+    from mcheck.fanout import read_reports
+    from mcheck.findings import Report, SuiteCase, SuiteSummary
+    from mcheck.reporters import render
+
+    report = Report(target="proj")
+    report.suite = SuiteSummary(("tests",), "the tests/ directory", "pytest alone", "both", 2)
+    report.tests = [
+        SuiteCase(
+            "tests/test_a.py::test_x", "failed", "passed", 0.5, "MC701", "OSError: x", "3.12"
+        ),
+        SuiteCase("tests/test_a.py::test_y", "passed", "passed", 0.25),
+    ]
+    (tmp_path / "r.json").write_text(render("json", [report]))
+    [back] = read_reports([tmp_path / "r.json"])
+    assert (back.suite, back.tests) == (report.suite, report.tests)
