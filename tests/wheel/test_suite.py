@@ -73,6 +73,13 @@ SPEC: dict[str, dict] = {
             "tests/test_schemas.py::test_v1_requires_name_and_port": ("failed", "passed", "MC701"),
         },
     },
+    # The code reads a file above its package: nothing any wheel can ship (aboutcode-toolkit#525).
+    "tests_reads_above_package": {
+        "findings": {("MC701", "tests/test_cards.py", 4)},
+        "tests": {
+            "tests/test_cards.py::test_the_card_names_the_student": ("failed", "passed", "MC701"),
+        },
+    },
 }
 
 
@@ -128,6 +135,17 @@ def test_a_test_failing_only_against_the_wheel_names_the_dropped_file_as_its_roo
     assert report.exit_code == 1  # without --tests the same project passes with a warning
 
 
+def test_a_file_read_from_above_the_package_is_named_with_its_place_in_the_source_tree(tested):
+    report, _, _ = tested("tests_reads_above_package")
+    [finding] = report.findings
+    assert finding.hint == (
+        "the code reads `report_cards/../../templates/card.txt`, a path that climbs out of the "
+        "installed package `report_cards` (`templates/card.txt` in the source tree): a wheel "
+        "installs packages, nothing beside them; move the file into the package and read it with "
+        "importlib.resources"
+    )
+
+
 def test_an_uncollectable_test_module_names_the_missing_module_and_the_dropped_package(tested):
     report, _, _ = tested("tests_import_dropped_subpackage")
     [finding] = [f for f in report.findings if f.code == "MC703"]
@@ -146,6 +164,7 @@ def test_the_report_says_which_tests_ran_chosen_how_with_which_dependencies(test
         "tests_real_bug": "the extra `test` (pyproject.toml)",
         "tests_import_dropped_subpackage": "dependency group `dev` (pyproject.toml)",
         "tests_flat_layout_schema": "dependency group `test` (pyproject.toml)",
+        "tests_reads_above_package": "dependency group `test` (pyproject.toml)",
     }
 
 

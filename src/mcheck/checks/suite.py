@@ -7,8 +7,9 @@ MC102), a module the wheel lacks (MC101, MC107, MC109) or a dependency nobody de
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
@@ -18,6 +19,8 @@ from mcheck.probes.protocol import CaseResult, CollectionError
 from mcheck.wheel.suite_verdicts import SuiteComparison, Verdict, verdicts
 
 DROPPED_FILE_CODES = ("MC101", "MC102")
+# A quoted path that goes up out of a directory: 'pkg/../../templates/x.html'.
+CLIMBING_PATH = re.compile(r"""['"]((?:[\w.-]+/)+?\.\.(?:/[^'"\s]*)?)['"]""")
 CHECKOUT_NOTE = (
     "on the checkout the source tree was on sys.path; against the wheel only what it installs"
 )
@@ -25,16 +28,19 @@ CHECKOUT_NOTE = (
 
 @check("MC701", "MC702", "MC703", reads=(*ROOT_CAUSE_CODES, "MC102"))
 def suite_outcomes(ctx: CheckContext, suite: SuiteComparison) -> Iterator[Finding]:
+    files = ctx.project.files if ctx.project is not None else ()
     for verdict in verdicts(suite):
-        yield _finding(verdict, suite, ctx.earlier)
+        yield _finding(verdict, suite, ctx.earlier, files)
 
 
-def _finding(verdict: Verdict, suite: SuiteComparison, earlier: list[Finding]) -> Finding:
+def _finding(
+    verdict: Verdict, suite: SuiteComparison, earlier: list[Finding], files: Sequence[str]
+) -> Finding:
     failure = verdict.wheel
     path = suite.project_path(verdict.nodeid)
     line = failure.line if isinstance(failure, CaseResult) else None
     crash = f": {failure.crash}" if failure.crash else ""
-    cause = root_cause(failure, earlier)
+    cause = root_cause(failure, earlier, files)
     if verdict.code == "MC703":
         message = (
             f"{path} cannot be collected against the installed wheel{crash}; "
@@ -74,8 +80,11 @@ def _collected_on_checkout(suite: SuiteComparison) -> str:
     return "on the checkout it is collected: the test imports what the wheel does not ship"
 
 
-def root_cause(failure: CaseResult | CollectionError, earlier: list[Finding]) -> str | None:
-    """``root cause: MC102 pkg/templates/page.html`` when an earlier finding explains ``failure``."""
+def root_cause(
+    failure: CaseResult | CollectionError, earlier: list[Finding], files: Sequence[str] = ()
+) -> str | None:
+    """``root cause: MC102 pkg/templates/page.html`` when an earlier finding explains ``failure``;
+    else what the failure itself shows (a path out of the package, a module the wheel lacks)."""
     text = "\n".join(filter(None, [failure.crash, failure.longrepr]))
     if not text:
         return None
@@ -83,10 +92,33 @@ def root_cause(failure: CaseResult | CollectionError, earlier: list[Finding]) ->
     if cause is not None:
         line = f":{cause.line}" if cause.line else ""
         return f"root cause: {cause.code} {cause.path}{line}; {CHECKOUT_NOTE}"
+    outside = _path_out_of_the_package(failure.crash or "", files)
+    if outside is not None:
+        return outside
     missing = NO_MODULE.search(text)
     if missing is not None:
         return f"`{missing.group(1)}` is not importable from the installed wheel; {CHECKOUT_NOTE}"
     return None
+
+
+def _path_out_of_the_package(crash: str, files: Sequence[str]) -> str | None:
+    """``FileNotFoundError: ... 'pkg/../../templates/x.html'``: the code climbs out of its installed
+    package to a file that sits next to it only in the source tree. No wheel can ship it there."""
+    match = CLIMBING_PATH.search(crash)
+    if match is None:
+        return None
+    raw = match.group(1)
+    package = raw.split("/", 1)[0]
+    tail = posixpath.normpath(raw).lstrip("./")
+    source = next((f for f in files if f == tail or f.endswith(f"/{tail}")), None)
+    if source is None and any(f.startswith(f"{tail}/") for f in files):
+        source = f"{tail}/"  # a directory of the source tree
+    where = f" (`{source}` in the source tree)" if source else ""
+    return (
+        f"the code reads `{raw}`, a path that climbs out of the installed package `{package}`"
+        f"{where}: a wheel installs packages, nothing beside them; move the file into the package "
+        "and read it with importlib.resources"
+    )
 
 
 def _dropped_file_named(text: str, earlier: list[Finding]) -> Finding | None:
