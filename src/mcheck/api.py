@@ -30,6 +30,8 @@ def check_wheel(
     serve: bool = False,
     sandbox: bool = False,
     pytest_args: Sequence[str] = (),
+    fix: str | None = None,
+    force: bool = False,
     progress: Progress | None = None,
     **settings: Any,
 ) -> Report:
@@ -39,6 +41,9 @@ def check_wheel(
     ``per_path_ignores``, ``fail_on``, ``asgi``, ``health``, ``cache``, ``build_timeout``, ``release``,
     ``tests`` (True, "wheel-only"), ``tests_path``, ``tests_timeout`` (None means "not given").
     ``pytest_args`` go to pytest when the project's tests run (``-k EXPR``, test paths).
+    ``fix="write"`` (``--fix``) proves each finding's mechanical fix on a copy and writes the proven
+    ones to the project (not over uncommitted changes to the files they touch, unless ``force``);
+    ``fix="diff"`` (``--diff``) proves them and puts them in ``report.fix_diff``, writing nothing.
     ``sandbox`` runs the build backend and the probes under bubblewrap (no network, read-only file system).
     Raises :class:`mcheck.errors.UsageError` for bad input (and for ``sandbox`` where bwrap cannot run).
     """
@@ -48,6 +53,8 @@ def check_wheel(
         serve=serve,
         sandbox=sandbox,
         pytest_args=tuple(pytest_args),
+        fix=fix,
+        force=force,
         source=Path(source) if source is not None else None,
         **({"jobs": jobs} if jobs else {}),
     )

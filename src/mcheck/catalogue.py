@@ -918,6 +918,16 @@ CATALOGUE: dict[str, CodeInfo] = {
     entry.code: entry for entry in sorted(_ENTRIES, key=lambda e: e.code)
 }
 
+# The codes whose findings can carry a mechanical fix (``--fix``/``--diff``), and when: `mcheck explain`
+# and docs/codes.md say it; tests check that no other code's finding ever carries one.
+AUTOMATIC_FIXES: dict[str, str] = {
+    "MC101": "adds the missing `__init__.py` (setuptools `find_packages()` / `namespaces = false`), or "
+    "the sub-package to an explicit `[tool.setuptools] packages` list in pyproject.toml",
+    "MC102": "adds a `[tool.setuptools.package-data]` glob of the file's directory and suffix "
+    "(setuptools configured in pyproject.toml), or the missing `__init__.py` where discovery needs it",
+    "MC202": "adds the distribution that provides the module to a static `[project] dependencies`",
+}
+
 # Findings that explain a failure found later (an import, an entry point, an app): the one table the
 # checks that link a failure to its cause read, so a cause linked in one place is linked everywhere.
 ROOT_CAUSE_CODES = ("MC101", "MC103", "MC107", "MC109", "MC202", "MC204", "MC205", "MC206")

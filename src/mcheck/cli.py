@@ -142,6 +142,25 @@ def wheel(
             "--pytest-arg", help="One argument for pytest (repeatable); the same as after `--`."
         ),
     ] = None,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="Apply the findings' mechanical fixes to the project, each proven first by a "
+            "re-run on a copy (its finding gone, no new one); not over uncommitted changes.",
+        ),
+    ] = False,
+    diff: Annotated[
+        bool,
+        typer.Option(
+            "--diff",
+            help="Print the proven fixes as a unified diff on stdout and write nothing (the report "
+            "goes to stderr unless -o says otherwise).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="--fix even over uncommitted changes to those files.")
+    ] = False,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -182,6 +201,8 @@ def wheel(
             serve=serve,
             sandbox=sandbox,
             pytest_args=pytest_args or (),
+            fix="diff" if diff else ("write" if fix else None),
+            force=force,
             progress=progress,
             **settings,
         )
@@ -194,8 +215,13 @@ def wheel(
         expanded = [m for target in targets or [Path()] for m in workspace_targets(target)]
         if shard is not None:
             expanded = share(expanded, *parse_shard(shard))
-        return _check_all(expanded, check_one)
+        reports = _check_all(expanded, check_one)
+        if diff:  # the diff alone on stdout, so that `mcheck wheel --diff > fix.patch` works
+            sys.stdout.write("".join(r.fix_diff or "" for r in reports))
+        return reports
 
+    if diff and not outputs:
+        outputs = [Path("/dev/stderr")] * len(formats or ["text"])
     _run(check_targets, formats, outputs, quiet, verbose)
 
 

@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from mcheck.catalogue import CATALOGUE, CodeInfo
+from mcheck.catalogue import AUTOMATIC_FIXES, CATALOGUE, CodeInfo
 from mcheck.errors import UsageError
 
 DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "codes.md"
@@ -77,8 +77,20 @@ def explain(code: str) -> str:
         "",
         "After (fixed)",
         textwrap.indent(dedent_example(info.after), "    "),
+        "",
+        "Automatic fix",
+        textwrap.fill(
+            _automatic_fix(info.code), _WIDTH, initial_indent="  ", subsequent_indent="  "
+        ),
     ]
     return "\n".join(parts) + "\n"
+
+
+def _automatic_fix(code: str) -> str:
+    how = AUTOMATIC_FIXES.get(code)
+    if how is None:
+        return "none: `--fix` leaves this one to you."
+    return f"`--fix` {how}, once a re-run on a copy proved it (`--diff` shows it first)."
 
 
 def explain_list() -> str:
@@ -135,6 +147,8 @@ def _markdown_section(info: CodeInfo) -> list[str]:
         "```text",
         dedent_example(info.after),
         "```",
+        "",
+        f"Automatic fix: {_automatic_fix(info.code)}",
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,6 +36,23 @@ SubjectKind = Literal["file", "module", "entry_point", "app"]
 
 
 @dataclass(frozen=True)
+class Edit:
+    """One file change of a fix: ``change`` turns the file's text (None: it does not exist) into
+    its new text. A function, not a text, so that fixes touching the same file compose."""
+
+    path: str  # relative to the project root
+    change: Callable[[str | None], str] = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The mechanical fix of a finding, as ``--fix`` applies it once a re-run proved it."""
+
+    description: str  # "add src/pkg/templates/__init__.py"
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem mcheck found: what it is about, and where.
 
@@ -64,6 +81,8 @@ class Finding:
     # The interpreters (``3.10``) the finding occurs on, when a run checked several and it occurs on
     # some of them only; empty: on every interpreter checked.
     pythons: tuple[str, ...] = ()
+    # What ``--fix`` can apply for it (not part of a finding's identity).
+    fix: Fix | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         from mcheck.catalogue import CATALOGUE
@@ -210,6 +229,17 @@ class SuiteSummary:
     collected: int = 0  # against the wheel (on the first interpreter)
 
 
+@dataclass(frozen=True)
+class FixOutcome:
+    """What ``--fix``/``--diff`` did with one finding's fix."""
+
+    code: str
+    path: str | None
+    description: str
+    status: str  # "applied", "proven" (--diff: not written), "not proven", "refused"
+    reason: str | None = None  # why it was not proven or refused
+
+
 @dataclass
 class Report:
     """Everything one run of ``mcheck wheel`` on one target produced."""
@@ -231,6 +261,8 @@ class Report:
     pythons_chosen: str | None = None
     tests: list[SuiteCase] = field(default_factory=list)  # with --tests, in nodeid order
     suite: SuiteSummary | None = None  # with --tests, when a suite was found and run
+    fixes: list[FixOutcome] = field(default_factory=list)  # with --fix/--diff
+    fix_diff: str | None = None  # with --diff: the proven fixes as a unified diff
 
     @property
     def sorted_findings(self) -> list[Finding]:

@@ -131,7 +131,7 @@ def _missing_finding(
     message = f"{what} {source_file} is not in the wheel (dropped when building {stage})"
     if importers:
         message += f"; imported by {', '.join(importers[:3])}"
-    return Finding(code, path=wheel_path, message=message, hint=reason)
+    return Finding(code, path=wheel_path, message=message, hint=reason.hint, fix=reason.fix)
 
 
 def _importers(ctx: CheckContext, wheel_path: str) -> list[str]:

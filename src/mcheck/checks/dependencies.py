@@ -16,7 +16,8 @@ from mcheck.analysis.model import ImportSite, StaticAnalysis
 from mcheck.checks import CheckContext, check
 from mcheck.checks.first_party import ProjectModules, project_modules, shipped_top_levels
 from mcheck.checks.import_failures import is_test_code, named_after
-from mcheck.findings import Finding
+from mcheck.findings import Finding, Fix
+from mcheck.fix.edits import toml_array_append
 from mcheck.knowledge.conventions import INTEGRATION_PACKAGES
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
 from mcheck.knowledge.platforms import PLATFORM_MODULES
@@ -363,7 +364,23 @@ def _undeclared(
         line=site.line,
         message=f"{site.path}:{site.line} imports {site.top_level}, which no declared dependency provides",
         hint=hint,
+        fix=_declare_fix(site, providers, project) if sibling is None else None,
     )
+
+
+def _declare_fix(site: ImportSite, providers: set[str], project: Project | None) -> Fix | None:
+    """Add the distribution that provides the import to ``[project] dependencies``, when that list
+    is static in pyproject.toml; the re-run of --fix proves that it installs and provides it."""
+    if project is None or not isinstance(project.pyproject.get("project"), dict):
+        return None
+    table = project.pyproject["project"]
+    if "dependencies" in table.get("dynamic", ()):
+        return None
+    candidates = sorted(providers) or list(distributions_for_import(site.target))
+    if not candidates:
+        return None
+    edit = toml_array_append("pyproject.toml", ("project", "dependencies"), [candidates[0]])
+    return Fix(f'add "{candidates[0]}" to [project] dependencies', (edit,))
 
 
 def _sibling_hint(site: ImportSite, sibling: WorkspaceMember, project: Project | None) -> str:

@@ -1,6 +1,7 @@
 """Why a file of a shipped package did not reach the wheel, in terms of the project's own configuration.
 
-Each function recognises one cause and returns the fix, or None; :func:`explain_drop` asks them in
+Each function recognises one cause and returns a :class:`DropReason` (the fix in words, and the
+mechanical fix ``--fix`` can apply where there is one), or None; :func:`explain_drop` asks them in
 order, most specific first. The causes come from the incidents mcheck was born from: directories
 without ``__init__.py`` under ``namespaces = false``, ``include`` patterns without ``*``, explicit
 ``packages`` lists, files that never made it into the sdist.
@@ -11,18 +12,26 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
+from mcheck.findings import Fix
+from mcheck.fix.edits import create_file, toml_array_append
 from mcheck.wheel.discover import Project
 from mcheck.wheel.layout import PackageSource
 from mcheck.wheel.selection import setup_py_keyword
 
 
+class DropReason(NamedTuple):
+    hint: str
+    fix: Fix | None = None
+
+
 def explain_drop(
     project: Project, package: PackageSource, source_file: str, *, in_sdist: bool
-) -> str:
+) -> DropReason:
     # Package-selection causes first: setuptools applies them to the sdist as well, so a file they drop
     # is missing from both artifacts and "not in the sdist" would only be a symptom.
-    reasons: list[Callable[[Project, PackageSource, str], str | None]] = [
+    reasons: list[Callable[[Project, PackageSource, str], DropReason | None]] = [
         _explicit_packages_list,
         _include_without_star,
         _missing_init,
@@ -33,15 +42,15 @@ def explain_drop(
         found = reason(project, package, source_file)
         if found:
             return found
-    return _generic(project, in_sdist)
+    return DropReason(_generic(project, in_sdist))
 
 
 def _dotted_package(package: PackageSource, source_file: str) -> str:
     return str(PurePosixPath(package.wheel_path(source_file)).parent).replace("/", ".")
 
 
-def _missing_init(project: Project, package: PackageSource, source_file: str) -> str | None:
-    if not project.is_setuptools:
+def _missing_init(project: Project, package: PackageSource, source_file: str) -> DropReason | None:
+    if not project.is_setuptools or _discovers_namespaces(project):
         return None
     files = project.file_set()
     parent = PurePosixPath(source_file).parent
@@ -55,15 +64,28 @@ def _missing_init(project: Project, package: PackageSource, source_file: str) ->
     if not missing:
         return None
     outermost = missing[-1]
-    return (
+    hint = (
         f"{outermost}/ has no __init__.py, so setuptools' package discovery (find_packages / "
         f"`namespaces = false`) skips it and everything below it: add {outermost}/__init__.py"
         + (f" (and in {len(missing) - 1} more directories below it)" if len(missing) > 1 else "")
         + ", or set `namespaces = true` in [tool.setuptools.packages.find]"
     )
+    inits = [f"{directory}/__init__.py" for directory in reversed(missing)]
+    fix = Fix(f"add {', '.join(inits)}", tuple(create_file(init) for init in inits))
+    return DropReason(hint, fix)
 
 
-def _include_without_star(project: Project, package: PackageSource, source_file: str) -> str | None:
+def _discovers_namespaces(project: Project) -> bool:
+    """``[tool.setuptools.packages.find]`` finds directories without ``__init__.py`` too, unless
+    ``namespaces = false`` (in pyproject.toml the default is true, unlike ``find_packages()``)."""
+    find = project.setuptools_config.get("packages", {})
+    table = find.get("find") if isinstance(find, dict) else None
+    return isinstance(table, dict) and table.get("namespaces", True) is not False
+
+
+def _include_without_star(
+    project: Project, package: PackageSource, source_file: str
+) -> DropReason | None:
     if not project.is_setuptools:
         return None
     find = project.setuptools_config.get("packages", {})
@@ -76,7 +98,7 @@ def _include_without_star(project: Project, package: PackageSource, source_file:
     suggestion = (
         ", ".join(f'"{p}*"' for p in includes if not p.endswith("*")) or f'"{package.name}*"'
     )
-    return (
+    return DropReason(
         f"[tool.setuptools.packages.find] include = {includes!r} does not match the sub-package "
         f"`{dotted}` (patterns match whole dotted names): use include = [{suggestion}]"
     )
@@ -84,7 +106,7 @@ def _include_without_star(project: Project, package: PackageSource, source_file:
 
 def _explicit_packages_list(
     project: Project, package: PackageSource, source_file: str
-) -> str | None:
+) -> DropReason | None:
     if not project.is_setuptools:
         return None
     listed = project.setuptools_config.get("packages")
@@ -96,29 +118,66 @@ def _explicit_packages_list(
     dotted = _dotted_package(package, source_file)
     if dotted in listed:
         return None
-    return (
+    hint = (
         f"{where} lists {listed!r} but not `{dotted}`: add it, or use package discovery "
         "(find_packages() / [tool.setuptools.packages.find])"
     )
+    if not source_file.endswith(".py") and not _holds_code(project, source_file):
+        # A data directory needs no package of its own: package data of the listed package does.
+        fix = _package_data_fix(project, package, source_file)
+        data_hint = (
+            f"{where} lists {listed!r}; `{dotted}` holds data, not code: declare the file as "
+            f"package data of `{package.name}` ([tool.setuptools.package-data])"
+        )
+        return DropReason(data_hint, fix)
+    if where != "[tool.setuptools] packages":
+        return DropReason(hint)  # setup.py is code: mcheck does not rewrite it
+    edit = toml_array_append("pyproject.toml", ("tool", "setuptools", "packages"), [dotted])
+    return DropReason(hint, Fix(f"add `{dotted}` to {where}", (edit,)))
 
 
-def _not_in_sdist(project: Project, package: PackageSource, source_file: str) -> str | None:
+def _holds_code(project: Project, source_file: str) -> bool:
+    directory = PurePosixPath(source_file).parent
+    return any(PurePosixPath(f).parent == directory and f.endswith(".py") for f in project.files)
+
+
+def _not_in_sdist(project: Project, package: PackageSource, source_file: str) -> DropReason | None:
     family = project.backend_family
     if family == "setuptools":
-        return (
+        hint = (
             f"{source_file} is not in the sdist, so a wheel built from it cannot contain it: include it "
             "with MANIFEST.in (e.g. `graft "
             + package.source_dir
             + "`) or let setuptools-scm list git files"
         )
+        return DropReason(hint, _package_data_fix(project, package, source_file))
     if family == "hatchling":
-        return (
+        return DropReason(
             f"{source_file} is not in the sdist: check `exclude`/`only-include` under "
             "[tool.hatch.build.targets.sdist] and .gitignore"
         )
     if family == "poetry-core":
-        return f"{source_file} is not in the sdist: check `exclude` and `packages` in [tool.poetry]"
-    return f"{source_file} is not in the sdist built by {project.backend}: check its include/exclude settings"
+        return DropReason(
+            f"{source_file} is not in the sdist: check `exclude` and `packages` in [tool.poetry]"
+        )
+    return DropReason(
+        f"{source_file} is not in the sdist built by {project.backend}: check its include/exclude "
+        "settings"
+    )
+
+
+def _package_data_fix(project: Project, package: PackageSource, source_file: str) -> Fix | None:
+    """A ``[tool.setuptools.package-data]`` glob of the file's directory and suffix: setuptools puts
+    package data in the sdist as well as the wheel. Only where pyproject.toml configures setuptools
+    (a ``[project]`` table); setup.py and setup.cfg are left to the user."""
+    if "project" not in project.pyproject or project.has_setup_py:
+        return None
+    inside = PurePosixPath(source_file).relative_to(package.source_dir)
+    suffix = inside.suffix or ""
+    glob = (inside.parent / f"*{suffix}").as_posix().removeprefix("./")
+    keys = ("tool", "setuptools", "package-data", package.name)
+    edit = toml_array_append("pyproject.toml", keys, [glob])
+    return Fix(f'add "{glob}" to [tool.setuptools.package-data] {package.name}', (edit,))
 
 
 def _generic(project: Project, in_sdist: bool) -> str:

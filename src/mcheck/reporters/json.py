@@ -55,6 +55,25 @@ def _report_object(report: Report) -> dict[str, Any]:
         **_repository_root(report),
         **_pythons(report),
         **_tests(report),
+        **_fixes(report),
+    }
+
+
+def _fixes(report: Report) -> dict[str, Any]:
+    """Only with --fix/--diff: an additive key of schema 1."""
+    if not report.fixes and report.fix_diff is None:
+        return {}
+    return {
+        "fixes": [
+            {
+                "code": f.code,
+                "path": f.path,
+                "fix": f.description,
+                "status": f.status,
+                "reason": f.reason,
+            }
+            for f in report.fixes
+        ]
     }
 
 

@@ -60,6 +60,8 @@ def _what_ran_lines(report: Report, verbosity: int) -> list[Text]:
         lines.extend(_app_lines(report.apps))
     if report.suite is not None and verbosity >= 0:
         lines.extend(_suite_lines(report))
+    if report.fixes:
+        lines.extend(_fix_lines(report))
     if verbosity > 0 and report.repository_root is not None:
         path, found_by = report.repository_root
         lines.append(Text(f"repository root: {clean_text(path)} ({found_by})"))
@@ -104,6 +106,26 @@ def _app_lines(apps: Sequence[AppOutcome]) -> list[Text]:
         if app.health is not None:
             answer = str(app.status) if app.status is not None else "no answer"
             line.append(f": GET {clean_text(app.health)} -> {answer}")
+        lines.append(line)
+    return lines
+
+
+_FIX_STYLE = {"applied": "green", "proven": "green", "not proven": "yellow", "refused": "bold red"}
+
+
+def _fix_lines(report: Report) -> list[Text]:
+    """What --fix/--diff did with each finding's fix, and why a fix was not applied."""
+    lines = [Text("fixes:", style="bold")]
+    width = max(len(f.status) for f in report.fixes)
+    for fix in report.fixes:
+        line = Text("  ")
+        line.append(fix.status.ljust(width), style=_FIX_STYLE.get(fix.status, ""))
+        line.append(f"  {fix.code}  ")
+        where = clean_text(fix.path or "")
+        line.append(f"{where}: " if where else "", style="magenta")
+        line.append(clean_text(fix.description))
+        if fix.reason:
+            line.append(f" ({clean_text(fix.reason)})")
         lines.append(line)
     return lines
 

@@ -28,12 +28,16 @@ from mcheck.checks.probe_failures import probe_failure
 from mcheck.errors import UsageError
 from mcheck.findings import (
     Finding,
+    Fix,
+    FixOutcome,
     ModuleCounts,
     ModuleOutcome,
     ModuleStatus,
     Report,
     SuiteSummary,
 )
+from mcheck.fix.prove import Verdict, prove
+from mcheck.fix.tree import new_contents, uncommitted, unified_diff, write_fixes
 from mcheck.interpreters import Interpreter, interpreter_for
 from mcheck.probes.apps import app_outcomes, app_targets, run_app_probe, serve_app
 from mcheck.probes.imports import run_import_probe
@@ -91,6 +95,8 @@ class Options:
         False  # run the backend's hooks and the probes under bubblewrap (see sandbox.py)
     )
     pytest_args: tuple[str, ...] = ()  # with --tests: what follows `--` (-k EXPR, test paths)
+    fix: str | None = None  # "write" (--fix) or "diff" (--diff): prove the findings' fixes
+    force: bool = False  # --fix also where the files it touches have uncommitted changes
 
 
 @dataclass
@@ -153,7 +159,33 @@ class Run:
         self.report.fail_on = self.settings.fail_on
         self._produce(project)
         self._finish(project)
+        if self.options.fix is not None and project is not None:
+            self._fix(project)
         return self.report
+
+    def _fix(self, project: Project) -> None:
+        """--fix/--diff: prove each finding's fix on a copy, then write or render the proven ones."""
+        again = dataclasses.replace(self.options, fix=None, keep=False)
+        with self.stage("fix"):
+            verdicts = prove(project, self.report.findings, lambda root: run_pipeline(root, again))
+            proven = [v for v in verdicts if v.proven]
+            refused = self._refusal(project, [v.fix for v in proven])
+            if self.options.fix == "diff":
+                self.report.fix_diff = unified_diff(project.root, [v.fix for v in proven])
+            elif refused is None:
+                write_fixes(project.root, [v.fix for v in proven])
+                fixed = {id(v.finding) for v in proven}
+                self.report.findings = [f for f in self.report.findings if id(f) not in fixed]
+        self.report.fixes = [fix_outcome(v, self.options.fix, refused) for v in verdicts]
+
+    def _refusal(self, project: Project, fixes: list[Fix]) -> str | None:
+        """Why the proven fixes must not be written: uncommitted changes to a file they touch."""
+        if self.options.fix != "write" or self.options.force:
+            return None
+        dirty = uncommitted(project.root, new_contents(project.root, fixes))
+        if not dirty:
+            return None
+        return f"uncommitted changes to {', '.join(dirty)} (commit them, or --force)"
 
     def _finish(self, project: Project | None) -> None:
         """Apply the settings, then judge each module and locate each finding in the repository, so the
@@ -552,6 +584,17 @@ class Run:
             analysis=analysis.result(),
             earlier=list(earlier),
         )
+
+
+def fix_outcome(verdict: Verdict, mode: str | None, refused: str | None) -> FixOutcome:
+    finding = verdict.finding
+    if not verdict.proven:
+        status, reason = "not proven", verdict.reason
+    elif refused is not None:
+        status, reason = "refused", refused
+    else:
+        status, reason = ("proven" if mode == "diff" else "applied"), None
+    return FixOutcome(finding.code, finding.path, verdict.fix.description, status, reason)
 
 
 NO_SUITE = "no tests found: no tests-path, no pytest testpaths, no tests/ or test/ directory"
