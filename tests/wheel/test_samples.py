@@ -327,6 +327,13 @@ def test_the_spec_covers_every_sample_and_every_code():
     assert wheel_codes - specified == GIVEN_WHEEL_CODES | HOSTILE_CODES
 
 
+def test_only_the_codes_the_catalogue_lists_carry_fixes_and_a_sample_shows_each(checked):
+    from mcheck.catalogue import AUTOMATIC_FIXES
+
+    carrying = {f.code for name in SPEC for f in checked(name).findings if f.fix is not None}
+    assert carrying == set(AUTOMATIC_FIXES)
+
+
 def test_the_repository_samples_hold_no_build_leftovers():
     leftovers = [
         p.relative_to(SAMPLES_DIR).as_posix()

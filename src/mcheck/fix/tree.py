@@ -41,20 +41,23 @@ def write_fixes(root: Path, fixes: Iterable[Fix]) -> list[str]:
 
 
 def unified_diff(root: Path, fixes: Iterable[Fix], label_root: Path | None = None) -> str:
-    """The fixes as a unified diff of ``a/PATH`` and ``b/PATH``, paths relative to ``label_root``
-    (default: the current directory, so `git apply` or `patch -p1` applies it from there)."""
+    """The fixes as a git-style unified diff (``a/PATH``, ``b/PATH``, a ``new file mode`` header for
+    created files, so that an empty ``__init__.py`` shows too), paths relative to ``label_root``
+    (default: the current directory, so `git apply` applies it from there)."""
     base = label_root or Path.cwd()
     chunks = []
     for path, (before, after) in sorted(new_contents(root, fixes).items()):
         name = _label(root / path, base)
-        chunks.extend(
-            difflib.unified_diff(
-                (before or "").splitlines(keepends=True),
-                after.splitlines(keepends=True),
-                fromfile=f"a/{name}" if before is not None else "/dev/null",
-                tofile=f"b/{name}",
-            )
+        chunks.append(f"diff --git a/{name} b/{name}\n")
+        if before is None:
+            chunks.append("new file mode 100644\n")
+        lines = difflib.unified_diff(
+            (before or "").splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{name}" if before is not None else "/dev/null",
+            tofile=f"b/{name}",
         )
+        chunks.extend(lines)
     return "".join(chunks)
 
 

@@ -1,0 +1,106 @@
+"""``--fix`` and ``--diff``: each fixable code's sample, its proven fix as a golden diff, and the fixed
+tree checked again. The user's tree is byte-identical after ``--diff``, after a fix that could not be
+proven, and when uncommitted changes make ``--fix`` refuse."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_sample, tree_digest
+
+GOLDEN = Path(__file__).parent / "golden"
+
+# sample -> (the code its fix removes, the findings of that code on the broken sample)
+FIXABLE = {
+    "incident1_monorepo_core": "MC101",  # three directories without __init__.py
+    "explicit_packages_list": "MC101",  # a sub-package missing from [tool.setuptools] packages
+    "missing_package_data": "MC102",  # a template neither in MANIFEST.in nor package-data
+    "undeclared_dependency": "MC202",  # imports Crypto, declares pycryptodomex (incident 5)
+}
+
+
+def committed_copy(name: str, tmp_path: Path) -> Path:
+    """The sample as a clean git checkout (so --fix finds no uncommitted changes)."""
+    root = copy_sample(name, tmp_path / name)
+    git = ["git", "-c", "user.email=t@mcheck", "-c", "user.name=t"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "sample"]):
+        subprocess.run([*git, *args], cwd=root, check=True)
+    return root
+
+
+def check(root: Path, **options):
+    from mcheck.api import check_wheel
+
+    with contextlib.chdir(root):  # diff paths are relative to the current directory
+        return check_wheel(root, **options)
+
+
+@pytest.mark.parametrize("name", sorted(FIXABLE))
+def test_the_proven_fix_is_the_golden_diff_and_diff_writes_nothing(name, tmp_path):
+    root = committed_copy(name, tmp_path)
+    before = tree_digest(root)
+    report = check(root, fix="diff")
+    assert report.fix_diff == (GOLDEN / f"{name}.diff").read_text(encoding="utf-8")
+    assert {f.status for f in report.fixes} == {"proven"}
+    assert tree_digest(root) == before
+    code = FIXABLE[name]
+    assert any(f.code == code for f in report.findings)  # --diff reports what it found
+
+
+@pytest.mark.parametrize("name", sorted(FIXABLE))
+def test_fix_writes_the_proven_fix_and_the_fixed_tree_has_no_finding_of_that_code(name, tmp_path):
+    root = committed_copy(name, tmp_path)
+    code = FIXABLE[name]
+    fixed = check(root, fix="write")
+    assert {f.status for f in fixed.fixes} == {"applied"}
+    assert not any(f.code == code for f in fixed.findings)
+    again = check(root)
+    assert [f for f in again.findings if f.code == code] == []
+
+
+def test_fix_refuses_over_uncommitted_changes_to_the_files_it_would_touch(tmp_path):
+    root = committed_copy("missing_package_data", tmp_path)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "# my edit\n")
+    before = tree_digest(root)
+    report = check(root, fix="write")
+    [outcome] = report.fixes
+    assert (outcome.status, outcome.reason) == (
+        "refused",
+        "uncommitted changes to pyproject.toml (commit them, or --force)",
+    )
+    assert tree_digest(root) == before
+    forced = check(root, fix="write", force=True)
+    assert [f.status for f in forced.fixes] == ["applied"]
+    assert pyproject.read_text().endswith('pkg = ["templates/*.html"]\n')
+
+
+def test_a_fix_the_rerun_disproves_is_not_written(tmp_path):
+    root = committed_copy("missing_package_data", tmp_path)
+    pyproject = root / "pyproject.toml"
+    # The package data a fix would add is excluded again: the finding stays, the fix is refused.
+    pyproject.write_text(
+        pyproject.read_text() + '\n[tool.setuptools.exclude-package-data]\npkg = ["*.html"]\n'
+    )
+    subprocess.run(
+        ["git", "commit", "-qam", "exclude"],
+        cwd=root,
+        check=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@m",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@m",
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    before = tree_digest(root)
+    report = check(root, fix="write")
+    [outcome] = report.fixes
+    assert (outcome.status, outcome.reason) == ("not proven", "the finding remains after it")
+    assert tree_digest(root) == before
+    assert [f.code for f in report.findings] == ["MC102"]
