@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -66,12 +67,17 @@ class Case:
 @dataclass
 class Outcome:
     case: str
-    side: str  # "broken" or "fix"
+    side: str  # "broken", "fix", or "proof" (the broken commit with --diff)
     exit_code: int
     seconds: float
     findings: list[dict[str, Any]] = field(default_factory=list)
     stderr_tail: str = ""
     left_out: list[str] = field(default_factory=list)  # blobs the mirror lacks: empty placeholders
+    # side "proof": what --diff did with each fix, the diff itself, and the files the project's own
+    # fixing commit touched (relative to the project directory) to compare the proven fix with
+    fixes: list[dict[str, Any]] = field(default_factory=list)
+    diff: str = ""
+    fix_commit_files: list[str] = field(default_factory=list)
 
     def matched(self, expected: Expected) -> bool:
         return any(
@@ -205,7 +211,7 @@ def run_case(case: Case, side: str, workdir: Path) -> Outcome:
     git_dir = find_mirror(case.repo)
     if git_dir is None:
         raise LookupError(f"no mirror of {case.repo} under {MIRRORS}")
-    commit = case.broken if side == "broken" else case.fix
+    commit = case.fix if side == "fix" else case.broken
     repo = workdir / f"{case.id}-{side}"
     left_out = export_commit(git_dir, commit, repo, case.tag)
     subdir = case.fix_subdir if side == "fix" and case.fix_subdir else case.subdir
@@ -214,7 +220,7 @@ def run_case(case: Case, side: str, workdir: Path) -> Outcome:
     if case.command == "deploy":
         argv = ["deploy", str(target), "--repo-root", str(repo), *case.args]
     else:
-        argv = ["wheel", str(target), *case.args]
+        argv = ["wheel", str(target), *case.args, *(["--diff"] if side == "proof" else [])]
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "mcheck", *argv, "-f", "json", "-o", str(report)],
@@ -226,10 +232,12 @@ def run_case(case: Case, side: str, workdir: Path) -> Outcome:
     )
     seconds = time.monotonic() - started
     findings: list[dict[str, Any]] = []
+    reports: list[dict[str, Any]] = []
     if report.is_file() and report.stat().st_size:
         data = json.loads(report.read_text(encoding="utf-8"))
-        reports = data if isinstance(data, list) else [data]
+        reports = data.get("reports", [data]) if isinstance(data, dict) else data
         findings = [f for r in reports for f in r.get("findings", [])]
+    fixes = [f for r in reports for f in r.get("fixes", [])] if side == "proof" else []
     return Outcome(
         case.id,
         side,
@@ -238,7 +246,30 @@ def run_case(case: Case, side: str, workdir: Path) -> Outcome:
         findings,
         "\n".join(proc.stderr.strip().splitlines()[-5:]),
         left_out,
+        fixes,
+        proc.stdout if side == "proof" else "",
+        _fix_commit_files(git_dir, case) if side == "proof" else [],
     )
+
+
+def _fix_commit_files(git_dir: Path, case: Case) -> list[str]:
+    """The files the project's own fixing commit changed, relative to the project directory."""
+    out = subprocess.run(
+        ["git", f"--git-dir={git_dir}", "diff", "--name-only", case.broken, case.fix],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    prefix = "" if case.subdir in ("", ".") else case.subdir.rstrip("/") + "/"
+    return sorted(p[len(prefix) :] for p in out.splitlines() if p.startswith(prefix))
+
+
+FIXABLE_CODES = frozenset({"MC101", "MC102", "MC202"})  # mcheck.catalogue.AUTOMATIC_FIXES
+
+
+def fixable_cases(cases: list[Case]) -> list[Case]:
+    """Wheel cases whose expected findings include a code --fix has a fix for."""
+    return [c for c in cases if c.command == "wheel" and {e.code for e in c.expect} & FIXABLE_CODES]
 
 
 def save_outcome(outcome: Outcome, results: Path) -> None:
@@ -274,6 +305,51 @@ def _verdicts(case: Case, outcomes: dict[tuple[str, str], Outcome]) -> tuple[str
     return caught, clean
 
 
+def _fix_section(cases: list[Case], outcomes: dict[tuple[str, str], Outcome]) -> list[str]:
+    """The broken commits whose bug --fix has a fix for, run with --diff: what it proved, and the
+    files its diff touches next to those the project's own fixing commit touched."""
+    ran = [
+        (c, outcomes[c.id, "proof"]) for c in fixable_cases(cases) if (c.id, "proof") in outcomes
+    ]
+    if not ran:
+        return []
+    proven_cases = [
+        c for c, o in ran if any(f["status"] == "proven" and _for_expected(f, c) for f in o.fixes)
+    ]
+    lines = [
+        "## `--fix` on the broken commits",
+        "",
+        f"The {len(ran)} wheel cases whose expected findings include a code with an automatic fix "
+        "(MC101, MC102, MC202), run on the broken commit with `--diff`: each fix applied to a "
+        "private copy and proven by a re-run (its finding gone, no new finding). A proven fix "
+        f"for an expected finding on **{len(proven_cases)}/{len(ran)}**. `files` compares what "
+        "mcheck's diff touches with what the project's own fixing commit touched.",
+        "",
+        "| case | proven | not proven | mcheck's diff touches | the project's fix touches |",
+        "|---|---|---|---|---|",
+    ]
+    for case, outcome in ran:
+        proven = sorted({f["fix"] for f in outcome.fixes if f["status"] == "proven"})
+        failed = sorted(
+            {f"{f['fix']} ({f['reason']})" for f in outcome.fixes if f["status"] != "proven"}
+        )
+        ours = sorted(set(re.findall(r"^diff --git a/(\S+) ", outcome.diff, re.MULTILINE)))
+        theirs = outcome.fix_commit_files
+        lines.append(
+            f"| {case.id} | {_cells(proven)} | {_cells(failed)} | {_cells(ours)} | "
+            f"{_cells(theirs[:8])}{' ...' if len(theirs) > 8 else ''} |"
+        )
+    return [*lines, ""]
+
+
+def _for_expected(fix: dict[str, Any], case: Case) -> bool:
+    return any(fix["code"] == e.code for e in case.expect)
+
+
+def _cells(items: list[str]) -> str:
+    return "<br>".join(i.replace("|", "\\|") for i in items) or "none"
+
+
 def render_markdown(cases: list[Case], outcomes: dict[tuple[str, str], Outcome]) -> str:
     rows, counts = [], Counter()
     for case in cases:
@@ -307,7 +383,10 @@ def render_markdown(cases: list[Case], outcomes: dict[tuple[str, str], Outcome])
     if misses:
         lines += ["", "## Known misses and why", ""]
         lines += [f"- **{c.id}**: {c.known_miss}" for c in misses]
-    return "\n".join(lines) + "\n"
+    fixes = _fix_section(cases, outcomes)
+    if fixes:
+        lines += ["", *fixes]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def main(argv: list[str]) -> int:

@@ -5,11 +5,12 @@ of them on the commit that fixed it. Outcomes are saved under ``$MCHECK_REALBUGS
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
-from harness import Case, find_mirror, load_corpus, run_case, save_outcome
+from harness import Case, find_mirror, fixable_cases, load_corpus, run_case, save_outcome
 
 pytestmark = [pytest.mark.slow, pytest.mark.realbugs]
 
@@ -39,3 +40,25 @@ def test_case(case: Case, side: str, tmp_path: Path) -> None:
     else:
         wrong = [e.label() for e in case.expect if outcome.matched(e)]
         assert not wrong, f"still reported on the fix: {wrong}\n{described}"
+
+
+@pytest.mark.parametrize("case", fixable_cases(CORPUS), ids=[c.id for c in fixable_cases(CORPUS)])
+def test_diff_on_the_broken_commit_proves_fixes_that_apply_and_writes_nothing(
+    case: Case, tmp_path: Path
+) -> None:
+    """--diff on the broken commit: the tree is left as it was, and the proven fixes, as printed,
+    apply to it with `git apply`. How many cases get a proven fix is reported in docs/realbugs.md."""
+    if find_mirror(case.repo) is None:
+        pytest.skip(f"no local mirror of {case.repo} (fetch it to run this case)")
+    outcome = run_case(case, "proof", tmp_path)
+    save_outcome(outcome, RESULTS_DIR)
+    repo = tmp_path / f"{case.id}-proof"
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert status.stdout == "", f"--diff changed the tree:\n{status.stdout}"
+    if outcome.diff:
+        check = subprocess.run(
+            ["git", "apply", "--check", "-"], cwd=repo, input=outcome.diff, text=True, check=False
+        )
+        assert check.returncode == 0, outcome.diff
