@@ -21,6 +21,7 @@ from mcheck.gitcmd import run_git
 from mcheck.wheel.discover import Project
 
 Check = Callable[[Path], Report]  # the pipeline, run again on a directory
+STAYED = "the finding remains after it"
 
 
 @dataclass(frozen=True)
@@ -35,20 +36,60 @@ def fixable(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.fix is not None]
 
 
+MAX_SINGLE_ATTEMPTS = 8  # re-runs spent on fixes one at a time, after the joint attempts failed
+
+
 def prove(project: Project, findings: Sequence[Finding], check: Check) -> list[Verdict]:
-    """A verdict for every finding of ``findings`` that carries a fix."""
+    """A verdict for every finding of ``findings`` that carries a fix.
+
+    First all fixes together; then, when some finding stayed, all of them again without the fixes
+    whose findings stayed (those do not work); only when that run adds a finding are the rest
+    tried one at a time, each distinct fix once (many findings share one fix: a package-data glob),
+    at most :data:`MAX_SINGLE_ATTEMPTS` of them.
+    """
     candidates = fixable(findings)
     if not candidates:
         return []
     before = {_key(f) for f in findings}
     with tempfile.TemporaryDirectory(prefix="mcheck-fix-") as scratch:
-        together = _attempt(project, candidates, before, check, Path(scratch) / "all")
-        if all(v.proven for v in together) or len(candidates) == 1:
-            return together
-        return [
-            _attempt(project, [finding], before, check, Path(scratch) / str(index))[0]
-            for index, finding in enumerate(candidates)
-        ]
+        attempts = iter(Path(scratch) / str(n) for n in range(10_000))
+        verdicts = _attempt(project, candidates, before, check, next(attempts))
+        settled = {id(v.finding): v for v in verdicts if v.proven or _stayed(v)}
+        if len(settled) == len(verdicts):
+            return verdicts
+        rest = [f for f in candidates if id(f) not in settled]
+        if len(rest) < len(candidates):
+            again = _attempt(project, rest, before, check, next(attempts))
+            if all(v.proven for v in again):
+                settled.update((id(v.finding), v) for v in again)
+                return [settled[id(f)] for f in candidates]
+        settled.update(_one_at_a_time(project, rest, before, check, attempts))
+        return [settled[id(f)] for f in candidates]
+
+
+def _stayed(verdict: Verdict) -> bool:
+    return verdict.reason == STAYED
+
+
+def _one_at_a_time(
+    project: Project, rest: list[Finding], before: set[tuple], check: Check, attempts
+) -> dict[int, Verdict]:
+    """Each distinct fix alone; findings sharing a fix share its verdict."""
+    by_fix: dict[str, list[Finding]] = {}
+    for finding in rest:
+        assert finding.fix is not None
+        by_fix.setdefault(finding.fix.description, []).append(finding)
+    verdicts: dict[int, Verdict] = {}
+    for index, group in enumerate(by_fix.values()):
+        if index < MAX_SINGLE_ATTEMPTS:
+            tried = _attempt(project, group, before, check, next(attempts))
+        else:
+            reason = (
+                f"more than {MAX_SINGLE_ATTEMPTS} fixes to prove one by one: narrow with --select"
+            )
+            tried = [Verdict(f, f.fix, False, reason) for f in group if f.fix is not None]
+        verdicts.update((id(v.finding), v) for v in tried)
+    return verdicts
 
 
 def _attempt(
@@ -63,7 +104,7 @@ def _attempt(
     for finding in candidates:
         assert finding.fix is not None
         if _key(finding) in remaining:
-            verdicts.append(Verdict(finding, finding.fix, False, "the finding remains after it"))
+            verdicts.append(Verdict(finding, finding.fix, False, STAYED))
         elif new:
             added = ", ".join(f"{f.code} {f.path}" for f in new[:3])
             verdicts.append(Verdict(finding, finding.fix, False, f"it adds {added}"))

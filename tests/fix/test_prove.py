@@ -1,0 +1,98 @@
+"""How fixes are proven, with a stand-in for the pipeline: which fixes are kept, and how many
+re-runs that takes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mcheck.findings import Finding, Fix, Report
+from mcheck.fix import prove as proving
+from mcheck.fix.edits import create_file
+from mcheck.wheel.discover import discover_project
+
+pytestmark = pytest.mark.unit
+
+
+def project(tmp_path: Path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "demo"\nversion = "1"\n'
+    )
+    return discover_project(root)
+
+
+def finding(code: str, path: str, marker: str) -> Finding:
+    """A finding whose fix creates ``marker``; the stand-in pipeline drops it when ``marker``
+    exists in the copy."""
+    return Finding(code, path, "msg", fix=Fix(f"create {marker}", (create_file(marker),)))
+
+
+class Pipeline:
+    """Reports every finding whose marker file is missing, plus ``adds`` when ``trigger`` exists."""
+
+    def __init__(self, findings, trigger=None, adds=None, inert=()):
+        self.findings, self.trigger, self.adds, self.inert = findings, trigger, adds, set(inert)
+        self.runs = 0
+
+    def __call__(self, root: Path) -> Report:
+        self.runs += 1
+        report = Report(target=str(root))
+        for f in self.findings:
+            marker = f.fix.edits[0].path
+            if marker in self.inert or not (root / marker).exists():
+                report.findings.append(f)
+        if self.trigger and (root / self.trigger).exists():
+            report.findings.append(self.adds)
+        return report
+
+
+def test_fixes_that_work_together_are_proven_in_one_rerun(tmp_path):
+    findings = [finding("MC101", "a", "a.txt"), finding("MC102", "b", "b.txt")]
+    pipeline = Pipeline(findings)
+    verdicts = proving.prove(project(tmp_path), findings, pipeline)
+    assert [v.proven for v in verdicts] == [True, True]
+    assert pipeline.runs == 1
+
+
+def test_a_fix_whose_finding_stays_is_dropped_and_the_others_proven_without_it(tmp_path):
+    findings = [finding("MC101", "a", "a.txt"), finding("MC202", "b", "b.txt")]
+    pipeline = Pipeline(findings, inert={"b.txt"}, trigger="b.txt", adds=Finding("MC301", "x", "m"))
+    verdicts = proving.prove(project(tmp_path), findings, pipeline)
+    assert [(v.proven, v.reason) for v in verdicts] == [
+        (True, None),
+        (False, "the finding remains after it"),
+    ]
+    assert pipeline.runs == 2  # together, then together without the fix that does nothing
+
+
+def test_a_fix_that_adds_a_finding_is_found_by_trying_the_rest_one_at_a_time(tmp_path):
+    findings = [
+        finding("MC101", "a", "a.txt"),
+        finding("MC102", "b1", "b.txt"),
+        finding("MC102", "b2", "b.txt"),  # the same fix as b1: tried once for both
+        finding("MC202", "c", "c.txt"),
+    ]
+    pipeline = Pipeline(findings, trigger="c.txt", adds=Finding("MC301", "pkg.x", "m"))
+    verdicts = proving.prove(project(tmp_path), findings, pipeline)
+    assert [(v.finding.path, v.proven, v.reason) for v in verdicts] == [
+        ("a", True, None),
+        ("b1", True, None),
+        ("b2", True, None),
+        ("c", False, "it adds MC301 pkg.x"),
+    ]
+    assert pipeline.runs == 1 + 3  # together; then a, b, c alone
+
+
+def test_one_at_a_time_stops_at_the_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr(proving, "MAX_SINGLE_ATTEMPTS", 2)
+    findings = [finding("MC102", str(n), f"{n}.txt") for n in range(4)]
+    findings.append(finding("MC202", "c", "c.txt"))
+    pipeline = Pipeline(findings, trigger="c.txt", adds=Finding("MC301", "pkg.x", "m"))
+    verdicts = proving.prove(project(tmp_path), findings, pipeline)
+    assert [v.proven for v in verdicts] == [True, True, False, False, False]
+    assert verdicts[2].reason == "more than 2 fixes to prove one by one: narrow with --select"
+    assert pipeline.runs == 1 + 2
