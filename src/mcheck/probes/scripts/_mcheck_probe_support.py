@@ -116,6 +116,17 @@ def kill_descendants() -> None:
         time.sleep(POLL_SECONDS)  # let the kernel finish the kills before looking again
 
 
+def exit_on_sigterm() -> None:
+    """On SIGTERM (the host's timeout) take every descendant down, then exit 128 + signum: children
+    that lead sessions of their own are not reached by the host's signal to the process group."""
+
+    def handler(signum: int, frame: object) -> None:
+        kill_descendants()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def kill_process_group(proc) -> None:
     """SIGKILL the process group ``proc`` leads (its own session), or ``proc`` where there are no
     process groups; nothing when it is already gone."""

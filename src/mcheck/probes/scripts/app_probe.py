@@ -48,7 +48,6 @@ import importlib
 import inspect
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -62,6 +61,7 @@ try:
     from _mcheck_probe_support import (
         OutputTail,
         become_subreaper,
+        exit_on_sigterm,
         kill_descendants,
         kill_process_group,
         traceback_frames,
@@ -529,22 +529,11 @@ def run_task(kind: str, item: dict, timeout: float, workdir: str, index: int) ->
 # --- containment: descendants that left their process group (same as the import probe's) ------------
 
 
-def _install_cleanup() -> None:
-    """On SIGTERM (the host stopping us) take every descendant down too: the task children lead sessions of
-    their own, so the host's signal to our process group does not reach them."""
-
-    def handler(signum: int, frame: object) -> None:
-        kill_descendants()
-        _exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def main(in_path: str, out_path: str) -> None:
     with open(in_path, encoding="utf-8") as fh:
         request = json.load(fh)
     become_subreaper()
-    _install_cleanup()
+    exit_on_sigterm()
     timeout = float(request.get("timeout", 30.0))
     jobs = max(1, int(request.get("jobs", 4)))
     workdir = tempfile.mkdtemp(prefix="mcheck-app-probe-", dir=os.getcwd())

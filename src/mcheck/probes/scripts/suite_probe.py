@@ -27,14 +27,19 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 
 # The shared support module is copied next to this script by the host (mcheck.probes.runner). With
 # `-I` the script's directory is not on sys.path: add it for this one import only.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # noqa: PTH100, PTH120
 try:
-    from _mcheck_probe_support import become_subreaper, kill_descendants, text, write_result
+    from _mcheck_probe_support import (
+        become_subreaper,
+        exit_on_sigterm,
+        kill_descendants,
+        text,
+        write_result,
+    )
 finally:
     del sys.path[0]
 
@@ -115,21 +120,11 @@ class Recorder:
         self._stream.close()
 
 
-def _install_cleanup() -> None:
-    """On SIGTERM (the host's timeout) take down whatever the tests started, then go."""
-
-    def handler(signum, frame):
-        kill_descendants()
-        os._exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as fh:
         request = json.load(fh)
     become_subreaper()
-    _install_cleanup()
+    exit_on_sigterm()
     sys.path[:0] = request["sys_path"]
     # `-I` ignores PYTHONDONTWRITEBYTECODE: without this the checkout run would leave __pycache__
     # (pytest's rewritten test modules among them) in the user's source tree.

@@ -31,7 +31,6 @@ import importlib.util
 import json
 import os
 import runpy
-import signal
 import sys
 
 # The shared support module is copied next to this script by the host (mcheck.probes.runner). With
@@ -41,6 +40,7 @@ try:
     from _mcheck_probe_support import (
         become_subreaper,
         exception_info,
+        exit_on_sigterm,
         kill_descendants,
         text,
         traceback_frames,
@@ -98,23 +98,13 @@ def load(request: dict) -> dict:
     return result
 
 
-def _install_cleanup() -> None:
-    """On SIGTERM (the host's timeout) take down whatever the target started, then go."""
-
-    def handler(signum, frame):
-        kill_descendants()
-        os._exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as fh:
         request = json.load(fh)
     # Orphans of what the target starts (a daemon that called setsid) are re-parented here, so the
     # end of the probe can find and kill them; the host kills the probe's process group besides.
     become_subreaper()
-    _install_cleanup()
+    exit_on_sigterm()
     # The runtime's sys.path first, then the venv's own stdlib and site-packages (what -I left).
     sys.path[:0] = request["sys_path"]
     output = {"protocol": PROTOCOL, "missing": missing_names(request.get("names", []))}
