@@ -96,3 +96,27 @@ def test_one_at_a_time_stops_at_the_cap(tmp_path, monkeypatch):
     assert [v.proven for v in verdicts] == [True, True, False, False, False]
     assert verdicts[2].reason == "more than 2 fixes to prove one by one: narrow with --select"
     assert pipeline.runs == 1 + 2
+
+
+def test_a_file_without_a_final_newline_keeps_it_and_its_diff_applies(tmp_path):
+    import subprocess
+
+    from mcheck.fix.edits import toml_array_append
+    from mcheck.fix.tree import unified_diff
+
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = [\n  "a"\n]\n[x]\ny = 1')
+    git = ["git", "-c", "user.email=t@m", "-c", "user.name=t"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "i"]):
+        subprocess.run([*git, *args], cwd=tmp_path, check=True)
+    edit = toml_array_append("pyproject.toml", ("project", "dependencies"), ["b"])
+    assert edit.change("y = 1").endswith("y = 1\n") is False
+    diff = unified_diff(tmp_path, [Fix("add b", (edit,))], label_root=tmp_path)
+    assert diff.count("\\ No newline at end of file") == 0  # the last line is untouched
+    edit_last = Fix("x", (create_file("new.txt", "z"),))
+    assert unified_diff(tmp_path, [edit_last], label_root=tmp_path).endswith(
+        "+z\n\\ No newline at end of file\n"
+    )
+    applied = subprocess.run(
+        ["git", "apply", "--check", "-"], cwd=tmp_path, input=diff, text=True, check=False
+    )
+    assert applied.returncode == 0

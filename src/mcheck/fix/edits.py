@@ -44,10 +44,14 @@ def toml_array_append(path: str, keys: Sequence[str], values: Sequence[str]) -> 
                 array.append(value)
         if created is not None:
             table.add(tomlkit.nl())  # a blank line before whatever table follows the new one
-        return _one_final_newline(tomlkit.dumps(document))
+        return _final_newline_as_before(tomlkit.dumps(document), old)
 
     return Edit(path, change)
 
 
-def _one_final_newline(text: str) -> str:
-    return text.rstrip("\n") + "\n" if text.strip() else text
+def _final_newline_as_before(text: str, old: str | None) -> str:
+    """One final newline, or none where the file had none: a fix changes only what it fixes."""
+    if not text.strip():
+        return text
+    body = text.rstrip("\n")
+    return body if old and not old.endswith("\n") else body + "\n"

@@ -57,7 +57,11 @@ def unified_diff(root: Path, fixes: Iterable[Fix], label_root: Path | None = Non
             fromfile=f"a/{name}" if before is not None else "/dev/null",
             tofile=f"b/{name}",
         )
-        chunks.extend(lines)
+        # A last line without a newline gets the marker patch and git apply expect after it.
+        chunks.extend(
+            line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n"
+            for line in lines
+        )
     return "".join(chunks)
 
 
