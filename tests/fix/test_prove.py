@@ -111,7 +111,7 @@ def test_a_file_without_a_final_newline_keeps_it_and_its_diff_applies(tmp_path):
     edit = toml_array_append("pyproject.toml", ("project", "dependencies"), ["b"])
     assert edit.change("y = 1").endswith("y = 1\n") is False
     diff = unified_diff(tmp_path, [Fix("add b", (edit,))], label_root=tmp_path)
-    assert diff.count("\\ No newline at end of file") == 0  # the last line is untouched
+    assert diff.endswith(" y = 1\n\\ No newline at end of file\n")  # untouched: context
     edit_last = Fix("x", (create_file("new.txt", "z"),))
     assert unified_diff(tmp_path, [edit_last], label_root=tmp_path).endswith(
         "+z\n\\ No newline at end of file\n"
