@@ -16,7 +16,7 @@ import typer
 from mcheck import __version__
 from mcheck.errors import Interrupted, UsageError, interrupt_on_signals
 from mcheck.findings import Report
-from mcheck.settings import setting_help
+from mcheck.settings import TESTS_MODES, setting_help
 
 INTERNAL_ERROR = 3
 
@@ -531,11 +531,14 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+TESTS_VALUES = (*TESTS_MODES, "off")  # what --tests takes on the command line
+
+
 def _tests_value(value: str | None) -> str | bool | None:
     """``--tests`` (normalised to ``--tests=both``), ``--tests=wheel-only``, ``--tests=off``."""
     if value is None:
         return None
-    if value not in ("both", "wheel-only", "off"):
+    if value not in TESTS_VALUES:
         raise typer.BadParameter(
             f"--tests takes both, wheel-only or off, not {value!r}", param_hint="--tests"
         )
@@ -557,7 +560,7 @@ def normalise_argv(argv: list[str]) -> list[str]:
     normalised = []
     for index, token in enumerate(tail):
         following = tail[index + 1] if index + 1 < len(tail) else None
-        if token == "--tests" and following not in ("both", "wheel-only", "off"):
+        if token == "--tests" and following not in TESTS_VALUES:
             token = "--tests=both"
         elif token == "--no-tests":
             token = "--tests=off"

@@ -255,3 +255,21 @@ def test_a_root_conftest_that_puts_the_source_on_sys_path_cannot_hide_the_droppe
     )
     report = _check(root, tests=True)
     assert findings_of(report) == SPEC["tests_template_dropped"]["findings"]
+
+
+def test_test_dependencies_that_do_not_install_are_reported_and_no_test_is_judged(tmp_path):
+    root = copy_sample("tests_real_bug", tmp_path / "tests_real_bug")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'test = ["pytest>=8"]', 'test = ["pytest>=8", "mcheck-no-such-distribution-xyz==1"]'
+        )
+    )
+    report = _check(root, tests=True)
+    [failure] = [f for f in report.findings if f.code == "MC003"]
+    assert failure.path is None
+    assert failure.message.startswith(
+        "the tests did not run: their dependencies (the extra `test` (pyproject.toml)) do not "
+        "install next to the wheel: could not install the test dependencies"
+    )
+    assert report.tests == []

@@ -41,7 +41,7 @@ from mcheck.fix.tree import new_contents, uncommitted, unified_diff, write_fixes
 from mcheck.interpreters import Interpreter, interpreter_for
 from mcheck.probes.apps import app_outcomes, app_targets, run_app_probe, serve_app
 from mcheck.probes.imports import run_import_probe
-from mcheck.probes.protocol import AppProbeResult, ProbeResult
+from mcheck.probes.protocol import AppProbeResult, ProbeResult, SuiteResult
 from mcheck.probes.runner import ProbeError
 from mcheck.probes.suite import SuiteRun, run_suite
 from mcheck.sandbox import require_sandbox
@@ -472,7 +472,7 @@ class Run:
             if self.settings.tests == "both":
                 runs.append(_checkout_side(suite, project, wheel))
 
-            def run(side: SuiteRun) -> Any:
+            def run(side: SuiteRun) -> SuiteResult:
                 return run_suite(
                     env.python,
                     side,
