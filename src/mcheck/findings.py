@@ -238,6 +238,7 @@ class FixOutcome:
     description: str
     status: str  # "applied", "proven" (--diff: not written), "not proven", "refused"
     reason: str | None = None  # why it was not proven or refused
+    follow_up: bool = False  # the finding was not in the run: another fix exposed it
 
 
 @dataclass

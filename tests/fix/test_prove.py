@@ -32,10 +32,12 @@ def finding(code: str, path: str, marker: str) -> Finding:
 
 
 class Pipeline:
-    """Reports every finding whose marker file is missing, plus ``adds`` when ``trigger`` exists."""
+    """Reports every finding whose marker file is missing, plus ``adds`` when ``trigger`` exists
+    (unless ``cured_by`` exists too)."""
 
-    def __init__(self, findings, trigger=None, adds=None, inert=()):
+    def __init__(self, findings, trigger=None, adds=None, inert=(), cured_by=None):
         self.findings, self.trigger, self.adds, self.inert = findings, trigger, adds, set(inert)
+        self.cured_by = cured_by
         self.runs = 0
 
     def __call__(self, root: Path) -> Report:
@@ -45,7 +47,8 @@ class Pipeline:
             marker = f.fix.edits[0].path
             if marker in self.inert or not (root / marker).exists():
                 report.findings.append(f)
-        if self.trigger and (root / self.trigger).exists():
+        cured = self.cured_by and (root / self.cured_by).exists()
+        if self.trigger and (root / self.trigger).exists() and not cured:
             report.findings.append(self.adds)
         return report
 
@@ -69,7 +72,7 @@ def test_a_fix_whose_finding_stays_is_dropped_and_the_others_proven_without_it(t
     assert pipeline.runs == 2  # together, then together without the fix that does nothing
 
 
-def test_a_fix_that_adds_a_finding_is_found_by_trying_the_rest_one_at_a_time(tmp_path):
+def test_among_few_fixes_the_one_that_adds_a_finding_is_found_by_trying_each_alone(tmp_path):
     findings = [
         finding("MC101", "a", "a.txt"),
         finding("MC102", "b1", "b.txt"),
@@ -84,18 +87,45 @@ def test_a_fix_that_adds_a_finding_is_found_by_trying_the_rest_one_at_a_time(tmp
         ("b2", True, None),
         ("c", False, "it adds MC301 pkg.x"),
     ]
-    assert pipeline.runs == 1 + 3  # together; then a, b, c alone
+    # together; a, b, c alone; a and b together, as they will be written
+    assert pipeline.runs == 1 + 3 + 1
 
 
-def test_one_at_a_time_stops_at_the_cap(tmp_path, monkeypatch):
-    monkeypatch.setattr(proving, "MAX_SINGLE_ATTEMPTS", 2)
-    findings = [finding("MC102", str(n), f"{n}.txt") for n in range(4)]
+def test_among_many_fixes_the_one_that_adds_a_finding_is_found_by_halving(tmp_path):
+    findings = [finding("MC102", str(n), f"{n}.txt") for n in range(15)]
     findings.append(finding("MC202", "c", "c.txt"))
     pipeline = Pipeline(findings, trigger="c.txt", adds=Finding("MC301", "pkg.x", "m"))
     verdicts = proving.prove(project(tmp_path), findings, pipeline)
-    assert [v.proven for v in verdicts] == [True, True, False, False, False]
-    assert verdicts[2].reason == "more than 2 fixes to prove one by one: narrow with --select"
-    assert pipeline.runs == 1 + 2
+    assert [v.proven for v in verdicts] == [True] * 15 + [False]
+    # 16, then 8 clean + 8; 4 clean + 4; 2 clean + 2; 1 clean + 1: 9, and one run to confirm
+    # that the four clean halves work together
+    assert pipeline.runs == 1 + 2 + 2 + 2 + 2 + 1
+
+
+def test_a_finding_a_fix_exposes_is_fixed_on_the_same_copy_as_a_follow_up(tmp_path):
+    exposed = finding("MC102", "pkg/sub/data.json", "pkg/sub/MANIFEST")
+    findings = [finding("MC101", "pkg/sub/x.py", "pkg/sub/__init__.py")]
+    pipeline = Pipeline(findings, trigger="pkg/sub/__init__.py", adds=exposed)
+    pipeline.cured_by = "pkg/sub/MANIFEST"
+    verdicts = proving.prove(project(tmp_path), findings, pipeline)
+    assert [(v.finding.path, v.proven, v.follow_up) for v in verdicts] == [
+        ("pkg/sub/x.py", True, False),
+        ("pkg/sub/data.json", True, True),
+    ]
+    assert pipeline.runs == 2  # the fix, then its follow-up on the same copy
+
+
+def test_fixes_left_when_the_reruns_run_out_say_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(proving, "MAX_RERUNS", 3)
+    findings = [finding("MC102", str(n), f"{n}.txt") for n in range(8)]
+    findings.append(finding("MC202", "c", "c.txt"))
+    pipeline = Pipeline(findings, trigger="c.txt", adds=Finding("MC301", "pkg.x", "m"))
+    verdicts = proving.prove(project(tmp_path), findings, pipeline)
+    assert pipeline.runs == 3
+    assert [v.proven for v in verdicts] == [True] * 4 + [False] * 5
+    assert verdicts[-1].reason == (
+        "more than 3 re-runs needed to prove it with the others: narrow with --select"
+    )
 
 
 def test_a_file_without_a_final_newline_keeps_it_and_its_diff_applies(tmp_path):

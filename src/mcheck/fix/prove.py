@@ -1,8 +1,14 @@
 """Prove fixes before anything is written: apply them to a private copy, run the pipeline again.
 
 A fix is proven when, on the copy with it applied, the finding it fixes is gone and no finding
-appears that the original run did not have. All fixes are tried together first (one re-run); when
-that run is not clean, each is tried alone, so one fix that does not work cannot sink the others.
+appears that the original run did not have. A finding that appears only because of a fix and carries
+a fix of its own (adding a sub-package to a `packages` list exposes its data files) is a follow-up:
+its fix is applied on the same copy and the pipeline runs again, up to :data:`FOLLOW_UP_ROUNDS`
+times, the way ruff iterates its fixes. A proven follow-up is written with the fix that caused it.
+
+All fixes are tried together first; fixes whose findings stayed are dropped (they do not work) and
+the rest tried again; when that still adds a finding, the set is halved until each half is clean or
+is one fix, so one fix that breaks something costs a few re-runs, not one per fix.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from mcheck.wheel.discover import Project
 
 Check = Callable[[Path], Report]  # the pipeline, run again on a directory
 STAYED = "the finding remains after it"
+FOLLOW_UP_ROUNDS = 2  # re-runs on one copy for findings that only a fix exposed
+MAX_RERUNS = 12  # pipeline runs spent proving, follow-up rounds included
 
 
 @dataclass(frozen=True)
@@ -30,91 +38,172 @@ class Verdict:
     fix: Fix
     proven: bool
     reason: str | None = None  # why not
+    follow_up: bool = False  # the finding appeared only once another fix was applied
 
 
 def fixable(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.fix is not None]
 
 
-MAX_SINGLE_ATTEMPTS = 8  # re-runs spent on fixes one at a time, after the joint attempts failed
-
-
 def prove(project: Project, findings: Sequence[Finding], check: Check) -> list[Verdict]:
-    """A verdict for every finding of ``findings`` that carries a fix.
-
-    First all fixes together; then, when some finding stayed, all of them again without the fixes
-    whose findings stayed (those do not work); only when that run adds a finding are the rest
-    tried one at a time, each distinct fix once (many findings share one fix: a package-data glob),
-    at most :data:`MAX_SINGLE_ATTEMPTS` of them.
-    """
+    """A verdict for every finding of ``findings`` that carries a fix, in their order, then one per
+    proven follow-up (``follow_up=True``). Findings sharing one fix (a package-data glob) share its
+    verdict."""
     candidates = fixable(findings)
     if not candidates:
         return []
-    before = {_key(f) for f in findings}
     with tempfile.TemporaryDirectory(prefix="mcheck-fix-") as scratch:
-        attempts = iter(Path(scratch) / str(n) for n in range(10_000))
-        verdicts = _attempt(project, candidates, before, check, next(attempts))
-        settled = {id(v.finding): v for v in verdicts if v.proven or _stayed(v)}
-        if len(settled) == len(verdicts):
-            return verdicts
-        rest = [f for f in candidates if id(f) not in settled]
-        if len(rest) < len(candidates):
-            again = _attempt(project, rest, before, check, next(attempts))
-            if all(v.proven for v in again):
-                settled.update((id(v.finding), v) for v in again)
-                return [settled[id(f)] for f in candidates]
-        settled.update(_one_at_a_time(project, rest, before, check, attempts))
-        return [settled[id(f)] for f in candidates]
+        search = _Search(project, {_key(f) for f in findings}, check, Path(scratch))
+        search.run(_groups(candidates))
+    return [search.verdicts[id(f)] for f in candidates] + search.follow_ups
 
 
-def _stayed(verdict: Verdict) -> bool:
-    return verdict.reason == STAYED
+@dataclass(frozen=True)
+class _Group:
+    """One distinct fix and the findings it fixes."""
+
+    fix: Fix
+    findings: tuple[Finding, ...]
 
 
-def _one_at_a_time(
-    project: Project, rest: list[Finding], before: set[tuple], check: Check, attempts
-) -> dict[int, Verdict]:
-    """Each distinct fix alone; findings sharing a fix share its verdict."""
+def _groups(candidates: list[Finding]) -> list[_Group]:
     by_fix: dict[str, list[Finding]] = {}
-    for finding in rest:
-        assert finding.fix is not None
-        by_fix.setdefault(finding.fix.description, []).append(finding)
-    verdicts: dict[int, Verdict] = {}
-    for index, group in enumerate(by_fix.values()):
-        if index < MAX_SINGLE_ATTEMPTS:
-            tried = _attempt(project, group, before, check, next(attempts))
-        else:
-            reason = (
-                f"more than {MAX_SINGLE_ATTEMPTS} fixes to prove one by one: narrow with --select"
-            )
-            tried = [Verdict(f, f.fix, False, reason) for f in group if f.fix is not None]
-        verdicts.update((id(v.finding), v) for v in tried)
-    return verdicts
-
-
-def _attempt(
-    project: Project, candidates: list[Finding], before: set[tuple], check: Check, where: Path
-) -> list[Verdict]:
-    copy = copy_project(project, where)
-    write_fixes(copy, [f.fix for f in candidates if f.fix is not None])
-    after = check(copy).findings
-    remaining = {_key(f) for f in after}
-    new = [f for f in after if _key(f) not in before]
-    verdicts = []
+    fixes: dict[str, Fix] = {}
     for finding in candidates:
         assert finding.fix is not None
-        if _key(finding) in remaining:
-            verdicts.append(Verdict(finding, finding.fix, False, STAYED))
-        elif new:
-            added = ", ".join(f"{f.code} {f.path}" for f in new[:3])
-            verdicts.append(Verdict(finding, finding.fix, False, f"it adds {added}"))
+        by_fix.setdefault(finding.fix.description, []).append(finding)
+        fixes.setdefault(finding.fix.description, finding.fix)
+    return [_Group(fixes[d], tuple(found)) for d, found in by_fix.items()]
+
+
+@dataclass
+class _Outcome:
+    """The last run on one copy with a set of fixes (and their follow-ups) applied."""
+
+    remaining: set[tuple]  # (code, path) of every finding of that run
+    new: list[Finding]  # findings the original run did not have
+    follow_ups: list[Finding]  # findings a fix exposed whose own fixes were applied too
+
+
+ONE_BY_ONE = 3  # at most this many fixes left: try each alone rather than halving
+
+
+class _Search:
+    def __init__(self, project: Project, before: set[tuple], check: Check, scratch: Path):
+        self.project, self.before, self.check = project, before, check
+        self.copies = (scratch / str(n) for n in range(10_000))
+        self.runs_left = MAX_RERUNS
+        self.verdicts: dict[int, Verdict] = {}
+        self.follow_ups: list[Verdict] = []
+        # Each clean attempt: its groups, and the follow-up findings its fixes fixed.
+        self._accepted: list[tuple[list[_Group], list[Finding]]] = []
+
+    def run(self, groups: list[_Group]) -> None:
+        self._search(groups)
+        self._confirm()
+        known: set[str] = set()
+        for accepted, follow_ups in self._accepted:
+            for group in accepted:
+                for finding in group.findings:
+                    self.verdicts[id(finding)] = Verdict(finding, group.fix, True)
+            for finding in follow_ups:
+                assert finding.fix is not None
+                if finding.fix.description not in known:
+                    known.add(finding.fix.description)
+                    self.follow_ups.append(Verdict(finding, finding.fix, True, follow_up=True))
+
+    def _search(self, groups: list[_Group]) -> None:
+        if not groups:
+            return
+        outcome = self._attempt(groups)
+        if outcome is None:
+            self._reject(groups, _out_of_runs())
+            return
+        stayed = [g for g in groups if any(_key(f) in outcome.remaining for f in g.findings)]
+        self._reject(stayed, STAYED)
+        working = [g for g in groups if g not in stayed]
+        if not outcome.new:
+            if working:
+                self._accepted.append((working, outcome.follow_ups))
+        elif stayed:
+            self._search(working)  # a fix that does nothing may be the one that broke something
+        elif len(working) == 1:
+            added = ", ".join(f"{f.code} {f.path}" for f in outcome.new[:3])
+            self._reject(working, f"it adds {added}")
+        elif len(working) <= ONE_BY_ONE:
+            for group in working:
+                self._search([group])
         else:
-            verdicts.append(Verdict(finding, finding.fix, True))
-    return verdicts
+            half = len(working) // 2
+            self._search(working[:half])
+            self._search(working[half:])
+
+    def _confirm(self) -> None:
+        """Fixes proven in separate attempts are written together: prove them together once; when
+        they do not work together, only the first attempt's fixes are kept."""
+        if len(self._accepted) < 2:
+            return
+        together = [g for accepted, _ in self._accepted for g in accepted]
+        outcome = self._attempt(together)
+        if (
+            outcome is not None
+            and not outcome.new
+            and not any(_key(f) in outcome.remaining for g in together for f in g.findings)
+        ):
+            self._accepted = [(together, outcome.follow_ups)]
+            return
+        reason = (
+            "it works alone, but not with the other proven fixes"
+            if outcome is not None
+            else _out_of_runs()
+        )
+        for later, _ in self._accepted[1:]:
+            self._reject(later, reason)
+        del self._accepted[1:]
+
+    def _attempt(self, groups: list[_Group]) -> _Outcome | None:
+        """Apply the fixes to a fresh copy and run; apply the follow-ups' fixes and run again."""
+        if self.runs_left <= 0:
+            return None
+        copy = copy_project(self.project, next(self.copies))
+        applied = {g.fix.description for g in groups}
+        _apply(copy, self.project, [g.fix for g in groups])
+        follow_ups: list[Finding] = []
+        for round_ in range(FOLLOW_UP_ROUNDS + 1):
+            self.runs_left -= 1
+            after = self.check(copy).findings
+            new = [f for f in after if _key(f) not in self.before]
+            more = [f for f in new if f.fix is not None and f.fix.description not in applied]
+            if round_ == FOLLOW_UP_ROUNDS or not more or self.runs_left <= 0:
+                break
+            fixes = {f.fix.description: f.fix for f in more if f.fix is not None}
+            applied.update(fixes)
+            follow_ups.extend(more)
+            _apply(copy, self.project, list(fixes.values()))
+        remaining = {_key(f) for f in after}
+        return _Outcome(remaining, new, [f for f in follow_ups if _key(f) not in remaining])
+
+    def _reject(self, groups: list[_Group], reason: str) -> None:
+        for group in groups:
+            for finding in group.findings:
+                self.verdicts[id(finding)] = Verdict(finding, group.fix, False, reason)
+
+
+def _out_of_runs() -> str:
+    return f"more than {MAX_RERUNS} re-runs needed to prove it with the others: narrow with --select"
 
 
 def _key(finding: Finding) -> tuple:
     return (finding.code, finding.path)
+
+
+def _apply(copy: Path, project: Project, fixes: list[Fix]) -> None:
+    """Write the fixes into the copy and, in git, commit them as the user would before a release:
+    a new file only ships from a setuptools-scm or hatch-vcs project once git tracks it."""
+    written = write_fixes(copy, fixes)
+    if project.git_root is not None and written:
+        run_git(["add", "-f", "--", *written], repo=copy)
+        _commit(copy, project)
 
 
 def copy_project(project: Project, destination: Path) -> Path:
@@ -135,24 +224,22 @@ def copy_project(project: Project, destination: Path) -> Path:
         elif source.is_file():
             shutil.copy2(source, target)
     if project.git_root is not None:
-        _commit_copy(project, destination)
+        run_git(["init", "-q"], repo=destination)
+        run_git(["add", "-A", "-f"], repo=destination)
+        _commit(destination, project)
     return destination
 
 
-def _commit_copy(project: Project, destination: Path) -> None:
-    identity = [
-        "-c",
-        "user.email=fix@mcheck",
-        "-c",
-        "user.name=mcheck",
-        "-c",
-        "commit.gpgsign=false",
-    ]
-    for args in (["init", "-q"], ["add", "-A", "-f"], [*identity, "commit", "-q", "-m", "copy"]):
-        run_git(args, repo=destination)
+_IDENTITY = ["-c", "user.email=fix@mcheck", "-c", "user.name=mcheck", "-c", "commit.gpgsign=false"]
+
+
+def _commit(copy: Path, project: Project) -> None:
+    """Commit what is staged, and put the original's latest tag on it: a VCS version stays the
+    release version however many fix commits the copy gets."""
+    run_git([*_IDENTITY, "commit", "-q", "--allow-empty", "-m", "mcheck"], repo=copy)
     try:
         tag = run_git(["describe", "--tags", "--abbrev=0"], repo=project.root).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return
     if tag:
-        run_git(["tag", tag.decode("utf-8", "replace")], repo=destination)
+        run_git(["tag", "-f", tag.decode("utf-8", "replace")], repo=copy)

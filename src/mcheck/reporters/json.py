@@ -71,6 +71,7 @@ def _fixes(report: Report) -> dict[str, Any]:
                 "fix": f.description,
                 "status": f.status,
                 "reason": f.reason,
+                "follow_up": f.follow_up,
             }
             for f in report.fixes
         ]

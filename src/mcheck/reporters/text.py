@@ -124,6 +124,8 @@ def _fix_lines(report: Report) -> list[Text]:
         where = clean_text(fix.path or "")
         line.append(f"{where}: " if where else "", style="magenta")
         line.append(clean_text(fix.description))
+        if fix.follow_up:
+            line.append(" (exposed by another fix)")
         if fix.reason:
             line.append(f" ({clean_text(fix.reason)})")
         lines.append(line)

@@ -594,7 +594,9 @@ def fix_outcome(verdict: Verdict, mode: str | None, refused: str | None) -> FixO
         status, reason = "refused", refused
     else:
         status, reason = ("proven" if mode == "diff" else "applied"), None
-    return FixOutcome(finding.code, finding.path, verdict.fix.description, status, reason)
+    return FixOutcome(
+        finding.code, finding.path, verdict.fix.description, status, reason, verdict.follow_up
+    )
 
 
 NO_SUITE = "no tests found: no tests-path, no pytest testpaths, no tests/ or test/ directory"
