@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -50,6 +50,14 @@ class Fix:
 
     description: str  # "add src/pkg/templates/__init__.py"
     edits: tuple[Edit, ...]
+    # The fix as written once proven, from what the proof run installed (canonical distribution
+    # name -> version): a declared dependency gets the proven version as its lower bound.
+    refine: Callable[[Mapping[str, str]], Fix] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    def refined(self, installed: Mapping[str, str]) -> Fix:
+        return self.refine(installed) if self.refine is not None else self
 
 
 @dataclass(frozen=True)
@@ -264,6 +272,9 @@ class Report:
     suite: SuiteSummary | None = None  # with --tests, when a suite was found and run
     fixes: list[FixOutcome] = field(default_factory=list)  # with --fix/--diff
     fix_diff: str | None = None  # with --diff: the proven fixes as a unified diff
+    # What the probe's venv had installed (canonical distribution name -> version): --fix reads it
+    # from a proof run; no reporter prints it.
+    installed: dict[str, str] = field(default_factory=dict)
 
     @property
     def sorted_findings(self) -> list[Finding]:

@@ -404,6 +404,11 @@ def main(argv: list[str]) -> int:
                 print(f"== {side} (exit {outcome.exit_code}, {outcome.seconds} s)")
                 for f in outcome.findings:
                     print(f"  {f['code']} {f['severity']:7} {f['path']}  {f['message'][:160]}")
+                for fix in outcome.fixes:
+                    print(
+                        f"  fix {fix['status']:10} {fix['code']} {fix['path']}: {fix['fix']}"
+                        f"{' (' + fix['reason'] + ')' if fix['reason'] else ''}"
+                    )
                 for e in case.expect:
                     print(
                         f"  expected {e.label()}: {'reported' if outcome.matched(e) else 'not reported'}"

@@ -12,7 +12,8 @@ import fnmatch
 from collections.abc import Iterator
 
 from mcheck.checks import CheckContext, check
-from mcheck.findings import Finding
+from mcheck.findings import Finding, Fix
+from mcheck.fix.edits import toml_array_replace
 from mcheck.wheel.artifacts import SdistContents
 from mcheck.wheel.discover import Project
 from mcheck.wheel.selection import DeclaredInclude, poetry_includes
@@ -47,4 +48,14 @@ def _finding(rel: str, include: DeclaredInclude) -> Finding:
         f"{f':{include.line}' if include.line else ''})",
         hint=f'ship it in both: {{ path = "{include.pattern}", format = ["sdist", "wheel"] }}, '
         "or move it into the package and read it with importlib.resources",
+        fix=None if include.format_given else _both_formats(include),
     )
+
+
+def _both_formats(include: DeclaredInclude) -> Fix:
+    """The include entry as a table that names both artifacts: what it meant before poetry-core 2."""
+    both = {"path": include.pattern, "format": ["sdist", "wheel"]}
+    edit = toml_array_replace(
+        "pyproject.toml", ("tool", "poetry", "include"), include.pattern, both
+    )
+    return Fix(f'ship "{include.pattern}" in the wheel too: format = ["sdist", "wheel"]', (edit,))

@@ -17,7 +17,7 @@ from mcheck.checks import CheckContext, check
 from mcheck.checks.first_party import ProjectModules, project_modules, shipped_top_levels
 from mcheck.checks.import_failures import is_test_code, named_after
 from mcheck.findings import Finding, Fix
-from mcheck.fix.edits import toml_array_append
+from mcheck.fix.declare import declare_dependency
 from mcheck.knowledge.conventions import INTEGRATION_PACKAGES
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
 from mcheck.knowledge.platforms import PLATFORM_MODULES
@@ -369,18 +369,12 @@ def _undeclared(
 
 
 def _declare_fix(site: ImportSite, providers: set[str], project: Project | None) -> Fix | None:
-    """Add the distribution that provides the import to ``[project] dependencies``, when that list
-    is static in pyproject.toml; the re-run of --fix proves that it installs and provides it."""
-    if project is None or not isinstance(project.pyproject.get("project"), dict):
-        return None
-    table = project.pyproject["project"]
-    if "dependencies" in table.get("dynamic", ()):
-        return None
+    """Declare the distribution that provides the import where the project declares its
+    dependencies; the re-run of --fix proves that it installs and provides the module."""
     candidates = sorted(providers) or list(distributions_for_import(site.target))
-    if not candidates:
+    if project is None or not candidates:
         return None
-    edit = toml_array_append("pyproject.toml", ("project", "dependencies"), [candidates[0]])
-    return Fix(f'add "{candidates[0]}" to [project] dependencies', (edit,))
+    return declare_dependency(project, candidates[0])
 
 
 def _sibling_hint(site: ImportSite, sibling: WorkspaceMember, project: Project | None) -> str:

@@ -15,7 +15,8 @@ from pathlib import PurePosixPath
 from typing import NamedTuple
 
 from mcheck.findings import Fix
-from mcheck.fix.edits import create_file, toml_array_append
+from mcheck.fix import setup_py
+from mcheck.fix.edits import append_line, create_file, toml_array_append
 from mcheck.wheel.discover import Project
 from mcheck.wheel.layout import PackageSource
 from mcheck.wheel.selection import setup_py_keyword
@@ -38,6 +39,7 @@ def explain_drop(
     ]
     if not in_sdist:
         reasons.append(_not_in_sdist)
+    reasons.append(_undeclared_package_data)
     for reason in reasons:
         found = reason(project, package, source_file)
         if found:
@@ -61,8 +63,8 @@ def _missing_init(project: Project, package: PackageSource, source_file: str) ->
         if f"{parent.as_posix()}/__init__.py" not in files:
             missing.append(parent.as_posix())
         parent = parent.parent
-    if not missing:
-        return None
+    if not missing or not _holds_code_below(project, missing[-1]):
+        return None  # a data directory needs no __init__.py: it is package data of its package
     outermost = missing[-1]
     hint = (
         f"{outermost}/ has no __init__.py, so setuptools' package discovery (find_packages / "
@@ -73,6 +75,10 @@ def _missing_init(project: Project, package: PackageSource, source_file: str) ->
     inits = [f"{directory}/__init__.py" for directory in reversed(missing)]
     fix = Fix(f"add {', '.join(inits)}", tuple(create_file(init) for init in inits))
     return DropReason(hint, fix)
+
+
+def _holds_code_below(project: Project, directory: str) -> bool:
+    return any(f.startswith(f"{directory}/") and f.endswith(".py") for f in project.files)
 
 
 def _discovers_namespaces(project: Project) -> bool:
@@ -125,15 +131,33 @@ def _explicit_packages_list(
     if not source_file.endswith(".py") and not _holds_code(project, source_file):
         # A data directory needs no package of its own: package data of the listed package does.
         fix = _package_data_fix(project, package, source_file)
-        data_hint = (
-            f"{where} lists {listed!r}; `{dotted}` holds data, not code: declare the file as "
-            f"package data of `{package.name}` ([tool.setuptools.package-data])"
-        )
+        how = fix.description if fix else f"declare the file as package data of `{package.name}`"
+        data_hint = f"{where} lists {listed!r}; `{dotted}` holds data, not code: {how}"
         return DropReason(data_hint, fix)
-    if where != "[tool.setuptools] packages":
-        return DropReason(hint)  # setup.py is code: mcheck does not rewrite it
-    edit = toml_array_append("pyproject.toml", ("tool", "setuptools", "packages"), [dotted])
-    return DropReason(hint, Fix(f"add `{dotted}` to {where}", (edit,)))
+    fix = _list_package_fix(project, where, dotted)
+    if fix is not None and not source_file.endswith(".py"):
+        # Data of the unlisted package: once the package is listed, it still needs a glob.
+        data = _package_data_fix(project, package, source_file)
+        if data is not None:
+            fix = Fix(f"{fix.description}, and {data.description}", fix.edits + data.edits)
+    return DropReason(hint, fix)
+
+
+def _list_package_fix(project: Project, where: str, dotted: str) -> Fix | None:
+    if where == "[tool.setuptools] packages":
+        edit = toml_array_append("pyproject.toml", ("tool", "setuptools", "packages"), [dotted])
+        return Fix(f"add `{dotted}` to {where}", (edit,))
+    if not setup_py.can_append_to_list(_setup_py_text(project), "packages"):
+        return None  # computed, not a literal: mcheck does not rewrite code
+    edit = setup_py.append_to_list("packages", dotted)
+    return Fix(f"add '{dotted}' to setup(packages=[...]) in setup.py", (edit,))
+
+
+def _setup_py_text(project: Project) -> str:
+    try:
+        return (project.root / setup_py.SETUP_PY).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _holds_code(project: Project, source_file: str) -> bool:
@@ -166,18 +190,46 @@ def _not_in_sdist(project: Project, package: PackageSource, source_file: str) ->
     )
 
 
-def _package_data_fix(project: Project, package: PackageSource, source_file: str) -> Fix | None:
-    """A ``[tool.setuptools.package-data]`` glob of the file's directory and suffix: setuptools puts
-    package data in the sdist as well as the wheel. Only where pyproject.toml configures setuptools
-    (a ``[project]`` table); setup.py and setup.cfg are left to the user."""
-    if "project" not in project.pyproject or project.has_setup_py:
+def _undeclared_package_data(
+    project: Project, package: PackageSource, source_file: str
+) -> DropReason | None:
+    """A data file setuptools was never told to install: no package-data glob covers it and
+    include_package_data does not pick it up."""
+    if not project.is_setuptools or source_file.endswith(".py"):
         return None
+    fix = _package_data_fix(project, package, source_file)
+    if fix is None:
+        return None
+    return DropReason(
+        f"{source_file} is data of the package `{package.name}`, which setuptools installs only "
+        "when a package-data glob covers it (or include_package_data with MANIFEST.in): "
+        f"{fix.description}",
+        fix,
+    )
+
+
+def _package_data_fix(project: Project, package: PackageSource, source_file: str) -> Fix | None:
+    """A package-data glob of the file's directory and suffix, in the file that configures
+    setuptools: ``[tool.setuptools.package-data]`` in pyproject.toml, ``package_data=`` of a literal
+    ``setup()`` call in setup.py (setuptools puts package data in the sdist too), or, for a
+    setup.py with ``include_package_data=True``, the MANIFEST.in line that puts it in the sdist."""
     inside = PurePosixPath(source_file).relative_to(package.source_dir)
-    suffix = inside.suffix or ""
-    glob = (inside.parent / f"*{suffix}").as_posix().removeprefix("./")
-    keys = ("tool", "setuptools", "package-data", package.name)
-    edit = toml_array_append("pyproject.toml", keys, [glob])
-    return Fix(f'add "{glob}" to [tool.setuptools.package-data] {package.name}', (edit,))
+    glob = (inside.parent / f"*{inside.suffix}").as_posix().removeprefix("./")
+    if "project" in project.pyproject and not project.has_setup_py:
+        keys = ("tool", "setuptools", "package-data", package.name)
+        edit = toml_array_append("pyproject.toml", keys, [glob])
+        return Fix(f'add "{glob}" to [tool.setuptools.package-data] {package.name}', (edit,))
+    if not project.has_setup_py:
+        return None
+    text = _setup_py_text(project)
+    if setup_py.includes_package_data(text):
+        directory = PurePosixPath(source_file).parent.as_posix()
+        line = f"recursive-include {directory} *{inside.suffix}"
+        return Fix(f"add `{line}` to MANIFEST.in", (append_line("MANIFEST.in", line),))
+    if not setup_py.can_add_package_data(text, package.name):
+        return None
+    edit = setup_py.add_package_data(package.name, glob)
+    return Fix(f"add '{glob}' to setup(package_data={{'{package.name}': [...]}})", (edit,))
 
 
 def _generic(project: Project, in_sdist: bool) -> str:

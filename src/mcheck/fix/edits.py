@@ -7,7 +7,8 @@ TOML goes through tomlkit, which rewrites only what the fix touches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import tomlkit
 from tomlkit.items import Array
@@ -20,20 +21,25 @@ def create_file(path: str, content: str = "") -> Edit:
     return Edit(path, lambda old: old if old is not None else content)
 
 
+def append_line(path: str, line: str) -> Edit:
+    """``line`` at the end of the text file ``path`` (created when missing), unless it is there."""
+
+    def change(old: str | None) -> str:
+        text = old or ""
+        if line in text.splitlines():
+            return text
+        return f"{text}{'' if not text or text.endswith(chr(10)) else chr(10)}{line}\n"
+
+    return Edit(path, change)
+
+
 def toml_array_append(path: str, keys: Sequence[str], values: Sequence[str]) -> Edit:
     """Append ``values`` (those not there yet) to the array at ``keys`` of the TOML file ``path``,
     creating the tables and the array when missing: ``("tool", "setuptools", "packages")``."""
 
     def change(old: str | None) -> str:
         document = tomlkit.parse(old or "")
-        table = document
-        created = None
-        for depth, key in enumerate(keys[:-1]):
-            if key not in table:
-                # Only the innermost new table gets a header: `[tool.setuptools.package-data]`.
-                table[key] = tomlkit.table(is_super_table=depth < len(keys) - 2)
-                created = created or table[key]
-            table = table[key]
+        table, created = _table(document, keys[:-1])
         if keys[-1] not in table:
             table[keys[-1]] = tomlkit.array()
         array = table[keys[-1]]
@@ -42,9 +48,57 @@ def toml_array_append(path: str, keys: Sequence[str], values: Sequence[str]) -> 
         for value in values:
             if value not in array:
                 array.append(value)
-        if created is not None:
+        if created:
             table.add(tomlkit.nl())  # a blank line before whatever table follows the new one
         return _final_newline_as_before(tomlkit.dumps(document), old)
+
+    return Edit(path, change)
+
+
+def toml_table_set(path: str, keys: Sequence[str], value: object) -> Edit:
+    """Set ``keys`` of the TOML file ``path`` to ``value`` (creating the tables), unless the key
+    is there: ``("tool", "poetry", "dependencies", "attrs")`` = ``">=21.4.0"``."""
+
+    def change(old: str | None) -> str:
+        document = tomlkit.parse(old or "")
+        table, created = _table(document, keys[:-1])
+        if keys[-1] not in table:
+            table[keys[-1]] = value
+        if created:
+            table.add(tomlkit.nl())
+        return _final_newline_as_before(tomlkit.dumps(document), old)
+
+    return Edit(path, change)
+
+
+def _table(document, keys: Sequence[str]) -> tuple[Any, bool]:
+    """The table at ``keys``, created where missing (only the innermost new one gets a header:
+    ``[tool.setuptools.package-data]``), and whether it was created."""
+    table = document
+    created = False
+    for depth, key in enumerate(keys):
+        if key not in table:
+            table[key] = tomlkit.table(is_super_table=depth < len(keys) - 1)
+            created = True
+        table = table[key]
+    return table, created
+
+
+def toml_array_replace(path: str, keys: Sequence[str], old: str, new: Mapping[str, object]) -> Edit:
+    """Replace the string ``old`` in the array at ``keys`` with the inline table ``new``, in place:
+    ``"base_config.json"`` -> ``{ path = "base_config.json", format = ["sdist", "wheel"] }``."""
+
+    def change(text: str | None) -> str:
+        document = tomlkit.parse(text or "")
+        array = document
+        for key in keys:
+            array = array[key]
+        if not isinstance(array, (Array, list)) or old not in array:
+            raise ValueError(f"{path}: {'.'.join(keys)} has no {old!r}")
+        table = tomlkit.inline_table()
+        table.update(new)
+        array[list(array).index(old)] = table
+        return _final_newline_as_before(tomlkit.dumps(document), text)
 
     return Edit(path, change)
 

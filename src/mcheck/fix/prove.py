@@ -83,6 +83,7 @@ class _Outcome:
     remaining: set[tuple]  # (code, path) of every finding of that run
     new: list[Finding]  # findings the original run did not have
     follow_ups: list[Finding]  # findings a fix exposed whose own fixes were applied too
+    installed: dict[str, str]  # what that run's venv had installed
 
 
 ONE_BY_ONE = 3  # at most this many fixes left: try each alone rather than halving
@@ -96,21 +97,23 @@ class _Search:
         self.verdicts: dict[int, Verdict] = {}
         self.follow_ups: list[Verdict] = []
         # Each clean attempt: its groups, and the follow-up findings its fixes fixed.
-        self._accepted: list[tuple[list[_Group], list[Finding]]] = []
+        self._accepted: list[tuple[list[_Group], _Outcome]] = []
 
     def run(self, groups: list[_Group]) -> None:
         self._search(groups)
         self._confirm()
         known: set[str] = set()
-        for accepted, follow_ups in self._accepted:
+        for accepted, outcome in self._accepted:
             for group in accepted:
+                fix = group.fix.refined(outcome.installed)
                 for finding in group.findings:
-                    self.verdicts[id(finding)] = Verdict(finding, group.fix, True)
-            for finding in follow_ups:
+                    self.verdicts[id(finding)] = Verdict(finding, fix, True)
+            for finding in outcome.follow_ups:
                 assert finding.fix is not None
                 if finding.fix.description not in known:
                     known.add(finding.fix.description)
-                    self.follow_ups.append(Verdict(finding, finding.fix, True, follow_up=True))
+                    fix = finding.fix.refined(outcome.installed)
+                    self.follow_ups.append(Verdict(finding, fix, True, follow_up=True))
 
     def _search(self, groups: list[_Group]) -> None:
         if not groups:
@@ -124,7 +127,7 @@ class _Search:
         working = [g for g in groups if g not in stayed]
         if not outcome.new:
             if working:
-                self._accepted.append((working, outcome.follow_ups))
+                self._accepted.append((working, outcome))
         elif stayed:
             self._search(working)  # a fix that does nothing may be the one that broke something
         elif len(working) == 1:
@@ -150,7 +153,7 @@ class _Search:
             and not outcome.new
             and not any(_key(f) in outcome.remaining for g in together for f in g.findings)
         ):
-            self._accepted = [(together, outcome.follow_ups)]
+            self._accepted = [(together, outcome)]
             return
         reason = (
             "it works alone, but not with the other proven fixes"
@@ -171,7 +174,8 @@ class _Search:
         follow_ups: list[Finding] = []
         for round_ in range(FOLLOW_UP_ROUNDS + 1):
             self.runs_left -= 1
-            after = self.check(copy).findings
+            report = self.check(copy)
+            after = report.findings
             new = [f for f in after if _key(f) not in self.before]
             more = [f for f in new if f.fix is not None and f.fix.description not in applied]
             if round_ == FOLLOW_UP_ROUNDS or not more or self.runs_left <= 0:
@@ -181,7 +185,8 @@ class _Search:
             follow_ups.extend(more)
             _apply(copy, self.project, list(fixes.values()))
         remaining = {_key(f) for f in after}
-        return _Outcome(remaining, new, [f for f in follow_ups if _key(f) not in remaining])
+        exposed_and_fixed = [f for f in follow_ups if _key(f) not in remaining]
+        return _Outcome(remaining, new, exposed_and_fixed, report.installed)
 
     def _reject(self, groups: list[_Group], reason: str) -> None:
         for group in groups:
@@ -190,7 +195,9 @@ class _Search:
 
 
 def _out_of_runs() -> str:
-    return f"more than {MAX_RERUNS} re-runs needed to prove it with the others: narrow with --select"
+    return (
+        f"more than {MAX_RERUNS} re-runs needed to prove it with the others: narrow with --select"
+    )
 
 
 def _key(finding: Finding) -> tuple:

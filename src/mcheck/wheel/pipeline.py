@@ -252,6 +252,12 @@ class Run:
             for outcome in (app_outcomes(r.app) if r.app else [])
         ]
         self._imported = [(r.python.label if many else None, r.wheel, r.probe) for r in runs]
+        self.report.installed = {
+            canonicalize_name(d.name): d.version
+            for r in runs
+            if r.probe is not None
+            for d in r.probe.distributions
+        }
         self.report.tests = [
             case
             for r in runs
