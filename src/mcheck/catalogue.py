@@ -922,10 +922,21 @@ CATALOGUE: dict[str, CodeInfo] = {
 # and docs/codes.md say it; tests check that no other code's finding ever carries one.
 AUTOMATIC_FIXES: dict[str, str] = {
     "MC101": "adds the missing `__init__.py` (setuptools `find_packages()` / `namespaces = false`), or "
-    "the sub-package to an explicit `[tool.setuptools] packages` list in pyproject.toml",
-    "MC102": "adds a `[tool.setuptools.package-data]` glob of the file's directory and suffix "
-    "(setuptools configured in pyproject.toml), or the missing `__init__.py` where discovery needs it",
-    "MC202": "adds the distribution that provides the module to a static `[project] dependencies`",
+    "the sub-package to an explicit package list: `[tool.setuptools] packages` in pyproject.toml, a "
+    "literal `setup(packages=[...])` in setup.py",
+    "MC102": "declares the data file as package data with a glob of its directory and suffix: "
+    "`[tool.setuptools.package-data]` (pyproject.toml), `setup(package_data=...)` (a literal setup.py "
+    "call), a `recursive-include` in MANIFEST.in (setup.py with `include_package_data=True`); "
+    'poetry-core\'s `include` gets `format = ["sdist", "wheel"]`; a data directory of an unlisted '
+    "package gets the package too",
+    "MC201": "sets the literal `__version__` in the package's `__init__.py` to the static project "
+    "version, or, where the version is computed at build time, reads it with "
+    "`importlib.metadata.version(...)`",
+    "MC202": "adds the distribution that provides the module, with the version the proving run "
+    "installed as its lower bound, to `[project] dependencies`, `[tool.poetry.dependencies]`, "
+    "`[tool.flit.metadata] requires` or a literal `setup(install_requires=[...])`",
+    "MC606": "adds an empty `py.typed` to each top-level package (the `Typing :: Typed` classifier "
+    "promises one), or declares the one the source tree has as package data",
 }
 
 # Findings that explain a failure found later (an import, an entry point, an app): the one table the

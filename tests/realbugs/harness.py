@@ -30,6 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mcheck.catalogue import AUTOMATIC_FIXES
+
 HERE = Path(__file__).resolve().parent
 CORPUS_FILE = HERE / "corpus.toml"
 MIRRORS = Path(os.environ.get("MCHECK_MIRRORS", "/work/.mirror"))
@@ -264,7 +266,7 @@ def _fix_commit_files(git_dir: Path, case: Case) -> list[str]:
     return sorted(p[len(prefix) :] for p in out.splitlines() if p.startswith(prefix))
 
 
-FIXABLE_CODES = frozenset({"MC101", "MC102", "MC202"})  # mcheck.catalogue.AUTOMATIC_FIXES
+FIXABLE_CODES = frozenset(AUTOMATIC_FIXES)
 
 
 def fixable_cases(cases: list[Case]) -> list[Case]:

@@ -26,7 +26,9 @@ from packaging.utils import (
 from packaging.version import Version
 
 from mcheck.checks import CheckContext, check
-from mcheck.findings import Finding
+from mcheck.checks.drop_reasons import explain_drop
+from mcheck.findings import Finding, Fix
+from mcheck.fix.edits import create_file
 from mcheck.knowledge.index_rules import (
     DYNAMIC_FIELDS,
     INDEX_METADATA_VERSIONS,
@@ -37,6 +39,7 @@ from mcheck.knowledge.index_rules import (
     TWINE_NEWEST_METADATA_VERSION,
 )
 from mcheck.wheel.artifacts import SdistContents, WheelContents
+from mcheck.wheel.layout import map_packages
 
 # entry_points.txt: a name is anything without '=' and not starting with '['; the value an object
 # reference (PyPA entry points specification).
@@ -217,6 +220,7 @@ def typing_promised_not_shipped(ctx: CheckContext) -> Iterator[Finding]:
             path=in_source,
             message=f"{in_source} is in the source tree but not in the wheel",
             hint="ship it as package data (setuptools: [tool.setuptools.package-data])",
+            fix=_ship_marker_fix(ctx, in_source),
         )
     elif "Typing :: Typed" in (classifiers or []):
         yield Finding(
@@ -224,6 +228,7 @@ def typing_promised_not_shipped(ctx: CheckContext) -> Iterator[Finding]:
             path=f"{ctx.wheel.dist_info}/METADATA",
             message="the 'Typing :: Typed' classifier is set, but the wheel has no py.typed",
             hint="add py.typed to the package and ship it, or drop the classifier",
+            fix=_add_marker_fix(ctx),
         )
 
 
@@ -234,6 +239,28 @@ def _source_py_typed(ctx: CheckContext) -> str | None:
     ignored = ("tests/", "test/", "docs/")
     found = [f for f in found if not f.startswith(ignored)]
     return found[0] if found else None
+
+
+def _ship_marker_fix(ctx: CheckContext, source_file: str) -> Fix | None:
+    """The package-data fix a dropped data file gets, for the marker the source tree has."""
+    if ctx.project is None:
+        return None
+    for package in map_packages(ctx.wheel, ctx.project.file_set()):
+        if package.contains(source_file):
+            in_sdist = ctx.sdist is None or source_file in ctx.sdist.files
+            return explain_drop(ctx.project, package, source_file, in_sdist=in_sdist).fix
+    return None
+
+
+def _add_marker_fix(ctx: CheckContext) -> Fix | None:
+    """An empty py.typed in the source directory of every top-level package the wheel ships (the
+    re-run proves the backend ships it: setuptools >= 69, hatchling, poetry, flit and pdm do)."""
+    if ctx.project is None:
+        return None
+    markers = [f"{p.source_dir}/py.typed" for p in map_packages(ctx.wheel, ctx.project.file_set())]
+    if not markers:
+        return None
+    return Fix(f"add {', '.join(markers)}", tuple(create_file(marker) for marker in markers))
 
 
 @check("MC608")

@@ -1,4 +1,7 @@
-"""MC201: a package's ``__version__`` disagrees with the distribution's metadata version."""
+"""MC201: a package's ``__version__`` disagrees with the distribution's metadata version.
+
+The fix edits the literal in the package's source ``__init__.py``: set to the project's version
+where that is static, else (a version computed at build time) read from the installed metadata."""
 
 from __future__ import annotations
 
@@ -8,7 +11,13 @@ from collections.abc import Iterator
 from packaging.version import InvalidVersion, Version
 
 from mcheck.checks import CheckContext, check
-from mcheck.findings import Finding
+from mcheck.findings import Finding, Fix
+from mcheck.fix.version_attribute import (
+    derive_version,
+    literal_version_assignment,
+    set_literal_version,
+)
+from mcheck.wheel.layout import map_packages
 
 
 @check("MC201")
@@ -27,6 +36,7 @@ def version_matches_metadata(ctx: CheckContext) -> Iterator[Finding]:
                 f"{ctx.wheel.version!r}",
                 hint=f'set __version__ = "{ctx.wheel.version}" or, better, derive it: '
                 f'__version__ = importlib.metadata.version("{ctx.wheel.name}")',
+                fix=_version_fix(ctx, package, path),
             )
 
 
@@ -54,19 +64,36 @@ def _declared_version(
 
 
 def _literal_version(source: str) -> str | None:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    assignment = literal_version_assignment(source)
+    return None if assignment is None else ast.literal_eval(assignment.value)
+
+
+def _version_fix(ctx: CheckContext, package: str, wheel_path: str) -> Fix | None:
+    """An edit of the source file's literal ``__version__``; None where the version is not a literal
+    there (imported from a ``_version`` module, computed) or the source file is unknown."""
+    project = ctx.project
+    if project is None:
         return None
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            return node.value.value
-    return None
+    mapped = [p for p in map_packages(ctx.wheel, project.file_set()) if p.name == package]
+    if not mapped:
+        return None
+    source_file = mapped[0].source_path(wheel_path)
+    try:
+        text = (project.root / source_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if literal_version_assignment(text) is None:
+        return None
+    if project.version is not None:
+        return Fix(
+            f'set __version__ = "{project.version}" in {source_file}',
+            (set_literal_version(source_file, project.version),),
+        )
+    return Fix(
+        f"derive __version__ from the installed metadata in {source_file}: "
+        f'importlib.metadata.version("{ctx.wheel.name}")',
+        (derive_version(source_file, ctx.wheel.name),),
+    )
 
 
 def _same_version(a: str, b: str) -> bool:

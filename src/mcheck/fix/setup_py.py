@@ -10,9 +10,9 @@ fix in words. Each edit re-reads the text it is given, so two fixes of one setup
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 
 from mcheck.findings import Edit
+from mcheck.fix.source_text import SourceText, quote_style
 
 SETUP_PY = "setup.py"
 
@@ -58,7 +58,7 @@ def append_to_list(keyword: str, item: str) -> Edit:
             raise ValueError(f"{SETUP_PY}: {keyword}= is not a list literal")
         if _contains(value, item):
             return text
-        return _Source(text).insert_item(value, value.elts, _quoted(text, value, item))
+        return SourceText(text).insert_item(value, value.elts, _quoted(text, value, item))
 
     return Edit(SETUP_PY, change)
 
@@ -72,9 +72,9 @@ def add_package_data(package: str, glob: str) -> Edit:
         call = _setup_call(text)
         if call is None:
             raise ValueError(f"{SETUP_PY}: no setup() call")
-        source = _Source(text)
+        source = SourceText(text)
         value = next((k.value for k in call.keywords if k.arg == "package_data"), None)
-        quote = _quote_style(text, call)
+        quote = quote_style(text, call)
         entry_text = f"{quote}{package}{quote}: [{quote}{glob}{quote}]"
         if value is None:
             arguments: list[ast.AST] = [*call.args, *call.keywords]
@@ -122,69 +122,4 @@ def _contains(value: ast.List, item: str) -> bool:
 
 
 def _quoted(text: str, container: ast.List, item: str) -> str:
-    return f"{_quote_style(text, container)}{item}{_quote_style(text, container)}"
-
-
-def _quote_style(text: str, near: ast.AST) -> str:
-    """The quote the file's strings near the edit use: the first string constant inside ``near``,
-    else the file's more common quote."""
-    source = _Source(text)
-    for node in ast.walk(near):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            first = source.at(node.lineno, node.col_offset)
-            if first in "'\"":
-                return first
-    return "'" if text.count("'") > text.count('"') else '"'
-
-
-@dataclass
-class _Source:
-    """Text addressed the way :mod:`ast` addresses it: 1-based lines, UTF-8 byte columns."""
-
-    text: str
-
-    def __post_init__(self) -> None:
-        self.data = self.text.encode("utf-8")
-        self.starts = [0]
-        for index, byte in enumerate(self.data):
-            if byte == ord("\n"):
-                self.starts.append(index + 1)
-
-    def offset(self, line: int, column: int) -> int:
-        return self.starts[line - 1] + column
-
-    def at(self, line: int, column: int) -> str:
-        offset = self.offset(line, column)
-        return self.data[offset : offset + 1].decode("utf-8", "replace")
-
-    def insert_item(self, container: ast.AST, items: list, item: str) -> str:
-        """``item`` after the last of ``items`` inside ``container`` (a list, dict or call), on a
-        line of its own with a trailing comma where the items are one per line, else inline."""
-        end = self.offset(container.end_lineno or 0, container.end_col_offset or 0) - 1  # ] } )
-        if not items:
-            return self._splice(end, item)
-        last = max(items, key=lambda n: (n.end_lineno, n.end_col_offset))
-        after_last = self.offset(last.end_lineno, last.end_col_offset)
-        between = self.data[after_last:end].decode("utf-8", "replace")
-        trailing_comma = between.lstrip().startswith(",")
-        if container.lineno != last.lineno and self._starts_line(last):
-            indent = self._indent_of(last)
-            if trailing_comma:
-                comma = after_last + between.index(",") + 1
-                return self._splice(comma, f"\n{indent}{item},")
-            return self._splice(after_last, f",\n{indent}{item}")
-        return self._splice(after_last, f", {item}")
-
-    def _starts_line(self, node: ast.AST) -> bool:
-        return not self._prefix(node).strip()
-
-    def _prefix(self, node: ast.AST) -> str:
-        start = self.starts[node.lineno - 1]
-        return self.data[start : self.offset(node.lineno, node.col_offset)].decode("utf-8")
-
-    def _indent_of(self, node: ast.AST) -> str:
-        prefix = self._prefix(node)
-        return prefix if not prefix.strip() else " " * len(prefix)
-
-    def _splice(self, offset: int, insertion: str) -> str:
-        return (self.data[:offset] + insertion.encode("utf-8") + self.data[offset:]).decode("utf-8")
+    return f"{quote_style(text, container)}{item}{quote_style(text, container)}"

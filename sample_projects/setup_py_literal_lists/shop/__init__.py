@@ -1,0 +1,1 @@
+"""A shop whose setup.py names only the top-level package."""

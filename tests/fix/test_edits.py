@@ -1,0 +1,237 @@
+"""The edits fixes are made of, shape by shape: each changes exactly what it fixes, in the layout the
+file already has, and leaves every other byte alone."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mcheck.fix import setup_py
+from mcheck.fix.declare import declare_dependency
+from mcheck.fix.edits import append_line, toml_array_replace
+from mcheck.fix.version_attribute import derive_version, set_literal_version
+from mcheck.wheel.discover import discover_project
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+# --- setup.py ---------------------------------------------------------------------------------------
+
+ONE_PER_LINE = dedent("""
+    from setuptools import setup
+
+    setup(
+        name='shop',
+        packages=[
+            'shop',
+        ],
+    )
+    """)
+
+
+def test_a_package_joins_a_one_per_line_list_on_its_own_line_with_the_files_quotes():
+    assert setup_py.append_to_list("packages", "shop.payments").change(ONE_PER_LINE) == dedent("""
+        from setuptools import setup
+
+        setup(
+            name='shop',
+            packages=[
+                'shop',
+                'shop.payments',
+            ],
+        )
+        """)
+
+
+def test_a_package_joins_an_inline_list_inline():
+    text = 'from setuptools import setup\nsetup(name="x", packages=["x"])\n'
+    assert setup_py.append_to_list("packages", "x.sub").change(text) == (
+        'from setuptools import setup\nsetup(name="x", packages=["x", "x.sub"])\n'
+    )
+
+
+def test_an_item_already_listed_changes_nothing():
+    assert setup_py.append_to_list("packages", "shop").change(ONE_PER_LINE) == ONE_PER_LINE
+
+
+def test_package_data_is_added_as_a_keyword_then_as_an_entry_then_as_a_glob():
+    step1 = setup_py.add_package_data("shop", "templates/*.txt").change(ONE_PER_LINE)
+    assert "    package_data={'shop': ['templates/*.txt']},\n)" in step1
+    step2 = setup_py.add_package_data("shop", "static/*.css").change(step1)
+    assert "package_data={'shop': ['templates/*.txt', 'static/*.css']}," in step2
+    step3 = setup_py.add_package_data("shop.api", "*.json").change(step2)
+    assert "'shop': ['templates/*.txt', 'static/*.css'], 'shop.api': ['*.json']}" in step3
+    compile(step3, "setup.py", "exec")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from setuptools import setup, find_packages\nsetup(packages=find_packages())\n",
+        "from setuptools import setup\nPKGS = ['a']\nsetup(packages=PKGS)\n",
+        "import setuptools\nsetuptools.setup(packages=['a'])\nsetuptools.setup(packages=['b'])\n",
+    ],
+    ids=["computed", "a variable", "two setup calls"],
+)
+def test_a_list_that_is_not_one_literal_of_one_setup_call_is_not_edited(text):
+    assert not setup_py.can_append_to_list(text, "packages")
+    with pytest.raises(ValueError):
+        setup_py.append_to_list("packages", "a.sub").change(text)
+
+
+def test_include_package_data_is_read_from_the_literal_keyword():
+    assert setup_py.includes_package_data(
+        "from setuptools import setup\nsetup(include_package_data=True)\n"
+    )
+    assert not setup_py.includes_package_data("from setuptools import setup\nsetup(name='x')\n")
+
+
+# --- MANIFEST.in and TOML ---------------------------------------------------------------------------
+
+
+def test_a_manifest_line_is_appended_once_and_a_missing_final_newline_is_supplied():
+    edit = append_line("MANIFEST.in", "recursive-include shop/templates *.txt")
+    once = edit.change("include README.md")
+    assert once == "include README.md\nrecursive-include shop/templates *.txt\n"
+    assert edit.change(once) == once
+    assert edit.change(None) == "recursive-include shop/templates *.txt\n"
+
+
+def test_an_include_string_becomes_an_inline_table_in_place_keeping_comments():
+    text = dedent("""
+        [tool.poetry]
+        # shipped next to the package
+        include = ["base_config.json", "CHANGELOG.md"]  # keep
+        """)
+    edit = toml_array_replace(
+        "pyproject.toml",
+        ("tool", "poetry", "include"),
+        "base_config.json",
+        {"path": "base_config.json", "format": ["sdist", "wheel"]},
+    )
+    assert edit.change(text) == dedent("""
+        [tool.poetry]
+        # shipped next to the package
+        include = [{path = "base_config.json", format = ["sdist", "wheel"]}, "CHANGELOG.md"]  # keep
+        """)
+
+
+# --- __version__ ------------------------------------------------------------------------------------
+
+INIT = '"""pkg."""\n\nfrom .core import run\n\n__version__ = \'1.9.0\'  # bumped by hand\n'
+
+
+def test_a_literal_version_is_set_in_its_own_quotes():
+    assert set_literal_version("pkg/__init__.py", "2.0.0").change(INIT) == INIT.replace(
+        "'1.9.0'", "'2.0.0'"
+    )
+
+
+def test_a_computed_version_is_read_from_the_installed_metadata():
+    assert derive_version("pkg/__init__.py", "my-dist").change(INIT) == (
+        '"""pkg."""\n\nfrom .core import run\n\nimport importlib.metadata\n'
+        "__version__ = importlib.metadata.version('my-dist')  # bumped by hand\n"
+    )
+
+
+def test_a_version_imported_from_elsewhere_is_not_edited():
+    with pytest.raises(ValueError):
+        set_literal_version("pkg/__init__.py", "2.0").change("from ._version import __version__\n")
+
+
+# --- declaring a dependency, per backend ------------------------------------------------------------
+
+
+def project_with(tmp_path: Path, files: dict[str, str]):
+    for name, text in files.items():
+        (tmp_path / name).write_text(dedent(text))
+    return discover_project(tmp_path)
+
+
+def declared(tmp_path: Path, files: dict[str, str], installed: dict[str, str]) -> tuple[str, str]:
+    """(description, the declaring file's new text) of the fix declaring ``attrs``, refined by what
+    the proving run ``installed``."""
+    project = project_with(tmp_path, files)
+    fix = declare_dependency(project, "attrs")
+    assert fix is not None
+    refined = fix.refined(installed)
+    [edit] = refined.edits
+    return refined.description, edit.change((tmp_path / edit.path).read_text())
+
+
+PEP621 = """
+    [build-system]
+    requires = ["setuptools>=68"]
+    build-backend = "setuptools.build_meta"
+
+    [project]
+    name = "p"
+    version = "1"
+    dependencies = ["click>=8"]
+    """
+
+
+def test_a_pep621_dependency_gets_the_proven_version_as_its_lower_bound(tmp_path):
+    description, text = declared(tmp_path, {"pyproject.toml": PEP621}, {"attrs": "26.1.0"})
+    assert description == 'add "attrs>=26.1.0" to [project] dependencies'
+    assert 'dependencies = ["click>=8", "attrs>=26.1.0"]' in text
+
+
+def test_without_a_proven_version_the_bare_name_is_declared(tmp_path):
+    description, text = declared(tmp_path, {"pyproject.toml": PEP621}, {})
+    assert description == 'add "attrs" to [project] dependencies'
+    assert 'dependencies = ["click>=8", "attrs"]' in text
+
+
+def test_a_poetry_dependency_is_a_key_of_its_table(tmp_path):
+    poetry = """
+        [build-system]
+        requires = ["poetry-core>=1"]
+        build-backend = "poetry.core.masonry.api"
+
+        [tool.poetry]
+        name = "p"
+        version = "1"
+
+        [tool.poetry.dependencies]
+        python = "^3.9"
+        """
+    description, text = declared(tmp_path, {"pyproject.toml": poetry}, {"attrs": "26.1.0"})
+    assert description == 'add "attrs>=26.1.0" to [tool.poetry.dependencies]'
+    assert text.endswith('python = "^3.9"\nattrs = ">=26.1.0"\n')
+
+
+def test_a_flit_metadata_dependency_joins_requires(tmp_path):
+    flit = """
+        [build-system]
+        requires = ["flit_core>=3.2"]
+        build-backend = "flit_core.buildapi"
+
+        [tool.flit.metadata]
+        module = "p"
+        requires = ["toml"]
+        """
+    description, text = declared(tmp_path, {"pyproject.toml": flit}, {"attrs": "26.1.0"})
+    assert description == 'add "attrs>=26.1.0" to [tool.flit.metadata] requires'
+    assert 'requires = ["toml", "attrs>=26.1.0"]' in text
+
+
+def test_a_setup_py_dependency_joins_install_requires(tmp_path):
+    files = {
+        "setup.py": """
+            from setuptools import setup
+            setup(name="p", install_requires=["click"])
+            """
+    }
+    description, text = declared(tmp_path, files, {"attrs": "26.1.0"})
+    assert description == 'add "attrs>=26.1.0" to setup(install_requires=[...]) in setup.py'
+    assert 'install_requires=["click", "attrs>=26.1.0"]' in text
+
+
+def test_dynamic_dependencies_get_no_fix(tmp_path):
+    dynamic = PEP621.replace('dependencies = ["click>=8"]', 'dynamic = ["dependencies"]')
+    assert declare_dependency(project_with(tmp_path, {"pyproject.toml": dynamic}), "attrs") is None
