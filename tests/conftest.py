@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -172,3 +173,12 @@ def python_installed(version: str) -> bool:
     except UsageError:
         return False
     return True
+
+
+def committed_copy(name: str, tmp_path: Path) -> Path:
+    """The sample as a clean git checkout (so --fix finds no uncommitted changes)."""
+    root = copy_sample(name, tmp_path / name)
+    git = ["git", "-c", "user.email=t@mcheck", "-c", "user.name=t"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "sample"]):
+        subprocess.run([*git, *args], cwd=root, check=True)
+    return root

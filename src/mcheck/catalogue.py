@@ -935,6 +935,9 @@ AUTOMATIC_FIXES: dict[str, str] = {
     "MC202": "adds the distribution that provides the module, with the version the proving run "
     "installed as its lower bound, to `[project] dependencies`, `[tool.poetry.dependencies]`, "
     "`[tool.flit.metadata] requires` or a literal `setup(install_requires=[...])`",
+    "MC502": "`mcheck deploy`: adds the `COPY` line that puts the module where the start command's "
+    "first sys.path entry finds it (after the final stage's last COPY), or deletes the "
+    "`.dockerignore` rule that excludes it",
     "MC606": "adds an empty `py.typed` to each top-level package (the `Typing :: Typed` classifier "
     "promises one), or declares the one the source tree has as package data",
 }

@@ -77,6 +77,27 @@ Verbose = Annotated[
 ]
 
 
+FixOption = Annotated[
+    bool,
+    typer.Option(
+        "--fix",
+        help="Apply the findings' mechanical fixes, each proven first by a re-run on a copy "
+        "(its finding gone, no new one); not over uncommitted changes.",
+    ),
+]
+DiffOption = Annotated[
+    bool,
+    typer.Option(
+        "--diff",
+        help="Print the proven fixes as a unified diff on stdout and write nothing (the report "
+        "goes to stderr unless -o says otherwise).",
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="--fix even over uncommitted changes to those files.")
+]
+
+
 @app.command()
 def wheel(
     targets: Annotated[
@@ -142,25 +163,9 @@ def wheel(
             "--pytest-arg", help="One argument for pytest (repeatable); the same as after `--`."
         ),
     ] = None,
-    fix: Annotated[
-        bool,
-        typer.Option(
-            "--fix",
-            help="Apply the findings' mechanical fixes to the project, each proven first by a "
-            "re-run on a copy (its finding gone, no new one); not over uncommitted changes.",
-        ),
-    ] = False,
-    diff: Annotated[
-        bool,
-        typer.Option(
-            "--diff",
-            help="Print the proven fixes as a unified diff on stdout and write nothing (the report "
-            "goes to stderr unless -o says otherwise).",
-        ),
-    ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="--fix even over uncommitted changes to those files.")
-    ] = False,
+    fix: FixOption = False,
+    diff: DiffOption = False,
+    force: ForceOption = False,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -260,6 +265,9 @@ def deploy(
             "network, read-only file system outside their temp dirs."
         ),
     ] = False,
+    fix: FixOption = False,
+    diff: DiffOption = False,
+    force: ForceOption = False,
     quiet: Quiet = 0,
     verbose: Verbose = 0,
 ) -> None:
@@ -281,9 +289,15 @@ def deploy(
             per_path_ignores=per_path_ignores,
             fail_on=fail_on,
             env_file=env_file,
+            fix="diff" if diff else ("write" if fix else None),
+            force=force,
         )
+        if diff:  # the diff alone on stdout, as for `mcheck wheel --diff`
+            sys.stdout.write(report.fix_diff or "")
         return [report]
 
+    if diff and not outputs:
+        outputs = [Path("/dev/stderr")] * len(formats or ["text"])
     _run(check_service, formats, outputs, quiet, verbose)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from conftest import copy_sample, tree_digest
+from conftest import committed_copy, tree_digest
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -29,19 +29,13 @@ FIXABLE = {
 }
 
 
-def test_every_code_with_an_automatic_fix_has_a_sample_whose_fix_is_proven_here():
+def test_every_code_with_an_automatic_fix_has_a_sample_whose_fix_is_proven():
+    from test_deploy_fix import FIXABLE as DEPLOY_FIXABLE
+
     from mcheck.catalogue import AUTOMATIC_FIXES
 
-    assert set().union(*FIXABLE.values()) == set(AUTOMATIC_FIXES)
-
-
-def committed_copy(name: str, tmp_path: Path) -> Path:
-    """The sample as a clean git checkout (so --fix finds no uncommitted changes)."""
-    root = copy_sample(name, tmp_path / name)
-    git = ["git", "-c", "user.email=t@mcheck", "-c", "user.name=t"]
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "sample"]):
-        subprocess.run([*git, *args], cwd=root, check=True)
-    return root
+    deploy_codes = {code for found in DEPLOY_FIXABLE.values() for code, _, _ in found}
+    assert set().union(*FIXABLE.values()) | deploy_codes == set(AUTOMATIC_FIXES)
 
 
 def check(root: Path, **options):

@@ -15,14 +15,14 @@ from mcheck.wheel.discover import discover_project
 pytestmark = pytest.mark.unit
 
 
-def project(tmp_path: Path):
+def project(tmp_path: Path) -> proving.Tree:
     root = tmp_path / "proj"
     root.mkdir()
     (root / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
         '[project]\nname = "demo"\nversion = "1"\n'
     )
-    return discover_project(root)
+    return proving.Tree.of_project(discover_project(root))
 
 
 def finding(code: str, path: str, marker: str) -> Finding:

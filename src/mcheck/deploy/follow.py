@@ -20,7 +20,9 @@ from mcheck.analysis.model import ImportSite
 from mcheck.deploy.commands import ServerCall, parse_server
 from mcheck.deploy.model import Runtime, StartCommand
 from mcheck.deploy.resolve import FileTree, Resolved, module_name_for
-from mcheck.findings import Finding
+from mcheck.findings import Finding, Fix
+from mcheck.fix.dockerfile import add_copy
+from mcheck.fix.edits import remove_line
 from mcheck.smallfiles import SOURCE_FILE_LIMIT, read_small_text
 
 
@@ -240,8 +242,10 @@ class Follower:
         if self.runtime.container_path_of(repo_file) is not None:
             message, hint = self._shipped_elsewhere(site.target, repo_file, base, target)
             return Finding("MC501", site.path, f"{context}: {message}", hint=hint, line=site.line)
-        message, hint = self._not_shipped(site.target, repo_file, base, target)
-        return Finding("MC502", site.path, f"{context}: {message}", hint=hint, line=site.line)
+        message, hint, fix = self._not_shipped(site.target, repo_file, base, target)
+        return Finding(
+            "MC502", site.path, f"{context}: {message}", hint=hint, line=site.line, fix=fix
+        )
 
     def _unresolved_start(self, target: Target, module: str) -> Finding:
         start = target.start
@@ -257,13 +261,14 @@ class Follower:
             )
         repo_file, base = candidate
         if self.runtime.container_path_of(repo_file) is None:
-            message, hint = self._not_shipped(module, repo_file, base, target)
+            message, hint, fix = self._not_shipped(module, repo_file, base, target)
             return Finding(
                 "MC502",
                 start.source_file,
                 f"`{target.command}`: {message}",
                 hint=hint,
                 line=start.line,
+                fix=fix,
             )
         container = self.runtime.container_path_of(repo_file)
         assert container is not None
@@ -295,13 +300,14 @@ class Follower:
             else None
         )
         if repo_file is not None and repo_file in self.repo.files:
-            message, hint = self._not_shipped_file(repo_file)
+            message, hint, fix = self._not_shipped_file(repo_file)
             return Finding(
                 "MC502",
                 start.source_file,
                 f"`{target.command}`: {script} is missing: {message}",
                 hint=hint,
                 line=start.line,
+                fix=fix,
             )
         elsewhere = sorted(
             c for c in self.fs.files if c.endswith("/" + target.call.target.lstrip("./"))
@@ -365,10 +371,12 @@ class Follower:
             hints
         ) if hints else f"add the directory that contains `{name}` to PYTHONPATH"
 
-    def _not_shipped(self, name: str, repo_file: str, base: str, target: Target) -> tuple[str, str]:
+    def _not_shipped(
+        self, name: str, repo_file: str, base: str, target: Target
+    ) -> tuple[str, str, Fix | None]:
         """MC502: ``name`` is ``repo_file`` in the repository, which the build does not put in the container."""
-        message, hint = self._not_shipped_file(repo_file, name=name, base=base, target=target)
-        return f"`{name}` is {repo_file}, which is not in the container: {message}", hint
+        message, hint, fix = self._not_shipped_file(repo_file, name=name, base=base, target=target)
+        return f"`{name}` is {repo_file}, which is not in the container: {message}", hint, fix
 
     def _not_shipped_file(
         self,
@@ -377,21 +385,27 @@ class Follower:
         name: str | None = None,
         base: str = "",
         target: Target | None = None,
-    ) -> tuple[str, str]:
+    ) -> tuple[str, str, Fix | None]:
+        """(message, hint, the mechanical fix where there is one) for a file the build leaves out."""
         runtime = self.runtime
         ignored = runtime.ignored.get(repo_file)
         if ignored is not None:
             source, line, text = ignored
+            remove = f"remove `{text}` from {source} (line {line})"
             return (
                 f"excluded by {source}:{line} (`{text}`)",
-                f"remove `{text}` from {source} (line {line})",
+                remove,
+                Fix(remove, (remove_line(source, line, text),)),
             )
         context = runtime.context
         if context and not repo_file.startswith(context + "/"):
-            return self._outside_context(repo_file, name, base, target)
-        if runtime.kind == "dockerfile":
-            return "the Dockerfile never copies it", self._copy_hint(repo_file, name, base, target)
-        return "it is not part of the build", f"make sure {repo_file} is committed"
+            return (*self._outside_context(repo_file, name, base, target), None)
+        if runtime.kind == "dockerfile" and runtime.dockerfile is not None:
+            source, destination = self._copy_line(repo_file, name, base, target)
+            add = f"add `COPY {source} {destination}` to {runtime.dockerfile}"
+            fix = Fix(add, (add_copy(runtime.dockerfile, source, destination),))
+            return "the Dockerfile never copies it", add, fix
+        return "it is not part of the build", f"make sure {repo_file} is committed", None
 
     def _outside_context(
         self, repo_file: str, name: str | None, base: str, target: Target | None
@@ -420,8 +434,11 @@ class Follower:
             fixes.append(f"build with the context at {base or 'the repository root'} and COPY it")
         return message, ", or ".join(fixes)
 
-    def _copy_hint(self, repo_file: str, name: str | None, base: str, target: Target | None) -> str:
-        """The COPY line that puts the module where the first sys.path entry finds it."""
+    def _copy_line(
+        self, repo_file: str, name: str | None, base: str, target: Target | None
+    ) -> tuple[str, str]:
+        """(source, destination) of the COPY line that puts the module where the first sys.path
+        entry finds it."""
         runtime = self.runtime
         top = name.split(".")[0] if name else None
         source = (
@@ -434,8 +451,7 @@ class Follower:
         dest = posixpath.join(entry, posixpath.relpath(source, base) if base else source)
         if source == repo_file:
             dest = posixpath.dirname(dest) + "/"
-        shown = _relative_to_workdir(dest, runtime.workdir)
-        return f"add `COPY {context_source} {shown}` to {runtime.dockerfile}"
+        return context_source, _relative_to_workdir(dest, runtime.workdir)
 
     def _names_on_path(self, container: str, sys_path: list[str]) -> list[str]:
         return [n for entry in sys_path if (n := module_name_for(container, entry))]

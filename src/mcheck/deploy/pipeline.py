@@ -30,6 +30,8 @@ from mcheck.deploy.runtime import reconstruct
 from mcheck.deploy.service_python import choose_service_python
 from mcheck.errors import UsageError
 from mcheck.findings import Finding, Report
+from mcheck.fix.prove import Tree
+from mcheck.fix.session import fix_report
 from mcheck.interpreters import resolve_interpreter
 from mcheck.probes.apps import run_app_probe
 from mcheck.probes.protocol import AppResult, AppTarget
@@ -71,6 +73,8 @@ def check_deploy(
     keep: bool = False,
     sandbox: bool = False,
     progress: Progress | None = None,
+    fix: str | None = None,
+    force: bool = False,
     **settings: Any,
 ) -> Report:
     """Check the service rooted at ``service_dir``. ``repo_root`` defaults to the git top level, else
@@ -81,7 +85,9 @@ def check_deploy(
     ``install=False`` skips the venv and every runtime probe (static checks only); ``sandbox`` runs the
     probes under bubblewrap, as ``mcheck wheel --sandbox`` does. ``settings`` override
     ``[tool.mcheck]`` of the service directory (else of the repository root) as for ``check_wheel``:
-    ``select``, ``ignore``, ``per_path_ignores``, ``fail_on``. Raises
+    ``select``, ``ignore``, ``per_path_ignores``, ``fail_on``. ``fix`` is "write" (``--fix``) or
+    "diff" (``--diff``): the findings' fixes are proven on copies of the repository (the service
+    checked again there), then written to it or rendered in ``report.fix_diff``. Raises
     :class:`~mcheck.errors.UsageError` for bad input: a missing directory, a service outside
     ``repo_root``, an unknown setting or code.
     """
@@ -116,6 +122,24 @@ def check_deploy(
         else:
             remove_workdir(workdir)
     report.findings = silenced_in_files(kept(_unique(report.findings), resolved), root)
+    if fix is not None:
+
+        def again(copy: Path) -> Report:
+            return check_deploy(
+                copy / service.relative_to(root),
+                repo_root=copy,
+                timeout=timeout,
+                python=python,
+                install=install,
+                app_probe=app_probe,
+                sandbox=sandbox,
+                **settings,
+            )
+
+        git_root = find_git_root(root)
+        tree = Tree(root, tuple(list_source_files(root, git_root)), git_root is not None)
+        with timed_stage(report, "fix", say):
+            fix_report(report, tree, again, mode=fix, force=force)
     return report
 
 

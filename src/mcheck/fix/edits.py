@@ -109,3 +109,16 @@ def _final_newline_as_before(text: str, old: str | None) -> str:
         return text
     body = text.rstrip("\n")
     return body if old and not old.endswith("\n") else body + "\n"
+
+
+def remove_line(path: str, line: int, text: str) -> Edit:
+    """Delete line ``line`` (1-based) of ``path`` where it still reads ``text`` (a rule of an
+    ignore file: ``.dockerignore``); anywhere else the file is left as it is."""
+
+    def change(old: str | None) -> str:
+        lines = (old or "").splitlines(keepends=True)
+        if 0 < line <= len(lines) and lines[line - 1].strip() == text.strip():
+            del lines[line - 1]
+        return "".join(lines)
+
+    return Edit(path, change)

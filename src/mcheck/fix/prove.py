@@ -26,7 +26,7 @@ from mcheck.fix.tree import write_fixes
 from mcheck.gitcmd import run_git
 from mcheck.wheel.discover import Project
 
-Check = Callable[[Path], Report]  # the pipeline, run again on a directory
+Check = Callable[[Path], Report]  # the pipeline, run again on a copy of the tree
 STAYED = "the finding remains after it"
 FOLLOW_UP_ROUNDS = 2  # re-runs on one copy for findings that only a fix exposed
 MAX_RERUNS = 12  # pipeline runs spent proving, follow-up rounds included
@@ -45,7 +45,28 @@ def fixable(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.fix is not None]
 
 
-def prove(project: Project, findings: Sequence[Finding], check: Check) -> list[Verdict]:
+@dataclass(frozen=True)
+class Tree:
+    """What a fix is proven on: the directory the pipeline reads and the files it reads there
+    (fix paths are relative to ``root``), and whether it is in git (a copy is then a fresh git
+    repository with one commit and the original's latest tag)."""
+
+    root: Path
+    files: tuple[str, ...]
+    in_git: bool
+
+    @classmethod
+    def of_project(cls, project: Project) -> Tree:
+        if project.outside_paths or project.reads_parent:
+            raise UsageError(
+                f"{project.root}: its build reads files above the project directory, so mcheck "
+                "cannot prove a fix on a copy of it"
+            )
+        files = tuple(sorted(set(project.files) | set(project.build_files)))
+        return cls(project.root, files, project.git_root is not None)
+
+
+def prove(tree: Tree, findings: Sequence[Finding], check: Check) -> list[Verdict]:
     """A verdict for every finding of ``findings`` that carries a fix, in their order, then one per
     proven follow-up (``follow_up=True``). Findings sharing one fix (a package-data glob) share its
     verdict."""
@@ -53,7 +74,7 @@ def prove(project: Project, findings: Sequence[Finding], check: Check) -> list[V
     if not candidates:
         return []
     with tempfile.TemporaryDirectory(prefix="mcheck-fix-") as scratch:
-        search = _Search(project, {_key(f) for f in findings}, check, Path(scratch))
+        search = _Search(tree, {_key(f) for f in findings}, check, Path(scratch))
         search.run(_groups(candidates))
     return [search.verdicts[id(f)] for f in candidates] + search.follow_ups
 
@@ -90,8 +111,8 @@ ONE_BY_ONE = 3  # at most this many fixes left: try each alone rather than halvi
 
 
 class _Search:
-    def __init__(self, project: Project, before: set[tuple], check: Check, scratch: Path):
-        self.project, self.before, self.check = project, before, check
+    def __init__(self, tree: Tree, before: set[tuple], check: Check, scratch: Path):
+        self.tree, self.before, self.check = tree, before, check
         self.copies = (scratch / str(n) for n in range(10_000))
         self.runs_left = MAX_RERUNS
         self.verdicts: dict[int, Verdict] = {}
@@ -168,9 +189,9 @@ class _Search:
         """Apply the fixes to a fresh copy and run; apply the follow-ups' fixes and run again."""
         if self.runs_left <= 0:
             return None
-        copy = copy_project(self.project, next(self.copies))
+        copy = copy_tree(self.tree, next(self.copies))
         applied = {g.fix.description for g in groups}
-        _apply(copy, self.project, [g.fix for g in groups])
+        _apply(copy, self.tree, [g.fix for g in groups])
         follow_ups: list[Finding] = []
         for round_ in range(FOLLOW_UP_ROUNDS + 1):
             self.runs_left -= 1
@@ -183,7 +204,7 @@ class _Search:
             fixes = {f.fix.description: f.fix for f in more if f.fix is not None}
             applied.update(fixes)
             follow_ups.extend(more)
-            _apply(copy, self.project, list(fixes.values()))
+            _apply(copy, self.tree, list(fixes.values()))
         remaining = {_key(f) for f in after}
         exposed_and_fixed = [f for f in follow_ups if _key(f) not in remaining]
         return _Outcome(remaining, new, exposed_and_fixed, report.installed)
@@ -204,48 +225,43 @@ def _key(finding: Finding) -> tuple:
     return (finding.code, finding.path)
 
 
-def _apply(copy: Path, project: Project, fixes: list[Fix]) -> None:
+def _apply(copy: Path, tree: Tree, fixes: list[Fix]) -> None:
     """Write the fixes into the copy and, in git, commit them as the user would before a release:
     a new file only ships from a setuptools-scm or hatch-vcs project once git tracks it."""
     written = write_fixes(copy, fixes)
-    if project.git_root is not None and written:
+    if tree.in_git and written:
         run_git(["add", "-f", "--", *written], repo=copy)
-        _commit(copy, project)
+        _commit(copy, tree)
 
 
-def copy_project(project: Project, destination: Path) -> Path:
-    """The project's files as its build sees them, in ``destination``; a fresh git repository with
-    one commit (and the original's latest tag, for VCS versions) when the original is in git."""
-    if project.outside_paths or project.reads_parent:
-        raise UsageError(
-            f"{project.root}: its build reads files above the project directory, so mcheck cannot "
-            "prove a fix on a copy of it"
-        )
+def copy_tree(tree: Tree, destination: Path) -> Path:
+    """The tree's files in ``destination``; a fresh git repository with one commit (and the
+    original's latest tag, for VCS versions) when the original is in git."""
     destination.mkdir(parents=True)
-    for name in sorted(set(project.files) | set(project.build_files)):
-        source = project.root / name
+    for name in tree.files:
+        source = tree.root / name
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_symlink():
             target.symlink_to(source.readlink())
         elif source.is_file():
             shutil.copy2(source, target)
-    if project.git_root is not None:
+    if tree.in_git:
         run_git(["init", "-q"], repo=destination)
         run_git(["add", "-A", "-f"], repo=destination)
-        _commit(destination, project)
+        _commit(destination, tree)
     return destination
 
 
 _IDENTITY = ["-c", "user.email=fix@mcheck", "-c", "user.name=mcheck", "-c", "commit.gpgsign=false"]
 
 
-def _commit(copy: Path, project: Project) -> None:
+def _commit(copy: Path, tree: Tree) -> None:
     """Commit what is staged, and put the original's latest tag on it: a VCS version stays the
     release version however many fix commits the copy gets."""
     run_git([*_IDENTITY, "commit", "-q", "--allow-empty", "-m", "mcheck"], repo=copy)
     try:
-        tag = run_git(["describe", "--tags", "--abbrev=0"], repo=project.root).stdout.strip()
+        tag = run_git(["describe", "--tags", "--abbrev=0"], repo=tree.root).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return
     if tag:

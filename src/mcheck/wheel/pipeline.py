@@ -28,16 +28,14 @@ from mcheck.checks.probe_failures import probe_failure
 from mcheck.errors import UsageError
 from mcheck.findings import (
     Finding,
-    Fix,
-    FixOutcome,
     ModuleCounts,
     ModuleOutcome,
     ModuleStatus,
     Report,
     SuiteSummary,
 )
-from mcheck.fix.prove import Verdict, prove
-from mcheck.fix.tree import new_contents, uncommitted, unified_diff, write_fixes
+from mcheck.fix.prove import Tree
+from mcheck.fix.session import fix_report
 from mcheck.interpreters import Interpreter, interpreter_for
 from mcheck.probes.apps import app_outcomes, app_targets, run_app_probe, serve_app
 from mcheck.probes.imports import run_import_probe
@@ -166,26 +164,15 @@ class Run:
     def _fix(self, project: Project) -> None:
         """--fix/--diff: prove each finding's fix on a copy, then write or render the proven ones."""
         again = dataclasses.replace(self.options, fix=None, keep=False)
+        assert self.options.fix is not None
         with self.stage("fix"):
-            verdicts = prove(project, self.report.findings, lambda root: run_pipeline(root, again))
-            proven = [v for v in verdicts if v.proven]
-            refused = self._refusal(project, [v.fix for v in proven])
-            if self.options.fix == "diff":
-                self.report.fix_diff = unified_diff(project.root, [v.fix for v in proven])
-            elif refused is None:
-                write_fixes(project.root, [v.fix for v in proven])
-                fixed = {id(v.finding) for v in proven}
-                self.report.findings = [f for f in self.report.findings if id(f) not in fixed]
-        self.report.fixes = [fix_outcome(v, self.options.fix, refused) for v in verdicts]
-
-    def _refusal(self, project: Project, fixes: list[Fix]) -> str | None:
-        """Why the proven fixes must not be written: uncommitted changes to a file they touch."""
-        if self.options.fix != "write" or self.options.force:
-            return None
-        dirty = uncommitted(project.root, new_contents(project.root, fixes))
-        if not dirty:
-            return None
-        return f"uncommitted changes to {', '.join(dirty)} (commit them, or --force)"
+            fix_report(
+                self.report,
+                Tree.of_project(project),
+                lambda root: run_pipeline(root, again),
+                mode=self.options.fix,
+                force=self.options.force,
+            )
 
     def _finish(self, project: Project | None) -> None:
         """Apply the settings, then judge each module and locate each finding in the repository, so the
@@ -590,19 +577,6 @@ class Run:
             analysis=analysis.result(),
             earlier=list(earlier),
         )
-
-
-def fix_outcome(verdict: Verdict, mode: str | None, refused: str | None) -> FixOutcome:
-    finding = verdict.finding
-    if not verdict.proven:
-        status, reason = "not proven", verdict.reason
-    elif refused is not None:
-        status, reason = "refused", refused
-    else:
-        status, reason = ("proven" if mode == "diff" else "applied"), None
-    return FixOutcome(
-        finding.code, finding.path, verdict.fix.description, status, reason, verdict.follow_up
-    )
 
 
 NO_SUITE = "no tests found: no tests-path, no pytest testpaths, no tests/ or test/ directory"

@@ -1,0 +1,60 @@
+"""``mcheck deploy --fix`` / ``--diff``: each deploy fix's sample, its proven fix as a golden diff,
+and the fixed repository checked again. ``--diff`` leaves the repository byte-identical."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from conftest import committed_copy, tree_digest
+from mcheck.deploy import check_deploy
+
+GOLDEN = Path(__file__).parent / "golden"
+
+# sample -> the (code, path, line) findings its fixes remove
+FIXABLE = {
+    # the Dockerfile copies bot/ only: the fix adds the COPY line its fixed twin has
+    "deploy_bot_dockerfile": {("MC502", "bot/main.py", 1)},
+    # .dockerignore excludes the package main.py imports: the fix deletes that rule
+    "deploy_dockerignore_drops_package": {("MC502", "main.py", 1)},
+}
+
+
+def keys(report) -> set[tuple[str, str | None, int | None]]:
+    return {(f.code, f.path, f.line) for f in report.findings}
+
+
+def check(root: Path, **options):
+    with contextlib.chdir(root):  # diff paths are relative to the current directory
+        return check_deploy(root, repo_root=root, install=False, **options)
+
+
+@pytest.mark.parametrize("name", sorted(FIXABLE))
+def test_the_proven_deploy_fix_is_the_golden_diff_and_diff_writes_nothing(name, tmp_path):
+    root = committed_copy(name, tmp_path)
+    before = tree_digest(root)
+    report = check(root, fix="diff")
+    assert report.fix_diff == (GOLDEN / f"{name}.diff").read_text(encoding="utf-8")
+    assert [(f.code, f.status) for f in report.fixes] == [
+        (code, "proven") for code, _, _ in sorted(FIXABLE[name])
+    ]
+    assert FIXABLE[name] <= keys(report)
+    assert tree_digest(root) == before
+
+
+@pytest.mark.parametrize("name", sorted(FIXABLE))
+def test_deploy_fix_writes_it_and_the_service_checks_clean_of_it(name, tmp_path):
+    root = committed_copy(name, tmp_path)
+    fixed = check(root, fix="write")
+    assert {f.status for f in fixed.fixes} == {"applied"}
+    assert not FIXABLE[name] & keys(fixed)
+    assert not FIXABLE[name] & keys(check(root))
+
+
+def test_the_fixed_bot_dockerfile_is_its_hand_fixed_twin(tmp_path):
+    root = committed_copy("deploy_bot_dockerfile", tmp_path)
+    check(root, fix="write")
+    twin = Path(__file__).parents[2] / "sample_projects" / "deploy_bot_dockerfile_fixed"
+    assert (root / "Dockerfile").read_text() == (twin / "Dockerfile").read_text()
