@@ -935,6 +935,8 @@ AUTOMATIC_FIXES: dict[str, str] = {
     "MC202": "adds the distribution that provides the module, with the version the proving run "
     "installed as its lower bound, to `[project] dependencies`, `[tool.poetry.dependencies]`, "
     "`[tool.flit.metadata] requires` or a literal `setup(install_requires=[...])`",
+    "MC501": "`mcheck deploy`: renames the module in the start command (its line in the Procfile, "
+    "railway.toml, Dockerfile `CMD` or compose file) to the name it has in the container",
     "MC502": "`mcheck deploy`: adds the `COPY` line that puts the module where the start command's "
     "first sys.path entry finds it (after the final stage's last COPY), or deletes the "
     "`.dockerignore` rule that excludes it",

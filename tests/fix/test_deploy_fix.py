@@ -17,6 +17,8 @@ GOLDEN = Path(__file__).parent / "golden"
 FIXABLE = {
     # the Dockerfile copies bot/ only: the fix adds the COPY line its fixed twin has
     "deploy_bot_dockerfile": {("MC502", "bot/main.py", 1)},
+    # CMD starts src.shop.wsgi, which the image has as shop.wsgi: the fix renames that token
+    "deploy_cmd_module_path": {("MC501", "Dockerfile", 6)},
     # .dockerignore excludes the package main.py imports: the fix deletes that rule
     "deploy_dockerignore_drops_package": {("MC502", "main.py", 1)},
 }

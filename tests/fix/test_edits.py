@@ -10,7 +10,8 @@ import pytest
 
 from mcheck.fix import setup_py
 from mcheck.fix.declare import declare_dependency
-from mcheck.fix.edits import append_line, toml_array_replace
+from mcheck.fix.dockerfile import add_copy
+from mcheck.fix.edits import append_line, remove_line, replace_module_on_line, toml_array_replace
 from mcheck.fix.version_attribute import derive_version, set_literal_version
 from mcheck.wheel.discover import discover_project
 
@@ -235,3 +236,68 @@ def test_a_setup_py_dependency_joins_install_requires(tmp_path):
 def test_dynamic_dependencies_get_no_fix(tmp_path):
     dynamic = PEP621.replace('dependencies = ["click>=8"]', 'dynamic = ["dependencies"]')
     assert declare_dependency(project_with(tmp_path, {"pyproject.toml": dynamic}), "attrs") is None
+
+
+# --- deploy files -----------------------------------------------------------------------------------
+
+MULTI_STAGE = dedent("""
+    FROM python:3.12 AS build
+    COPY . /src
+    RUN pip wheel /src
+
+    FROM python:3.12-slim
+    WORKDIR /app
+    COPY --from=build /wheels /wheels
+    RUN pip install /wheels/*.whl \\
+        && rm -rf /wheels
+    COPY bot ./bot
+    # start the bot
+    CMD ["python", "-m", "bot.main"]
+    """)
+
+
+def test_a_copy_line_goes_after_the_final_stages_last_copy_and_nowhere_else():
+    fixed = add_copy("Dockerfile", "mega_sync.py", "./").change(MULTI_STAGE)
+    assert fixed == MULTI_STAGE.replace(
+        "COPY bot ./bot\n", "COPY bot ./bot\nCOPY mega_sync.py ./\n"
+    )
+    assert add_copy("Dockerfile", "mega_sync.py", "./").change(fixed) == fixed
+
+
+def test_without_a_copy_in_the_final_stage_the_line_goes_after_its_workdir():
+    text = "FROM python:3.12-slim\nWORKDIR /app\nRUN pip install \\\n  flask\nCMD x\n"
+    assert add_copy("Dockerfile", "app.py", "./").change(text) == (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY app.py ./\nRUN pip install \\\n  flask\nCMD x\n"
+    )
+
+
+def test_an_ignore_rule_is_removed_only_where_it_still_is():
+    text = ".git\nhelpers\n.venv/\n"
+    assert remove_line(".dockerignore", 2, "helpers").change(text) == ".git\n.venv/\n"
+    assert remove_line(".dockerignore", 2, "helpers").change(".git\n.venv/\n") == ".git\n.venv/\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        (
+            'CMD ["gunicorn", "-b", "0.0.0.0:80", "src.shop.wsgi:application"]\n',
+            'CMD ["gunicorn", "-b", "0.0.0.0:80", "shop.wsgi:application"]\n',
+        ),
+        (
+            "web: uvicorn src.shop.wsgi:app --port $PORT\n",
+            "web: uvicorn shop.wsgi:app --port $PORT\n",
+        ),
+        ("command: python -m src.shop.wsgi\n", "command: python -m shop.wsgi\n"),
+    ],
+    ids=["Dockerfile CMD", "Procfile", "compose"],
+)
+def test_the_start_module_is_renamed_as_a_whole_token(line, fixed):
+    assert replace_module_on_line("f", 1, "src.shop.wsgi", "shop.wsgi").change(line) == fixed
+
+
+def test_a_module_name_inside_a_longer_name_or_twice_on_the_line_is_left_alone():
+    edit = replace_module_on_line("f", 1, "shop.wsgi", "app.wsgi")
+    assert edit.change("web: gunicorn myshop.wsgi:app\n") == "web: gunicorn myshop.wsgi:app\n"
+    twice = "web: gunicorn shop.wsgi:app --check shop.wsgi\n"
+    assert edit.change(twice) == twice

@@ -22,7 +22,7 @@ from mcheck.deploy.model import Runtime, StartCommand
 from mcheck.deploy.resolve import FileTree, Resolved, module_name_for
 from mcheck.findings import Finding, Fix
 from mcheck.fix.dockerfile import add_copy
-from mcheck.fix.edits import remove_line
+from mcheck.fix.edits import remove_line, replace_module_on_line
 from mcheck.smallfiles import SOURCE_FILE_LIMIT, read_small_text
 
 
@@ -277,8 +277,15 @@ class Follower:
             f"`{target.command}`: module `{module}` does not resolve {where}; {repo_file} is in the "
             f"container at {container}"
         )
-        hint = f"start it as `{_replace_module(target, module, names[0])}`" if names else None
-        return Finding("MC501", start.source_file, message, hint=hint, line=start.line)
+        if not names:
+            return Finding("MC501", start.source_file, message, line=start.line)
+        hint = f"start it as `{_replace_module(target, module, names[0])}`"
+        fix = (
+            Fix(hint, (replace_module_on_line(start.source_file, start.line, module, names[0]),))
+            if start.line is not None
+            else None
+        )
+        return Finding("MC501", start.source_file, message, hint=hint, line=start.line, fix=fix)
 
     def _elsewhere_in_container(self, module: str) -> str | None:
         """Where a file with the module's path sits in the container, when somewhere else."""

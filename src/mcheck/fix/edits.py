@@ -7,6 +7,7 @@ TOML goes through tomlkit, which rewrites only what the fix touches.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -119,6 +120,22 @@ def remove_line(path: str, line: int, text: str) -> Edit:
         lines = (old or "").splitlines(keepends=True)
         if 0 < line <= len(lines) and lines[line - 1].strip() == text.strip():
             del lines[line - 1]
+        return "".join(lines)
+
+    return Edit(path, change)
+
+
+def replace_module_on_line(path: str, line: int, old: str, new: str) -> Edit:
+    """In line ``line`` (1-based) of ``path``, the module name ``old`` (a whole word: followed by
+    ``:attr``, a space, a quote or the line's end) becomes ``new``; any file format a start command
+    is written in (Procfile, TOML, YAML, a Dockerfile CMD), since only that token changes. Where the
+    name is not there exactly once, the file is left as it is and the re-run shows it."""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(old)}(?=[:\s\"',\]]|$)")
+
+    def change(text: str | None) -> str:
+        lines = (text or "").splitlines(keepends=True)
+        if 0 < line <= len(lines) and len(pattern.findall(lines[line - 1])) == 1:
+            lines[line - 1] = pattern.sub(new, lines[line - 1])
         return "".join(lines)
 
     return Edit(path, change)
