@@ -929,6 +929,9 @@ AUTOMATIC_FIXES: dict[str, str] = {
     "call), a `recursive-include` in MANIFEST.in (setup.py with `include_package_data=True`); "
     'poetry-core\'s `include` gets `format = ["sdist", "wheel"]`; a data directory of an unlisted '
     "package gets the package too",
+    "MC107": "ships the root module or package the code imports, in the backend's package "
+    "selection: setuptools `py-modules`/`packages`/`packages.find` `include` (or a literal "
+    "`setup(py_modules=[...])`), hatchling's wheel `packages` or `force-include`, poetry's `packages`",
     "MC201": "sets the literal `__version__` in the package's `__init__.py` to the static project "
     "version, or, where the version is computed at build time, reads it with "
     "`importlib.metadata.version(...)`",

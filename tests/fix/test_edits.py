@@ -12,6 +12,7 @@ from mcheck.fix import setup_py
 from mcheck.fix.declare import declare_dependency
 from mcheck.fix.dockerfile import add_copy
 from mcheck.fix.edits import append_line, remove_line, replace_module_on_line, toml_array_replace
+from mcheck.fix.package_selection import ship_first_party
 from mcheck.fix.version_attribute import derive_version, set_literal_version
 from mcheck.wheel.discover import discover_project
 
@@ -301,3 +302,81 @@ def test_a_module_name_inside_a_longer_name_or_twice_on_the_line_is_left_alone()
     assert edit.change("web: gunicorn myshop.wsgi:app\n") == "web: gunicorn myshop.wsgi:app\n"
     twice = "web: gunicorn shop.wsgi:app --check shop.wsgi\n"
     assert edit.change(twice) == twice
+
+
+# --- shipping a first-party module the package selection leaves out (MC107) ------------------------
+
+
+def shipped(tmp_path: Path, files: dict[str, str], location: str) -> tuple[str, str] | None:
+    project = project_with(tmp_path, files)
+    fix = ship_first_party(project, location)
+    if fix is None:
+        return None
+    [edit] = fix.edits
+    return fix.description, edit.change((tmp_path / edit.path).read_text())
+
+
+HATCH = """
+    [build-system]
+    requires = ["hatchling"]
+    build-backend = "hatchling.build"
+
+    [project]
+    name = "p"
+    version = "1"
+
+    [tool.hatch.build.targets.wheel]
+    packages = ["src/p"]
+    """
+
+
+def test_hatchling_force_includes_a_root_module(tmp_path):
+    description, text = shipped(tmp_path, {"pyproject.toml": HATCH}, "helpers.py")
+    assert description == 'force-include "helpers.py" in the hatch wheel target'
+    assert text.endswith(
+        '[tool.hatch.build.targets.wheel.force-include]\n"helpers.py" = "helpers.py"\n'
+    )
+
+
+def test_hatchling_lists_a_root_package_next_to_the_others(tmp_path):
+    description, text = shipped(tmp_path, {"pyproject.toml": HATCH}, "common/")
+    assert description == 'add "common" to [tool.hatch.build.targets.wheel] packages'
+    assert 'packages = ["src/p", "common"]' in text
+
+
+def test_poetry_gets_an_include_entry(tmp_path):
+    poetry = """
+        [tool.poetry]
+        name = "p"
+        version = "1"
+        packages = [{ include = "p" }]
+
+        [build-system]
+        requires = ["poetry-core>=1"]
+        build-backend = "poetry.core.masonry.api"
+        """
+    description, text = shipped(tmp_path, {"pyproject.toml": poetry}, "helpers.py")
+    assert description == 'add { include = "helpers.py" } to [tool.poetry] packages'
+    assert 'packages = [{ include = "p" }, {include = "helpers.py"}]' in text
+
+
+def test_a_setup_py_module_joins_a_literal_py_modules(tmp_path):
+    files = {"setup.py": "from setuptools import setup\nsetup(name='p', py_modules=['p'])\n"}
+    description, text = shipped(tmp_path, files, "helpers.py")
+    assert description == "add 'helpers' to setup(py_modules=[...]) in setup.py"
+    assert "py_modules=['p', 'helpers']" in text
+
+
+def test_a_package_joins_a_find_include_with_its_subpackages(tmp_path):
+    files = {"pyproject.toml": PEP621 + '\n[tool.setuptools.packages.find]\ninclude = ["p*"]\n'}
+    description, text = shipped(tmp_path, files, "common/")
+    assert description == 'add "common", "common.*" to [tool.setuptools.packages.find] include'
+    assert 'include = ["p*", "common", "common.*"]' in text
+
+
+def test_setuptools_auto_discovery_is_not_switched_off_by_a_fix(tmp_path):
+    assert shipped(tmp_path, {"pyproject.toml": PEP621}, "helpers.py") is None
+
+
+def test_a_module_below_a_directory_is_left_to_the_user(tmp_path):
+    assert shipped(tmp_path, {"pyproject.toml": HATCH}, "scripts/helpers.py") is None

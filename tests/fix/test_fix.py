@@ -21,7 +21,10 @@ FIXABLE = {
     "incident1_monorepo_core": {"MC101"},  # three directories without __init__.py
     "explicit_packages_list": {"MC101"},  # a sub-package missing from [tool.setuptools] packages
     "missing_package_data": {"MC102"},  # a template neither in MANIFEST.in nor package-data
-    "poetry_include_sdist_only": {"MC102"},  # poetry-core 2 include without format: sdist only
+    "poetry_include_sdist_only": {"MC102"},
+    "root_level_helper": {
+        "MC107"
+    },  # shipped code imports a root module the wheel lacks  # poetry-core 2 include without format: sdist only
     "setup_py_literal_lists": {"MC101", "MC102"},  # setup(packages=[...]) and no package_data
     "undeclared_dependency": {"MC202"},  # imports Crypto, declares pycryptodomex (incident 5)
     "version_mismatch": {"MC201"},  # a hand-written __version__ behind the static version

@@ -219,10 +219,11 @@ def run_case(case: Case, side: str, workdir: Path) -> Outcome:
     subdir = case.fix_subdir if side == "fix" and case.fix_subdir else case.subdir
     target = (repo / subdir).resolve()
     report = workdir / f"{case.id}-{side}.json"
+    diff = ["--diff"] if side == "proof" else []
     if case.command == "deploy":
-        argv = ["deploy", str(target), "--repo-root", str(repo), *case.args]
+        argv = ["deploy", str(target), "--repo-root", str(repo), *case.args, *diff]
     else:
-        argv = ["wheel", str(target), *case.args, *(["--diff"] if side == "proof" else [])]
+        argv = ["wheel", str(target), *case.args, *diff]
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "mcheck", *argv, "-f", "json", "-o", str(report)],
@@ -270,8 +271,8 @@ FIXABLE_CODES = frozenset(AUTOMATIC_FIXES)
 
 
 def fixable_cases(cases: list[Case]) -> list[Case]:
-    """Wheel cases whose expected findings include a code --fix has a fix for."""
-    return [c for c in cases if c.command == "wheel" and {e.code for e in c.expect} & FIXABLE_CODES]
+    """Cases whose expected findings include a code --fix has a fix for."""
+    return [c for c in cases if {e.code for e in c.expect} & FIXABLE_CODES]
 
 
 def save_outcome(outcome: Outcome, results: Path) -> None:
@@ -321,8 +322,9 @@ def _fix_section(cases: list[Case], outcomes: dict[tuple[str, str], Outcome]) ->
     lines = [
         "## `--fix` on the broken commits",
         "",
-        f"The {len(ran)} wheel cases whose expected findings include a code with an automatic fix "
-        "(MC101, MC102, MC202), run on the broken commit with `--diff`: each fix applied to a "
+        f"The {len(ran)} cases whose expected findings include a code with an automatic fix "
+        f"({', '.join(sorted(FIXABLE_CODES))}), run on the broken commit with `mcheck wheel --diff` "
+        "or `mcheck deploy --diff`: each fix applied to a "
         "private copy and proven by a re-run (its finding gone, no new finding). A proven fix "
         f"for an expected finding on **{len(proven_cases)}/{len(ran)}**. `files` compares what "
         "mcheck's diff touches with what the project's own fixing commit touched.",

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from mcheck.analysis.model import ImportSite, StaticAnalysis
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
+from mcheck.fix.package_selection import ship_first_party
 from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import Project
 
@@ -140,6 +141,7 @@ def first_party_not_shipped(
             message=f"{site.path}:{site.line} imports {site.target}, which exists in the project as "
             f"{location} but is not in the wheel",
             hint=_hint(site, location, package),
+            fix=ship_first_party(project, location),
         )
 
 

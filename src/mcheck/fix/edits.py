@@ -34,7 +34,7 @@ def append_line(path: str, line: str) -> Edit:
     return Edit(path, change)
 
 
-def toml_array_append(path: str, keys: Sequence[str], values: Sequence[str]) -> Edit:
+def toml_array_append(path: str, keys: Sequence[str], values: Sequence[object]) -> Edit:
     """Append ``values`` (those not there yet) to the array at ``keys`` of the TOML file ``path``,
     creating the tables and the array when missing: ``("tool", "setuptools", "packages")``."""
 
