@@ -940,6 +940,8 @@ AUTOMATIC_FIXES: dict[str, str] = {
     "`[tool.flit.metadata] requires` or a literal `setup(install_requires=[...])`",
     "MC501": "`mcheck deploy`: renames the module in the start command (its line in the Procfile, "
     "railway.toml, Dockerfile `CMD` or compose file) to the name it has in the container",
+    "MC405": "`mcheck deploy`: sets the host's health check path (railway.toml, render.yaml, fly.toml) "
+    "to the app's one health-named GET route, when the configured path answered 404",
     "MC502": "`mcheck deploy`: adds the `COPY` line that puts the module where the start command's "
     "first sys.path entry finds it (after the final stage's last COPY), or deletes the "
     "`.dockerignore` rule that excludes it",

@@ -73,6 +73,8 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
     "deploy_bot_dockerfile_fixed": (".", set()),
     # `COPY . .` and a .dockerignore rule that excludes the package main.py imports
     "deploy_dockerignore_drops_package": (".", {("MC502", "main.py", 1)}),
+    # healthcheckPath = "/health" while the app's health route is /healthz: GET /health is a 404
+    "deploy_health_path_wrong": (".", {("MC405", "railway.toml", 6)}),
     # CMD names the module by its repository path, not by where COPY put it in the image
     "deploy_cmd_module_path": (".", {("MC501", "Dockerfile", 6)}),
     # compose's `command:` replaces a right CMD with a wrong one (tests/realbugs: otp-auth-example).

@@ -11,7 +11,13 @@ import pytest
 from mcheck.fix import setup_py
 from mcheck.fix.declare import declare_dependency
 from mcheck.fix.dockerfile import add_copy
-from mcheck.fix.edits import append_line, remove_line, replace_module_on_line, toml_array_replace
+from mcheck.fix.edits import (
+    append_line,
+    remove_line,
+    replace_health_path,
+    replace_module_on_line,
+    toml_array_replace,
+)
 from mcheck.fix.package_selection import ship_first_party
 from mcheck.fix.version_attribute import derive_version, set_literal_version
 from mcheck.wheel.discover import discover_project
@@ -380,3 +386,31 @@ def test_setuptools_auto_discovery_is_not_switched_off_by_a_fix(tmp_path):
 
 def test_a_module_below_a_directory_is_left_to_the_user(tmp_path):
     assert shipped(tmp_path, {"pyproject.toml": HATCH}, "scripts/helpers.py") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ('[deploy]\nhealthcheckPath = "/health"\n', '[deploy]\nhealthcheckPath = "/healthz"\n'),
+        ("  healthCheckPath: /health\n", "  healthCheckPath: /healthz\n"),
+        (
+            '[[http_service.checks]]\n  path = "/health"\n',
+            '[[http_service.checks]]\n  path = "/healthz"\n',
+        ),
+        (
+            '    test: ["CMD", "curl", "-f", "http://localhost:8000/health"]\n',
+            '    test: ["CMD", "curl", "-f", "http://localhost:8000/healthz"]\n',
+        ),
+    ],
+    ids=["railway.toml", "render.yaml", "fly.toml", "compose healthcheck"],
+)
+def test_the_health_path_is_replaced_where_the_file_declares_it(text, fixed):
+    assert replace_health_path("f", "/health", "/healthz").change(text) == fixed
+
+
+def test_a_health_path_on_two_lines_or_inside_a_longer_path_is_left_alone():
+    edit = replace_health_path("f", "/health", "/healthz")
+    two = 'healthcheckPath = "/health"\n# probe path = "/health"\n'
+    assert edit.change(two) == two
+    longer = 'healthcheckPath = "/health/live"\n'
+    assert edit.change(longer) == longer

@@ -513,3 +513,20 @@ def test_app_outcomes_summarise_in_process_and_served_results(venv_python, tmp_p
         ("asgi_broken_health.main:app", "serve", False, "/api/health", 500),
     ]
     assert outcomes[1].command == unhealthy.serve.command
+
+
+def test_a_404_on_the_health_path_lists_the_get_routes_the_app_declares(venv_python, tmp_path):
+    """Without parameters, mounts followed, POST-only routes left out: what a fix can choose from."""
+    [app] = _probe(
+        venv_python,
+        tmp_path,
+        [AppTarget("asgi_starlette_health.main:app", health="/health")],
+    ).apps
+    assert app.http is not None and app.http.status == 404
+    assert app.http.routes == ("/api/health",)
+    [healthy] = _probe(
+        venv_python,
+        tmp_path / "ok",
+        [AppTarget("asgi_starlette_health.main:app", health="/api/health")],
+    ).apps
+    assert healthy.http is not None and healthy.http.routes == ()

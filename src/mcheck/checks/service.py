@@ -18,9 +18,11 @@ from mcheck.checks.entrypoints import exercised_app_findings
 from mcheck.checks.probe_failures import probe_failure
 from mcheck.deploy.follow import Analysis, Target, _statement
 from mcheck.deploy.model import DeployConfig, Runtime, TargetRun
-from mcheck.findings import Finding
+from mcheck.findings import Finding, Fix
+from mcheck.fix.edits import replace_health_path
+from mcheck.knowledge.conventions import HEALTH_ROUTE_NAMES
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
-from mcheck.probes.protocol import ExceptionInfo, TargetResult
+from mcheck.probes.protocol import AppResult, ExceptionInfo, TargetResult
 from mcheck.probes.service import EnvFailed
 from mcheck.wheel.artifacts import module_name_for
 
@@ -122,9 +124,28 @@ def service_app_misbehaves(ctx: DeployContext, targets: list[TargetRun]) -> Iter
         target = run.analysis.target
         # An app that does not import already has the target probe's MC301/MC501.
         if run.app is not None and run.app.status == "ok" and target is not None:
-            yield from exercised_app_findings(
+            for finding in exercised_app_findings(
                 run.app, path=target.start.source_file, line=target.start.line
-            )
+            ):
+                fix = _health_path_fix(run.app, target.start.source_file)
+                yield dataclasses.replace(finding, fix=fix) if finding.code == "MC405" else finding
+
+
+def _health_path_fix(app: AppResult, deploy_file: str) -> Fix | None:
+    """The health route the app declares, for a health path it answered 404 on: the one GET route
+    named like a health check (``/healthz`` for a configured ``/health``)."""
+    http = app.http
+    if http is None or http.status != 404:
+        return None
+    meant = sorted(
+        {r for r in http.routes if r.rstrip("/").rsplit("/", 1)[-1].lower() in HEALTH_ROUTE_NAMES}
+    )
+    if len(meant) != 1 or meant[0] == http.path:
+        return None
+    return Fix(
+        f'set the health check path to "{meant[0]}" (the app\'s health route) in {deploy_file}',
+        (replace_health_path(deploy_file, http.path, meant[0]),),
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------------

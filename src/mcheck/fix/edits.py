@@ -139,3 +139,24 @@ def replace_module_on_line(path: str, line: int, old: str, new: str) -> Edit:
         return "".join(lines)
 
     return Edit(path, change)
+
+
+def replace_health_path(path: str, old: str, new: str) -> Edit:
+    """The health path ``old`` becomes ``new`` in the deploy file ``path``, on the one line that
+    holds ``old`` as a whole value (quoted, or ending a URL or the line) and names a health check
+    or a path (``healthcheckPath = "/health"``, ``healthCheckPath: /health``, fly.toml's ``path =``).
+    With no such line, or several, the file is left as it is and the re-run shows it."""
+    token = re.compile(rf"(?<=[\s\"'=:0-9]){re.escape(old)}(?=[\"'\s]|$)")
+
+    def change(text: str | None) -> str:
+        lines = (text or "").splitlines(keepends=True)
+        hits = [
+            i
+            for i, line in enumerate(lines)
+            if len(token.findall(line)) == 1 and re.search(r"(?i)health|\bpath\b", line)
+        ]
+        if len(hits) == 1:
+            lines[hits[0]] = token.sub(new, lines[hits[0]])
+        return "".join(lines)
+
+    return Edit(path, change)

@@ -179,3 +179,25 @@ PYTEST_PYPROJECT_TABLES = (("tool", "pytest", "ini_options"), ("tool", "pytest")
 # Settings of the project's pytest configuration that point at the checkout: the copy of the tests
 # that runs against the wheel drops them (mcheck passes the test paths itself).
 PYTEST_CHECKOUT_SETTINGS = frozenset({"pythonpath", "testpaths", "rootdir"})
+
+# The last path segment of the routes services conventionally answer health checks on: when the
+# configured health path answers 404, the one route of the app with such a name is the one meant.
+HEALTH_ROUTE_NAMES = frozenset(
+    {
+        "health",
+        "healthz",
+        "healthcheck",
+        "health-check",
+        "health_check",
+        "_health",
+        "ping",
+        "status",
+        "ready",
+        "readyz",
+        "livez",
+        "alive",
+        "liveness",
+        "readiness",
+        "up",
+    }
+)

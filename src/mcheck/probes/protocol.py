@@ -152,6 +152,7 @@ class HttpResult:
     body: str = ""  # the start of the body, decoded leniently
     error: ExceptionInfo | None = None  # what the app raised while handling the request
     timed_out: bool = False
+    routes: tuple[str, ...] = ()  # on a 404: the GET paths the app's router declares
 
     @property
     def ok(self) -> bool:
@@ -430,6 +431,7 @@ def _http(raw: dict[str, Any]) -> HttpResult:
         body=raw["body"],
         error=parse_exception(raw.get("error")),
         timed_out=raw["timed_out"],
+        routes=tuple(p for p in raw.get("routes", []) if isinstance(p, str)),
     )
 
 

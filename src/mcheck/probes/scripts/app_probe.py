@@ -23,8 +23,12 @@ Output (``out.json``), results in input order::
                "lifespan": {"status": "ok|unsupported|failed|timeout", "phase": "startup|shutdown",
                             "message": str, "error": <exception>|null}|null,
                "http": {"path": str, "status": int|null, "body": str, "error": <exception>|null,
-                        "timed_out": bool}|null,
+                        "timed_out": bool, "routes": [str]}|null,
                "exit_code", "signal", "output_tail", "seconds"}]}
+
+``routes`` is filled only when the health path answered 404: the GET paths without parameters the
+app's router declares (Starlette, FastAPI and other routers exposing ``routes`` with ``path`` and
+``methods``; mounts followed), so the host can name the route that was meant.
 
 ``<exception>`` is the import probe's shape: ``{"type", "message", "missing_name", "frames": [{"file",
 "line", "function", "source"}], "chain": [<exception>...]}``, frames outermost first.
@@ -326,7 +330,14 @@ def _http_scope(path: str, state: dict) -> dict:
 
 async def http_get(app, path: str, state: dict, timeout: float) -> dict:
     """Send one ``GET path`` through the ASGI interface and collect the response."""
-    result = {"path": path, "status": None, "body": "", "error": None, "timed_out": False}
+    result = {
+        "path": path,
+        "status": None,
+        "body": "",
+        "error": None,
+        "timed_out": False,
+        "routes": [],
+    }
     body = bytearray()
     done = asyncio.Event()
     requested = [False]
@@ -353,7 +364,36 @@ async def http_get(app, path: str, state: dict, timeout: float) -> dict:
     except Exception as exc:
         result["error"] = exception_info(exc)
     result["body"] = bytes(body).decode("utf-8", "replace")
+    if result["status"] == 404:
+        result["routes"] = declared_get_paths(app)
     return result
+
+
+ROUTE_LIMIT = 200  # paths reported at most: enough to find a health route, bounded for huge apps
+
+
+def declared_get_paths(app, prefix: str = "", depth: int = 0) -> list:
+    """The GET paths without parameters an app's router declares, mounts followed (read with
+    getattr only: a router that is not Starlette-like gives [])."""
+    paths = []
+    try:
+        routes = list(getattr(app, "routes", None) or [])
+    except Exception:
+        return paths
+    for route in routes:
+        path = getattr(route, "path", None)
+        if not isinstance(path, str):
+            continue
+        below = getattr(route, "routes", None)
+        if below and depth < 4:  # a Mount or a sub-router
+            paths.extend(declared_get_paths(route, prefix + path.rstrip("/"), depth + 1))
+            continue
+        methods = getattr(route, "methods", None)
+        if (methods is None or "GET" in methods) and "{" not in path:
+            paths.append(prefix + path)
+        if len(paths) >= ROUTE_LIMIT:
+            break
+    return paths[:ROUTE_LIMIT]
 
 
 async def exercise(app, health, timeout: float) -> dict:
