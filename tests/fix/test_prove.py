@@ -32,7 +32,7 @@ def finding(code: str, path: str, marker: str) -> Finding:
 
 
 class Pipeline:
-    """Reports every finding whose marker file is missing, plus ``adds`` when ``trigger`` exists
+    """Reports every finding whose marker file is missing (one without a fix: always), plus ``adds`` when ``trigger`` exists
     (unless ``cured_by`` exists too)."""
 
     def __init__(self, findings, trigger=None, adds=None, inert=(), cured_by=None):
@@ -44,8 +44,8 @@ class Pipeline:
         self.runs += 1
         report = Report(target=str(root))
         for f in self.findings:
-            marker = f.fix.edits[0].path
-            if marker in self.inert or not (root / marker).exists():
+            marker = f.fix.edits[0].path if f.fix is not None else None  # None: always there
+            if marker is None or marker in self.inert or not (root / marker).exists():
                 report.findings.append(f)
         cured = self.cured_by and (root / self.cured_by).exists()
         if self.trigger and (root / self.trigger).exists() and not cured:
@@ -150,3 +150,30 @@ def test_a_file_without_a_final_newline_keeps_it_and_its_diff_applies(tmp_path):
         ["git", "apply", "--check", "-"], cwd=tmp_path, input=diff, text=True, check=False
     )
     assert applied.returncode == 0
+
+
+MPI = "raised RuntimeError: cannot load MPI library"
+
+
+@pytest.mark.parametrize(
+    ("added", "proven"),
+    [
+        (f"importing pkg.common.counter {MPI} (pkg/common/parallel.py:3)", True),
+        ("importing pkg.common.counter raised ImportError: No module named 'h5py'", False),
+    ],
+    ids=["the failure the run already had", "a failure of its own"],
+)
+def test_a_shipped_module_failing_exactly_as_one_already_reported_is_not_added_by_the_fix(
+    tmp_path, added, proven
+):
+    """Shipping a dropped sub-package exposes its modules to the import probe: one that fails with
+    the exception the original run reported for another module is that problem in one more place."""
+    already = Finding("MC301", "pkg.run", f"importing pkg.run {MPI} (pkg/run.py:5)", kind="module")
+    fixable = finding("MC101", "pkg/common/counter.py", "pkg/common/__init__.py")
+    pipeline = Pipeline(
+        [already, fixable],
+        trigger="pkg/common/__init__.py",
+        adds=Finding("MC301", "pkg.common.counter", added, kind="module"),
+    )
+    [verdict] = proving.prove(project(tmp_path), [already, fixable], pipeline)
+    assert verdict.proven is proven

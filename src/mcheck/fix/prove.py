@@ -1,10 +1,12 @@
 """Prove fixes before anything is written: apply them to a private copy, run the pipeline again.
 
 A fix is proven when, on the copy with it applied, the finding it fixes is gone and no finding
-appears that the original run did not have. A finding that appears only because of a fix and carries
-a fix of its own (adding a sub-package to a `packages` list exposes its data files) is a follow-up:
-its fix is applied on the same copy and the pipeline runs again, up to :data:`FOLLOW_UP_ROUNDS`
-times, the way ruff iterates its fixes. A proven follow-up is written with the fix that caused it.
+appears that the original run did not have (a module it ships that fails to import with the very
+exception the original run reported elsewhere is the same problem, not a new one). A finding that
+appears only because of a fix and carries a fix of its own (adding a sub-package to a `packages`
+list exposes its data files) is a follow-up: its fix is applied on the same copy and the pipeline
+runs again, up to :data:`FOLLOW_UP_ROUNDS` times, the way ruff iterates its fixes. A proven
+follow-up is written with the fix that caused it.
 
 All fixes are tried together first; fixes whose findings stayed are dropped (they do not work) and
 the rest tried again; when that still adds a finding, the set is halved until each half is clean or
@@ -13,6 +15,7 @@ is one fix, so one fix that breaks something costs a few re-runs, not one per fi
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -74,7 +77,7 @@ def prove(tree: Tree, findings: Sequence[Finding], check: Check) -> list[Verdict
     if not candidates:
         return []
     with tempfile.TemporaryDirectory(prefix="mcheck-fix-") as scratch:
-        search = _Search(tree, {_key(f) for f in findings}, check, Path(scratch))
+        search = _Search(tree, findings, check, Path(scratch))
         search.run(_groups(candidates))
     return [search.verdicts[id(f)] for f in candidates] + search.follow_ups
 
@@ -111,8 +114,10 @@ ONE_BY_ONE = 3  # at most this many fixes left: try each alone rather than halvi
 
 
 class _Search:
-    def __init__(self, tree: Tree, before: set[tuple], check: Check, scratch: Path):
-        self.tree, self.before, self.check = tree, before, check
+    def __init__(self, tree: Tree, before: Sequence[Finding], check: Check, scratch: Path):
+        self.tree, self.check = tree, check
+        self.before = {_key(f) for f in before}
+        self.failures_before = {failure for f in before if (failure := _failure(f)) is not None}
         self.copies = (scratch / str(n) for n in range(10_000))
         self.runs_left = MAX_RERUNS
         self.verdicts: dict[int, Verdict] = {}
@@ -197,7 +202,11 @@ class _Search:
             self.runs_left -= 1
             report = self.check(copy)
             after = report.findings
-            new = [f for f in after if _key(f) not in self.before]
+            new = [
+                f
+                for f in after
+                if _key(f) not in self.before and _failure(f) not in self.failures_before
+            ]
             more = [f for f in new if f.fix is not None and f.fix.description not in applied]
             if round_ == FOLLOW_UP_ROUNDS or not more or self.runs_left <= 0:
                 break
@@ -223,6 +232,19 @@ def _out_of_runs() -> str:
 
 def _key(finding: Finding) -> tuple:
     return (finding.code, finding.path)
+
+
+_RAISED = re.compile(r" raised (?P<error>.+?)(?: \([^()]*\))?$", re.DOTALL)
+
+
+def _failure(finding: Finding) -> tuple[str, str] | None:
+    """(code, the exception) of an import failure: a module a fix ships that fails exactly as one
+    the original run reported (the same exception: an MPI library this machine lacks) shows the same
+    problem in one more place; the fix did not add it."""
+    if finding.code not in ("MC301", "MC401"):
+        return None
+    match = _RAISED.search(finding.message)
+    return (finding.code, match.group("error")) if match else None
 
 
 def _apply(copy: Path, tree: Tree, fixes: list[Fix]) -> None:
