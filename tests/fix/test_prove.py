@@ -32,8 +32,8 @@ def finding(code: str, path: str, marker: str) -> Finding:
 
 
 class Pipeline:
-    """Reports every finding whose marker file is missing (one without a fix: always), plus ``adds`` when ``trigger`` exists
-    (unless ``cured_by`` exists too)."""
+    """Reports every finding whose marker file is missing (one without a fix: always), plus
+    ``adds`` when ``trigger`` exists (unless ``cured_by`` exists too)."""
 
     def __init__(self, findings, trigger=None, adds=None, inert=(), cured_by=None):
         self.findings, self.trigger, self.adds, self.inert = findings, trigger, adds, set(inert)
