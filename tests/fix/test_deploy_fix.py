@@ -66,3 +66,14 @@ def test_the_fixed_bot_dockerfile_is_its_hand_fixed_twin(tmp_path):
     check(root, fix="write")
     twin = Path(__file__).parents[2] / "sample_projects" / "deploy_bot_dockerfile_fixed"
     assert (root / "Dockerfile").read_text() == (twin / "Dockerfile").read_text()
+
+
+def test_without_a_workdir_the_copy_line_targets_the_image_root_as_dot_slash(tmp_path):
+    """No WORKDIR: the start command runs from /, and the destination is `./`, never `.//`."""
+    root = committed_copy("deploy_bot_dockerfile", tmp_path)
+    dockerfile = root / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("WORKDIR /app\n", ""))
+    report = check(root, fix="diff", force=True)
+    assert [(f.code, f.description, f.status) for f in report.fixes] == [
+        ("MC502", "add `COPY mega_sync.py ./` to Dockerfile", "proven")
+    ]

@@ -523,11 +523,20 @@ def _statement(site: ImportSite) -> str:
 
 
 def _relative_to_workdir(dest: str, workdir: str) -> str:
-    if dest == workdir or dest.rstrip("/") == workdir:
+    """``dest`` as a COPY destination relative to WORKDIR where it is inside it (``./``, ``./pkg``),
+    a trailing slash kept; repeated slashes (WORKDIR ``/`` joined to ``/``) collapsed."""
+    path, base = _collapsed(dest), _collapsed(workdir)
+    slash = "/" if dest.endswith("/") and path != "/" else ""
+    if path == base:
         return "./"
-    if dest.startswith(workdir.rstrip("/") + "/"):
-        return "./" + dest[len(workdir.rstrip("/")) + 1 :]
-    return dest
+    inside = base.rstrip("/") + "/"
+    if path.startswith(inside):
+        return "./" + path[len(inside) :] + slash
+    return path + slash
+
+
+def _collapsed(path: str) -> str:
+    return "/" + "/".join(part for part in path.split("/") if part)
 
 
 def _root_for(container: str, name: str) -> str | None:
