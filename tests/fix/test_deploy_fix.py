@@ -17,6 +17,8 @@ GOLDEN = Path(__file__).parent / "golden"
 FIXABLE = {
     # the Dockerfile copies bot/ only: the fix adds the COPY line its fixed twin has
     "deploy_bot_dockerfile": {("MC502", "bot/main.py", 1)},
+    # compose's command starts `main`, which the image has as otp_auth.main: the fix renames it
+    "deploy_compose_command": {("MC501", "docker-compose.yml", 6)},
     # CMD starts src.shop.wsgi, which the image has as shop.wsgi: the fix renames that token
     "deploy_cmd_module_path": {("MC501", "Dockerfile", 6)},
     # GET /health answers 404, the app's one health route is /healthz: the fix sets that path

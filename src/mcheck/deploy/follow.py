@@ -252,13 +252,12 @@ class Follower:
         candidate = self._repo_candidate(module, target.sys_path)
         where = f"from {target.cwd} (sys.path: {', '.join(target.sys_path)})"
         if candidate is None:
-            return Finding(
-                "MC501",
-                start.source_file,
-                f"`{target.command}`: module `{module}` does not resolve {where}",
-                hint=self._elsewhere_in_container(module),
-                line=start.line,
-            )
+            message = f"`{target.command}`: module `{module}` does not resolve {where}"
+            importable = self._importable_elsewhere(module, target)
+            if importable is None:
+                hint = self._elsewhere_in_container(module)
+                return Finding("MC501", start.source_file, message, hint=hint, line=start.line)
+            return self._renamed_start(target, message, module, importable)
         repo_file, base = candidate
         if self.runtime.container_path_of(repo_file) is None:
             message, hint, fix = self._not_shipped(module, repo_file, base, target)
@@ -279,13 +278,28 @@ class Follower:
         )
         if not names:
             return Finding("MC501", start.source_file, message, line=start.line)
-        hint = f"start it as `{_replace_module(target, module, names[0])}`"
+        return self._renamed_start(target, message, module, names[0])
+
+    def _renamed_start(self, target: Target, message: str, module: str, name: str) -> Finding:
+        """MC501 whose fix names the module as it imports from the start command's sys.path."""
+        start = target.start
+        hint = f"start it as `{_replace_module(target, module, name)}`"
         fix = (
-            Fix(hint, (replace_module_on_line(start.source_file, start.line, module, names[0]),))
+            Fix(hint, (replace_module_on_line(start.source_file, start.line, module, name),))
             if start.line is not None
             else None
         )
         return Finding("MC501", start.source_file, message, hint=hint, line=start.line, fix=fix)
+
+    def _importable_elsewhere(self, module: str, target: Target) -> str | None:
+        """The name under which a container file with the module's path imports from the start
+        command's sys.path (``main`` is ``/src/otp_auth/main.py``: ``otp_auth.main``), if one does."""
+        suffix = "/" + module.replace(".", "/")
+        hits = sorted(
+            f for f in self.fs.files if f.endswith((suffix + ".py", suffix + "/__init__.py"))
+        )
+        names = [n for hit in hits for n in self._names_on_path(hit, target.sys_path)]
+        return names[0] if len(set(names)) == 1 else None
 
     def _elsewhere_in_container(self, module: str) -> str | None:
         """Where a file with the module's path sits in the container, when somewhere else."""
