@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from packaging.version import Version
 
 if TYPE_CHECKING:
     from mcheck.findings import Report
@@ -182,3 +184,21 @@ def committed_copy(name: str, tmp_path: Path) -> Path:
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "sample"]):
         subprocess.run([*git, *args], cwd=root, check=True)
     return root
+
+
+def golden_diff(path: Path, report: Report) -> str:
+    """The golden diff at ``path``, with each ``{installed:DIST}`` replaced by the version of DIST
+    the proving run installed (a declared dependency gets it as its lower bound; the index decides
+    what it is), read from the fix's description (``"attrs>=26.1.0"``, ``add attrs>=26.1.0 to``)."""
+    text = path.read_text(encoding="utf-8")
+    for dist in re.findall(r"\{installed:([\w.-]+)\}", text):
+        [version] = {
+            match
+            for outcome in report.fixes
+            for match in re.findall(
+                rf"(?<![\w-]){re.escape(dist)}>=([^\s\"]+)", outcome.description
+            )
+        }
+        Version(version)  # a real version, not whatever text followed ">="
+        text = text.replace(f"{{installed:{dist}}}", version)
+    return text

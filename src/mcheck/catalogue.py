@@ -937,7 +937,8 @@ AUTOMATIC_FIXES: dict[str, str] = {
     "`importlib.metadata.version(...)`",
     "MC202": "adds the distribution that provides the module, with the version the proving run "
     "installed as its lower bound, to `[project] dependencies`, `[tool.poetry.dependencies]`, "
-    "`[tool.flit.metadata] requires` or a literal `setup(install_requires=[...])`",
+    "`[tool.flit.metadata] requires` or a literal `setup(install_requires=[...])`; for `mcheck "
+    "deploy`, to the service's one requirements file",
     "MC501": "`mcheck deploy`: renames the module in the start command (its line in the Procfile, "
     "railway.toml, Dockerfile `CMD` or compose file) to the name it has in the container",
     "MC405": "`mcheck deploy`: sets the host's health check path (railway.toml, render.yaml, fly.toml) "

@@ -5,14 +5,12 @@ proven, and when uncommitted changes make ``--fix`` refuse."""
 from __future__ import annotations
 
 import contextlib
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from packaging.version import Version
 
-from conftest import committed_copy, tree_digest
+from conftest import committed_copy, golden_diff, tree_digest
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -48,27 +46,12 @@ def check(root: Path, **options):
         return check_wheel(root, **options)
 
 
-def golden_diff(name: str, report) -> str:
-    """The golden diff, with each ``{installed:DIST}`` replaced by the version of DIST the proving run
-    installed (a declared dependency gets it as its lower bound; the index decides what it is)."""
-    text = (GOLDEN / f"{name}.diff").read_text(encoding="utf-8")
-    for dist in re.findall(r"\{installed:([\w.-]+)\}", text):
-        [version] = {
-            match
-            for outcome in report.fixes
-            for match in re.findall(rf'"{re.escape(dist)}>=([^"]+)"', outcome.description)
-        }
-        Version(version)  # a real version, not whatever text followed ">="
-        text = text.replace(f"{{installed:{dist}}}", version)
-    return text
-
-
 @pytest.mark.parametrize("name", sorted(FIXABLE))
 def test_the_proven_fix_is_the_golden_diff_and_diff_writes_nothing(name, tmp_path):
     root = committed_copy(name, tmp_path)
     before = tree_digest(root)
     report = check(root, fix="diff")
-    assert report.fix_diff == golden_diff(name, report)
+    assert report.fix_diff == golden_diff(GOLDEN / f"{name}.diff", report)
     assert {f.status for f in report.fixes} == {"proven"}
     assert tree_digest(root) == before
     assert FIXABLE[name] <= {f.code for f in report.findings}  # --diff reports what it found

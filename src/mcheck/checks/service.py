@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+
+from packaging.utils import canonicalize_name
 
 from mcheck.checks import DeployContext, check
 from mcheck.checks.entrypoints import exercised_app_findings
@@ -19,7 +21,7 @@ from mcheck.checks.probe_failures import probe_failure
 from mcheck.deploy.follow import Analysis, Target, _statement
 from mcheck.deploy.model import DeployConfig, Runtime, TargetRun
 from mcheck.findings import Finding, Fix
-from mcheck.fix.edits import replace_health_path
+from mcheck.fix.edits import append_line, replace_health_path
 from mcheck.knowledge.conventions import HEALTH_ROUTE_NAMES
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
 from mcheck.probes.protocol import AppResult, ExceptionInfo, TargetResult
@@ -250,6 +252,7 @@ def _undeclared(
     )
     for name in outcome.missing:
         hint = _provider_hint(name, requirement_dists, sources)
+        fix = _requirement_fix(name, runtime)
         for site in analysis.third_party.get(name, []):
             installed = (
                 f"installed: {', '.join(requirement_dists)}"
@@ -260,8 +263,34 @@ def _undeclared(
                 f"`{_statement(site)}`: no requirement of the service installs "
                 f"`{name}` ({installed})"
             )
-            findings.append(Finding("MC202", site.path, message, hint=hint, line=site.line))
+            findings.append(
+                Finding("MC202", site.path, message, hint=hint, line=site.line, fix=fix)
+            )
     return findings
+
+
+def _requirement_fix(name: str, runtime: Runtime) -> Fix | None:
+    """The distribution that provides ``name``, appended to the service's one requirements file,
+    with the version the proving run installed as its lower bound."""
+    files = sorted({r.repo_path for r in runtime.requirements if r.present and r.repo_path})
+    providers = distributions_for_import(name)
+    if len(files) != 1 or not providers:
+        return None
+    [requirements], provider = files, providers[0]
+
+    def with_lower_bound(installed: Mapping[str, str]) -> Fix:
+        version = installed.get(canonicalize_name(provider))
+        if version is None:
+            return bare
+        line = f"{provider}>={version}"
+        return Fix(f"add {line} to {requirements}", (append_line(requirements, line),))
+
+    bare = Fix(
+        f"add {provider} to {requirements}",
+        (append_line(requirements, provider),),
+        refine=with_lower_bound,
+    )
+    return bare
 
 
 def _provider_hint(name: str, installed: list[str], sources: str) -> str:

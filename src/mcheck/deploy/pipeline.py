@@ -41,6 +41,7 @@ from mcheck.probes.service import (
     add_runtime_path,
     create_service_env,
     host_path,
+    installed_versions,
     materialise,
     run_target_probe,
 )
@@ -326,6 +327,7 @@ class _DeployRun:
                 ctx.env_failure = exc
                 return
         ctx.requirement_dists = tuple(_requirement_names(ctx.runtime, fs_root))
+        self.report.installed = installed_versions(self.workdir / "venv")
         with self.stage("probe"):
             ctx.targets = [
                 self._run_target(ctx, interpreter, fs_root, analysis, index, app_probe)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from mcheck.deploy.follow import Target
 from mcheck.deploy.model import Runtime
 from mcheck.probes.protocol import TargetResult, parse_target_answer
@@ -41,6 +43,18 @@ def materialise(runtime: Runtime, repo_root: Path, root: Path) -> Path:
 
 def host_path(root: Path, container: str) -> Path:
     return root / container.lstrip("/")
+
+
+def installed_versions(venv: Path) -> dict[str, str]:
+    """Canonical distribution name -> version of what the service venv has installed, read from
+    its ``*.dist-info`` directory names (``name-version.dist-info``, as installers write them)."""
+    found: dict[str, str] = {}
+    for pattern in ("lib*/python*/site-packages/*.dist-info", "Lib/site-packages/*.dist-info"):
+        for dist_info in venv.glob(pattern):
+            name, sep, version = dist_info.name.removesuffix(".dist-info").partition("-")
+            if sep and version:
+                found[canonicalize_name(name)] = version
+    return found
 
 
 def create_service_env(
