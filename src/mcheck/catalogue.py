@@ -923,7 +923,8 @@ CATALOGUE: dict[str, CodeInfo] = {
 AUTOMATIC_FIXES: dict[str, str] = {
     "MC101": "adds the missing `__init__.py` (setuptools `find_packages()` / `namespaces = false`), or "
     "the sub-package to an explicit package list: `[tool.setuptools] packages` in pyproject.toml, a "
-    "literal `setup(packages=[...])` in setup.py",
+    "literal `setup(packages=[...])` in setup.py; for hatchling without a file selection, "
+    "`[tool.hatch.build.targets.wheel] packages` naming the package its name-based guess missed",
     "MC102": "declares the data file as package data with a glob of its directory and suffix: "
     "`[tool.setuptools.package-data]` (pyproject.toml), `setup(package_data=...)` (a literal setup.py "
     "call), a `recursive-include` in MANIFEST.in (setup.py with `include_package_data=True`); "

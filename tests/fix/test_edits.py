@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mcheck.findings import Fix
 from mcheck.fix import setup_py
 from mcheck.fix.declare import declare_dependency
 from mcheck.fix.dockerfile import add_copy
@@ -163,12 +164,15 @@ def project_with(tmp_path: Path, files: dict[str, str]):
 def declared(tmp_path: Path, files: dict[str, str], installed: dict[str, str]) -> tuple[str, str]:
     """(description, the declaring file's new text) of the fix declaring ``attrs``, refined by what
     the proving run ``installed``."""
-    project = project_with(tmp_path, files)
-    fix = declare_dependency(project, "attrs")
+    fix = declare_dependency(project_with(tmp_path, files), "attrs")
     assert fix is not None
-    refined = fix.refined(installed)
-    [edit] = refined.edits
-    return refined.description, edit.change((tmp_path / edit.path).read_text())
+    return applied(tmp_path, fix.refined(installed))
+
+
+def applied(root: Path, fix: Fix) -> tuple[str, str]:
+    """(description, the one edited file's new text) of a one-edit fix."""
+    [edit] = fix.edits
+    return fix.description, edit.change((root / edit.path).read_text())
 
 
 PEP621 = """
@@ -314,12 +318,8 @@ def test_a_module_name_inside_a_longer_name_or_twice_on_the_line_is_left_alone()
 
 
 def shipped(tmp_path: Path, files: dict[str, str], location: str) -> tuple[str, str] | None:
-    project = project_with(tmp_path, files)
-    fix = ship_first_party(project, location)
-    if fix is None:
-        return None
-    [edit] = fix.edits
-    return fix.description, edit.change((tmp_path / edit.path).read_text())
+    fix = ship_first_party(project_with(tmp_path, files), location)
+    return None if fix is None else applied(tmp_path, fix)
 
 
 HATCH = """

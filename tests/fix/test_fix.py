@@ -18,6 +18,7 @@ GOLDEN = Path(__file__).parent / "golden"
 FIXABLE = {
     "incident1_monorepo_core": {"MC101"},  # three directories without __init__.py
     "explicit_packages_list": {"MC101"},  # a sub-package missing from [tool.setuptools] packages
+    "hatch_package_not_named_like_project": {"MC101"},  # hatchling's guess misses acme/
     "missing_package_data": {"MC102"},  # a template neither in MANIFEST.in nor package-data
     "poetry_include_sdist_only": {"MC102"},
     "root_level_helper": {

@@ -103,6 +103,15 @@ SPEC: dict[str, dict[str, set]] = {
         "errors": {("MC101", "pkg/sub/__init__.py"), ("MC101", "pkg/sub/mod.py")},
         "warnings": set(),
     },
+    # hatchling guesses acme_client/ from the name; only the force-included file ships
+    "hatch_package_not_named_like_project": {
+        "errors": {
+            ("MC101", "acme/__init__.py"),
+            ("MC101", "acme/cli.py"),
+            ("MC401", "acme.cli:main"),
+        },
+        "warnings": set(),
+    },
     "setup_py_literal_lists": {
         "errors": {("MC101", "shop/payments/__init__.py"), ("MC101", "shop/payments/card.py")},
         "warnings": {("MC102", "shop/templates/receipt.txt")},
@@ -388,6 +397,7 @@ def test_install_failure_shows_the_installers_reason(checked):
         ("include_without_star", "pkg/sub/mod.py", "pkg*"),
         ("explicit_packages_list", "pkg/sub/mod.py", "packages"),
         ("setup_py_literal_lists", "shop/payments/card.py", "setup(packages=[...]) in setup.py"),
+        ("hatch_package_not_named_like_project", "acme/cli.py", "(acme_client/)"),
         ("sdist_drops_file", "pkg/extra.py", "sdist"),
     ],
 )

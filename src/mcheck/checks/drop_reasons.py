@@ -39,7 +39,7 @@ def explain_drop(
     ]
     if not in_sdist:
         reasons.append(_not_in_sdist)
-    reasons.append(_undeclared_package_data)
+    reasons += [_undeclared_package_data, _hatch_default_selection]
     for reason in reasons:
         found = reason(project, package, source_file)
         if found:
@@ -230,6 +230,38 @@ def _package_data_fix(project: Project, package: PackageSource, source_file: str
         return None
     edit = setup_py.add_package_data(package.name, glob)
     return Fix(f"add '{glob}' to setup(package_data={{'{package.name}': [...]}})", (edit,))
+
+
+# The settings that replace hatchling's default wheel file selection (force-include only adds)
+HATCH_SELECTION_KEYS = ("packages", "only-include", "include")
+
+
+def _hatch_default_selection(
+    project: Project, package: PackageSource, source_file: str
+) -> DropReason | None:
+    """hatchling with no wheel file selection guesses the package from the project name
+    (``my-app`` -> ``my_app/``, ``src/my_app/``); a package of another name is left out, and the
+    wheel ships only what a build hook or force-include adds (hatch-vcs' version file)."""
+    if project.backend_family != "hatchling" or project.name is None:
+        return None
+    build = project.pyproject.get("tool", {}).get("hatch", {}).get("build", {})
+    wheel = build.get("targets", {}).get("wheel", {}) if isinstance(build, dict) else {}
+    tables = [t for t in (build, wheel) if isinstance(t, dict)]
+    if any(key in table for table in tables for key in HATCH_SELECTION_KEYS):
+        return None
+    guessed = project.name.replace("-", "_").replace(".", "_").lower()
+    top = package.source_dir.rsplit("/", 1)[-1]
+    if top.lower() == guessed:
+        return None
+    hint = (
+        f"hatchling's wheel target has no file selection, so it looks for a package named after "
+        f"the project ({guessed}/) and ships no {top}/: set `[tool.hatch.build.targets.wheel] "
+        f'packages = ["{package.source_dir}"]`'
+    )
+    keys = ("tool", "hatch", "build", "targets", "wheel", "packages")
+    edit = toml_array_append("pyproject.toml", keys, [package.source_dir])
+    fix = Fix(f'set [tool.hatch.build.targets.wheel] packages = ["{package.source_dir}"]', (edit,))
+    return DropReason(hint, fix)
 
 
 def _generic(project: Project, in_sdist: bool) -> str:

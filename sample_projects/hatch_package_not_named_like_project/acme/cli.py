@@ -1,0 +1,3 @@
+def main() -> int:
+    print("acme client")
+    return 0
