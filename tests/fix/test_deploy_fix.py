@@ -80,3 +80,17 @@ def test_without_a_workdir_the_copy_line_targets_the_image_root_as_dot_slash(tmp
     assert [(f.description, f.status) for f in report.fixes if f.code == "MC502"] == [
         ("add `COPY mega_sync.py ./` to Dockerfile", "proven")
     ]
+
+
+def test_a_deploy_fix_the_rerun_disproves_leaves_the_repository_as_it_was(tmp_path):
+    """Incident 2's service: renaming the start module is right, but from the root directory the
+    requirements outside it are not installed, so the renamed app's imports fail (MC202): the fix
+    is not proven, and nothing is written."""
+    root = committed_copy("deploy_ml_root_dir", tmp_path)
+    before = tree_digest(root)
+    with contextlib.chdir(root):
+        report = check_deploy(root / "services/ml", repo_root=root, fix="write")
+    [outcome] = report.fixes
+    assert (outcome.code, outcome.status) == ("MC501", "not proven")
+    assert outcome.reason is not None and outcome.reason.startswith("it adds MC202 services/ml/")
+    assert tree_digest(root) == before
