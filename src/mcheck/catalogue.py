@@ -922,11 +922,13 @@ CATALOGUE: dict[str, CodeInfo] = {
 # and docs/codes.md say it; tests check that no other code's finding ever carries one.
 AUTOMATIC_FIXES: dict[str, str] = {
     "MC101": "adds the missing `__init__.py` (setuptools `find_packages()` / `namespaces = false`), or "
-    "the sub-package to an explicit package list: `[tool.setuptools] packages` in pyproject.toml, a "
-    "literal `setup(packages=[...])` in setup.py; for hatchling without a file selection, "
+    "the sub-package to an explicit package list: `[tool.setuptools] packages` in pyproject.toml, "
+    "`[options] packages` in setup.cfg, a literal `setup(packages=[...])` in setup.py; for "
+    "hatchling without a file selection, "
     "`[tool.hatch.build.targets.wheel] packages` naming the package its name-based guess missed",
     "MC102": "declares the data file as package data with a glob of its directory and suffix: "
-    "`[tool.setuptools.package-data]` (pyproject.toml), `setup(package_data=...)` (a literal setup.py "
+    "`[tool.setuptools.package-data]` (pyproject.toml), `[options.package_data]` (setup.cfg), "
+    "`setup(package_data=...)` (a literal setup.py "
     "call), a `recursive-include` in MANIFEST.in (setup.py with `include_package_data=True`); "
     'poetry-core\'s `include` gets `format = ["sdist", "wheel"]`; a data directory of an unlisted '
     "package gets the package too",
@@ -938,7 +940,8 @@ AUTOMATIC_FIXES: dict[str, str] = {
     "`importlib.metadata.version(...)`",
     "MC202": "adds the distribution that provides the module, with the version the proving run "
     "installed as its lower bound, to `[project] dependencies`, `[tool.poetry.dependencies]`, "
-    "`[tool.flit.metadata] requires` or a literal `setup(install_requires=[...])`; for `mcheck "
+    "`[tool.flit.metadata] requires`, `[options] install_requires` (setup.cfg) or a literal "
+    "`setup(install_requires=[...])`; for `mcheck "
     "deploy`, to the service's one requirements file",
     "MC501": "`mcheck deploy`: renames the module in the start command (its line in the Procfile, "
     "railway.toml, Dockerfile `CMD` or compose file) to the name it has in the container",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mcheck.findings import Fix
-from mcheck.fix import setup_py
+from mcheck.fix import setup_cfg, setup_py
 from mcheck.fix.declare import declare_dependency
 from mcheck.fix.dockerfile import add_copy
 from mcheck.fix.edits import (
@@ -414,3 +414,48 @@ def test_a_health_path_on_two_lines_or_inside_a_longer_path_is_left_alone():
     assert edit.change(two) == two
     longer = 'healthcheckPath = "/health/live"\n'
     assert edit.change(longer) == longer
+
+
+# --- setup.cfg ---------------------------------------------------------------------------------------
+
+CFG = dedent("""
+    [metadata]
+    name = p
+
+    [options]
+    # by hand
+    packages =
+        p
+    install_requires = click; rich
+    zip_safe = False
+    """)
+
+
+def test_a_setup_cfg_list_grows_in_its_own_shape_and_keeps_comments():
+    multi = setup_cfg.append_item("packages", "p.sub").change(CFG)
+    assert "# by hand\npackages =\n    p\n    p.sub\ninstall_requires" in multi
+    single = setup_cfg.append_item("install_requires", "attrs>=26.1.0").change(multi)
+    assert "install_requires = click; rich; attrs>=26.1.0\n" in single
+    assert setup_cfg.append_item("packages", "p").change(CFG) == CFG
+
+
+def test_package_data_gets_its_own_section_after_a_blank_line():
+    fixed = setup_cfg.append_item("p", "data/*.json", setup_cfg.PACKAGE_DATA).change(CFG)
+    assert fixed == CFG + "\n[options.package_data]\np = data/*.json\n"
+    again = setup_cfg.append_item("p", "tpl/*.html", setup_cfg.PACKAGE_DATA).change(fixed)
+    assert again.endswith("p = data/*.json, tpl/*.html\n")
+
+
+def test_computed_setup_cfg_values_are_not_lists():
+    text = "[options]\npackages = find:\ninstall_requires = file: requirements.txt\n"
+    assert setup_cfg.list_option(text, "packages") is None
+    assert setup_cfg.list_option(text, "install_requires") is None
+    assert setup_cfg.list_option(CFG, "packages") == ["p"]
+    assert setup_cfg.list_option(CFG, "py_modules") == []
+
+
+def test_a_setup_cfg_dependency_joins_install_requires(tmp_path):
+    files = {"setup.cfg": CFG, "setup.py": "from setuptools import setup\nsetup()\n"}
+    description, text = declared(tmp_path, files, {"attrs": "26.1.0"})
+    assert description == 'add "attrs>=26.1.0" to [options] install_requires in setup.cfg'
+    assert "install_requires = click; rich; attrs>=26.1.0\n" in text

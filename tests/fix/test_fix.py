@@ -24,6 +24,7 @@ FIXABLE = {
     "root_level_helper": {
         "MC107"
     },  # shipped code imports a root module the wheel lacks  # poetry-core 2 include without format: sdist only
+    "setup_cfg_literal_lists": {"MC101", "MC102"},  # [options] packages and no package_data
     "setup_py_literal_lists": {"MC101", "MC102"},  # setup(packages=[...]) and no package_data
     "undeclared_dependency": {"MC202"},  # imports Crypto, declares pycryptodomex (incident 5)
     "version_mismatch": {"MC201"},  # a hand-written __version__ behind the static version

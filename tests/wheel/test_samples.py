@@ -112,6 +112,10 @@ SPEC: dict[str, dict[str, set]] = {
         },
         "warnings": set(),
     },
+    "setup_cfg_literal_lists": {
+        "errors": {("MC101", "ledger/reports/__init__.py"), ("MC101", "ledger/reports/monthly.py")},
+        "warnings": {("MC102", "ledger/templates/statement.txt")},
+    },
     "setup_py_literal_lists": {
         "errors": {("MC101", "shop/payments/__init__.py"), ("MC101", "shop/payments/card.py")},
         "warnings": {("MC102", "shop/templates/receipt.txt")},
@@ -398,6 +402,7 @@ def test_install_failure_shows_the_installers_reason(checked):
         ("explicit_packages_list", "pkg/sub/mod.py", "packages"),
         ("setup_py_literal_lists", "shop/payments/card.py", "setup(packages=[...]) in setup.py"),
         ("hatch_package_not_named_like_project", "acme/cli.py", "(acme_client/)"),
+        ("setup_cfg_literal_lists", "ledger/reports/monthly.py", "[options] packages in setup.cfg"),
         ("sdist_drops_file", "pkg/extra.py", "sdist"),
     ],
 )

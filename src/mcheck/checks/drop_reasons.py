@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from typing import NamedTuple
 
 from mcheck.findings import Fix
-from mcheck.fix import setup_py
+from mcheck.fix import setup_cfg, setup_py
 from mcheck.fix.edits import append_line, create_file, toml_array_append
 from mcheck.wheel.discover import Project
 from mcheck.wheel.layout import PackageSource
@@ -119,15 +119,19 @@ def _explicit_packages_list(
     where = "[tool.setuptools] packages"
     if not isinstance(listed, list):
         listed, where = setup_py_keyword(project, "packages"), "setup(packages=[...]) in setup.py"
+    if not isinstance(listed, list) and (cfg := setup_cfg.read_setup_cfg(project.root)):
+        listed, where = setup_cfg.list_option(cfg, "packages") or None, SETUP_CFG_PACKAGES
     if not isinstance(listed, list):
         return None
     dotted = _dotted_package(package, source_file)
     if dotted in listed:
         return None
-    hint = (
-        f"{where} lists {listed!r} but not `{dotted}`: add it, or use package discovery "
-        "(find_packages() / [tool.setuptools.packages.find])"
+    discovery = (
+        "`packages = find:`"
+        if where == SETUP_CFG_PACKAGES
+        else "find_packages() / [tool.setuptools.packages.find]"
     )
+    hint = f"{where} lists {listed!r} but not `{dotted}`: add it, or use package discovery ({discovery})"
     if not source_file.endswith(".py") and not _holds_code(project, source_file):
         # A data directory needs no package of its own: package data of the listed package does.
         fix = _package_data_fix(project, package, source_file)
@@ -143,10 +147,15 @@ def _explicit_packages_list(
     return DropReason(hint, fix)
 
 
+SETUP_CFG_PACKAGES = "[options] packages in setup.cfg"
+
+
 def _list_package_fix(project: Project, where: str, dotted: str) -> Fix | None:
     if where == "[tool.setuptools] packages":
         edit = toml_array_append("pyproject.toml", ("tool", "setuptools", "packages"), [dotted])
         return Fix(f"add `{dotted}` to {where}", (edit,))
+    if where == SETUP_CFG_PACKAGES:
+        return Fix(f"add `{dotted}` to {where}", (setup_cfg.append_item("packages", dotted),))
     if not setup_py.can_append_to_list(_setup_py_text(project), "packages"):
         return None  # computed, not a literal: mcheck does not rewrite code
     edit = setup_py.append_to_list("packages", dotted)
@@ -210,26 +219,46 @@ def _undeclared_package_data(
 
 def _package_data_fix(project: Project, package: PackageSource, source_file: str) -> Fix | None:
     """A package-data glob of the file's directory and suffix, in the file that configures
-    setuptools: ``[tool.setuptools.package-data]`` in pyproject.toml, ``package_data=`` of a literal
-    ``setup()`` call in setup.py (setuptools puts package data in the sdist too), or, for a
-    setup.py with ``include_package_data=True``, the MANIFEST.in line that puts it in the sdist."""
+    setuptools: ``[tool.setuptools.package-data]`` in pyproject.toml, ``[options.package_data]`` in
+    setup.cfg, ``package_data=`` of a literal ``setup()`` call in setup.py (setuptools puts package
+    data in the sdist too), or, under ``include_package_data = True``, the MANIFEST.in line that
+    puts it in the sdist."""
     inside = PurePosixPath(source_file).relative_to(package.source_dir)
     glob = (inside.parent / f"*{inside.suffix}").as_posix().removeprefix("./")
     if "project" in project.pyproject and not project.has_setup_py:
         keys = ("tool", "setuptools", "package-data", package.name)
         edit = toml_array_append("pyproject.toml", keys, [glob])
         return Fix(f'add "{glob}" to [tool.setuptools.package-data] {package.name}', (edit,))
+    text = _setup_py_text(project) if project.has_setup_py else ""
+    cfg = setup_cfg.read_setup_cfg(project.root)
+    if cfg is not None and not _setup_py_sets_package_data(text):
+        if setup_cfg.option_is_true(cfg, "include_package_data"):
+            return _manifest_fix(source_file, inside.suffix)
+        edit = setup_cfg.append_item(package.name, glob, setup_cfg.PACKAGE_DATA)
+        return Fix(f"add '{glob}' to [options.package_data] {package.name} in setup.cfg", (edit,))
     if not project.has_setup_py:
         return None
-    text = _setup_py_text(project)
     if setup_py.includes_package_data(text):
-        directory = PurePosixPath(source_file).parent.as_posix()
-        line = f"recursive-include {directory} *{inside.suffix}"
-        return Fix(f"add `{line}` to MANIFEST.in", (append_line("MANIFEST.in", line),))
+        return _manifest_fix(source_file, inside.suffix)
     if not setup_py.can_add_package_data(text, package.name):
         return None
     edit = setup_py.add_package_data(package.name, glob)
     return Fix(f"add '{glob}' to setup(package_data={{'{package.name}': [...]}})", (edit,))
+
+
+def _setup_py_sets_package_data(text: str) -> bool:
+    """setup.py passes package data itself (its keywords override setup.cfg's)."""
+    return bool(text) and any(
+        setup_py.setup_keyword(text, keyword) not in (None, False)
+        for keyword in ("package_data", "include_package_data")
+    )
+
+
+def _manifest_fix(source_file: str, suffix: str) -> Fix:
+    """include_package_data ships what MANIFEST.in puts in the sdist: a line for the file's
+    directory and suffix."""
+    line = f"recursive-include {PurePosixPath(source_file).parent.as_posix()} *{suffix}"
+    return Fix(f"add `{line}` to MANIFEST.in", (append_line("MANIFEST.in", line),))
 
 
 # The settings that replace hatchling's default wheel file selection (force-include only adds)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from packaging.utils import canonicalize_name
 
 from mcheck.findings import Edit, Fix
-from mcheck.fix import setup_py
+from mcheck.fix import setup_cfg, setup_py
 from mcheck.fix.edits import toml_array_append, toml_table_set
 from mcheck.wheel.discover import Project
 
@@ -58,14 +58,30 @@ def _declarer(project: Project, distribution: str) -> _Declarer | None:
         return "[tool.flit.metadata] requires", lambda requirement: toml_array_append(
             "pyproject.toml", ("tool", "flit", "metadata", "requires"), [requirement]
         )
-    if project.has_setup_py:
-        try:
-            text = (project.root / setup_py.SETUP_PY).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
-        if setup_py.can_append_to_list(text, "install_requires"):
-            return (
-                "setup(install_requires=[...]) in setup.py",
-                lambda requirement: setup_py.append_to_list("install_requires", requirement),
-            )
+    text = _setup_py_text(project)
+    if setup_py.can_append_to_list(text, "install_requires"):
+        return (
+            "setup(install_requires=[...]) in setup.py",
+            lambda requirement: setup_py.append_to_list("install_requires", requirement),
+        )
+    cfg = setup_cfg.read_setup_cfg(project.root)
+    in_setup_py = setup_py.setup_keyword(text, "install_requires") not in (None, False)
+    if (
+        cfg is not None
+        and not in_setup_py
+        and setup_cfg.list_option(cfg, "install_requires") is not None
+    ):
+        return (
+            "[options] install_requires in setup.cfg",
+            lambda requirement: setup_cfg.append_item("install_requires", requirement),
+        )
     return None
+
+
+def _setup_py_text(project: Project) -> str:
+    if not project.has_setup_py:
+        return ""
+    try:
+        return (project.root / setup_py.SETUP_PY).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""

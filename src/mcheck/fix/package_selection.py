@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from mcheck.findings import Fix
-from mcheck.fix import setup_py
+from mcheck.fix import setup_cfg, setup_py
 from mcheck.fix.edits import toml_array_append, toml_table_set
 from mcheck.wheel.discover import Project
 
@@ -55,7 +55,17 @@ def _setuptools(project: Project, name: str, module: bool) -> Fix | None:
     if text and setup_py.can_append_to_list(text, keyword):
         edit = setup_py.append_to_list(keyword, name)
         return Fix(f"add '{name}' to setup({keyword}=[...]) in setup.py", (edit,))
-    return None
+    cfg = setup_cfg.read_setup_cfg(project.root)
+    if cfg is None or setup_py.setup_keyword(text, keyword) not in (None, False):
+        return None  # no setup.cfg, or setup.py passes the setting itself
+    if module:
+        # py_modules next to an explicit packages setting (find: included): discovery is off anyway
+        if not setup_cfg.has_option(cfg, "packages") or setup_cfg.list_option(cfg, keyword) is None:
+            return None
+    elif not setup_cfg.list_option(cfg, "packages"):
+        return None  # found by `find:`: its include/exclude settings decide, not a list
+    edit = setup_cfg.append_item(keyword, name)
+    return Fix(f"add '{name}' to [options] {keyword} in setup.cfg", (edit,))
 
 
 def _setuptools_pyproject(config: dict, name: str, module: bool) -> Fix | None:

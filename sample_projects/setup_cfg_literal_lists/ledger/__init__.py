@@ -1,0 +1,1 @@
+"""A ledger whose setup.cfg names only the top-level package."""
