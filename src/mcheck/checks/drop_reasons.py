@@ -156,17 +156,10 @@ def _list_package_fix(project: Project, where: str, dotted: str) -> Fix | None:
         return Fix(f"add `{dotted}` to {where}", (edit,))
     if where == SETUP_CFG_PACKAGES:
         return Fix(f"add `{dotted}` to {where}", (setup_cfg.append_item("packages", dotted),))
-    if not setup_py.can_append_to_list(_setup_py_text(project), "packages"):
+    if not setup_py.can_append_to_list(setup_py.read_setup_py(project.root), "packages"):
         return None  # computed, not a literal: mcheck does not rewrite code
     edit = setup_py.append_to_list("packages", dotted)
     return Fix(f"add '{dotted}' to setup(packages=[...]) in setup.py", (edit,))
-
-
-def _setup_py_text(project: Project) -> str:
-    try:
-        return (project.root / setup_py.SETUP_PY).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""
 
 
 def _holds_code(project: Project, source_file: str) -> bool:
@@ -229,7 +222,7 @@ def _package_data_fix(project: Project, package: PackageSource, source_file: str
         keys = ("tool", "setuptools", "package-data", package.name)
         edit = toml_array_append("pyproject.toml", keys, [glob])
         return Fix(f'add "{glob}" to [tool.setuptools.package-data] {package.name}', (edit,))
-    text = _setup_py_text(project) if project.has_setup_py else ""
+    text = setup_py.read_setup_py(project.root) if project.has_setup_py else ""
     cfg = setup_cfg.read_setup_cfg(project.root)
     if cfg is not None and not _setup_py_sets_package_data(text):
         if setup_cfg.option_is_true(cfg, "include_package_data"):

@@ -58,7 +58,7 @@ def _declarer(project: Project, distribution: str) -> _Declarer | None:
         return "[tool.flit.metadata] requires", lambda requirement: toml_array_append(
             "pyproject.toml", ("tool", "flit", "metadata", "requires"), [requirement]
         )
-    text = _setup_py_text(project)
+    text = setup_py.read_setup_py(project.root) if project.has_setup_py else ""
     if setup_py.can_append_to_list(text, "install_requires"):
         return (
             "setup(install_requires=[...]) in setup.py",
@@ -76,12 +76,3 @@ def _declarer(project: Project, distribution: str) -> _Declarer | None:
             lambda requirement: setup_cfg.append_item("install_requires", requirement),
         )
     return None
-
-
-def _setup_py_text(project: Project) -> str:
-    if not project.has_setup_py:
-        return ""
-    try:
-        return (project.root / setup_py.SETUP_PY).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""

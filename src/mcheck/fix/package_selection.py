@@ -50,7 +50,7 @@ def ship_first_party(project: Project, location: str) -> Fix | None:
 def _setuptools(project: Project, name: str, module: bool) -> Fix | None:
     if "project" in project.pyproject:  # configured in pyproject.toml
         return _setuptools_pyproject(project.setuptools_config, name, module)
-    text = _setup_py_text(project)
+    text = setup_py.read_setup_py(project.root) if project.has_setup_py else ""
     keyword = "py_modules" if module else "packages"
     if text and setup_py.can_append_to_list(text, keyword):
         edit = setup_py.append_to_list(keyword, name)
@@ -84,12 +84,3 @@ def _setuptools_pyproject(config: dict, name: str, module: bool) -> Fix | None:
         edit = toml_array_append(PYPROJECT, keys, [name, f"{name}.*"])
         return Fix(f'add "{name}", "{name}.*" to [tool.setuptools.packages.find] include', (edit,))
     return None
-
-
-def _setup_py_text(project: Project) -> str:
-    if not project.has_setup_py:
-        return ""
-    try:
-        return (project.root / setup_py.SETUP_PY).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""

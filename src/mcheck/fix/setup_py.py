@@ -10,11 +10,21 @@ fix in words. Each edit re-reads the text it is given, so two fixes of one setup
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 from mcheck.findings import Edit
 from mcheck.fix.source_text import SourceText, quote_style
 
 SETUP_PY = "setup.py"
+
+
+def read_setup_py(root: Path) -> str:
+    """The text of ``root/setup.py``, or "" when there is none (or it does not decode): every
+    caller then finds no literal to edit."""
+    try:
+        return (root / SETUP_PY).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def setup_keyword(text: str, keyword: str) -> ast.expr | bool | None:
