@@ -454,3 +454,21 @@ def test_a_wheel_whose_file_name_does_not_parse_is_mc604_and_not_installed(tmp_p
     assert ("demo-1.0-py3-any.whl", "the file name is not a valid wheel name") in mc604
     assert (report.exit_code, report.modules.imported) == (1, 0)
     assert not [f for f in report.findings if f.code == "MC002"]
+
+
+@pytest.mark.unit
+def test_license_file_under_an_old_metadata_version_is_a_release_gate_finding(
+    tmp_path: Path,
+) -> None:
+    """setuptools < 77 writes License-File under Metadata-Version 2.1 (Django 5.1.4 pins such a
+    setuptools): uv publish gets a 400 for it, twine leaves the field out. The release gate says so
+    with the fix; a plain run, which judges the wheel and not the uploader, does not."""
+    wheel = metadata_wheel(
+        tmp_path, "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nLicense-File: LICENSE\n"
+    )
+    assert index_metadata_problems(wheel, release=False) == []
+    ((field, problem),) = index_metadata_problems(wheel, release=True)
+    assert field == "license-file"
+    assert problem.startswith("license-file introduced in metadata version 2.4, not 2.1: ")
+    assert "uv publish" in problem
+    assert "setuptools>=77" in problem

@@ -32,6 +32,8 @@ from mcheck.fix.edits import create_file
 from mcheck.knowledge.index_rules import (
     DYNAMIC_FIELDS,
     INDEX_METADATA_VERSIONS,
+    LICENSE_FILE_FIX,
+    LICENSE_FILE_SINCE,
     PRIVATE_CLASSIFIER_PREFIX,
     PROJECT_URL_LABEL_LIMIT,
     RST_CONTENT_TYPES,
@@ -49,7 +51,7 @@ _OBJECT_REFERENCE = re.compile(r"^[\w.]+\s*(:\s*[\w.]+)?\s*(\[[\w\s,.-]*\])?$")
 @check("MC601")
 def metadata_the_index_rejects(ctx: CheckContext) -> Iterator[Finding]:
     path = f"{ctx.wheel.dist_info}/METADATA"
-    for field, problem in index_metadata_problems(ctx.wheel):
+    for field, problem in index_metadata_problems(ctx.wheel, ctx.release):
         yield Finding(
             "MC601",
             path=path,
@@ -58,20 +60,22 @@ def metadata_the_index_rejects(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-def index_metadata_problems(wheel: WheelContents) -> list[tuple[str, str]]:
-    """(field, problem) for every rule of the index the wheel's METADATA breaks."""
-    return metadata_problems(wheel.metadata_text, wheel.path.name)
+def index_metadata_problems(wheel: WheelContents, release: bool = True) -> list[tuple[str, str]]:
+    """(field, problem) for every rule of the index the wheel's METADATA breaks; without
+    ``release``, not the rules whose outcome depends on the uploader."""
+    return metadata_problems(wheel.metadata_text, wheel.path.name, release)
 
 
-def metadata_problems(text: str, file_name: str) -> list[tuple[str, str]]:
+def metadata_problems(text: str, file_name: str, release: bool = True) -> list[tuple[str, str]]:
     """(field, problem) for every rule of the index that core metadata ``text`` of the artifact
     ``file_name`` (a wheel or an sdist) breaks."""
     try:
         metadata = Metadata.from_email(text, validate=True)
     except ExceptionGroup as group:
-        return [_invalid(e) for e in group.exceptions if isinstance(e, InvalidMetadata)]
+        invalid = [e for e in group.exceptions if isinstance(e, InvalidMetadata)]
+        return [p for e in invalid if (p := _invalid(e, release)) is not None]
     except InvalidMetadata as exc:
-        return [_invalid(exc)]
+        return [p for p in [_invalid(exc, release)] if p is not None]
     return [
         *_version_problems(metadata),
         *_classifier_problems(metadata),
@@ -80,7 +84,17 @@ def metadata_problems(text: str, file_name: str) -> list[tuple[str, str]]:
     ]
 
 
-def _invalid(exc: InvalidMetadata) -> tuple[str, str]:
+def _invalid(exc: InvalidMetadata, release: bool) -> tuple[str, str] | None:
+    if (
+        exc.field == "license-file"
+        and f"introduced in metadata version {LICENSE_FILE_SINCE}" in str(exc)
+    ):
+        if not release:
+            return None  # the uploader decides (see LICENSE_FILE_SINCE): a release-gate finding
+        return exc.field, (
+            f"{exc}: the index answers 400 to uv publish and hatch publish (twine leaves the field "
+            f"out for such wheels); {LICENSE_FILE_FIX}"
+        )
     return exc.field, str(exc)
 
 

@@ -21,6 +21,16 @@ from __future__ import annotations
 INDEX_METADATA_VERSIONS = frozenset({"1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"})
 # The newest Metadata-Version twine 6.2 reads ("'2.5' is not a valid metadata version" beyond it).
 TWINE_NEWEST_METADATA_VERSION = "2.4"
+# License-File is a Metadata-Version 2.4 field (PEP 639), but setuptools before 77 wrote it under 2.1
+# and 2.2 for years (pypa/setuptools#4759). Uploaders that send it as form data (uv publish, hatch
+# publish) get "400 license-file introduced in metadata version 2.4" from the index; twine drops the
+# field for such wheels, so the same file uploads with twine. An upload problem only, and one that
+# depends on the uploader: reported by the release gate, not by a plain run.
+LICENSE_FILE_SINCE = "2.4"
+LICENSE_FILE_FIX = (
+    "require setuptools>=77 in [build-system] requires (it writes Metadata-Version 2.4), or set "
+    "[tool.setuptools] license-files = [] to leave the field out"
+)
 
 # warehouse _LENGTH_LIMITS and the Project-URL label limit
 SUMMARY_LIMIT = 512
