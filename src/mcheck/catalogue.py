@@ -523,6 +523,27 @@ _ENTRIES = [
         """,
     ),
     _entry(
+        "MC305",
+        W,
+        Stage.PROBE,
+        "a module imports only after other modules of its package (import order)",
+        """
+        Imported alone and first, the module failed on a circular import (`cannot import name ... from
+        partially initialized module`); imported again after the other modules of its package, as a
+        program that uses the package has them, it imports. The wheel is not broken: code that starts
+        by importing this module fails the same way, so the message names the module whose import
+        loads it in the working order. A warning, never MC301; a module that still fails after its
+        package is loaded stays MC301.
+        """,
+        """
+        # pkg/backends/base.py imports pkg.models, which imports pkg.backends.base again
+        python -c "import pkg.backends.base"      # ImportError: partially initialized module
+        """,
+        """
+        python -c "import pkg.models, pkg.backends.base"   # the order pkg itself uses
+        """,
+    ),
+    _entry(
         "MC401",
         E,
         Stage.PROBE,

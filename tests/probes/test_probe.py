@@ -469,3 +469,57 @@ def test_cli_progress_in_logs_is_one_line_per_stage(capsys: pytest.CaptureFixtur
         == "mcheck: build\nmcheck: install\nmcheck: probe\nmcheck: analyse\n"
     )
     assert _progress_printer(verbose=0) is None
+
+
+CYCLE_MODULES = {
+    "cyc/__init__.py": "",
+    "cyc/models.py": "class Field:\n    pass\n\nfrom cyc.base import Base  # noqa: E402\n",
+    "cyc/base.py": "from cyc.models import Field\n\nclass Base:\n    field = Field\n",
+    "cyc/a.py": "from cyc.b import B\n\nclass A:\n    pass\n",
+    "cyc/b.py": "from cyc.a import A\n\nclass B:\n    pass\n",
+    "cyc/raises.py": "raise RuntimeError('not a cycle')\n",
+}
+
+
+def test_a_module_that_fails_only_on_a_circular_import_is_retried_after_its_package(
+    tmp_path: Path,
+) -> None:
+    """The retry clears exactly the order-dependent module, names the module that loads it, and
+    leaves the cycle that fails in every order (and a plain failure) as they were."""
+    python, site = make_venv(tmp_path)
+    write_files(site, CYCLE_MODULES)
+    names = [module_name_for(path) for path in CYCLE_MODULES]
+    result = run_import_probe(python, names, timeout=5.0, jobs=2, workdir=tmp_path / "work")
+    orders = {name: m.import_order for name, m in result.modules.items()}
+    assert {name for name, order in orders.items() if order is not None} == {"cyc.base"}
+    assert orders["cyc.base"].package == "cyc"
+    assert orders["cyc.base"].loaded_by == "cyc.models"
+    # The first pass's failure is kept: the classifier words it from the original exception.
+    assert result.modules["cyc.base"].status == "error"
+    assert "partially initialized module 'cyc.base'" in result.modules["cyc.base"].error.message
+    assert {n for n in ("cyc.a", "cyc.b", "cyc.raises") if result.modules[n].status == "error"} == {
+        "cyc.a",
+        "cyc.b",
+        "cyc.raises",
+    }
+
+
+def test_first_modules_are_imported_once_before_the_children_and_failures_are_skipped(
+    tmp_path: Path,
+) -> None:
+    python, site = make_venv(tmp_path)
+    write_files(site, CYCLE_MODULES)
+    answer = run_script(
+        python,
+        tmp_path / "work",
+        {
+            "protocol": 1,
+            "modules": ["cyc.base", "cyc.a"],
+            "timeout": 5.0,
+            "jobs": 1,
+            "first": ["cyc.raises", "cyc", "cyc.models"],
+        },
+    )
+    assert answer["loaded_by"] == {"cyc.base": "cyc.models"}
+    assert answer["modules"]["cyc.base"]["status"] == "ok"
+    assert answer["modules"]["cyc.a"]["status"] == "error"

@@ -216,6 +216,13 @@ SPEC: dict[str, dict[str, set]] = {
         },
         "warnings": set(),
     },
+    # Imported alone, first, ormkit.backends.base meets ormkit.models half-initialised; after the
+    # package's other modules (ormkit.models loads it) it imports: MC305, not MC301. The mutual
+    # broken_a/broken_b cycle fails in every order and stays MC301, both.
+    "import_order_cycle": {
+        "errors": {("MC301", "ormkit.broken_a"), ("MC301", "ormkit.broken_b")},
+        "warnings": {("MC305", "ormkit.backends.base")},
+    },
     "import_hangs": {"errors": {("MC302", "pkg.spin")}, "warnings": set()},
     "import_exits": {"errors": {("MC303", "pkg.cli")}, "warnings": set()},
     "optional_extra": {
@@ -386,6 +393,16 @@ def test_one_root_cause_is_reported_once_and_every_module_still_fails(checked):
     assert finding.affects == ("plugkit.beta", "plugkit.delta", "plugkit.gamma")
     failed = {o.name for o in report.module_outcomes if o.status.value == "failed"}
     assert failed == {"plugkit.alpha", "plugkit.beta", "plugkit.delta", "plugkit.gamma"}
+
+
+def test_an_order_dependent_module_names_the_module_that_loads_it(checked):
+    report = checked("import_order_cycle")
+    finding = only(report, "MC305", "ormkit.backends.base")
+    assert "partially initialized module 'ormkit.backends.base'" in finding.message
+    assert "it imports when `ormkit.models` is imported first" in finding.message
+    outcomes = {o.name: o.status.value for o in report.module_outcomes}
+    assert outcomes["ormkit.backends.base"] == "ok"
+    assert outcomes["ormkit.broken_a"] == outcomes["ormkit.broken_b"] == "failed"
 
 
 def test_install_failure_shows_the_installers_reason(checked):

@@ -35,7 +35,7 @@ from mcheck.knowledge.platforms import (
     PLATFORM_WORDS,
     REMOVED_STDLIB,
 )
-from mcheck.probes.protocol import ExceptionInfo, Frame, ModuleResult, ProbeResult
+from mcheck.probes.protocol import ExceptionInfo, Frame, ImportOrder, ModuleResult, ProbeResult
 from mcheck.wheel.artifacts import WheelContents, module_name_for
 
 NO_MODULE = re.compile(r"No module named '([^']+)'")
@@ -43,10 +43,11 @@ CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
 NO_ATTRIBUTE = re.compile(r"module '([^']+)' has no attribute '([^']+)'")
 FROM_IMPORT = re.compile(r"\bfrom\s+([\w.]+)\s+import\s+\(?\s*([\w\s,]+)")
 PLAIN_IMPORT = re.compile(r"^\s*import\s+([\w.\s,]+)")
+PARTIAL_MODULE = re.compile(r"partially initialized module '([^']+)'")
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z_]")
 
 
-@check("MC301", "MC302", "MC303", "MC304", reads=(*ROOT_CAUSE_CODES, "MC102"))
+@check("MC301", "MC302", "MC303", "MC304", "MC305", reads=(*ROOT_CAUSE_CODES, "MC102"))
 def probe_failures(ctx: CheckContext, probe: ProbeResult) -> list[Finding]:
     return classify_probe(probe, ctx.wheel, ctx.earlier, ctx.analysis)
 
@@ -94,7 +95,11 @@ def group_by_cause(findings: list[Finding]) -> list[Finding]:
 
 
 def _cause_key(finding: Finding) -> str | None:
-    """What makes failures "the same": the root cause they cite, or the third-party module they lack."""
+    """What makes failures "the same": the root cause they cite, the third-party module they lack,
+    or (MC305) the module of the import cycle they met half-initialised."""
+    if finding.code == "MC305":
+        partial = PARTIAL_MODULE.search(finding.message)
+        return f"cycle {partial.group(1)}" if partial else None
     if finding.code != "MC301":
         return None
     missing = NO_MODULE.search(finding.message)
@@ -105,6 +110,8 @@ def _cause_key(finding: Finding) -> str | None:
 
 
 def classify_module(result: ModuleResult, facts: Facts) -> Finding:
+    if result.import_order is not None and result.error is not None:
+        return _order_dependent(result.name, result.import_order, result.error)
     if result.status == "timeout":
         return _timeout(result)
     if (
@@ -612,6 +619,23 @@ def _needed_first_party(error: ExceptionInfo, facts: Facts) -> list[str]:
 
 
 # --- MC301/MC302/MC303 ---------------------------------------------------------------------------------
+
+
+def _order_dependent(module: str, order: ImportOrder, error: ExceptionInfo) -> Finding:
+    """MC305: failed alone on a circular import, imported after the rest of its package."""
+    if order.loaded_by is not None:
+        works = f"it imports when `{order.loaded_by}` is imported first (that import loads it)"
+        hint = f"expected if programs import `{order.loaded_by}` (or the package's API) first"
+    else:
+        works = f"it imports after the other modules of `{order.package}` are imported"
+        hint = f"expected if programs import `{order.package}`'s API modules first"
+    return Finding(
+        "MC305",
+        module,
+        f"{module} fails when imported alone, first: {_describe(error)}; {works}",
+        hint=f"{hint}; code that imports {module} first fails the same way",
+        kind="module",
+    )
 
 
 def _raised(module: str, error: ExceptionInfo, facts: Facts) -> Finding:

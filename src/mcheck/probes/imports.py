@@ -7,12 +7,20 @@ interpreter in isolated mode (``-I``) from an empty directory, so neither the ch
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mcheck.probes.protocol import ProbeResult, parse_import_answer
+from mcheck.probes.protocol import (
+    ExceptionInfo,
+    ImportOrder,
+    ProbeResult,
+    parse_import_answer,
+    parse_loaded_by,
+)
 from mcheck.probes.runner import SCRIPTS, Probe, ProbeError, run_probe
 from mcheck.sandbox import Sandbox
 
@@ -21,7 +29,20 @@ GUARD_SLACK = (
     60.0  # venv start-up, metadata scan and JSON writing on top of the per-module timeouts
 )
 
-__all__ = ["GUARD_SLACK", "PROBE_SCRIPT", "ProbeError", "parse_probe_report", "run_import_probe"]
+# Python's own words for an import that met its module half-initialised: the module was imported in
+# an order its package never uses, and a circular import that the package's entry modules resolve
+# (Django's `django.db.backends.base.operations` after `django.db.models`) broke it.
+CIRCULAR_IMPORT = re.compile(r"partially initialized module|most likely due to a circular import")
+
+__all__ = [
+    "CIRCULAR_IMPORT",
+    "GUARD_SLACK",
+    "PROBE_SCRIPT",
+    "ProbeError",
+    "order_dependent",
+    "parse_probe_report",
+    "run_import_probe",
+]
 
 
 def run_import_probe(
@@ -53,7 +74,68 @@ def run_import_probe(
     )  # one file per module result (docs/probe-protocol.md)
     tick = _progress_counter(results_dir, len(modules), on_progress) if on_progress else None
     answer = run_probe(probe, {"modules": list(modules), "timeout": timeout, "jobs": jobs}, tick)
-    return parse_probe_report(answer)
+    first_pass = parse_probe_report(answer)
+    return _retry_after_package(python, first_pass, timeout, jobs, workdir, sandbox)
+
+
+def order_dependent(result: ProbeResult) -> list[str]:
+    """Modules whose import failed on a circular import: candidates for the retry."""
+    return [
+        name
+        for name, module in result.modules.items()
+        if module.status == "error" and module.error is not None and _circular(module.error)
+    ]
+
+
+def _circular(error: ExceptionInfo) -> bool:
+    return any(CIRCULAR_IMPORT.search(e.message) for e in (error, *error.chain))
+
+
+def _retry_after_package(
+    python: Path,
+    first_pass: ProbeResult,
+    timeout: float,
+    jobs: int,
+    workdir: Path,
+    sandbox: Sandbox | None,
+) -> ProbeResult:
+    """Import each module that failed on a circular import again, this time after every module of
+    its top-level package that imported alone (in one process, as a program that uses the package
+    has them). One that then imports is order-dependent, not broken: its result says so
+    (``ModuleResult.import_order``); the others keep their failure."""
+    candidates = order_dependent(first_pass)
+    if not candidates:
+        return first_pass
+    packages = {name.partition(".")[0] for name in candidates}
+    first = [
+        name
+        for name, module in first_pass.modules.items()
+        if module.status == "ok" and name.partition(".")[0] in packages
+    ]
+    seconds_first = sum(first_pass.modules[name].seconds for name in first)
+    guard = timeout * math.ceil(len(candidates) / max(1, jobs)) + seconds_first + GUARD_SLACK
+    probe = Probe(
+        "import",
+        "import_probe.py",
+        python,
+        workdir / "import-order",
+        guard,
+        sandbox=sandbox,
+        staged_as="mcheck_import_probe.py",
+    )
+    request = {"modules": candidates, "timeout": timeout, "jobs": jobs, "first": first}
+    try:
+        answer = run_probe(probe, request)
+        retry, loaded_by = parse_probe_report(answer), parse_loaded_by(answer)
+    except (ProbeError, KeyError, TypeError, ValueError):
+        return first_pass  # the retry only ever clears failures: without it they stand
+    modules = dict(first_pass.modules)
+    for name in candidates:
+        again = retry.modules.get(name)
+        if again is not None and again.status == "ok":
+            order = ImportOrder(name.partition(".")[0], loaded_by.get(name))
+            modules[name] = dataclasses.replace(modules[name], import_order=order)
+    return dataclasses.replace(first_pass, modules=modules)
 
 
 def _progress_counter(

@@ -42,6 +42,16 @@ class ExceptionInfo:
 
 
 @dataclass(frozen=True)
+class ImportOrder:
+    """A module that failed imported alone and first, and imported in the retry after the other
+    modules of its package (``package``) had been imported. ``loaded_by``: the module of that package
+    whose import loaded it (the order a program that uses the package gets), when one did."""
+
+    package: str
+    loaded_by: str | None = None
+
+
+@dataclass(frozen=True)
 class ModuleResult:
     name: str
     status: ModuleStatus
@@ -52,6 +62,8 @@ class ModuleResult:
     exit_code: int | None = None  # for "exited"
     signal: int | None = None  # for "crashed"
     output_tail: str = ""  # last few KB of what the import printed
+    # Set by the host when the module failed here and imported after its package (the retry).
+    import_order: ImportOrder | None = None
 
 
 @dataclass(frozen=True)
@@ -274,6 +286,11 @@ class SuiteResult:
 
 
 # --- parsers: the scripts' JSON -> the answers above ----------------------------------------------
+
+
+def parse_loaded_by(data: dict[str, Any]) -> dict[str, str]:
+    """The retry's ``loaded_by`` (module -> the module of ``first`` whose import loaded it)."""
+    return {str(name): str(by) for name, by in (data.get("loaded_by") or {}).items()}
 
 
 def parse_import_answer(data: dict[str, Any]) -> ProbeResult:

@@ -480,6 +480,22 @@ def probe_modules(
     }  # in request order, not finishing order
 
 
+def import_first(first: list, watched: list) -> dict:
+    """Import ``first`` here, in order, before any child is forked (a module that fails is skipped:
+    it failed alone too, and is not what the retry is about). For each module of ``watched``, the
+    module of ``first`` whose import loaded it: that is the order a real program gets it in."""
+    loaded_by = {}
+    for name in first:
+        try:
+            importlib.import_module(name)
+        except BaseException:  # a module that raises or exits here failed alone too: skip it
+            continue
+        for module in watched:
+            if module not in loaded_by and module in sys.modules:
+                loaded_by[module] = name
+    return loaded_by
+
+
 def _warm_stdlib() -> None:
     for name in WARM_STDLIB:
         try:
@@ -717,14 +733,19 @@ def main(argv: list) -> int:
     use_fork = hasattr(os, "fork") and request.get("isolation", "fork") == "fork"
     _flush_std_streams()  # nothing buffered may be duplicated into the children
     become_subreaper()
+    first = [str(name) for name in request.get("first") or ()]
+    loaded_by = {}
     try:
+        if first:  # the retry of modules that failed alone: every child starts after `first`
+            loaded_by = import_first(first, list(request["modules"]))
+            _flush_std_streams()
         modules = probe_modules(
             list(request["modules"]),
             float(request["timeout"]),
             int(request["jobs"]),
             tmpdir,
             use_fork,
-            preimport=bool(request.get("preimport", True)),
+            preimport=bool(request.get("preimport", True)) and not first,
         )
     finally:
         kill_descendants()  # daemons that escaped their process group into a session of their own
@@ -736,6 +757,7 @@ def main(argv: list) -> int:
         "sys_path": list(sys.path),
         "distributions": distributions(),
         "modules": modules,
+        "loaded_by": loaded_by,
     }
     write_result(report, output)
     return 0

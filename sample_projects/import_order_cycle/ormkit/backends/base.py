@@ -1,0 +1,5 @@
+from ormkit.models import Field
+
+
+class BaseBackend:
+    field_class = Field

@@ -1,0 +1,5 @@
+from ormkit.broken_b import B
+
+
+class A:
+    partner = B

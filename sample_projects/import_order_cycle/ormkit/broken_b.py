@@ -1,0 +1,5 @@
+from ormkit.broken_a import A
+
+
+class B:
+    partner = A
