@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import textwrap
 import zipfile
@@ -15,7 +16,7 @@ from mcheck.checks.dependencies import undeclared_dependencies
 from mcheck.checks.first_party import first_party_not_shipped
 from mcheck.checks.names import undefined_names
 from mcheck.findings import Finding
-from mcheck.probes.protocol import Distribution, ProbeResult
+from mcheck.probes.protocol import Distribution, ModuleResult, ProbeResult
 from mcheck.wheel.artifacts import WheelContents
 from mcheck.wheel.discover import Project
 
@@ -244,6 +245,40 @@ def test_dependencies_declared_only_under_an_extra_are_not_reported(tmp_path: Pa
     assert (
         list(run_one(undeclared_dependencies, context(wheel, make_probe(CLICK)))) == []
     )  # --extras cli
+
+
+def test_a_fallback_import_is_not_a_dependency_when_the_module_imported(tmp_path: Path) -> None:
+    """Sphinx 7.4: `try: from docutils.utils.roman import toRoman / except ImportError: from roman
+    import toRoman`. The module imported in the fresh venv and nothing there provides `roman`, so the
+    first import worked: the fallback is for other docutils versions. Before the module imported
+    (or with `roman` installed, so the fallback may be what worked), it is still judged."""
+    source = (
+        "try:\n    from docutils.utils.roman import toRoman\n"
+        "except ImportError:\n    from roman import toRoman\n"
+    )
+    wheel = make_wheel(tmp_path, {"pkg/latex.py": source}, "Requires-Dist: docutils\n")
+    docutils = Distribution("docutils", "0.21", (), ("docutils",))
+    imported = dataclasses.replace(
+        make_probe(docutils), modules={"pkg.latex": ModuleResult("pkg.latex", "ok", 0.01)}
+    )
+    assert list(run_one(undeclared_dependencies, context(wheel, imported))) == []
+    roman = Distribution("roman", "4.2", (), ("roman",))
+    with_roman = dataclasses.replace(imported, distributions=(*imported.distributions, roman))
+    (finding,) = run_one(undeclared_dependencies, context(wheel, with_roman))
+    assert (finding.code, finding.path, finding.line) == ("MC202", "pkg/latex.py", 4)
+
+
+def test_an_integration_named_like_its_extra_is_not_judged_by_its_imports(tmp_path: Path) -> None:
+    """celery 5.4: concurrency/eventlet.py imports greenlet, which the `eventlet` extra's eventlet
+    brings; `pkg/cli.py` under an extra `cli = [click]` importing an undeclared `rich` is MC202."""
+    wheel = make_wheel(
+        tmp_path,
+        {"pkg/concurrency/eventlet.py": "import greenlet\n", "pkg/cli.py": "import rich\n"},
+        'Provides-Extra: eventlet\nRequires-Dist: eventlet>=0.32; extra == "eventlet"\n'
+        'Provides-Extra: cli\nRequires-Dist: click; extra == "cli"\n',
+    )
+    findings = run_one(undeclared_dependencies, context(wheel, make_probe()))
+    assert [(f.code, f.path) for f in findings] == [("MC202", "pkg/cli.py")]
 
 
 # --- MC107 ---------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ class _Scope:
     module_level: bool = True
     guarded: bool = False
     conditional: bool = False  # under an if, try or match: it may never run, whatever the test is
+    fallback: bool = False  # in the ImportError handler of a try that imports (see ImportSite)
 
     def in_function(self) -> _Scope:
         return dataclasses.replace(self, module_level=False)
@@ -89,18 +90,7 @@ def _child_bodies(node: ast.stmt, scope: _Scope) -> Iterator[tuple[list[ast.stmt
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         yield node.body, scope.in_function()
     elif isinstance(node, ast.Try | ast.TryStar):
-        guarded = any(_catches_import_error(h) for h in node.handlers)
-        yield node.body, scope.in_guard() if guarded else scope
-        # A handler runs when the guarded import failed: the fallback is needed, so not guarded. Unless
-        # the guarded import is the standard library's: then the fallback is a backport that runs only
-        # on Pythons without it (`except ImportError: from typing_extensions import Literal`).
-        backport = guarded and _imports_only_stdlib(node.body)
-        for handler in node.handlers:
-            yield handler.body, scope.in_guard() if backport else scope
-        # `else:` runs only when the guarded (optional) import succeeded: what it imports is as optional
-        # (`try: from urllib3.contrib import pyopenssl ... else: import OpenSSL`).
-        yield node.orelse, scope.in_guard() if guarded else scope
-        yield node.finalbody, scope
+        yield from _try_bodies(node, scope)
     elif isinstance(node, ast.If):
         yield from _if_bodies(node, scope)
     elif isinstance(node, ast.With | ast.AsyncWith):
@@ -115,6 +105,28 @@ def _child_bodies(node: ast.stmt, scope: _Scope) -> Iterator[tuple[list[ast.stmt
             value = getattr(node, field, None)
             if isinstance(value, list):
                 yield value, scope
+
+
+def _try_bodies(
+    node: ast.Try | ast.TryStar, scope: _Scope
+) -> Iterator[tuple[list[ast.stmt], _Scope]]:
+    guarded = any(_catches_import_error(h) for h in node.handlers)
+    yield node.body, scope.in_guard() if guarded else scope
+    # A handler runs when the guarded import failed: the fallback is needed, so not guarded. Unless
+    # the guarded import is the standard library's: then the fallback is a backport that runs only
+    # on Pythons without it (`except ImportError: from typing_extensions import Literal`).
+    backport = guarded and _imports_only_stdlib(node.body)
+    for handler in node.handlers:
+        if backport:
+            yield handler.body, scope.in_guard()
+        elif guarded and _catches_import_error(handler) and _imports(node.body):
+            yield handler.body, dataclasses.replace(scope, fallback=True)
+        else:
+            yield handler.body, scope
+    # `else:` runs only when the guarded (optional) import succeeded: what it imports is as optional
+    # (`try: from urllib3.contrib import pyopenssl ... else: import OpenSSL`).
+    yield node.orelse, scope.in_guard() if guarded else scope
+    yield node.finalbody, scope
 
 
 def _imports_only_stdlib(body: list[ast.stmt]) -> bool:
@@ -165,6 +177,7 @@ def _sites(
         "module_level": scope.module_level,
         "guarded": scope.guarded,
         "conditional": scope.conditional,
+        "fallback": scope.fallback,
     }
     if isinstance(node, ast.Import):
         for alias in node.names:
@@ -208,6 +221,10 @@ def _mentions_condition(test: ast.expr) -> bool:
     return any(
         _dotted(n) in _CONDITION_NAMES for n in ast.walk(test) if isinstance(n, ast.Attribute)
     ) or any(_VERSION_NAME.match(n.id) for n in ast.walk(test) if isinstance(n, ast.Name))
+
+
+def _imports(body: list[ast.stmt]) -> bool:
+    return any(isinstance(statement, ast.Import | ast.ImportFrom) for statement in body)
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:

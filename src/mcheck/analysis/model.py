@@ -27,6 +27,9 @@ class ImportSite:
     conditional: bool = (
         False  # under any if, try or match (the floor check counts only sure imports)
     )
+    # in the `except ImportError:` of a try that imports something else: the alternative for when
+    # that import fails (Sphinx: `from docutils.utils.roman import ...`, else `from roman import ...`)
+    fallback: bool = False
 
     @property
     def top_level(self) -> str:

@@ -37,6 +37,9 @@ _PYTHON2_BUILTINS = frozenset(
     }
 )
 _VERSION_FLAG = re.compile(r"^_*(PY|PYTHON|IS_PY|IS_PYTHON)_?[23]")
+# `__BIN_NAME__`: a placeholder of a file shipped as a template that a tool fills in before running it
+# (virtualenv's activate_this.py); never meant to be defined in the shipped copy.
+TEMPLATE_PLACEHOLDER = re.compile(r"^__[A-Z][A-Z0-9_]*__$")
 
 
 class _LeanChecker(Checker):
@@ -73,6 +76,7 @@ def undefined_names_in_tree(path: str, tree: ast.Module) -> list[UndefinedName]:
         return []
     handled_lines, probed = _name_error_handling(tree)
     expected = probed | (_PYTHON2_BUILTINS if _branches_on_python_version(tree) else frozenset())
+    expected |= _annotated_then_assigned(tree)
     names = {
         UndefinedName(path, m.lineno, m.message_args[0])
         for m in found
@@ -80,8 +84,33 @@ def undefined_names_in_tree(path: str, tree: ast.Module) -> list[UndefinedName]:
         and m.message_args[0] not in checker.builtIns
         and m.lineno not in handled_lines
         and m.message_args[0] not in expected
+        and not TEMPLATE_PLACEHOLDER.match(m.message_args[0])
     }
     return sorted(names, key=lambda u: (u.line, u.name))
+
+
+def _annotated_then_assigned(tree: ast.Module) -> set[str]:
+    """Names declared by a bare annotation (``strstart: tuple[int, int]``) and assigned in the file:
+    pyflakes reports a use that comes before the assignment in the text (black's tokenizer assigns
+    them later in a loop) as undefined, although the name is bound when the line runs."""
+    bare = [
+        node.target
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign)
+        and node.value is None
+        and isinstance(node.target, ast.Name)
+    ]
+    if not bare:
+        return set()
+    declarations = {id(target) for target in bare}  # the annotation itself binds nothing
+    stored = {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name)
+        and isinstance(node.ctx, ast.Store)
+        and id(node) not in declarations
+    }
+    return {target.id for target in bare} & stored
 
 
 _NOQA = re.compile(r"#\s*noqa\b(?::\s*([A-Z0-9, ]+))?", re.IGNORECASE)

@@ -20,7 +20,7 @@ from mcheck.findings import Finding, Fix
 from mcheck.fix.declare import declare_dependency
 from mcheck.knowledge.conventions import INTEGRATION_PACKAGES
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
-from mcheck.knowledge.platforms import PLATFORM_MODULES
+from mcheck.knowledge.platforms import HOST_GUI_BINDINGS, PLATFORM_MODULES
 from mcheck.knowledge.python_versions import STDLIB_MODULES_ADDED, STDLIB_MODULES_REMOVED
 from mcheck.probes.protocol import Distribution, ProbeResult
 from mcheck.wheel.artifacts import WheelContents
@@ -194,7 +194,11 @@ def undeclared_dependencies(
     # A file that itself treats a module as optional (a guarded import of it somewhere) is not judged by
     # its other imports of that module: `if has_simplejson: from simplejson import JSONDecodeError`.
     optional_in_file = {(site.path, site.top_level) for site in sites if site.guarded}
-    optional_files = _optional_files(probe, graph, sites)
+    # extras named after the distribution they install (`eventlet = ["eventlet"]`)
+    extras = {
+        d for d, extra in ctx.wheel.extra_requirements().items() if canonicalize_name(extra) == d
+    }
+    optional_files = _optional_files(probe, graph, sites, extras)
     for site in sites:
         if (site.path, site.top_level) in seen or site.path in optional_files:
             continue
@@ -224,6 +228,7 @@ def third_party_sites(
             or top in stdlib
             or top in shipped
             or top in PLATFORM_MODULES
+            or top in HOST_GUI_BINDINGS
         ):
             continue
         # Tests shipped inside a package import test-only tools (pytest, mock): dev dependencies. When
@@ -251,7 +256,10 @@ def vendored_top_levels(wheel: WheelContents) -> frozenset[str]:
 
 
 def _optional_files(
-    probe: ProbeResult, graph: DependencyGraph, sites: list[ImportSite]
+    probe: ProbeResult,
+    graph: DependencyGraph,
+    sites: list[ImportSite],
+    extras: frozenset[str] | set[str] = frozenset(),
 ) -> set[str]:
     """Files that are optional by design, so that none of their imports is a missing runtime dependency:
 
@@ -260,7 +268,10 @@ def _optional_files(
     * an integration module, named after what it integrates (`tqdm/dask.py` imports dask,
       `pygments/sphinxext.py` sphinx) or inside an `integrations`/`contrib`/`backends` package, unless
       a declared dependency looks like the one meant (`Crypto` imported, `pycryptodomex` declared);
-    * a module for one platform (`trio/_core/_windows_cffi.py`, `urllib3/contrib/emscripten/`).
+    * a module for one platform (`trio/_core/_windows_cffi.py`, `urllib3/contrib/emscripten/`);
+    * a module named like an extra that installs the distribution of that name
+      (`celery/concurrency/eventlet.py`, extra `eventlet = ["eventlet"]`): what it imports comes with
+      that distribution's own dependencies.
 
     When such a module does not import, the probe reports it (MC304 when the cause is expected).
     """
@@ -279,6 +290,7 @@ def _optional_files(
         if (
             _optional(site, providers, graph)
             or _PLATFORM_PART.search(submodule)
+            or _named_like_an_extra(submodule, extras)
             or (_integration_module(site) and _similar_declared(site.top_level, graph) is None)
         ):
             found.add(site.path)
@@ -291,6 +303,12 @@ _PLATFORM_PART = re.compile(
     r"wasm)(?=$|[._])",
     re.IGNORECASE,
 )
+
+
+def _named_like_an_extra(submodule: str, extras: frozenset[str] | set[str]) -> bool:
+    return any(
+        canonicalize_name(part.strip("_")) in extras for part in submodule.split(".") if part
+    )
 
 
 def _integration_module(site: ImportSite) -> bool:
@@ -316,12 +334,22 @@ def _finding_for(
         site, providers, graph
     ):
         return None  # declared; an optional one is the probe's business (MC304)
+    if site.fallback and not providers and _imported(probe, site.importer):
+        # The module imported in the fresh venv and nothing there provides the fallback: the import
+        # it stands in for worked, so the fallback serves other versions or distributions of that
+        # dependency, not this install.
+        return None
     chained = sorted(p for p in providers if p in graph.transitive)
     if chained:
         return None if site.guarded else _transitive(site, graph.transitive[chained[0]])
     if site.module_level and not site.guarded:
         return _undeclared(site, graph, providers, siblings or {}, project)
     return None
+
+
+def _imported(probe: ProbeResult, module: str) -> bool:
+    result = probe.modules.get(module)
+    return result is not None and result.status == "ok"
 
 
 def _optional(site: ImportSite, providers: set[str], graph: DependencyGraph) -> bool:

@@ -10,7 +10,7 @@ from packaging.utils import canonicalize_name
 
 from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
-from mcheck.checks.import_failures import extra_named_in
+from mcheck.checks.import_failures import extra_named_in, missing_modules
 from mcheck.findings import Finding, SubjectKind
 from mcheck.probes.protocol import (
     AppProbeResult,
@@ -90,12 +90,15 @@ def _needs_optional_extra(ctx: CheckContext, ep: EntryPointResult) -> bool:
         return (
             True  # it exits telling the user which extra to install: by design (the probe's MC304)
         )
-    if (
-        ep.status != "import_error"
-        or error is None
-        or error.type != "ModuleNotFoundError"
-        or not error.missing_name
-    ):
+    if ep.status != "import_error" or error is None:
+        return False
+    missing = [name.split(".", 1)[0] for name in missing_modules(error)]
+    if _declared_extras(ep.value) and missing:
+        # `blackd = "blackd:patched_main [d]"`: the entry point itself says it needs the extra; a
+        # third-party module it lacks is that extra's (black's own ImportError says "No module
+        # named 'aiohttp' ... re-install black with the '[d]' extra").
+        return all(top not in ctx.wheel.top_level_names for top in missing)
+    if error.type != "ModuleNotFoundError" or not error.missing_name:
         return False
     top = error.missing_name.split(".", 1)[0]
     if top in ctx.wheel.top_level_names:
@@ -105,6 +108,15 @@ def _needs_optional_extra(ctx: CheckContext, ep: EntryPointResult) -> bool:
     extras = ctx.wheel.extra_requirements()
     candidates = {canonicalize_name(top), canonicalize_name(KNOWN_DISTRIBUTIONS.get(top, top))}
     return any(name in extras for name in candidates)
+
+
+_ENTRY_POINT_EXTRAS = re.compile(r"\[([^\]]*)\]\s*$")
+
+
+def _declared_extras(value: str) -> list[str]:
+    """The extras an entry point's value names (``module:attr [extra1, extra2]``)."""
+    match = _ENTRY_POINT_EXTRAS.search(value)
+    return [e.strip() for e in match.group(1).split(",") if e.strip()] if match else []
 
 
 # --- MC402-MC405 ----------------------------------------------------------------------------------

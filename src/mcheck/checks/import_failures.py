@@ -18,6 +18,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from mcheck.analysis.model import StaticAnalysis
+from mcheck.analysis.names import TEMPLATE_PLACEHOLDER
 from mcheck.catalogue import ROOT_CAUSE_CODES
 from mcheck.checks import CheckContext, check
 from mcheck.checks.python_floor import removed_by_python
@@ -30,6 +31,7 @@ from mcheck.knowledge.conventions import (
 )
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
 from mcheck.knowledge.platforms import (
+    HOST_GUI_BINDINGS,
     PLATFORM_GUARD_TYPES,
     PLATFORM_MODULES,
     PLATFORM_WORDS,
@@ -268,12 +270,16 @@ def expected_failure(module: str, error: ExceptionInfo, facts: Facts) -> Finding
     """An MC304 finding when the failure has an expected cause, else None."""
     for rule in (
         _optional_extra,
+        _extra_named_by,
         _other_platform,
         _dev_tooling,
         _needs_configuration,
         _integration,
+        _asks_to_install,
         _extra_only_file,
         _imported_only_conditionally,
+        _test_code_outside_its_run,
+        _template_file,
     ):
         finding = rule(module, error, facts)
         if finding is not None:
@@ -380,6 +386,32 @@ def _optional_extra(module: str, error: ExceptionInfo, facts: Facts) -> Finding 
     return None
 
 
+def _extra_named_by(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """A module named like an extra that installs the distribution of the same name
+    (``celery.concurrency.eventlet``, extra ``eventlet = ["eventlet"]``) is the integration with it.
+    A third-party module it lacks comes with that distribution's own dependencies (eventlet brings
+    greenlet), which mcheck cannot see without installing the extra."""
+    integrated = {dist for dist, extra in facts.extras.items() if canonicalize_name(extra) == dist}
+    parts = [canonicalize_name(part.strip("_")) for part in module.split(".")[1:]]
+    extra = next((facts.extras[part] for part in parts if part in integrated), None)
+    if extra is None:
+        return None
+    for name in specific_missing_modules(error):
+        top = name.split(".", 1)[0]
+        if top in facts.first_party or facts.is_runtime_dependency(distributions_for_import(name)):
+            continue
+        return Finding(
+            "MC304",
+            module,
+            f"{module} is the integration with {extra}, which the optional extra [{extra}] "
+            f"installs, and needs {top}, which the wheel does not declare: a dependency of "
+            f"{extra}, presumably (install the extra to check): {_describe(error)}",
+            hint=f"pip install '{facts.wheel.name}[{extra}]'",
+            kind="module",
+        )
+    return None
+
+
 def _other_platform(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
     # `from six.moves import winreg` raises "cannot import name 'winreg'": as platform-bound as the module.
     unimportable = [
@@ -416,6 +448,10 @@ def _platform_reason(name: str, facts: Facts) -> str | None:
     top = name.split(".", 1)[0]
     if top in PLATFORM_MODULES:
         return f"which exists only on {PLATFORM_MODULES[top]}"
+    if top in HOST_GUI_BINDINGS:
+        return (
+            f"the GUI bindings of {HOST_GUI_BINDINGS[top]}, which a desktop provides, not the index"
+        )
     if name == top and top in facts.probe.stdlib_module_names and top not in REMOVED_STDLIB:
         return "a standard-library module this interpreter does not have (platform-specific or not built)"
     for dist, req in facts.other_environments.items():
@@ -461,6 +497,70 @@ def _dev_tooling(module: str, error: ExceptionInfo, facts: Facts) -> Finding | N
                 kind="module",
             )
     return None
+
+
+def _test_code_outside_its_run(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """A shipped test or benchmark module that raises when imported on its own: it reads what its
+    test run provides (a fixture directory, an environment variable, a terminal, globals a plugin
+    injects) or raises on purpose (Twisted's reflect_helper_ZDE). The suite's business, not the
+    package's API; a first-party module it cannot find stays an error (a dropped file)."""
+    if not is_test_code(module):
+        return None
+    if any(name.split(".", 1)[0] in facts.first_party for name in missing_modules(error)):
+        return None
+    return Finding(
+        "MC304",
+        module,
+        f"{module} is test code that does not import outside its test run: {_describe(error)}",
+        hint="expected if only the test suite imports it (mcheck wheel --tests runs the suite)",
+        kind="module",
+    )
+
+
+_UNDEFINED_NAME = re.compile(r"name '([^']+)' is not defined")
+# "`pip install starlette`": a module that raises telling the user what to install treats it as optional.
+_PIP_INSTALL = re.compile(r"\bpip3? install\s+[`'\"]?([A-Za-z0-9][A-Za-z0-9_.\-]*)")
+
+
+def _asks_to_install(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """An ImportError whose own message tells the user to ``pip install`` a third-party package
+    (jsonbourne.fastapi: "starlette not found/installed; `pip install starlette`"): the module
+    was written to need it only when used. A package of this wheel, or a runtime dependency,
+    named that way is still an error."""
+    if _short_type(error) not in ("ImportError", "ModuleNotFoundError"):
+        return None
+    match = _PIP_INSTALL.search(error.message)
+    if match is None:
+        return None
+    wanted = canonicalize_name(match.group(1))
+    if wanted in {canonicalize_name(n) for n in facts.first_party} or facts.is_runtime_dependency(
+        (wanted,)
+    ):
+        return None
+    return Finding(
+        "MC304",
+        module,
+        f"{module} needs {match.group(1)}, which it asks the user to install: {_describe(error)}",
+        hint=f"expected if {match.group(1)} is optional; an extra in "
+        "[project.optional-dependencies] documents it",
+        kind="module",
+    )
+
+
+def _template_file(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """A file shipped as a template that a tool fills in before running it (virtualenv's
+    ``activate_this.py`` reads ``__BIN_NAME__``): importing the shipped copy is not how it is used."""
+    match = _UNDEFINED_NAME.search(error.message) if _short_type(error) == "NameError" else None
+    if match is None or not TEMPLATE_PLACEHOLDER.match(match.group(1)):
+        return None
+    return Finding(
+        "MC304",
+        module,
+        f"{module} is a template: the placeholder {match.group(1)} is filled in by the tool that "
+        f"copies it before it runs ({_describe(error)})",
+        hint="expected if the package renders this file rather than importing it",
+        kind="module",
+    )
 
 
 def _needs_configuration(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:

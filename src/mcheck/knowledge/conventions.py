@@ -12,6 +12,7 @@ import re
 # Leading underscores are allowed: `pkg._tests`, `pkg._core._tests.test_x` are as much test code.
 TEST_MODULE = re.compile(
     r"^_*(tests?|testing|conftest|test_\w+|\w+_tests?|pytest_?plugin|fixtures)$"
+    r"|^_*benchmarks?$"  # a benchmark suite (jsonschema.benchmarks needs pyperf): dev tooling too
     r"|^_+tools$"
 )  # a private `_tools` package: code generators, release scripts
 TEST_TOOLS = frozenset({"pytest", "_pytest", "hypothesis", "nose", "nose2", "tox", "nox", "py"})

@@ -36,6 +36,20 @@ PLATFORM_MODULES: dict[str, str] = {
             "wmi",
             "comtypes",
             "_win32sysloader",
+            # the rest of pywin32's modules (Twisted's _dumbwin32proc, _pollingfile)
+            "win32pipe",
+            "win32security",
+            "win32job",
+            "win32pdh",
+            "win32ts",
+            "win32crypt",
+            "win32clipboard",
+            "win32print",
+            "win32profile",
+            "win32net",
+            "win32timezone",
+            "winxpgui",
+            "_win32typing",
         ),
         "Windows",
     ),
@@ -62,10 +76,37 @@ PLATFORM_MODULES: dict[str, str] = {
         "POSIX",
     ),
     **dict.fromkeys(
-        ("objc", "AppKit", "Foundation", "CoreFoundation", "Quartz", "_scproxy"), "macOS"
+        (
+            "objc",
+            "AppKit",
+            "Foundation",
+            "CoreFoundation",
+            "CFNetwork",
+            "Cocoa",
+            "CoreServices",
+            "PyObjCTools",
+            "Quartz",
+            "_scproxy",
+        ),
+        "macOS",
     ),
+    "__pypy__": "PyPy",  # the PyPy interpreter's own built-in module (msgpack's fallback checks it)
     **dict.fromkeys(("js", "pyodide", "pyodide_js", "pyscript"), "Emscripten (Pyodide)"),
     "ossaudiodev": "Linux",
+}
+# GUI-toolkit bindings that come with the desktop (the system's packages), not from the package index:
+# PyGObject's `gi` needs the system's GObject introspection, PyGTK (`gtk`, `gobject`) and the
+# classic `wxPython` namespace were never Python 3 wheels, pyui is long gone. A module of a wheel
+# that needs one (Twisted's gtk2reactor, gireactor, wxreactor) is support for that desktop, not
+# a missing dependency. Toolkits with wheels on the index (PyQt, PySide, wx) are not here.
+HOST_GUI_BINDINGS: dict[str, str] = {
+    "gi": "PyGObject (GTK / GNOME)",
+    "gobject": "PyGTK",
+    "gtk": "PyGTK",
+    "pygtk": "PyGTK",
+    "gnome": "GNOME's Python bindings",
+    "wxPython": "the classic wxPython",
+    "pyui": "pyui",
 }
 # Exception types (last component) that platform guards raise, and what such a guard mentions.
 PLATFORM_GUARD_TYPES = frozenset(
