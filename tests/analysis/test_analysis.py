@@ -319,3 +319,25 @@ def test_the_fallback_of_a_stdlib_import_is_a_backport_for_older_pythons(
     # It runs only where the standard library lacks the name: as conditional as a version check.
     found = sites(f"try:\n    {primary}\nexcept ImportError:\n    {fallback}\n")
     assert [(line, guarded) for line, _, _, _, guarded in found] == [(2, True), (4, True)]
+
+
+@pytest.mark.parametrize(
+    "exit_statement",
+    ["assert False, 'Unreachable'", "raise ImportError('3.9+')", "return None", "sys.exit(1)"],
+)
+def test_an_early_exit_on_the_version_guards_what_follows(exit_statement: str) -> None:
+    """pydantic 2.10: `if sys.version_info < (3, 9): assert False` then `from zoneinfo import ...`
+    in the same function: the import runs only on 3.9+, as in an `else:` branch."""
+    source = textwrap.dedent(f"""\
+        import sys
+        def schema():
+            if sys.version_info < (3, 9):
+                {exit_statement}
+            from zoneinfo import ZoneInfo
+            return ZoneInfo
+        def other():
+            from zoneinfo import ZoneInfo
+        """)
+    sites = {s.line: s for s in extract_imports("pkg.m", "pkg/m.py", source, is_package=False)}
+    assert sites[5].guarded and sites[5].conditional
+    assert not sites[8].guarded and not sites[8].conditional

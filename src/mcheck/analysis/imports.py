@@ -70,6 +70,26 @@ def _visit_body(
 ) -> Iterator[ImportSite]:
     for node in body:
         yield from _visit_statement(node, scope, importer, path, package)
+        if _exits_unless(node):
+            # `if sys.version_info < (3, 9): raise ...` (pydantic's `assert False, 'Unreachable'`):
+            # what follows runs only where the test is false, as if it were the `else:` branch.
+            scope = dataclasses.replace(scope.in_guard(), conditional=True)
+
+
+def _exits_unless(node: ast.stmt) -> bool:
+    """An ``if`` on the platform or version, without ``else``, whose body always leaves the block."""
+    if not isinstance(node, ast.If) or node.orelse or not _mentions_condition(node.test):
+        return False
+    last = node.body[-1]
+    if isinstance(last, ast.Raise | ast.Return | ast.Continue | ast.Break):
+        return True
+    if isinstance(last, ast.Assert):
+        return isinstance(last.test, ast.Constant) and not last.test.value
+    return (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and ast.unparse(last.value.func) in ("sys.exit", "exit", "os._exit")
+    )
 
 
 def _visit_statement(
