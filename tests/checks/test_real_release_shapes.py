@@ -199,3 +199,11 @@ def test_an_entry_point_declared_with_an_extra_may_need_that_extra(wheel: WheelC
     # A module of the wheel itself that is missing stays an error, extra or not.
     (dropped,) = entry_point_findings(wheel, "shapes.daemon:main [cli]", not_found("shapes.core"))
     assert dropped.code == "MC401"
+
+
+def test_a_gunicorn_worker_is_a_plugin_of_gunicorn(wheel: WheelContents) -> None:
+    # aiohttp 3.11: aiohttp/worker.py subclasses gunicorn's worker; gunicorn loads it with `-k`.
+    finding = classify(wheel, "shapes.worker", not_found("gunicorn"))
+    assert finding.code == "MC304"
+    assert "plugin of gunicorn" in finding.message
+    assert classify(wheel, "shapes.worker", not_found("redis")).code == "MC301"

@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 from mcheck.analysis.model import ImportSite, StaticAnalysis
 from mcheck.checks import CheckContext, check
 from mcheck.checks.first_party import ProjectModules, project_modules, shipped_top_levels
-from mcheck.checks.import_failures import is_test_code, named_after
+from mcheck.checks.import_failures import is_test_code, named_after, plugin_tools
 from mcheck.findings import Finding, Fix
 from mcheck.fix.declare import declare_dependency
 from mcheck.knowledge.conventions import INTEGRATION_PACKAGES
@@ -233,7 +233,7 @@ def third_party_sites(
             continue
         # Tests shipped inside a package import test-only tools (pytest, mock): dev dependencies. When
         # such a module does not import, the probe says so (MC304, test tooling).
-        if is_test_code(site.importer):
+        if is_test_code(site.importer) or top in plugin_tools(site.importer):
             continue
         if (
             first_party is not None

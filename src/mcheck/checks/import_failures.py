@@ -472,13 +472,21 @@ def is_test_code(module: str) -> bool:
     return any(TEST_MODULE.match(part) for part in module.split("."))
 
 
+def plugin_tools(module: str) -> frozenset[str]:
+    """The tools a module named like a plugin of theirs may import without depending on them
+    (``pkg.mypy_plugin`` -> mypy, ``aiohttp.worker`` -> gunicorn, which loads its workers)."""
+    parts = [part.lower() for part in module.split(".")]
+    return frozenset(
+        tool
+        for keyword, allowed in TOOL_PLUGINS.items()
+        if any(keyword in part for part in parts)
+        for tool in allowed
+    )
+
+
 def _dev_tooling(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
-    parts = module.split(".")
-    tools: set[str] = set()
+    tools = plugin_tools(module)
     tests = is_test_code(module)
-    for keyword, allowed in TOOL_PLUGINS.items():
-        if any(keyword in part.lower() for part in parts):
-            tools |= allowed
     for name in missing_modules(error):
         top = name.split(".", 1)[0]
         # Tests need their own dependencies (pytest, mock, hypothesis ...): anything that is neither
@@ -488,12 +496,20 @@ def _dev_tooling(module: str, error: ExceptionInfo, facts: Facts) -> Finding | N
             and top not in facts.first_party
             and not facts.is_runtime_dependency(distributions_for_import(name))
         )
-        if top in tools or test_dependency:
+        if test_dependency or (top in tools and tests):
             return Finding(
                 "MC304",
                 module,
                 f"{module} is developer tooling: it needs {top}, which is not a runtime dependency",
                 hint="expected if only tests or tools import this module",
+                kind="module",
+            )
+        if top in tools:
+            return Finding(
+                "MC304",
+                module,
+                f"{module} is a plugin of {top}: it needs {top}, which is not a runtime dependency",
+                hint=f"expected if only {top} loads this module",
                 kind="module",
             )
     return None

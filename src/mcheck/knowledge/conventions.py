@@ -25,6 +25,8 @@ TOOL_PLUGINS: dict[str, frozenset[str]] = {
     "flake8": frozenset({"flake8"}),
     "setuptools": frozenset({"setuptools", "distutils", "pkg_resources"}),
     "distutils": frozenset({"setuptools", "distutils"}),
+    # a gunicorn worker class (aiohttp.worker): gunicorn loads it with `-k`, so gunicorn is there
+    "worker": frozenset({"gunicorn"}),
 }
 # Sub-packages that by convention hold optional integrations with other projects.
 INTEGRATION_PACKAGES = frozenset(
