@@ -75,8 +75,12 @@ def not_found(name: str, source: str = "") -> ExceptionInfo:
 @pytest.mark.parametrize(
     ("module", "missing", "words"),
     [
-        ("shapes.gtk2reactor", "gobject", "GUI bindings of PyGTK"),
-        ("shapes.gireactor", "gi", "GUI bindings of PyGObject"),
+        (
+            "shapes.gtk2reactor",
+            "gobject",
+            "desktop GUI support: it needs gobject, the bindings of PyGTK",
+        ),
+        ("shapes.gireactor", "gi", "the bindings of PyGObject"),
         ("shapes.cfreactor", "CFNetwork", "exists only on macOS"),
         ("shapes._dumbwin32proc", "win32pipe", "exists only on Windows"),
         ("shapes.fallback", "__pypy__", "exists only on PyPy"),

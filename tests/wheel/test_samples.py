@@ -262,6 +262,21 @@ SPEC: dict[str, dict[str, set]] = {
     # A distribution named after a generic word installs it on purpose (PyPI's `build`).
     "fp_own_generic_name": NO_FINDINGS,
     # Integrations, extras, platform-only and version-only modules (tqdm, fsspec, unearth, trio, pexpect ...).
+    # Healthy: tooling, desktop, extra-only and template modules that do not import in a plain venv
+    # are infos, and the `[daemon]` entry point is not MC401 (README lists each real release shape).
+    "fp_tools_and_desktops": {
+        "errors": set(),
+        "warnings": set(),
+        "infos": {
+            ("MC304", "deskkit.activation.activate_this"),
+            ("MC304", "deskkit.benchmarks.bench_parse"),
+            ("MC304", "deskkit.concurrency.eventlet"),
+            ("MC304", "deskkit.daemon"),
+            ("MC304", "deskkit.gtkreactor"),
+            ("MC304", "deskkit.tests.helper_raises"),
+            ("MC304", "deskkit.worker"),
+        },
+    },
     "fp_optional_by_design": {
         "errors": set(),
         "warnings": set(),

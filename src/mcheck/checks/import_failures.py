@@ -420,6 +420,16 @@ def _other_platform(module: str, error: ExceptionInfo, facts: Facts) -> Finding 
         if (m := CANNOT_IMPORT.search(exc.message)) and m.group(1) in PLATFORM_MODULES
     ]
     for name in missing_modules(error) + unimportable:
+        toolkit = HOST_GUI_BINDINGS.get(name.split(".", 1)[0])
+        if toolkit is not None:
+            return Finding(
+                "MC304",
+                module,
+                f"{module} is desktop GUI support: it needs {name}, the bindings of {toolkit}, "
+                "which the desktop's own packages provide, not the package index",
+                hint=f"expected if only programs that run under {toolkit} import it",
+                kind="module",
+            )
         reason = _platform_reason(name, facts)
         if reason is not None:
             return Finding(

@@ -1,0 +1,1 @@
+"""Desktop helpers; see README.md for what each module needs."""

@@ -1,0 +1,3 @@
+import pyperf
+
+RUNNER = pyperf.Runner

@@ -1,0 +1,3 @@
+import greenlet
+
+POOL = greenlet.greenlet

@@ -1,0 +1,3 @@
+import gi
+
+gi.require_version("Gtk", "3.0")

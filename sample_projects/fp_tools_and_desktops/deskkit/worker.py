@@ -1,0 +1,5 @@
+from gunicorn.workers import base
+
+
+class Worker(base.Worker):
+    pass
