@@ -478,6 +478,8 @@ CYCLE_MODULES = {
     "cyc/a.py": "from cyc.b import B\n\nclass A:\n    pass\n",
     "cyc/b.py": "from cyc.a import A\n\nclass B:\n    pass\n",
     "cyc/raises.py": "raise RuntimeError('not a cycle')\n",
+    # Fails alone on the cycle, and after the package for a reason of its own (a missing driver).
+    "cyc/driver.py": "from cyc.base import Base\nimport missing_driver_xyz\n",
 }
 
 
@@ -497,6 +499,9 @@ def test_a_module_that_fails_only_on_a_circular_import_is_retried_after_its_pack
     # The first pass's failure is kept: the classifier words it from the original exception.
     assert result.modules["cyc.base"].status == "error"
     assert "partially initialized module 'cyc.base'" in result.modules["cyc.base"].error.message
+    driver = result.modules["cyc.driver"]
+    assert driver.import_order is None
+    assert driver.error.message == "No module named 'missing_driver_xyz'"
     assert {n for n in ("cyc.a", "cyc.b", "cyc.raises") if result.modules[n].status == "error"} == {
         "cyc.a",
         "cyc.b",

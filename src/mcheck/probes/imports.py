@@ -102,7 +102,8 @@ def _retry_after_package(
     """Import each module that failed on a circular import again, this time after every module of
     its top-level package that imported alone (in one process, as a program that uses the package
     has them). One that then imports is order-dependent, not broken: its result says so
-    (``ModuleResult.import_order``); the others keep their failure."""
+    (``ModuleResult.import_order``). One that fails there for another reason gets that failure;
+    the others keep theirs."""
     candidates = order_dependent(first_pass)
     if not candidates:
         return first_pass
@@ -132,9 +133,15 @@ def _retry_after_package(
     modules = dict(first_pass.modules)
     for name in candidates:
         again = retry.modules.get(name)
-        if again is not None and again.status == "ok":
+        if again is None:
+            continue
+        if again.status == "ok":
             order = ImportOrder(name.partition(".")[0], loaded_by.get(name))
             modules[name] = dataclasses.replace(modules[name], import_order=order)
+        elif again.error is None or not _circular(again.error):
+            # In the package's order it fails for another reason (Django's oracle backend then
+            # lacks oracledb): that is its real failure, the cycle was an artefact of the order.
+            modules[name] = again
     return dataclasses.replace(first_pass, modules=modules)
 
 
