@@ -94,6 +94,11 @@ SPEC: dict[str, dict[str, set]] = {
     # The wheel builds from the tree but not from the sdist (tests/realbugs: pipoe, yleaf, depthcharge).
     "sdist_lacks_build_input": {"errors": {("MC001", "requirements.txt")}, "warnings": set()},
     "uninstallable": {"errors": {("MC002", None)}, "warnings": set()},
+    # Class 7: the wheel does not install, and its dropped sub-package is still reported.
+    "uninstallable_drops_file": {
+        "errors": {("MC002", None), ("MC101", "ledgerkit/reports/monthly.py")},
+        "warnings": set(),
+    },
     # --- source -> sdist -> wheel diff -------------------------------------------------------------
     "include_without_star": {
         "errors": {("MC101", "pkg/sub/__init__.py"), ("MC101", "pkg/sub/mod.py")},

@@ -1,0 +1,3 @@
+from ledgerkit.reports import monthly
+
+__all__ = ["monthly"]

@@ -1,0 +1,2 @@
+def monthly() -> str:
+    return "report"
