@@ -22,6 +22,7 @@ from mcheck.checks.import_failures import classify_probe
 from mcheck.findings import Finding
 from mcheck.probes.protocol import (
     AppProbeResult,
+    Distribution,
     EntryPointResult,
     ExceptionInfo,
     Frame,
@@ -55,13 +56,16 @@ def wheel(tmp_path: Path) -> WheelContents:
     return WheelContents.read(path)
 
 
-def classify(wheel: WheelContents, module: str, exc: ExceptionInfo) -> Finding:
+def classify(
+    wheel: WheelContents, module: str, exc: ExceptionInfo, *installed: Distribution
+) -> Finding:
     probe = ProbeResult(
         python_version="3.11.7",
         platform="linux",
         stdlib_module_names=frozenset({"os", "sys"}),
         sys_path=(f"{SITE}/",),
         modules={module: ModuleResult(module, "error", 0.05, error=exc)},
+        distributions=installed,
     )
     (finding,) = classify_probe(probe, wheel)
     return finding
@@ -211,3 +215,19 @@ def test_a_gunicorn_worker_is_a_plugin_of_gunicorn(wheel: WheelContents) -> None
     assert finding.code == "MC304"
     assert "plugin of gunicorn" in finding.message
     assert classify(wheel, "shapes.worker", not_found("redis")).code == "MC301"
+
+
+def test_a_name_missing_from_the_resolved_dependency_names_version_and_range(
+    wheel: WheelContents,
+) -> None:
+    """Issue 12 class 15 (Scrapy 2.13.3 declares Twisted>=21.7.0 and imports names newer Twisted
+    removed): a real bug, worded as one."""
+    exc = ExceptionInfo("ImportError", "cannot import name 'SimpleQueue' from 'kombu.simple'")
+    kombu = Distribution("kombu", "5.4.2", (), ("kombu",))
+    finding = classify(wheel, "shapes.transport", exc, kombu)
+    assert finding.code == "MC301"
+    assert finding.hint == (
+        "kombu 5.4.2, the version a fresh install resolves, has no `SimpleQueue` in `kombu.simple` "
+        "and the declared `kombu>=5` admits it: cap the range below the release that removed it, "
+        "or stop importing `SimpleQueue`"
+    )

@@ -816,7 +816,7 @@ def _root_cause_hint(error: ExceptionInfo, frame: Frame | None, facts: Facts) ->
             return f"`{source}` does not define `{name}`; root cause: {_cite(cause)}"
         if "partially initialized module" in error.message:
             return f"circular import: `{source}` is still being imported when `{name}` is needed"
-        return None
+        return _resolved_version_lacks(name, source, facts)
     if frame is not None and (rel := facts.in_wheel(frame.file)) is not None:
         cause = next(
             (
@@ -829,6 +829,30 @@ def _root_cause_hint(error: ExceptionInfo, frame: Frame | None, facts: Facts) ->
         if cause is not None:
             return f"root cause: {_cite(cause)}"
     return None
+
+
+def _resolved_version_lacks(name: str, source: str, facts: Facts) -> str | None:
+    """``cannot import name 'X' from 'dep.mod'`` where a dependency provides ``dep``: the version
+    a fresh install resolved lacks the name, and the declared range let it in (Scrapy 2.13.3
+    declares Twisted>=21.7.0 and imports names that newer Twisted releases removed)."""
+    top = source.split(".", 1)[0]
+    if top in facts.first_party:
+        return None
+    installed = facts.probe.distributions_providing(top)
+    if not installed:
+        return None
+    dist = installed[0]
+    declared = [
+        str(r)
+        for r in facts.wheel.requirements
+        if canonicalize_name(r.name) == canonicalize_name(dist.name)
+    ]
+    admits = f"the declared `{declared[0]}` admits it" if declared else "it is not declared at all"
+    return (
+        f"{dist.name} {dist.version}, the version a fresh install resolves, has no `{name}` in "
+        f"`{source}` and {admits}: cap the range below the release that removed it, or stop "
+        f"importing `{name}`"
+    )
 
 
 def _removed_by_interpreter(error: ExceptionInfo, facts: Facts) -> str | None:
