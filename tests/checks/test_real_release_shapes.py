@@ -39,7 +39,7 @@ Metadata-Version: 2.1
 Name: shapes
 Version: 1.0
 Requires-Dist: kombu>=5
-Requires-Dist: eventlet>=0.32; extra == "eventlet"
+Requires-Dist: eventlet>=0.32; python_version < "3.10" and extra == "eventlet"
 Requires-Dist: click; extra == "cli"
 Provides-Extra: eventlet
 Provides-Extra: cli

@@ -195,9 +195,7 @@ def undeclared_dependencies(
     # its other imports of that module: `if has_simplejson: from simplejson import JSONDecodeError`.
     optional_in_file = {(site.path, site.top_level) for site in sites if site.guarded}
     # extras named after the distribution they install (`eventlet = ["eventlet"]`)
-    extras = {
-        d for d, extra in ctx.wheel.extra_requirements().items() if canonicalize_name(extra) == d
-    }
+    extras = set(ctx.wheel.extras_named_after_their_distribution())
     optional_files = _optional_files(probe, graph, sites, extras)
     for site in sites:
         if (site.path, site.top_level) in seen or site.path in optional_files:

@@ -391,9 +391,9 @@ def _extra_named_by(module: str, error: ExceptionInfo, facts: Facts) -> Finding 
     (``celery.concurrency.eventlet``, extra ``eventlet = ["eventlet"]``) is the integration with it.
     A third-party module it lacks comes with that distribution's own dependencies (eventlet brings
     greenlet), which mcheck cannot see without installing the extra."""
-    integrated = {dist for dist, extra in facts.extras.items() if canonicalize_name(extra) == dist}
+    integrated = facts.wheel.extras_named_after_their_distribution()
     parts = [canonicalize_name(part.strip("_")) for part in module.split(".")[1:]]
-    extra = next((facts.extras[part] for part in parts if part in integrated), None)
+    extra = next((integrated[part] for part in parts if part in integrated), None)
     if extra is None:
         return None
     for name in specific_missing_modules(error):
@@ -404,7 +404,7 @@ def _extra_named_by(module: str, error: ExceptionInfo, facts: Facts) -> Finding 
             "MC304",
             module,
             f"{module} is the integration with {extra}, which the optional extra [{extra}] "
-            f"installs, and needs {top}, which the wheel does not declare: a dependency of "
+            f"requires, and needs {top}, which the wheel does not declare: a dependency of "
             f"{extra}, presumably (install the extra to check): {_describe(error)}",
             hint=f"pip install '{facts.wheel.name}[{extra}]'",
             kind="module",

@@ -148,6 +148,19 @@ class WheelContents:
                     found.setdefault(name, extra)
         return found
 
+    def extras_named_after_their_distribution(self) -> dict[str, str]:
+        """Canonical distribution name -> the extra of the same name that requires it
+        (``eventlet = ["eventlet>=0.32; python_version < '3.10'"]``), whatever other markers say:
+        a module named so is that extra's integration, on the interpreters the extra serves."""
+        extras = {canonicalize_name(extra): extra for extra in self.extras}
+        return {
+            name: extras[name]
+            for req in self.requirements
+            if (name := canonicalize_name(req.name)) in extras
+            and req.marker is not None
+            and "extra" in str(req.marker)
+        }
+
     # --- files ----------------------------------------------------------------------------------
 
     @cached_property
