@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from mcheck.analysis import analyse_wheel
 from mcheck.analysis.names import undefined_names
 from mcheck.checks import CheckContext, run_one
 from mcheck.checks.entrypoints import entry_points_and_apps
 from mcheck.checks.import_failures import classify_probe
+from mcheck.checks.names import undefined_names as undefined_name_check
 from mcheck.findings import Finding
 from mcheck.probes.protocol import (
     AppProbeResult,
@@ -231,3 +233,26 @@ def test_a_name_missing_from_the_resolved_dependency_names_version_and_range(
         "and the declared `kombu>=5` admits it: cap the range below the release that removed it, "
         "or stop importing `SimpleQueue`"
     )
+
+
+def test_a_module_of_a_trimmed_vendored_copy_is_info(wheel: WheelContents) -> None:
+    """pip 24.3: `pip._vendor.pygments.cmdline` imports lexers pip's vendoring removed."""
+    exc = not_found("shapes._vendor.pygments.lexers.special")
+    finding = classify(wheel, "shapes._vendor.pygments.cmdline", exc)
+    assert finding.code == "MC304"
+    assert "part of the vendored copy shapes._vendor.pygments" in finding.message
+
+
+def test_undefined_names_in_vendored_code_are_its_upstreams(tmp_path: Path) -> None:
+    path = tmp_path / "shapes-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("shapes/__init__.py", "")
+        zf.writestr("shapes/_vendor/distlib/compat.py", "ident = get_ident()\n")
+        zf.writestr("shapes/own.py", "ident = get_ident()\n")
+        zf.writestr("shapes-1.0.dist-info/METADATA", METADATA)
+        zf.writestr("shapes-1.0.dist-info/RECORD", "")
+    wheel = WheelContents.read(path)
+    ctx = CheckContext(wheel=wheel, analysis=analyse_wheel(wheel))
+    assert [(f.code, f.path) for f in run_one(undefined_name_check, ctx)] == [
+        ("MC204", "shapes/own.py")
+    ]

@@ -171,6 +171,20 @@ def removed_findings(tmp_path: Path, source: str, requires: str, deps: str = "")
 
 
 @pytest.mark.unit
+def test_old_pythons_paths_in_functions_and_compat_modules_are_not_findings(tmp_path):
+    """pip 24.3 keeps its distutils locations in functions it calls on old Pythons only, and in
+    `locations/_distutils.py`, which it imports there only; pdm keeps `import imp` in a
+    `load_next_sitecustomize_py2()`. Only what importing a module itself runs is judged."""
+    source = "def load_py2():\n    import imp\n    return imp\n"
+    assert removed_findings(tmp_path, source, ">=3.8") == []
+    compat = "import distutils.sysconfig\n"
+    sites = extract_imports("demo._distutils", "demo/_distutils.py", compat, is_package=False)
+    path = tmp_path / "demo-1.0-py3-none-any.whl"
+    ctx = CheckContext(wheel=WheelContents.read(path), analysis=StaticAnalysis(imports=sites))
+    assert list(run_one(uses_removed_stdlib, ctx)) == []
+
+
+@pytest.mark.unit
 def test_removed_modules_and_names_are_findings_when_requires_python_reaches_the_removal(tmp_path):
     source = (
         "import imp\n"

@@ -18,7 +18,7 @@ from mcheck.checks.first_party import ProjectModules, project_modules, shipped_t
 from mcheck.checks.import_failures import is_test_code, named_after, plugin_tools
 from mcheck.findings import Finding, Fix
 from mcheck.fix.declare import declare_dependency
-from mcheck.knowledge.conventions import INTEGRATION_PACKAGES
+from mcheck.knowledge.conventions import INTEGRATION_PACKAGES, VENDOR_DIRS
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
 from mcheck.knowledge.platforms import HOST_GUI_BINDINGS, PLATFORM_MODULES
 from mcheck.knowledge.python_versions import STDLIB_MODULES_ADDED, STDLIB_MODULES_REMOVED
@@ -81,9 +81,6 @@ FORMER_STDLIB = frozenset(
         "xmlrpclib",
     }
 )
-# Directories whose sub-packages a project imports by their own top-level name after putting the
-# directory on sys.path (`poetry/core/_vendor/lark` is imported as `lark`).
-VENDOR_DIRS = frozenset({"_vendor", "vendor", "_vendored", "vendored", "extern", "_extern"})
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from mcheck.knowledge.conventions import (
     NEEDS_CONFIGURATION,
     TEST_MODULE,
     TOOL_PLUGINS,
+    VENDOR_DIRS,
 )
 from mcheck.knowledge.import_names import distributions_for_import, import_names_for_distribution
 from mcheck.knowledge.platforms import (
@@ -280,6 +281,7 @@ def expected_failure(module: str, error: ExceptionInfo, facts: Facts) -> Finding
         _imported_only_conditionally,
         _test_code_outside_its_run,
         _template_file,
+        _vendored,
     ):
         finding = rule(module, error, facts)
         if finding is not None:
@@ -569,6 +571,25 @@ def _asks_to_install(module: str, error: ExceptionInfo, facts: Facts) -> Finding
         f"{module} needs {match.group(1)}, which it asks the user to install: {_describe(error)}",
         hint=f"expected if {match.group(1)} is optional; an extra in "
         "[project.optional-dependencies] documents it",
+        kind="module",
+    )
+
+
+def _vendored(module: str, error: ExceptionInfo, facts: Facts) -> Finding | None:
+    """Vendored upstream code (pip's ``_vendor/pygments``, trimmed to the lexers pip uses): a
+    module of it that the package never imports may lack what the trimming removed. A dropped file
+    of the source tree is still reported first, as MC101 with this failure linked."""
+    parts = module.split(".")
+    vendor = next((p for p in parts[:-1] if p in VENDOR_DIRS), None)
+    if vendor is None:
+        return None
+    upstream = ".".join(parts[: parts.index(vendor) + 2])
+    return Finding(
+        "MC304",
+        module,
+        f"{module} is part of the vendored copy {upstream}, which the package may have trimmed "
+        f"to what it uses: {_describe(error)}",
+        hint="expected if the package never imports this module of its vendored copy",
         kind="module",
     )
 

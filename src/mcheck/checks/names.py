@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from mcheck.analysis.model import StaticAnalysis
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
+from mcheck.knowledge.conventions import VENDOR_DIRS
 
 _TYPING_NAMES = (
     "Any",
@@ -95,6 +96,8 @@ def undefined_names(ctx: CheckContext, analysis: StaticAnalysis) -> Iterator[Fin
         key = (undefined.path, undefined.line, undefined.name)
         if key in seen or analysis.is_ignored(undefined.path, undefined.line, "MC204"):
             continue
+        if VENDOR_DIRS & set(undefined.path.split("/")[:-1]):
+            continue  # vendored upstream code (pip's distlib, pygments): the probe imports it
         seen.add(key)
         yield Finding(
             "MC204",

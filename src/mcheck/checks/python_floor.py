@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from mcheck.analysis.model import StaticAnalysis
+from mcheck.analysis.model import ImportSite, StaticAnalysis
 from mcheck.checks import CheckContext, check
 from mcheck.findings import Finding
 from mcheck.knowledge.python_versions import (
@@ -46,7 +46,12 @@ def uses_removed_stdlib(ctx: CheckContext, analysis: StaticAnalysis) -> Iterator
     declared = {canonicalize_name(r.name) for r in ctx.wheel.requirements}
     first_party = set(ctx.wheel.top_level_names)
     for site in analysis.imports:
-        if site.guarded or site.conditional or site.target.split(".")[0] in first_party:
+        # Only what importing the module itself runs: code that still supports old Pythons keeps
+        # their paths in functions it calls there only (pip's distutils locations, pdm's
+        # `load_next_sitecustomize_py2`), which no static reading can tell from a bug.
+        if site.guarded or site.conditional or not site.module_level:
+            continue
+        if site.target.split(".")[0] in first_party or _compat_module_for(site):
             continue
         removal = removed_by_python(site.target, site.names)
         if removal is None:
@@ -57,6 +62,13 @@ def uses_removed_stdlib(ctx: CheckContext, analysis: StaticAnalysis) -> Iterator
             continue  # a declared distribution puts the module back on the newer versions
         if _allows_from(spec, removed_in):
             yield _removed_finding(site.path, site.line, what, removed_in, instead, ctx)
+
+
+def _compat_module_for(site: ImportSite) -> bool:
+    """A module named after the removed module it wraps (pip's ``locations/_distutils.py``) is the
+    old Pythons' side of a switch its package makes: imported there only."""
+    removed = site.target.split(".")[0].strip("_").lower()
+    return any(part.strip("_").lower() == removed for part in site.importer.split(".")[1:])
 
 
 def removed_by_python(

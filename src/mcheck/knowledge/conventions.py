@@ -41,6 +41,11 @@ INTEGRATION_PACKAGES = frozenset(
         "adapters",
     }
 )
+# Directories that hold third-party code copied into a package as it is (pip's `_vendor`,
+# setuptools' `_vendor` and `extern`), owned by their upstreams and often trimmed to the parts the
+# package uses. Some projects import their sub-packages by their own top-level name after putting
+# the directory on sys.path (`poetry/core/_vendor/lark` is imported as `lark`).
+VENDOR_DIRS = frozenset({"_vendor", "vendor", "_vendored", "vendored", "extern", "_extern"})
 # Exceptions a framework raises when a module is imported outside a configured application.
 NEEDS_CONFIGURATION = {
     "django.core.exceptions.ImproperlyConfigured": "a configured Django project (DJANGO_SETTINGS_MODULE)",
