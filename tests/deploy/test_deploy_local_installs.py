@@ -100,3 +100,54 @@ def test_installing_a_package_from_outside_the_root_directory_is_one_mc502(tmp_p
     assert report.findings[0].message.startswith(
         "`pip install ../../packages/core`: /packages/core is not in the build when this runs"
     )
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def test_requirements_file_lines_that_name_projects_are_local_installs(tmp_path):
+    """pip reads a path in a requirements file relative to the directory it runs in, and a `-r`
+    include relative to the file: a project named in an included file, in any form pip accepts."""
+    repo = _write(
+        tmp_path / "repo",
+        {
+            "Dockerfile": "FROM python:3.11-slim\nWORKDIR /srv\nCOPY . .\n"
+            "RUN pip install -r deploy/requirements.txt\nCMD [\"python\", \"-m\", \"app\"]\n",
+            "deploy/requirements.txt": "flask\n-r nested/base.txt\n-e ./libs/one  # editable\n",
+            "deploy/nested/base.txt": "two @ file:///srv/libs/two\nrequests==2.0\n",
+            "libs/one/pyproject.toml": "",
+            "libs/two/pyproject.toml": "",
+            "app/__init__.py": "",
+        },
+    )
+    runtime, _ = reconstruct(read_deploy_config(repo, repo), repo, list_source_files(repo, None))
+    found = [
+        (i.source_file, i.line, i.requirements_line, i.repo_dir) for i in runtime.local_installs
+    ]
+    assert found == [
+        ("deploy/nested/base.txt", 1, "two @ file:///srv/libs/two", "libs/two"),
+        ("deploy/requirements.txt", 3, "-e ./libs/one", "libs/one"),
+    ]
+
+
+def test_a_requirements_line_outside_the_root_directory_is_mc502_with_the_git_url_fix(tmp_path):
+    from conftest import copy_sample
+
+    repo = copy_sample("deploy_requirements_outside_root", tmp_path / "repo")
+    report = check_deploy(repo / "services/api", repo_root=repo, install=False)
+    [finding] = report.findings
+    assert (finding.code, finding.path, finding.line) == (
+        "MC502",
+        "services/api/requirements.txt",
+        3,
+    )
+    assert finding.message == (
+        "`-e ../../packages/core`: /packages/core is not in the build when this runs "
+        "(the repository has the project at packages/core/)"
+    )
+    assert "#subdirectory=packages/core" in finding.hint
+    assert "root directory services/api/" in finding.hint

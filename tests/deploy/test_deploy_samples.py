@@ -105,6 +105,23 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
         },
     ),
     "deploy_git_url_core_fixed": ("services/api", set()),
+    # the core installed by a line of the service's requirements file (`./packages/core`), whose
+    # wheel drops views/: built from what the image holds at that path (issue 14)
+    "deploy_requirements_local_core": (
+        ".",
+        {
+            ("MC301", "services/api/main.py", 1),
+            ("MC101", "mcheck_reqcore/views/__init__.py", None),
+            ("MC101", "mcheck_reqcore/views/home.py", None),
+        },
+    ),
+    "deploy_requirements_local_core_fixed": (".", set()),
+    # `-e ../../packages/core` in the requirements of a root-directory service: not in the build
+    "deploy_requirements_outside_root": (
+        "services/api",
+        {("MC502", "services/api/requirements.txt", 3)},
+    ),
+    "deploy_requirements_outside_root_fixed": ("services/api", set()),
     # the start target needs the host's configuration: info, not an error (tests/realbugs: gptdiscord)
     "deploy_needs_host_env": (".", {("MC304", "bot.py", 4)}),
     "deploy_needs_host_env_fixed": (".", set()),

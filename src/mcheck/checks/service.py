@@ -56,6 +56,12 @@ def local_install_finds_nothing(ctx: DeployContext) -> Iterator[Finding]:
         if in_context and ctx.runtime.kind == "dockerfile":
             relative = in_context[0][len(context) + 1 :] if context else in_context[0]
             hint = f"copy it in before this line: `COPY {relative} {install.container_path}`"
+        elif meant and ctx.runtime.kind == "root-directory":
+            hint = (
+                f"the host builds only the root directory {context or '.'}/: install the project "
+                f"by this repository's git URL (`git+<repository URL>#subdirectory={meant[0]}`), "
+                "or build from a directory that holds both"
+            )
         else:
             hint = (
                 f"the build context is {context or 'the repository root'}/: widen it to include "
@@ -64,7 +70,7 @@ def local_install_finds_nothing(ctx: DeployContext) -> Iterator[Finding]:
         yield Finding(
             "MC502",
             install.source_file,
-            f"`pip install {install.written}`: {install.container_path} is not in the build when "
+            f"{install.shown}: {install.container_path} is not in the build when "
             f"this runs ({where})",
             hint=hint,
             line=install.line,

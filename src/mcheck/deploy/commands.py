@@ -725,6 +725,47 @@ def _pip_argument(arg: str) -> tuple[str | None, str]:
 _ARCHIVES = (".whl", ".tar.gz", ".zip")
 
 
+@dataclass(frozen=True)
+class RequirementsLine:
+    """A line of a requirements file that pip reads as more than a name from the index."""
+
+    line: int  # 1-based
+    kind: str  # "local": a project of this repository or a path; "include": ``-r``/``-c`` FILE
+    value: str  # the path or ``git+`` URL, or the included file as written
+    text: str  # the line as written, for messages
+
+
+def requirements_file_lines(text: str) -> list[RequirementsLine]:
+    """The local projects (``-e ../core``, ``./packages/core``, ``core @ file:///opt/core``,
+    ``git+URL#subdirectory=DIR``) and included files (``-r base.txt``) of a requirements file.
+    pip and uv read a local path relative to the directory they run in, an include relative to the
+    file that names it (uv PR #1421 documents both)."""
+    found: list[RequirementsLine] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = re.split(r"(?:^|\s)#", raw, maxsplit=1)[0].strip()
+        if not line:
+            continue
+        entry = _requirements_entry(line)
+        if entry is not None:
+            found.append(RequirementsLine(number, entry[0], entry[1], line))
+    return found
+
+
+def _requirements_entry(line: str) -> tuple[str, str] | None:
+    option = re.match(r"(-e|--editable|-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)", line)
+    if option is not None:
+        flag, value = option.groups()
+        return ("local" if flag in ("-e", "--editable") else "include"), value
+    if line.startswith("-"):
+        return None
+    direct = re.match(r"[A-Za-z0-9][\w.\-\[\], ]*@\s*(\S+)", line)
+    value = direct.group(1) if direct else line.split(";", 1)[0].split()[0]
+    if value.startswith("file:"):
+        value = re.sub(r"^file:(//(localhost)?)?", "", value).split("#", 1)[0] or "."
+    kind, item = _pip_argument(value)
+    return ("local", item) if kind == "local" else None
+
+
 def git_subdirectory(url: str) -> str | None:
     """The ``subdirectory=`` of a ``git+URL#egg=x&subdirectory=DIR`` requirement, else None."""
     fragment = url.partition("#")[2]

@@ -22,7 +22,13 @@ from pathlib import Path
 from dockerfile_parse import DockerfileParser
 
 from mcheck.deploy.commands import made_directories, pip_installs
-from mcheck.deploy.model import LocalInstall, RequirementRef, StartCommand, local_install
+from mcheck.deploy.model import (
+    LocalInstall,
+    RequirementRef,
+    StartCommand,
+    local_install,
+    requirements_file_installs,
+)
 from mcheck.findings import Finding
 from mcheck.smallfiles import read_small_text
 
@@ -97,8 +103,11 @@ class DockerBuild:
 class ContextFiles:
     """The build context: repository files under ``context``, minus what ``.dockerignore`` excludes."""
 
-    def __init__(self, repo_files: list[str], context: str, dockerignore) -> None:  # DockerIgnore
+    def __init__(
+        self, repo_files: list[str], context: str, dockerignore, root: Path | None = None
+    ) -> None:  # dockerignore: DockerIgnore
         self.context = context
+        self.root = root  # the repository on disk, for the text of the files a build step reads
         self.repository = frozenset(repo_files)  # a `git+<this repository>` install sees all of it
         prefix = context + "/" if context else ""
         self.all: dict[
@@ -120,6 +129,15 @@ class ContextFiles:
     def has(self, repo_path: str) -> bool:
         """Whether the repository (not only the context) has ``repo_path``."""
         return repo_path in self.repository
+
+    def read(self, repo_path: str) -> str | None:
+        """The text of repository file ``repo_path`` (None when it cannot be read)."""
+        if self.root is None or repo_path not in self.repository:
+            return None
+        try:
+            return read_small_text(self.root / repo_path, errors="replace")
+        except OSError:
+            return None
 
 
 class Replayer:
@@ -219,6 +237,11 @@ class Replayer:
                         path in self.stage.files,
                         written,
                         self.stage.files.get(path),
+                    )
+                )
+                self.build.local_installs.extend(
+                    requirements_file_installs(
+                        path, base, self.stage.files, self.context.read, self.context.has
                     )
                 )
             self.build.packages.extend(install.packages)

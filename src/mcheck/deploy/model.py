@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,6 +113,18 @@ class LocalInstall:
     # for a path: the project's files when the command runs (relative path -> repository path); a
     # multi-stage build's later stages may not have them any more, and a `COPY` may have flattened them
     files: tuple[tuple[str, str], ...] = ()
+    # the line of a requirements file that installs it (`-e ../core`), when one does; then
+    # source_file and line are that file's
+    requirements_line: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The install as written: the requirements file's line, or the ``pip install`` command."""
+        return (
+            f"`{self.requirements_line}`"
+            if self.requirements_line
+            else f"`pip install {self.written}`"
+        )
 
 
 @dataclass
@@ -223,3 +236,38 @@ def local_install(
     view = Runtime(kind="", context="", files=files)
     repo_dir = view.repo_dir_of(container) if snapshot else None
     return LocalInstall(source_file, line, written, repo_dir, container, snapshot)
+
+
+def requirements_file_installs(
+    container_file: str,
+    cwd: str,
+    files: dict[str, str],
+    read: Callable[[str], str | None],
+    repo_has: Callable[[str], bool],
+    seen: frozenset[str] = frozenset(),
+) -> list[LocalInstall]:
+    """The repository's projects a requirements file installs when ``pip install -r`` reads it in
+    container directory ``cwd``: its local paths are relative to ``cwd``, its ``-r`` includes to the
+    file (as pip and uv read them). ``files`` is the container then (container path -> repository
+    path) and ``read`` gives a repository file's text."""
+    from mcheck.deploy.commands import requirements_file_lines
+
+    repo_file = files.get(container_file)
+    text = read(repo_file) if repo_file is not None and container_file not in seen else None
+    if text is None:
+        return []
+    found: list[LocalInstall] = []
+    for entry in requirements_file_lines(text):
+        if entry.kind == "include":
+            included = posixpath.normpath(
+                posixpath.join(posixpath.dirname(container_file), entry.value)
+            )
+            found.extend(
+                requirements_file_installs(
+                    included, cwd, files, read, repo_has, seen | {container_file}
+                )
+            )
+            continue
+        install = local_install(repo_file, entry.line, entry.value, cwd, files, repo_has)
+        found.append(dataclasses.replace(install, requirements_line=entry.text))
+    return found

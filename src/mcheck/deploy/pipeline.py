@@ -21,7 +21,7 @@ from packaging.utils import canonicalize_name
 
 from mcheck.checks import DeployContext, run_checks
 from mcheck.checks.contents import dropped_from_local_wheel
-from mcheck.deploy.commands import parse_command
+from mcheck.deploy.commands import parse_command, requirements_file_lines
 from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.follow import Analysis, Follower, Target
 from mcheck.deploy.model import DeployConfig, LocalInstall, RequirementRef, Runtime, TargetRun
@@ -408,7 +408,7 @@ class _DeployRun:
             if wheel is None:
                 reason = built.failure.message if built.failure else "no wheel was built"
                 log = built.failure.log_tail if built.failure else ""
-                raise EnvFailed(f"`pip install {install.written}` does not build: {reason}", log)
+                raise EnvFailed(f"{install.shown} does not build: {reason}", log)
             wheels.append(str(wheel))
             sdist = SdistContents.read(built.sdist) if built.sdist is not None else None
             label = f"in the repository's package {install.repo_dir}/ that the build installs"
@@ -452,7 +452,11 @@ class _DeployRun:
         return joined if (self.root / joined).is_file() else relative
 
     def _environment(self, runtime: Runtime, fs_root: Path) -> Path:
-        files = [self._requirements_file(r, fs_root) for r in runtime.requirements if r.present]
+        files = [
+            _without_local_projects(self._requirements_file(r, fs_root), self.workdir / "reqs")
+            for r in runtime.requirements
+            if r.present
+        ]
         remote = [
             i.written for i in runtime.local_installs if i.repo_dir is None and "git+" in i.written
         ]
@@ -491,6 +495,31 @@ class _DeployRun:
             sandbox=self.sandbox,
             env=self.host_env,
         ).apps[0]
+
+
+def _without_local_projects(path: Path, out_dir: Path, depth: int = 0) -> Path:
+    """A copy of requirements file ``path`` without its local projects (``-e ../core``, ``./pkg``,
+    ``git+...#subdirectory=``), which mcheck builds and installs itself (the same project twice is a
+    conflict for uv, a path the build lacks a failure), its includes pointing at such copies too."""
+    try:
+        text = read_small_text(path, errors="replace")
+    except OSError:
+        return path
+    entries = {e.line: e for e in requirements_file_lines(text)}
+    if not entries or depth > 5:
+        return path
+    lines = text.splitlines()
+    for number, entry in entries.items():
+        if entry.kind == "local":
+            lines[number - 1] = ""
+        else:
+            included = _without_local_projects(path.parent / entry.value, out_dir, depth + 1)
+            flag = entry.text.split(None, 1)[0].split("=", 1)[0]
+            lines[number - 1] = f"{flag} {included}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copy = out_dir / f"{len(list(out_dir.iterdir()))}-{path.name}"
+    copy.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return copy
 
 
 def _project_dirs(repo_files: list[str]) -> tuple[str, ...]:

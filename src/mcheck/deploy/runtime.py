@@ -13,7 +13,13 @@ from pathlib import Path
 from mcheck.deploy.commands import pip_installs
 from mcheck.deploy.dockerfile import ContextFiles, Replayer
 from mcheck.deploy.dockerignore import DockerIgnore
-from mcheck.deploy.model import DeployConfig, RequirementRef, Runtime, local_install
+from mcheck.deploy.model import (
+    DeployConfig,
+    RequirementRef,
+    Runtime,
+    local_install,
+    requirements_file_installs,
+)
 from mcheck.findings import Finding
 from mcheck.smallfiles import read_small_text
 
@@ -33,7 +39,8 @@ def reconstruct(
     runtime.pythonpath = tuple(
         posixpath.normpath(posixpath.join(runtime.workdir, p)) for p in pythonpath.split(":") if p
     )
-    _add_build_command_requirements(config, runtime, frozenset(repo_files))
+    repository = ContextFiles(repo_files, "", DockerIgnore("", []), repo_root)
+    _add_build_command_requirements(config, runtime, repository)
     repo_set = set(repo_files)
     findings.extend(
         _missing_requirement(config, runtime, ref, repo_set)
@@ -62,7 +69,7 @@ def _docker_runtime(
             Finding("MC503", config.dockerfile, f"{config.dockerfile} cannot be read: {exc}")
         ]
     build = Replayer(
-        config.dockerfile, ContextFiles(repo_files, context, ignore), ignore.source
+        config.dockerfile, ContextFiles(repo_files, context, ignore, repo_root), ignore.source
     ).run(text)
     runtime.files = build.final.files
     runtime.workdir = build.final.workdir
@@ -81,7 +88,7 @@ def _root_directory_runtime(
 ) -> tuple[Runtime, list[Finding]]:
     context = config.service_dir
     ignore = _ignore(repo_root, context)
-    files = ContextFiles(repo_files, context, ignore)
+    files = ContextFiles(repo_files, context, ignore, repo_root)
     runtime = Runtime(kind="root-directory", context=context, workdir=APP_DIR)
     runtime.files = {posixpath.join(APP_DIR, rel): repo for rel, repo in files.files.items()}
     runtime.ignored = {
@@ -92,14 +99,18 @@ def _root_directory_runtime(
     default = posixpath.join(APP_DIR, DEFAULT_REQUIREMENTS)
     if default in runtime.files:
         runtime.requirements.append(RequirementRef(runtime.files[default], None, default, True))
+        runtime.local_installs.extend(
+            requirements_file_installs(default, APP_DIR, runtime.files, files.read, files.has)
+        )
     return runtime, []
 
 
 def _add_build_command_requirements(
-    config: DeployConfig, runtime: Runtime, repo: frozenset[str] = frozenset()
+    config: DeployConfig, runtime: Runtime, repository: ContextFiles
 ) -> None:
     """Requirements files, packages and local projects named by the host's build commands (run in
-    the working directory); ``repo`` is every repository file, for ``git+`` URLs of this repository."""
+    the working directory); ``repository`` is every repository file, for ``git+`` URLs of this
+    repository and the text of the requirements files."""
     known = {r.container_path for r in runtime.requirements}
     for command in config.build_commands:
         for install in pip_installs(command.command):
@@ -108,6 +119,11 @@ def _add_build_command_requirements(
                 path = posixpath.normpath(posixpath.join(base, name))
                 if path not in known:
                     known.add(path)
+                    runtime.local_installs.extend(
+                        requirements_file_installs(
+                            path, base, runtime.files, repository.read, repository.has
+                        )
+                    )
                     runtime.requirements.append(
                         RequirementRef(
                             command.source_file,
@@ -120,7 +136,7 @@ def _add_build_command_requirements(
             runtime.packages.extend(install.packages)
             runtime.local_installs.extend(
                 local_install(
-                    command.source_file, command.line, arg, base, runtime.files, repo.__contains__
+                    command.source_file, command.line, arg, base, runtime.files, repository.has
                 )
                 for arg in install.local
             )

@@ -1,0 +1,5 @@
+from starlette.responses import PlainTextResponse
+
+
+async def home(request):
+    return PlainTextResponse("home")

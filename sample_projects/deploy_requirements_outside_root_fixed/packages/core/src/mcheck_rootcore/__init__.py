@@ -1,0 +1,5 @@
+"""The shared core."""
+
+
+def greeting() -> str:
+    return "hello"
