@@ -116,7 +116,7 @@ def test_requirements_file_lines_that_name_projects_are_local_installs(tmp_path)
         tmp_path / "repo",
         {
             "Dockerfile": "FROM python:3.11-slim\nWORKDIR /srv\nCOPY . .\n"
-            "RUN pip install -r deploy/requirements.txt\nCMD [\"python\", \"-m\", \"app\"]\n",
+            'RUN pip install -r deploy/requirements.txt\nCMD ["python", "-m", "app"]\n',
             "deploy/requirements.txt": "flask\n-r nested/base.txt\n-e ./libs/one  # editable\n",
             "deploy/nested/base.txt": "two @ file:///srv/libs/two\nrequests==2.0\n",
             "libs/one/pyproject.toml": "",
