@@ -347,3 +347,21 @@ def test_a_build_command_installing_a_project_of_this_repository_is_a_local_inst
         ("packages/core", None),  # a git URL of this repository: built from packages/core
         ("libs/tools", "/opt/tools"),  # copied in from libs/tools
     ]
+
+
+def test_an_import_after_an_early_version_exit_is_still_followed(tmp_path) -> None:
+    """PolarDNS (tests/realbugs): `if sys.version_info < MIN: sys.exit(...)`, then `import nfz` of a
+    root module the Dockerfile never copies. The exit makes what follows version-specific, not an
+    import whose failure is expected: MC502 at the importing file."""
+    from mcheck.deploy import check_deploy
+
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.11\nWORKDIR /app\nCOPY server.py .\nCMD ["python", "server.py"]\n'
+    )
+    (tmp_path / "server.py").write_text(
+        "import sys\nif sys.version_info < (3, 11):\n    sys.exit('3.11 or later')\n"
+        "import helpers\n"
+    )
+    (tmp_path / "helpers.py").write_text("")
+    report = check_deploy(tmp_path, repo_root=tmp_path, install=False)
+    assert [(f.code, f.path, f.line) for f in report.findings] == [("MC502", "server.py", 4)]

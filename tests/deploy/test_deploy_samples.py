@@ -122,6 +122,9 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
         {("MC502", "services/api/requirements.txt", 3)},
     ),
     "deploy_requirements_outside_root_fixed": ("services/api", set()),
+    # ENTRYPOINT a shell script ending in `exec "$@"`: the CMD runs, and `COPY api/ .` flattened api/
+    "deploy_entrypoint_script": (".", {("MC501", "Dockerfile", 7)}),
+    "deploy_entrypoint_script_fixed": (".", set()),
     # the start target needs the host's configuration: info, not an error (tests/realbugs: gptdiscord)
     "deploy_needs_host_env": (".", {("MC304", "bot.py", 4)}),
     "deploy_needs_host_env_fixed": (".", set()),

@@ -72,8 +72,9 @@ def _visit_body(
         yield from _visit_statement(node, scope, importer, path, package)
         if _exits_unless(node):
             # `if sys.version_info < (3, 9): raise ...` (pydantic's `assert False, 'Unreachable'`):
-            # what follows runs only where the test is false, as if it were the `else:` branch.
-            scope = dataclasses.replace(scope.in_guard(), conditional=True)
+            # what follows runs only where the test is false: conditional, as an `else:` branch is, but
+            # not guarded (a failure there is not expected: PolarDNS `sys.exit`s, then imports nfz).
+            scope = dataclasses.replace(scope, conditional=True)
 
 
 def _exits_unless(node: ast.stmt) -> bool:

@@ -23,6 +23,7 @@ from mcheck.checks import DeployContext, run_checks
 from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.deploy.commands import parse_command, requirements_file_lines
 from mcheck.deploy.configs import read_deploy_config
+from mcheck.deploy.entrypoint_scripts import through_scripts
 from mcheck.deploy.follow import Analysis, Follower, Target
 from mcheck.deploy.model import DeployConfig, LocalInstall, RequirementRef, Runtime, TargetRun
 from mcheck.deploy.resolve import FileTree
@@ -259,6 +260,10 @@ class _DeployRun:
         with self.stage("context"):
             runtime, findings = reconstruct(config, self.root, repo_files)
             self.report.findings.extend(findings)
+            config.start_commands = [
+                through_scripts(s, runtime, self._read_repository_file)
+                for s in config.start_commands
+            ]
             projects = _project_dirs(repo_files)
             runtime.installed_names = frozenset(
                 [
@@ -285,6 +290,12 @@ class _DeployRun:
         with self.stage("analyse"):
             ctx.earlier = list(self.report.findings)
             self.report.findings = run_checks(ctx)
+
+    def _read_repository_file(self, repo_file: str) -> str | None:
+        try:
+            return read_small_text(self.root / repo_file, errors="replace")
+        except OSError:
+            return None
 
     def _service_python(self, runtime: Runtime) -> str | None:
         """The interpreter the service will run, or the nearest installed (MC004 says so)."""
