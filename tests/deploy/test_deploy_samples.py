@@ -125,6 +125,10 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
     # ENTRYPOINT a shell script ending in `exec "$@"`: the CMD runs, and `COPY api/ .` flattened api/
     "deploy_entrypoint_script": (".", {("MC501", "Dockerfile", 7)}),
     "deploy_entrypoint_script_fixed": (".", set()),
+    # only the Justfile's `docker build -f .dockerfiles/Dockerfile .` names the image's Dockerfile
+    # (tests/realbugs: django-email-relay); `COPY src/relay /app` flattens the package
+    "deploy_dockerfile_named_by_justfile": (".", {("MC501", ".dockerfiles/Dockerfile", 7)}),
+    "deploy_dockerfile_named_by_justfile_fixed": (".", set()),
     # the start target needs the host's configuration: info, not an error (tests/realbugs: gptdiscord)
     "deploy_needs_host_env": (".", {("MC304", "bot.py", 4)}),
     "deploy_needs_host_env_fixed": (".", set()),

@@ -176,8 +176,8 @@ def _needs_host_configuration(error: ExceptionInfo) -> bool:
     (``os.environ["TOKEN"]``, ``raise ValueError("TOKEN is not set in the environment")``)."""
     if error.type in ("ModuleNotFoundError", "ImportError", "SyntaxError", "NameError"):
         return False
-    frame = error.raising_frame
-    source = (frame.source if frame is not None else "").lower()
+    # `os.environ["X"]` raises inside os.py: the line that asked is one of the last two frames
+    source = " ".join(f.source or "" for f in error.frames[-2:]).lower()
     message = error.message.lower()
     if error.type == "KeyError" and ("environ" in source or "getenv" in source):
         return True

@@ -31,11 +31,16 @@ _FILE_ORDER = tuple(name for name in HOST_FILE_NAMES if name != "Dockerfile")
 _REPOSITORY_FILES = ("render.yaml", *COMPOSE_FILE_NAMES)
 
 
-def read_deploy_config(service_dir: Path, repo_root: Path) -> DeployConfig:
-    """Read every deploy file of the service at ``service_dir`` (and ``render.yaml`` at the repo root)."""
+def read_deploy_config(
+    service_dir: Path, repo_root: Path, repo_files: list[str] | None = None
+) -> DeployConfig:
+    """Read every deploy file of the service at ``service_dir`` (and ``render.yaml`` at the repo root).
+    Given the repository's files, the ``docker build`` commands its recipes, scripts and workflows
+    write (:mod:`mcheck.deploy.docker_builds`) say which Dockerfile and context build the service
+    when no deploy file does."""
     rel = _rel(service_dir, repo_root)
     config = DeployConfig(service_dir=rel)
-    reader = _Reader(config, service_dir, repo_root)
+    reader = _Reader(config, service_dir, repo_root, repo_files)
     reader.read_all()
     return config
 
@@ -53,8 +58,15 @@ def _join(*parts: str) -> str:
 class _Reader:
     """Applies what each deploy file says (read by :mod:`mcheck.deploy.hostfiles`) to a :class:`DeployConfig`."""
 
-    def __init__(self, config: DeployConfig, service_dir: Path, repo_root: Path) -> None:
+    def __init__(
+        self,
+        config: DeployConfig,
+        service_dir: Path,
+        repo_root: Path,
+        repo_files: list[str] | None = None,
+    ) -> None:
         self.config = config
+        self.repo_files = repo_files
         self.service_dir = service_dir
         self.repo_root = repo_root
         self.builder: str | None = (
@@ -142,6 +154,29 @@ class _Reader:
         if not docker:
             self.config.start_commands.append(start)
 
+    def _docker_build_call(self) -> None:
+        """The Dockerfile and context of a ``docker build`` the repository writes for this service:
+        for the Dockerfile already chosen, else one whose context is the service directory."""
+        from mcheck.deploy.docker_builds import docker_build_calls
+
+        if self.repo_files is None:
+            return
+        calls = docker_build_calls(self.repo_root, self.repo_files)
+        service = self.config.service_dir
+        chosen = self.dockerfile
+        matching = [
+            c
+            for c in calls
+            if (c.dockerfile or _join(c.context, "Dockerfile")) == chosen
+            or (chosen is None and c.context == service)
+        ]
+        if not matching:
+            return
+        call = matching[0]
+        self.dockerfile = call.dockerfile or _join(call.context, "Dockerfile")
+        self.docker_context = call.context
+        self.config.files_read.append(call.source_file)
+
     def _finish(self) -> None:
         """Decide Docker vs. root-directory build and read the Dockerfile's own start command."""
         from mcheck.deploy.dockerfile import read_dockerfile_start
@@ -154,6 +189,9 @@ class _Reader:
             and self.builder in (None, "dockerfile")
         ):
             self.dockerfile = default_dockerfile
+        if self.builder is None and self.docker_context is None:
+            # no host file says how the image is built: the repository's own `docker build` does
+            self._docker_build_call()
         if self.dockerfile is not None and self.builder in (None, "dockerfile"):
             config.dockerfile = self.dockerfile
             config.docker_context = (

@@ -230,7 +230,26 @@ class Follower:
                 found.file or any(self.repo.has_python_below(d) for d in found.directories)
             ):
                 return _representative(found, self.repo), base
-        return None
+        return self._only_place_in_repo(name)
+
+    def _only_place_in_repo(self, name: str) -> tuple[str, str] | None:
+        """A dotted module that exists in exactly one place of the repository, below a directory no
+        sys.path entry names (``from models.raw import x`` with the models in ``common/models/``):
+        the author's code, not an index package. A bare name needs a package directory there."""
+        top = name.split(".", 1)[0]
+        bases = {
+            posixpath.dirname(d)
+            for d in self.repo.dirs
+            if posixpath.basename(d) == top and self.repo.has_python_below(d)
+        }
+        if "." not in name and not bases:
+            return None
+        places = []
+        for base in sorted(bases):
+            found = self.repo.resolve(name, [base])
+            if found is not None and (found.file or "." in name):
+                places.append((_representative(found, self.repo), base))
+        return places[0] if len(places) == 1 else None
 
     def _unresolved_import(self, site: ImportSite, target: Target) -> Finding | None:
         candidate = self._repo_candidate(site.target, target.sys_path, importer=site.path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -228,7 +229,7 @@ def local_install(
             repo_has(f"{sub}/pyproject.toml") or repo_has(f"{sub}/setup.py")
         )
         return LocalInstall(source_file, line, written, sub if project else None)
-    container = posixpath.normpath(posixpath.join(base, written))
+    container = posixpath.normpath(posixpath.join(base, without_extras(written)))
     prefix = container.rstrip("/") + "/"
     snapshot = tuple(
         sorted((c[len(prefix) :], r) for c, r in files.items() if c.startswith(prefix))
@@ -271,3 +272,13 @@ def requirements_file_installs(
         install = local_install(repo_file, entry.line, entry.value, cwd, files, repo_has)
         found.append(dataclasses.replace(install, requirements_line=entry.text))
     return found
+
+
+def without_extras(path: str) -> str:
+    """``.[hc,psycopg]`` -> ``.``: a local project installed with extras."""
+    return re.sub(r"\[[^\]/]*\]$", "", path)
+
+
+def extras_of(path: str) -> str:
+    """``.[hc,psycopg]`` -> ``[hc,psycopg]`` (empty when none)."""
+    return path[len(without_extras(path)) :]

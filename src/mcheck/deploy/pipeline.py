@@ -25,7 +25,14 @@ from mcheck.deploy.commands import parse_command, requirements_file_lines
 from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.entrypoint_scripts import through_scripts
 from mcheck.deploy.follow import Analysis, Follower, Target
-from mcheck.deploy.model import DeployConfig, LocalInstall, RequirementRef, Runtime, TargetRun
+from mcheck.deploy.model import (
+    DeployConfig,
+    LocalInstall,
+    RequirementRef,
+    Runtime,
+    TargetRun,
+    extras_of,
+)
 from mcheck.deploy.resolve import FileTree
 from mcheck.deploy.runtime import reconstruct
 from mcheck.deploy.service_python import choose_service_python
@@ -251,7 +258,7 @@ class _DeployRun:
     def execute(self, *, install: bool, app_probe: bool) -> None:
         with self.stage("read"):
             repo_files = list_source_files(self.root, find_git_root(self.root))
-            config = read_deploy_config(self.service, self.root)
+            config = read_deploy_config(self.service, self.root, repo_files)
             # Code scanning places findings that name no file at the service's deploy file.
             self.report.project_file = (
                 config.files_read[0] if config.files_read else config.dockerfile
@@ -420,7 +427,7 @@ class _DeployRun:
                 reason = built.failure.message if built.failure else "no wheel was built"
                 log = built.failure.log_tail if built.failure else ""
                 raise EnvFailed(f"{install.shown} does not build: {reason}", log)
-            wheels.append(str(wheel))
+            wheels.append(f"{wheel}{extras_of(install.written)}")  # and the extras' needs
             sdist = SdistContents.read(built.sdist) if built.sdist is not None else None
             label = f"in the repository's package {install.repo_dir}/ that the build installs"
             dropped = dropped_from_local_wheel(project, WheelContents.read(wheel), sdist, label)
