@@ -129,6 +129,9 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
     # (tests/realbugs: django-email-relay); `COPY src/relay /app` flattens the package
     "deploy_dockerfile_named_by_justfile": (".", {("MC501", ".dockerfiles/Dockerfile", 7)}),
     "deploy_dockerfile_named_by_justfile_fixed": (".", set()),
+    # `poetry install --only main` in the image: httpx is only in the dev group
+    "deploy_poetry_image": (".", {("MC202", "app/main.py", 1)}),
+    "deploy_poetry_image_fixed": (".", set()),
     # the start target needs the host's configuration: info, not an error (tests/realbugs: gptdiscord)
     "deploy_needs_host_env": (".", {("MC304", "bot.py", 4)}),
     "deploy_needs_host_env_fixed": (".", set()),
@@ -329,3 +332,9 @@ def test_the_installed_core_drops_a_file_and_the_start_target_names_it(deploy_re
     assert failure.hint == "root cause: MC101 packages/core/src/mcheck_svc_core/routes/health.py"
     dropped = _finding(report, "MC101")
     assert dropped.repo_path == "packages/core/src/mcheck_svc_core/routes/health.py"
+
+
+def test_a_poetry_image_names_the_poetry_table_to_declare_it_in(deploy_report) -> None:
+    finding = _finding(deploy_report("deploy_poetry_image"), "MC202")
+    assert "(installed: poetry, starlette, uvicorn)" in finding.message
+    assert finding.hint.endswith("add httpx to [tool.poetry.dependencies] of pyproject.toml")

@@ -255,6 +255,7 @@ def _undeclared(
     findings: list[Finding] = []
     sources = ", ".join(
         sorted({posixpath.basename(r.container_path) for r in runtime.requirements if r.present})
+        or sorted(set(runtime.dependency_tables))
     )
     for name in outcome.missing:
         hint = _provider_hint(name, requirement_dists, sources)

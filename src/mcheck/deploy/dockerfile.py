@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
 
-from mcheck.deploy.commands import made_directories, pip_installs
+from mcheck.deploy.commands import made_directories, pip_installs, shell_commands
 from mcheck.deploy.model import (
     LocalInstall,
     RequirementRef,
@@ -29,6 +29,7 @@ from mcheck.deploy.model import (
     local_install,
     requirements_file_installs,
 )
+from mcheck.deploy.project_installs import declared_in, project_installs, project_requirements
 from mcheck.findings import Finding
 from mcheck.smallfiles import read_small_text
 
@@ -63,6 +64,8 @@ class Stage:
     healthcheck: str | None = None  # the HEALTHCHECK instruction's value
     made_dirs: set[str] = field(default_factory=set)  # created by `RUN mkdir`: a COPY goes inside
     base_image: str = ""  # the external image the stage (or the stage it is built on) starts from
+    # requirements files a build step wrote (`poetry export > requirements.txt`): path -> what they hold
+    generated: dict[str, list[str]] = field(default_factory=dict)
 
     def derive(self, name: str | None) -> Stage:
         """A stage built ``FROM`` this one: Docker copies the image config (CMD, WORKDIR, HEALTHCHECK)."""
@@ -76,6 +79,7 @@ class Stage:
             self.healthcheck,
             set(self.made_dirs),
             self.base_image,
+            dict(self.generated),
         )
 
 
@@ -96,6 +100,7 @@ class DockerBuild:
     requirements: list[RequirementRef] = field(default_factory=list)
     packages: list[str] = field(default_factory=list)
     local_installs: list[LocalInstall] = field(default_factory=list)
+    dependency_tables: list[str] = field(default_factory=list)  # see Runtime.dependency_tables
     findings: list[Finding] = field(default_factory=list)
     ignored: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # see Runtime.ignored
 
@@ -224,10 +229,14 @@ class Replayer:
             posixpath.normpath(posixpath.join(self.stage.workdir, d))
             for d in made_directories(self.expand(ins.value))
         )
+        self._project_installs(self.expand(ins.value))
         for install in pip_installs(self.expand(ins.value)):
             base = posixpath.normpath(posixpath.join(self.stage.workdir, install.cwd))
             for name in install.requirement_files:
                 path = posixpath.normpath(posixpath.join(base, name))
+                if path in self.stage.generated:  # written by an export of this build
+                    self.build.packages.extend(self.stage.generated[path])
+                    continue
                 written = name if install.cwd == "." else posixpath.join(install.cwd, name)
                 self.build.requirements.append(
                     RequirementRef(
@@ -249,6 +258,22 @@ class Replayer:
                 local_install(self.source, ins.line, arg, base, self.stage.files, self.context.has)
                 for arg in install.local
             )
+
+    def _project_installs(self, command: str) -> None:
+        """``poetry install``, ``pipenv install --system``, ``uv sync``: the project file's main
+        dependencies are installed; an export's requirements file holds them for a later step."""
+        for install in project_installs(shell_commands(command)):
+            base = posixpath.normpath(posixpath.join(self.stage.workdir, install.cwd))
+            found = project_requirements(install.tool, base, self.stage.files, self.context.read)
+            if found is None:
+                continue
+            if install.output is not None:
+                self.stage.generated[posixpath.normpath(posixpath.join(base, install.output))] = (
+                    found
+                )
+            else:
+                self.build.packages.extend(found)
+            self.build.dependency_tables.append(declared_in(install.tool, base, self.stage.files))
 
     def _add(self, ins: Instruction) -> None:
         self._copy(ins)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from mcheck.deploy.commands import pip_installs
+from mcheck.deploy.commands import pip_installs, shell_commands
 from mcheck.deploy.dockerfile import ContextFiles, Replayer
 from mcheck.deploy.dockerignore import DockerIgnore
 from mcheck.deploy.model import (
@@ -20,6 +20,7 @@ from mcheck.deploy.model import (
     local_install,
     requirements_file_installs,
 )
+from mcheck.deploy.project_installs import declared_in, project_installs, project_requirements
 from mcheck.findings import Finding
 from mcheck.smallfiles import read_small_text
 
@@ -78,6 +79,7 @@ def _docker_runtime(
     runtime.requirements = build.requirements
     runtime.packages = build.packages
     runtime.local_installs = build.local_installs
+    runtime.dependency_tables = build.dependency_tables
     runtime.ignored = build.ignored
     runtime.invalidate()
     return runtime, list(build.findings)
@@ -102,6 +104,15 @@ def _root_directory_runtime(
         runtime.local_installs.extend(
             requirements_file_installs(default, APP_DIR, runtime.files, files.read, files.has)
         )
+    else:
+        # Nixpacks, Railpack and Heroku install a Pipfile or a poetry project without being told
+        for tool in ("pipenv", "poetry"):
+            found = project_requirements(tool, APP_DIR, runtime.files, files.read)
+            marker = "Pipfile" if tool == "pipenv" else "poetry.lock"
+            if found is not None and posixpath.join(APP_DIR, marker) in runtime.files:
+                runtime.packages.extend(found)
+                runtime.dependency_tables.append(declared_in(tool, APP_DIR, runtime.files))
+                break
     return runtime, []
 
 
@@ -113,6 +124,12 @@ def _add_build_command_requirements(
     repository and the text of the requirements files."""
     known = {r.container_path for r in runtime.requirements}
     for command in config.build_commands:
+        for project in project_installs(shell_commands(command.command)):
+            base = posixpath.normpath(posixpath.join(runtime.workdir, project.cwd))
+            found = project_requirements(project.tool, base, runtime.files, repository.read)
+            if found is not None and project.output is None:
+                runtime.packages.extend(found)
+                runtime.dependency_tables.append(declared_in(project.tool, base, runtime.files))
         for install in pip_installs(command.command):
             base = posixpath.normpath(posixpath.join(runtime.workdir, install.cwd))
             for name in install.requirement_files:
