@@ -365,3 +365,23 @@ def test_an_import_after_an_early_version_exit_is_still_followed(tmp_path) -> No
     (tmp_path / "helpers.py").write_text("")
     report = check_deploy(tmp_path, repo_root=tmp_path, install=False)
     assert [(f.code, f.path, f.line) for f in report.findings] == [("MC502", "server.py", 4)]
+
+
+def test_a_celery_worker_imports_its_app_module(tmp_path) -> None:
+    """ranking-challenge (tests/realbugs): compose runs `celery -A sandbox_worker.tasks worker`
+    from /app, where `COPY . .` put the worker under examples/: the module does not resolve."""
+    from mcheck.deploy import check_deploy
+
+    (tmp_path / "examples/sandbox_worker").mkdir(parents=True)
+    (tmp_path / "examples/sandbox_worker/__init__.py").write_text("")
+    (tmp_path / "examples/sandbox_worker/tasks.py").write_text("app = None\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11\nWORKDIR /app\nCOPY . .\n")
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  worker:\n    build: .\n"
+        "    command: celery -A sandbox_worker.tasks worker --loglevel=info\n"
+    )
+    report = check_deploy(tmp_path, repo_root=tmp_path, install=False)
+    assert [(f.code, f.path, f.line) for f in report.findings] == [
+        ("MC501", "docker-compose.yml", 4)
+    ]
+    assert "`sandbox_worker.tasks` does not resolve from /app" in report.findings[0].message

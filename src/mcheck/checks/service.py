@@ -28,7 +28,7 @@ from mcheck.probes.protocol import AppResult, ExceptionInfo, TargetResult
 from mcheck.probes.service import EnvFailed
 from mcheck.wheel.artifacts import module_name_for
 
-KNOWN_SERVERS = "uvicorn, gunicorn, hypercorn, granian, fastapi run, python -m mod, python path.py"
+KNOWN_SERVERS = "uvicorn, gunicorn, hypercorn, granian, fastapi run, celery -A mod, python -m mod, python path.py"
 
 
 @check("MC503")

@@ -338,7 +338,32 @@ def _parse_argv(argv: list[str], base_dir: Path | None) -> ParsedCommand:
         return _parse_python(argv, base_dir)
     if program in SERVERS:
         return _parse_server(program, argv, base_dir)
+    if program == "celery":
+        return _parse_celery(argv)
     return ParsedCommand(argv=tuple(argv), server=None)
+
+
+def _parse_celery(argv: list[str]) -> ParsedCommand:
+    """``celery -A proj.tasks worker``: a worker process imports the app module it is given (celery
+    finds ``app``/``celery`` in it, or a ``celery`` submodule, so no attribute is checked)."""
+    app: str | None = None
+    workdir: str | None = None
+    for i, arg in enumerate(argv[1:], start=1):
+        value = argv[i + 1] if i + 1 < len(argv) else None
+        if arg in ("-A", "--app") and value:
+            app = value
+        elif arg.startswith("--app="):
+            app = arg.split("=", 1)[1]
+        elif arg.startswith("-A") and len(arg) > 2:
+            app = arg[2:]
+        elif arg == "--workdir" and value:
+            workdir = value
+        elif arg.startswith("--workdir="):
+            workdir = arg.split("=", 1)[1]
+    module = app.partition(":")[0] if app else None
+    if not module or not all(part.isidentifier() for part in module.split(".")):
+        return ParsedCommand(argv=tuple(argv), server=None)
+    return ParsedCommand(argv=tuple(argv), server="celery", module=module, chdir=workdir)
 
 
 def _parse_python(argv: list[str], base_dir: Path | None) -> ParsedCommand:
