@@ -79,3 +79,21 @@ def test_a_module_in_one_place_outside_the_context_is_mc502_not_an_index_package
     [finding] = report.findings
     assert (finding.code, finding.path, finding.line) == ("MC502", "apps/api/api/main.py", 1)
     assert "`models.raw` is common/models/raw.py" in finding.message
+
+
+def test_a_package_the_repository_publishes_and_the_service_installs_is_not_mc502(
+    tmp_path: Path,
+) -> None:
+    """ranking-challenge (tests/realbugs): module/src/ranking_challenge is the source of a package
+    on the index, which the service installs by name: the import is third-party there."""
+    repo = _repo(
+        tmp_path,
+        {
+            "apps/api/Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\n"
+            'RUN pip install -r requirements.txt\nCMD ["uvicorn", "main:app"]\n',
+            "apps/api/requirements.txt": "ranking-challenge\n",
+            "apps/api/main.py": "from ranking_challenge.request import Request\napp = None\n",
+            "module/src/ranking_challenge/request.py": "Request = object\n",
+        },
+    )
+    assert check_deploy(repo / "apps/api", repo_root=repo, install=False).findings == []

@@ -49,6 +49,8 @@ def test_poetry_install_in_an_image_installs_the_main_group_pinned_by_the_lock(t
     )
     # the path dependency is the repository's own code, never an index name; dev groups stay out
     assert runtime.packages == ["fastapi==0.110.3", "redis", "poetry"]
+    # every version the lock pins constrains what they resolve to (transitive ones included)
+    assert runtime.constraints == ["fastapi==0.110.3", "pytest==8.0.0"]
     assert findings == []
 
 

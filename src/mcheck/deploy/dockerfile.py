@@ -29,7 +29,12 @@ from mcheck.deploy.model import (
     local_install,
     requirements_file_installs,
 )
-from mcheck.deploy.project_installs import declared_in, project_installs, project_requirements
+from mcheck.deploy.project_installs import (
+    declared_in,
+    lock_pins,
+    project_installs,
+    project_requirements,
+)
 from mcheck.findings import Finding
 from mcheck.smallfiles import read_small_text
 
@@ -101,6 +106,7 @@ class DockerBuild:
     packages: list[str] = field(default_factory=list)
     local_installs: list[LocalInstall] = field(default_factory=list)
     dependency_tables: list[str] = field(default_factory=list)  # see Runtime.dependency_tables
+    constraints: list[str] = field(default_factory=list)  # see Runtime.constraints
     findings: list[Finding] = field(default_factory=list)
     ignored: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # see Runtime.ignored
 
@@ -274,6 +280,9 @@ class Replayer:
             else:
                 self.build.packages.extend(found)
             self.build.dependency_tables.append(declared_in(install.tool, base, self.stage.files))
+            self.build.constraints.extend(
+                lock_pins(install.tool, base, self.stage.files, self.context.read)
+            )
 
     def _add(self, ins: Instruction) -> None:
         self._copy(ins)

@@ -15,6 +15,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from mcheck.analysis.imports import extract_imports
 from mcheck.analysis.model import ImportSite
 from mcheck.deploy.commands import ServerCall, parse_server
@@ -23,6 +26,7 @@ from mcheck.deploy.resolve import FileTree, Resolved, module_name_for
 from mcheck.findings import Finding, Fix
 from mcheck.fix.dockerfile import add_copy
 from mcheck.fix.edits import remove_line, replace_module_on_line
+from mcheck.knowledge.import_names import distributions_for_import
 from mcheck.smallfiles import SOURCE_FILE_LIMIT, read_small_text
 
 
@@ -67,6 +71,7 @@ class Follower:
         self.fs = FileTree(runtime.files)
         self.repo = repo
         self.repo_root = repo_root
+        self._requirement_names: set[str] | None = None  # read when first needed
 
     # --- the start target -----------------------------------------------------------------------------
 
@@ -237,6 +242,8 @@ class Follower:
         sys.path entry names (``from models.raw import x`` with the models in ``common/models/``):
         the author's code, not an index package. A bare name needs a package directory there."""
         top = name.split(".", 1)[0]
+        if self._installed_from_an_index(top):
+            return None  # ranking-challenge: its services install the package the repo publishes
         bases = {
             posixpath.dirname(d)
             for d in self.repo.dirs
@@ -250,6 +257,13 @@ class Follower:
             if found is not None and (found.file or "." in name):
                 places.append((_representative(found, self.repo), base))
         return places[0] if len(places) == 1 else None
+
+    def _installed_from_an_index(self, top: str) -> bool:
+        """Whether a requirement of the build names a distribution that provides ``top``."""
+        if self._requirement_names is None:
+            self._requirement_names = _requirement_names(self.runtime, self.repo_root)
+        providers = {canonicalize_name(d) for d in distributions_for_import(top)}
+        return bool(providers & self._requirement_names)
 
     def _unresolved_import(self, site: ImportSite, target: Target) -> Finding | None:
         candidate = self._repo_candidate(site.target, target.sys_path, importer=site.path)
@@ -603,3 +617,24 @@ def _ancestors(path: str) -> list[str]:
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _requirement_names(runtime: Runtime, repo_root: Path) -> set[str]:
+    """Canonical names of what the build installs from an index: its packages and the lines of
+    its requirements files."""
+    lines = list(runtime.packages)
+    for ref in runtime.requirements:
+        repo_file = ref.repo_path or runtime.files.get(ref.container_path)
+        if repo_file is None:
+            continue
+        try:
+            lines += read_small_text(repo_root / repo_file, errors="replace").splitlines()
+        except OSError:
+            continue
+    names = set()
+    for line in lines:
+        try:
+            names.add(canonicalize_name(Requirement(line.split("#", 1)[0].strip()).name))
+        except InvalidRequirement:
+            continue
+    return names

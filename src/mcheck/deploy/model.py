@@ -150,6 +150,7 @@ class Runtime:
     local_installs: list[LocalInstall] = field(default_factory=list)
     # where a project install's dependencies are declared ("[packages] of Pipfile"), for hints
     dependency_tables: list[str] = field(default_factory=list)
+    constraints: list[str] = field(default_factory=list)  # a lock file's pins (poetry.lock)
     # top-level import names the local installs provide: imports of them resolve in the venv
     installed_names: frozenset[str] = frozenset()
     # repository file -> (.dockerignore path, line, pattern) for files the build context leaves out

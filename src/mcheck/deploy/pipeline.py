@@ -492,6 +492,7 @@ class _DeployRun:
             packages,
             python=self.python,
             cwd=host_path(fs_root, runtime.workdir),
+            constraints=sorted(set(runtime.constraints)),
         )
 
     def _asgi(self, interpreter: Path, fs_root: Path, target: Target, index: int) -> AppResult:

@@ -81,6 +81,19 @@ def _names_packages(tool: str, args: list[str]) -> bool:
     return tool == "pipenv" and any(not a.startswith("-") for a in args)
 
 
+def lock_pins(
+    tool: str, directory: str, files: dict[str, str], read: Callable[[str], str | None]
+) -> list[str]:
+    """``name==version`` of every package poetry.lock pins (constraints: what the service's
+    dependencies resolve to, transitive ones included, as ``poetry install`` would install them)."""
+    if tool != "poetry":
+        return []
+    lock_file = files.get(posixpath.join(directory, "poetry.lock"))
+    lock = read(lock_file) if lock_file is not None else None
+    pins = _poetry_lock_versions(lock) if lock is not None else {}
+    return _valid([f"{name}=={version}" for name, version in sorted(pins.items())])
+
+
 def project_requirements(
     tool: str, directory: str, files: dict[str, str], read: Callable[[str], str | None]
 ) -> list[str] | None:

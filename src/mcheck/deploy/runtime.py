@@ -20,7 +20,12 @@ from mcheck.deploy.model import (
     local_install,
     requirements_file_installs,
 )
-from mcheck.deploy.project_installs import declared_in, project_installs, project_requirements
+from mcheck.deploy.project_installs import (
+    declared_in,
+    lock_pins,
+    project_installs,
+    project_requirements,
+)
 from mcheck.findings import Finding
 from mcheck.smallfiles import read_small_text
 
@@ -80,6 +85,7 @@ def _docker_runtime(
     runtime.packages = build.packages
     runtime.local_installs = build.local_installs
     runtime.dependency_tables = build.dependency_tables
+    runtime.constraints = build.constraints
     runtime.ignored = build.ignored
     runtime.invalidate()
     return runtime, list(build.findings)
@@ -112,6 +118,7 @@ def _root_directory_runtime(
             if found is not None and posixpath.join(APP_DIR, marker) in runtime.files:
                 runtime.packages.extend(found)
                 runtime.dependency_tables.append(declared_in(tool, APP_DIR, runtime.files))
+                runtime.constraints.extend(lock_pins(tool, APP_DIR, runtime.files, files.read))
                 break
     return runtime, []
 
@@ -130,6 +137,9 @@ def _add_build_command_requirements(
             if found is not None and project.output is None:
                 runtime.packages.extend(found)
                 runtime.dependency_tables.append(declared_in(project.tool, base, runtime.files))
+                runtime.constraints.extend(
+                    lock_pins(project.tool, base, runtime.files, repository.read)
+                )
         for install in pip_installs(command.command):
             base = posixpath.normpath(posixpath.join(runtime.workdir, install.cwd))
             for name in install.requirement_files:

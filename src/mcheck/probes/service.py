@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -58,9 +59,16 @@ def installed_versions(venv: Path) -> dict[str, str]:
 
 
 def create_service_env(
-    venv: Path, requirement_files: list[Path], packages: list[str], *, python: str | None, cwd: Path
+    venv: Path,
+    requirement_files: list[Path],
+    packages: list[str],
+    *,
+    python: str | None,
+    cwd: Path,
+    constraints: Sequence[str] = (),
 ) -> Path:
-    """A fresh venv with the service's requirements installed; returns its interpreter."""
+    """A fresh venv with the service's requirements installed (``constraints``: pins, such as a
+    lock file's, that what they resolve to must match); returns its interpreter."""
     uv = find_uv()
     if uv is None:  # pragma: no cover - uv is a dependency of mcheck
         raise EnvFailed("uv is not available", "")
@@ -71,6 +79,10 @@ def create_service_env(
     )
     interpreter = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     args = [a for f in requirement_files for a in ("-r", str(f))] + packages
+    if args and constraints:
+        pinned = venv.parent / f"{venv.name}-constraints.txt"
+        pinned.write_text("".join(f"{c}\n" for c in constraints), encoding="utf-8")
+        args += ["-c", str(pinned)]
     if args:
         _run(
             [uv, "pip", "install", "--quiet", "--python", str(interpreter), *args],
