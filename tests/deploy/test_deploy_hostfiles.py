@@ -252,3 +252,16 @@ def test_compose_entrypoint_command_working_dir_and_healthcheck_make_the_start_c
     assert api.health_path == "/healthz"
     [alone] = worker.start_commands
     assert (alone.command, alone.line) == ("python -m worker", 11)
+
+
+def test_a_compose_file_between_the_service_and_the_root_describes_the_service(tmp_path):
+    """compose files in any directory above the service count, their contexts relative to them."""
+    (tmp_path / "services/api").mkdir(parents=True)
+    (tmp_path / "services/compose.yaml").write_text(
+        "services:\n  api:\n    build:\n      context: ./api\n"
+        "    command: uvicorn app:api --port 8000\n"
+    )
+    (tmp_path / "services/api/Dockerfile").write_text("FROM python:3.11\nWORKDIR /app\nCOPY . .\n")
+    config = read_deploy_config(tmp_path / "services/api", tmp_path)
+    assert "services/compose.yaml" in config.files_read
+    assert [s.argv for s in config.start_commands] == [("uvicorn", "app:api", "--port", "8000")]

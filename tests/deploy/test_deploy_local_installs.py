@@ -151,3 +151,26 @@ def test_a_requirements_line_outside_the_root_directory_is_mc502_with_the_git_ur
     )
     assert "#subdirectory=packages/core" in finding.hint
     assert "root directory services/api/" in finding.hint
+
+
+def test_a_git_url_is_this_checkout_only_when_it_is_the_origin_remote(tmp_path):
+    """`git+URL#subdirectory=packages/core` of another repository is that repository's package,
+    even when this one has a packages/core too: compared with `origin`, in every URL form."""
+    import subprocess
+
+    from mcheck.deploy.model import LocalInstall
+    from mcheck.deploy.pipeline import _this_repository_only
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "remote", "add", "origin", "git@github.com:acme/mono.git"],
+        check=True,
+    )
+    ours = "core @ git+https://github.com/Acme/mono@main#subdirectory=packages/core"
+    theirs = "core @ git+https://github.com/other/mono.git#subdirectory=packages/core"
+    installs = [
+        LocalInstall("requirements.txt", 1, ours, "packages/core"),
+        LocalInstall("requirements.txt", 2, theirs, "packages/core"),
+    ]
+    kept = _this_repository_only(installs, tmp_path)
+    assert [i.repo_dir for i in kept] == ["packages/core", None]

@@ -801,6 +801,21 @@ def git_subdirectory(url: str) -> str | None:
     return None
 
 
+def repository_of(url: str) -> str:
+    """``host/owner/name`` of a git URL in any form pip and git accept (``git+https://...@ref#...``,
+    ``git+ssh://git@host/...``, ``git@host:owner/name.git``), for comparing two of them."""
+    text = url.removeprefix("git+").split("#", 1)[0]
+    scp = re.match(r"^[\w.-]+@([\w.-]+):(?!//)(.+)$", text)
+    if scp is not None:
+        host, path = scp.groups()
+    else:
+        rest = text.split("://", 1)[-1]
+        host, _, path = rest.partition("/")
+        host = host.rsplit("@", 1)[-1].split(":", 1)[0]
+    path = re.sub(r"@[^/]*$", "", path.strip("/"))  # a pip `@ref` after the repository
+    return f"{host.lower()}/{path.removesuffix('.git').lower()}"
+
+
 def _looks_like_path(arg: str) -> bool:
     return (
         arg.startswith((".", "/", "~")) or arg.endswith((".whl", ".tar.gz", ".zip")) or "$" in arg

@@ -90,10 +90,13 @@ class _Reader:
 
     def _locations(self, name: str) -> list[Path]:
         paths = [self.service_dir / name]
-        if name in _REPOSITORY_FILES and self.service_dir.resolve() != self.repo_root.resolve():
-            paths.append(
-                self.repo_root / name
-            )  # a Blueprint or a compose file at the repository root
+        service, root = self.service_dir.resolve(), self.repo_root.resolve()
+        if name in COMPOSE_FILE_NAMES:
+            # a compose file in any directory above the service, up to the repository root
+            # (`deploy/compose.yaml` building `../services/api`): its contexts are relative to it
+            paths += [d / name for d in service.parents if d == root or root in d.parents]
+        elif name in _REPOSITORY_FILES and service != root:
+            paths.append(self.repo_root / name)  # a Blueprint at the repository root
         return [p for p in paths if p.is_file()]
 
     def _text(self, path: Path) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from packaging.utils import canonicalize_name
 
 from mcheck.checks import DeployContext, run_checks
 from mcheck.checks.contents import dropped_from_local_wheel
-from mcheck.deploy.commands import parse_command, requirements_file_lines
+from mcheck.deploy.commands import parse_command, repository_of, requirements_file_lines
 from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.entrypoint_scripts import through_scripts
 from mcheck.deploy.follow import Analysis, Follower, Target
@@ -40,6 +41,7 @@ from mcheck.errors import UsageError
 from mcheck.findings import Finding, Report
 from mcheck.fix.prove import Tree
 from mcheck.fix.session import fix_report
+from mcheck.gitcmd import git_text
 from mcheck.interpreters import resolve_interpreter
 from mcheck.probes.apps import run_app_probe
 from mcheck.probes.protocol import AppResult, AppTarget
@@ -267,6 +269,7 @@ class _DeployRun:
         with self.stage("context"):
             runtime, findings = reconstruct(config, self.root, repo_files)
             self.report.findings.extend(findings)
+            runtime.local_installs = _this_repository_only(runtime.local_installs, self.root)
             config.start_commands = [
                 through_scripts(s, runtime, self._read_repository_file)
                 for s in config.start_commands
@@ -514,6 +517,29 @@ class _DeployRun:
             sandbox=self.sandbox,
             env=self.host_env,
         ).apps[0]
+
+
+def _this_repository_only(installs: list[LocalInstall], root: Path) -> list[LocalInstall]:
+    """A ``git+URL#subdirectory=DIR`` install is this checkout's DIR only when the URL is this
+    repository's ``origin`` (without a remote, a project at DIR is taken as the evidence); another
+    repository's package is installed from its URL."""
+    origin = _origin_url(root)
+    if origin is None:
+        return installs
+    return [
+        dataclasses.replace(i, repo_dir=None)
+        if "git+" in i.written and repository_of(i.written) != repository_of(origin)
+        else i
+        for i in installs
+    ]
+
+
+def _origin_url(root: Path) -> str | None:
+    try:
+        url = git_text(["config", "--get", "remote.origin.url"], repo=root, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return url.strip() or None
 
 
 def _without_local_projects(path: Path, out_dir: Path, depth: int = 0) -> Path:
