@@ -195,3 +195,15 @@ def test_merge_of_something_else_is_bad_input(tmp_path):
     proc = _mcheck("merge", "x.json", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.startswith("mcheck: error: x.json: not an mcheck JSON report")
+
+
+def test_a_service_changes_when_a_package_its_build_installs_changes(tmp_path):
+    """A root-directory service installing the repository's core by this repository's git URL
+    (`#subdirectory=packages/core`): a change to the core selects the service too, a change
+    elsewhere outside the service does not."""
+    repo = copy_sample("deploy_requirements_outside_root_fixed", tmp_path / "repo")
+    files = [p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file()]
+    core = {"packages/core/src/mcheck_rootcore/__init__.py"}
+    selected = {(t.kind, t.path) for t in plan_targets(repo, files, core)}
+    assert selected == {("deploy", "services/api"), ("wheel", "packages/core")}
+    assert plan_targets(repo, files, {"README.md"}) == []

@@ -72,7 +72,7 @@ def plan_targets(
         PlanTarget("deploy", d) for d in services
     ]
     if changed is not None:
-        targets = [t for t in targets if _inputs_changed(root, t, changed)]
+        targets = [t for t in targets if _inputs_changed(root, t, changed, files)]
     return sorted(targets, key=lambda t: (t.path, t.kind))
 
 
@@ -126,21 +126,43 @@ def _skipped(directory: str) -> bool:
     return any((p.startswith(".") and p != ".") or p in _SKIPPED_DIRS for p in parts)
 
 
-def _inputs_changed(root: Path, target: PlanTarget, changed: set[str]) -> bool:
+def _inputs_changed(
+    root: Path, target: PlanTarget, changed: set[str], files: Sequence[str] = ()
+) -> bool:
     from mcheck.wheel.local_deps import local_dependencies
 
     dirs = [target.path]
+    inputs: set[str] = set()
     pyproject = root / target.path / "pyproject.toml"
     if target.kind == "wheel" and pyproject.is_file():
         for dependency in local_dependencies(root / target.path, read_toml(pyproject)):
             relative = dependency.root.resolve().relative_to(root.resolve()).as_posix()
             dirs.append(relative)
+    if target.kind == "deploy" and files:
+        more_dirs, inputs = _deploy_inputs(root, target.path, list(files))
+        dirs += more_dirs
     for file in changed:
-        if posixpath.basename(file) in LOCK_FILES:
+        if posixpath.basename(file) in LOCK_FILES or file in inputs:
             return True
         if any(d == "." or file == d or file.startswith(d + "/") for d in dirs):
             return True
     return False
+
+
+def _deploy_inputs(root: Path, service: str, files: list[str]) -> tuple[list[str], set[str]]:
+    """What a service's build reads besides its own directory: the repository files its image
+    holds (a build context wider than the service), its Dockerfile and deploy files, and the
+    repository projects it installs (``pip install ./packages/core``, a requirements line)."""
+    from mcheck.deploy.configs import read_deploy_config
+    from mcheck.deploy.runtime import reconstruct
+
+    config = read_deploy_config(root / service, root, files)
+    runtime, _ = reconstruct(config, root, files)
+    inputs = set(runtime.files.values()) | set(config.files_read)
+    inputs |= {config.dockerfile} if config.dockerfile else set()
+    inputs |= {repo for install in runtime.local_installs for _, repo in install.files}
+    dirs = [i.repo_dir for i in runtime.local_installs if i.repo_dir]
+    return dirs, inputs
 
 
 def changed_files(root: Path, since: str) -> set[str]:
