@@ -385,3 +385,20 @@ def test_a_celery_worker_imports_its_app_module(tmp_path) -> None:
         ("MC501", "docker-compose.yml", 4)
     ]
     assert "`sandbox_worker.tasks` does not resolve from /app" in report.findings[0].message
+
+
+def test_a_pythonpath_the_start_command_sets_is_where_its_modules_are_found(tmp_path) -> None:
+    """`PYTHONPATH=src uvicorn app.main:app` (a Railway start command) resolves src/app/main.py;
+    without the assignment the module does not resolve from /app."""
+    from mcheck.deploy import check_deploy
+
+    (tmp_path / "src/app").mkdir(parents=True)
+    (tmp_path / "src/app/__init__.py").write_text("")
+    (tmp_path / "src/app/main.py").write_text("app = None\n")
+    procfile = tmp_path / "Procfile"
+    procfile.write_text("web: PYTHONPATH=src uvicorn app.main:app --port $PORT\n")
+    assert check_deploy(tmp_path, repo_root=tmp_path, install=False).findings == []
+    procfile.write_text("web: export PYTHONPATH=lib && uvicorn app.main:app --port $PORT\n")
+    [finding] = check_deploy(tmp_path, repo_root=tmp_path, install=False).findings
+    assert (finding.code, finding.path, finding.line) == ("MC501", "Procfile", 1)
+    assert "(sys.path: /app, /app/lib)" in finding.message

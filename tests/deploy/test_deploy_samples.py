@@ -105,6 +105,9 @@ SPEC: dict[str, tuple[str, set[tuple[str, str, int | None]]]] = {
         },
     ),
     "deploy_git_url_core_fixed": ("services/api", set()),
+    # the core installed by git URL with --target deps, and no PYTHONPATH puts deps on sys.path
+    "deploy_git_url_target": ("services/api", {("MC501", "services/api/railway.toml", 4)}),
+    "deploy_git_url_target_fixed": ("services/api", set()),
     # the core installed by a line of the service's requirements file (`./packages/core`), whose
     # wheel drops views/: built from what the image holds at that path (issue 14)
     "deploy_requirements_local_core": (

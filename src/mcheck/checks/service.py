@@ -77,6 +77,28 @@ def local_install_finds_nothing(ctx: DeployContext) -> Iterator[Finding]:
         )
 
 
+@check("MC501")
+def target_install_not_on_sys_path(ctx: DeployContext) -> Iterator[Finding]:
+    """``pip install --target deps ...`` puts the packages in ``deps/``: they import only where the
+    service puts that directory on ``sys.path`` (``PYTHONPATH``), which mcheck's venv cannot show."""
+    paths = [a.target.sys_path for a in ctx.analyses if a.target is not None and a.target.sys_path]
+    if not paths:
+        return
+    for install in ctx.runtime.target_installs:
+        directory = install.directory
+        if "-packages" in directory or any(directory in path for path in paths):
+            continue
+        yield Finding(
+            "MC501",
+            install.source_file,
+            f"`pip install --target {install.written}` puts the packages in {directory}, which is "
+            f"not on the service's sys.path ({', '.join(paths[0])}): they do not import at run time",
+            hint=f"start the service with `PYTHONPATH={install.written}` (`{directory}`), or "
+            "install without --target",
+            line=install.line,
+        )
+
+
 @check("MC002")
 def requirements_do_not_install(ctx: DeployContext, env_failure: EnvFailed) -> Iterator[Finding]:
     source = next((r.source_file for r in ctx.runtime.requirements if r.present), None)

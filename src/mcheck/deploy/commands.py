@@ -278,6 +278,8 @@ class ParsedCommand:
         None  # the file run by ``python path.py`` / ``fastapi run path.py``, as written
     )
     sys_path: tuple[str, ...] = ()  # ``--app-dir``/``--pythonpath`` entries, relative to ``cwd``
+    # ``PYTHONPATH=src uvicorn ...`` / ``export PYTHONPATH=src && ...``: as written (None: not set)
+    pythonpath: str | None = None
 
     @property
     def cwd(self) -> str | None:
@@ -299,9 +301,12 @@ def _parse_segments(
     parts: list[list[str]], cwd: str | None, base_dir: Path | None
 ) -> ParsedCommand:
     fallback: ParsedCommand | None = None
+    pythonpath: str | None = None
     for segment in parts:
+        exported = _pythonpath_assigned(segment[1:] if segment[:1] == ["export"] else segment)
+        pythonpath = exported if exported is not None else pythonpath
         argv = strip_prefixes(segment)
-        if not argv:
+        if not argv or segment[:1] == ["export"]:
             continue
         if argv[0] == "cd" and len(argv) > 1:
             cwd = _join(cwd, argv[1])
@@ -316,10 +321,22 @@ def _parse_segments(
                 else base_dir
             )
             parsed = replace(_parse_argv(argv, local), shell_cwd=cwd)
+        if pythonpath is not None and parsed.pythonpath is None:
+            parsed = replace(parsed, pythonpath=pythonpath)
         if parsed.server is not None:
             return parsed
         fallback = parsed
     return fallback or ParsedCommand(argv=(), server=None, shell_cwd=cwd)
+
+
+def _pythonpath_assigned(words: list[str]) -> str | None:
+    """The value of a leading ``PYTHONPATH=...`` assignment of a simple command."""
+    for word in words:
+        if not _ASSIGNMENT.match(word):
+            return None
+        if word.startswith("PYTHONPATH="):
+            return word.split("=", 1)[1]
+    return None
 
 
 def _shell_script(argv: list[str]) -> str | None:
@@ -642,6 +659,9 @@ class PipInstall:
     cwd: str  # relative to where the command starts
     # local projects: directories (`.`, `/opt/core`, `-e ../core`) and `git+URL#subdirectory=DIR`
     local: tuple[str, ...] = ()
+    target: str | None = (
+        None  # `--target DIR`, as written: the packages go there, not site-packages
+    )
 
 
 def shell_commands(command: str) -> list[list[str]]:
@@ -711,12 +731,17 @@ _PIP_VALUE_OPTIONS = frozenset(
 
 def _pip_install(args: list[str], cwd: str) -> PipInstall:
     found: dict[str, list[str]] = {"files": [], "packages": [], "local": []}
+    target: str | None = None
     skip_value = False
     for i, arg in enumerate(args):
         if skip_value:
             skip_value = False
             continue
         value = args[i + 1] if i + 1 < len(args) else None
+        if arg in ("-t", "--target") and value:
+            target = value
+        elif arg.startswith("--target="):
+            target = arg.split("=", 1)[1]
         if arg in ("-e", "--editable", "-r", "--requirement", "-c", "--constraint") and value:
             found["local" if arg in ("-e", "--editable") else "files"].append(value)
             skip_value = True
@@ -726,7 +751,9 @@ def _pip_install(args: list[str], cwd: str) -> PipInstall:
             kind, item = _pip_argument(arg)
             if kind is not None:
                 found[kind].append(item)
-    return PipInstall(tuple(found["files"]), tuple(found["packages"]), cwd, tuple(found["local"]))
+    return PipInstall(
+        tuple(found["files"]), tuple(found["packages"]), cwd, tuple(found["local"]), target
+    )
 
 
 def _pip_argument(arg: str) -> tuple[str | None, str]:
@@ -865,6 +892,7 @@ def make_start_command(
         process=process,
         asgi=parsed.asgi,
         module=parsed.module,
+        pythonpath=parsed.pythonpath,
     )
 
 

@@ -26,6 +26,7 @@ from mcheck.deploy.model import (
     LocalInstall,
     RequirementRef,
     StartCommand,
+    TargetInstall,
     local_install,
     requirements_file_installs,
 )
@@ -71,6 +72,8 @@ class Stage:
     base_image: str = ""  # the external image the stage (or the stage it is built on) starts from
     # requirements files a build step wrote (`poetry export > requirements.txt`): path -> what they hold
     generated: dict[str, list[str]] = field(default_factory=dict)
+    # `pip install --target DIR` run in this stage (a later stage built FROM it inherits them)
+    target_installs: list[TargetInstall] = field(default_factory=list)
 
     def derive(self, name: str | None) -> Stage:
         """A stage built ``FROM`` this one: Docker copies the image config (CMD, WORKDIR, HEALTHCHECK)."""
@@ -85,6 +88,7 @@ class Stage:
             set(self.made_dirs),
             self.base_image,
             dict(self.generated),
+            list(self.target_installs),
         )
 
 
@@ -238,6 +242,15 @@ class Replayer:
         self._project_installs(self.expand(ins.value))
         for install in pip_installs(self.expand(ins.value)):
             base = posixpath.normpath(posixpath.join(self.stage.workdir, install.cwd))
+            if install.target is not None and "$" not in install.target:
+                self.stage.target_installs.append(
+                    TargetInstall(
+                        self.source,
+                        ins.line,
+                        posixpath.normpath(posixpath.join(base, install.target)),
+                        install.target,
+                    )
+                )
             for name in install.requirement_files:
                 path = posixpath.normpath(posixpath.join(base, name))
                 if path in self.stage.generated:  # written by an export of this build

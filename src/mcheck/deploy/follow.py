@@ -96,10 +96,18 @@ class Follower:
             self._walk(target, analysis)
         return analysis
 
+    def _pythonpath(self, target: Target) -> list[str]:
+        """``PYTHONPATH`` entries as absolute container directories: the start command's own
+        assignment (relative to where it runs) wins over the image's and the host's."""
+        written = target.start.pythonpath
+        if written is None:
+            return list(self.runtime.pythonpath)
+        return [posixpath.normpath(posixpath.join(target.cwd, p)) for p in written.split(":") if p]
+
     def _module_target(self, target: Target, analysis: Analysis) -> None:
         call = target.call
         extra = [posixpath.normpath(posixpath.join(target.cwd, p)) for p in call.extra_path]
-        target.sys_path = _unique([*extra, target.cwd, *self.runtime.pythonpath])
+        target.sys_path = _unique([*extra, target.cwd, *self._pythonpath(target)])
         found = self.fs.resolve(call.target, target.sys_path)
         if found is None and call.target.split(".", 1)[0] in self.runtime.installed_names:
             # A module of a repository package the build installs: the venv has it, and the
@@ -114,7 +122,7 @@ class Follower:
     def _script_target(self, target: Target, analysis: Analysis) -> None:
         script = posixpath.normpath(posixpath.join(target.cwd, target.call.target))
         # `python path.py` puts the script's directory, not the working directory, first on sys.path.
-        target.sys_path = _unique([posixpath.dirname(script), *self.runtime.pythonpath])
+        target.sys_path = _unique([posixpath.dirname(script), *self._pythonpath(target)])
         if script not in self.fs.files:
             analysis.findings.append(self._unresolved_script(target, script))
             return

@@ -44,6 +44,7 @@ class StartCommand:
     process: str | None = None  # Procfile process type, render service name, fly process group
     asgi: bool = False  # the server talks ASGI to app_spec
     module: str | None = None  # the module run: app_spec's module, ``python -m X``'s X, a script's
+    pythonpath: str | None = None  # ``PYTHONPATH=...`` the command itself sets, as written
 
     @property
     def location(self) -> str:
@@ -128,6 +129,17 @@ class LocalInstall:
         )
 
 
+@dataclass(frozen=True)
+class TargetInstall:
+    """``pip install --target DIR ...`` in the stage the service runs (or a root-directory build):
+    its packages import only where DIR is on ``sys.path``."""
+
+    source_file: str
+    line: int | None
+    directory: str  # absolute container path
+    written: str  # the command's `--target` value
+
+
 @dataclass
 class Runtime:
     """The container's filesystem as reconstructed from the build settings, without Docker.
@@ -151,6 +163,7 @@ class Runtime:
     # where a project install's dependencies are declared ("[packages] of Pipfile"), for hints
     dependency_tables: list[str] = field(default_factory=list)
     constraints: list[str] = field(default_factory=list)  # a lock file's pins (poetry.lock)
+    target_installs: list[TargetInstall] = field(default_factory=list)
     # top-level import names the local installs provide: imports of them resolve in the venv
     installed_names: frozenset[str] = frozenset()
     # repository file -> (.dockerignore path, line, pattern) for files the build context leaves out

@@ -17,6 +17,7 @@ from mcheck.deploy.model import (
     DeployConfig,
     RequirementRef,
     Runtime,
+    TargetInstall,
     local_install,
     requirements_file_installs,
 )
@@ -86,6 +87,8 @@ def _docker_runtime(
     runtime.local_installs = build.local_installs
     runtime.dependency_tables = build.dependency_tables
     runtime.constraints = build.constraints
+    # only the final stage's: a builder stage's --target directory is what a `COPY --from` takes
+    runtime.target_installs = list(build.final.target_installs)
     runtime.ignored = build.ignored
     runtime.invalidate()
     return runtime, list(build.findings)
@@ -142,6 +145,15 @@ def _add_build_command_requirements(
                 )
         for install in pip_installs(command.command):
             base = posixpath.normpath(posixpath.join(runtime.workdir, install.cwd))
+            if install.target is not None and "$" not in install.target:
+                runtime.target_installs.append(
+                    TargetInstall(
+                        command.source_file,
+                        command.line,
+                        posixpath.normpath(posixpath.join(base, install.target)),
+                        install.target,
+                    )
+                )
             for name in install.requirement_files:
                 path = posixpath.normpath(posixpath.join(base, name))
                 if path not in known:
