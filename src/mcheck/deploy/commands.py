@@ -601,6 +601,25 @@ def parse_server(argv: Sequence[str], cwd: str = ".") -> ServerCall | None:
 # --- shell plumbing --------------------------------------------------------------------------------------
 
 
+def logical_lines(text: str) -> list[tuple[int, str]]:
+    """A shell script's (or recipe's) commands with their first line: comment lines dropped,
+    ``\\`` continuations joined."""
+    lines: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if pending is None and (not stripped or stripped.startswith("#")):
+            continue
+        first, joined = pending if pending is not None else (number, "")
+        joined = f"{joined} {stripped}".strip()
+        if joined.endswith("\\"):
+            pending = (first, joined[:-1])
+            continue
+        pending = None
+        lines.append((first, joined))
+    return lines
+
+
 def split_shell(command: str) -> list[str]:
     """Tokens of a shell command line, separators as their own tokens; raises ValueError on unbalanced quotes."""
     lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|")

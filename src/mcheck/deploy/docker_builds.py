@@ -16,6 +16,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcheck.deploy.commands import logical_lines
 from mcheck.smallfiles import read_small_text
 
 # Files that build images: task runners, scripts and CI workflows (matched against the file name, or
@@ -106,14 +107,7 @@ def _is_build_file(path: str) -> bool:
 def _build_commands(text: str) -> list[tuple[int, list[str]]]:
     """The arguments after ``build`` of each docker/podman build command, with its first line."""
     found: list[tuple[int, list[str]]] = []
-    pending: tuple[int, str] | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        first, joined = pending if pending is not None else (number, "")
-        joined = f"{joined} {raw.strip()}".strip()
-        if joined.endswith("\\"):
-            pending = (first, joined[:-1])
-            continue
-        pending = None
+    for first, joined in logical_lines(text):
         if "build" not in joined:
             continue
         try:

@@ -15,7 +15,12 @@ import re
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from mcheck.deploy.commands import make_start_command, parse_command, split_shell
+from mcheck.deploy.commands import (
+    logical_lines,
+    make_start_command,
+    parse_command,
+    split_shell,
+)
 from mcheck.deploy.model import Runtime, StartCommand
 
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh"})
@@ -65,7 +70,7 @@ def _server_in(
     one; ``cd`` lines before it move its directory."""
     cwd = start.cwd
     last: StartCommand | None = None
-    for number, line in _logical_lines(text):
+    for number, line in logical_lines(text):
         if _PASS_THROUGH.match(line):
             if not arguments:
                 continue
@@ -93,24 +98,6 @@ def _server_in(
             return found
         last = found
     return last
-
-
-def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """The script's commands with their first line: comments dropped, ``\\`` continuations joined."""
-    lines: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if pending is None and (not stripped or stripped.startswith("#")):
-            continue
-        first, joined = pending if pending is not None else (number, "")
-        joined = f"{joined} {stripped}".strip()
-        if joined.endswith("\\"):
-            pending = (first, joined[:-1])
-            continue
-        pending = None
-        lines.append((first, joined))
-    return lines
 
 
 def _words(line: str) -> list[str]:
