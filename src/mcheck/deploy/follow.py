@@ -269,7 +269,7 @@ class Follower:
     def _installed_from_an_index(self, top: str) -> bool:
         """Whether a requirement of the build names a distribution that provides ``top``."""
         if self._requirement_names is None:
-            self._requirement_names = _requirement_names(self.runtime, self.repo_root)
+            self._requirement_names = requirement_names(self.runtime, self.repo_root)
         providers = {canonicalize_name(d) for d in distributions_for_import(top)}
         return bool(providers & self._requirement_names)
 
@@ -627,13 +627,13 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _requirement_names(runtime: Runtime, repo_root: Path) -> set[str]:
+def requirement_names(runtime: Runtime, repo_root: Path) -> set[str]:
     """Canonical names of what the build installs from an index: its packages and the lines of
-    its requirements files."""
+    the requirements files it has (read from the repository: the image holds the same files)."""
     lines = list(runtime.packages)
     for ref in runtime.requirements:
         repo_file = ref.repo_path or runtime.files.get(ref.container_path)
-        if repo_file is None:
+        if not ref.present or repo_file is None:
             continue
         try:
             lines += read_small_text(repo_root / repo_file, errors="replace").splitlines()

@@ -17,15 +17,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
-
 from mcheck.checks import DeployContext, run_checks
 from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.deploy.commands import parse_command, repository_of, requirements_file_lines
 from mcheck.deploy.configs import read_deploy_config
 from mcheck.deploy.entrypoint_scripts import through_scripts
-from mcheck.deploy.follow import Analysis, Follower, Target
+from mcheck.deploy.follow import Analysis, Follower, Target, requirement_names
 from mcheck.deploy.model import (
     DeployConfig,
     LocalInstall,
@@ -347,7 +344,7 @@ class _DeployRun:
             except EnvFailed as exc:
                 ctx.env_failure = exc
                 return
-        ctx.requirement_dists = tuple(_requirement_names(ctx.runtime, fs_root))
+        ctx.requirement_dists = tuple(sorted(requirement_names(ctx.runtime, self.root)))
         self.report.installed = installed_versions(self.workdir / "venv")
         with self.stage("probe"):
             ctx.targets = [
@@ -593,33 +590,6 @@ def _serves_asgi(target: Target) -> bool:
 def _where(target: Target) -> str:
     start = target.start
     return f"{start.source_file}:{start.line}" if start.line else start.source_file
-
-
-def _requirement_names(runtime: Runtime, fs_root: Path) -> list[str]:
-    names: list[str] = []
-    for ref in runtime.requirements:
-        path = host_path(fs_root, ref.container_path)
-        if ref.present and path.is_file():
-            try:
-                text = read_small_text(path, errors="replace")
-            except OSError:
-                continue
-            names.extend(_names_in(text.splitlines()))
-    names.extend(_names_in(runtime.packages))
-    return sorted(set(names))
-
-
-def _names_in(lines: list[str]) -> list[str]:
-    found: list[str] = []
-    for line in lines:
-        text = line.split("#", 1)[0].strip()
-        if not text or text.startswith("-"):
-            continue
-        try:
-            found.append(canonicalize_name(Requirement(text).name))
-        except InvalidRequirement:
-            continue
-    return found
 
 
 def _pyproject_dependencies(runtime: Runtime, fs_root: Path) -> list[str]:
