@@ -311,7 +311,7 @@ def git(repo: Path, *args: str) -> None:
 
 @pytest.mark.unit
 def test_git_reads_run_no_fsmonitor_or_filter_and_leave_the_index_alone(tmp_path: Path) -> None:
-    from mcheck.cache.builds import _vcs_state
+    from mcheck.cache.builds import vcs_state
     from mcheck.wheel.discover import discover_project
 
     project = copy_sample(CLEAN, tmp_path / "repo")
@@ -329,7 +329,7 @@ def test_git_reads_run_no_fsmonitor_or_filter_and_leave_the_index_alone(tmp_path
     index = project / ".git" / "index"
     before = (index.read_bytes(), index.stat().st_mtime_ns)
     found = discover_project(project)
-    _vcs_state(found)
+    vcs_state(found)
     assert sorted(p.name for p in ran.iterdir()) == []
     assert (index.read_bytes(), index.stat().st_mtime_ns) == before
 

@@ -152,12 +152,11 @@ def test_a_bad_shard_is_bad_input(text):
 
 
 def _without_timings(data: dict) -> dict:
-    """Timings and whether the build came from the cache differ from run to run; findings do not."""
+    """Timings, and what came from a cache (a shard may replay the single run's results), differ from
+    run to run; findings do not."""
     for report in data.get("reports", [data]):
-        report["stages"] = [
-            {**s, "seconds": 0, "name": s["name"].removesuffix(" (cached)")}
-            for s in report["stages"]
-        ]
+        for volatile in ("stages", "cached", "computed_at"):
+            report.pop(volatile, None)
         report["module_outcomes"] = [{**o, "seconds": 0} for o in report["module_outcomes"]]
     return data
 

@@ -16,20 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from mcheck.errors import UsageError
-from mcheck.findings import (
-    AppOutcome,
-    Finding,
-    ModuleCounts,
-    ModuleOutcome,
-    ModuleStatus,
-    Report,
-    Severity,
-    StageTiming,
-    SuiteCase,
-    SuiteSummary,
-)
+from mcheck.findings import Report
 from mcheck.gitcmd import run_git
 from mcheck.knowledge.conventions import REPOSITORY_ROOT_FILES
+from mcheck.reporters.json import report_from_data
 from mcheck.tomlfile import read_toml
 
 MAX_MATRIX_JOBS = 256  # GitHub Actions runs at most 256 jobs per matrix
@@ -218,85 +208,7 @@ def read_reports(paths: Sequence[Path]) -> list[Report]:
             raise UsageError(f"{path}: not an mcheck JSON report ({exc})") from None
         objects = data.get("reports", [data]) if isinstance(data, dict) else []
         try:
-            reports.extend(_report(obj) for obj in objects)
+            reports.extend(report_from_data(obj) for obj in objects)
         except (KeyError, TypeError, ValueError) as exc:
             raise UsageError(f"{path}: not an mcheck JSON report ({exc!r})") from None
     return reports
-
-
-def _report(data: dict[str, Any]) -> Report:
-    report = Report(target=str(data["target"]), fail_on=Severity(data.get("fail_on", "error")))
-    report.findings = [_finding(f) for f in data["findings"]]
-    report.stages = [
-        StageTiming(s["name"], float(s["seconds"]), bool(s["ok"])) for s in data["stages"]
-    ]
-    report.module_outcomes = [
-        ModuleOutcome(
-            o["name"], ModuleStatus(o["status"]), o["seconds"], o["reason"], o.get("python")
-        )
-        for o in data["module_outcomes"]
-    ]
-    modules = data["modules"]
-    report.modules = ModuleCounts(modules["imported"], modules["failed"], modules["skipped"])
-    report.apps = [
-        AppOutcome(
-            a["spec"],
-            a["source"],
-            a["mode"],
-            a["ok"],
-            a["health"],
-            a["status"],
-            a["seconds"],
-            tuple(a["command"]),
-            a.get("python"),
-        )
-        for a in data["apps"]
-    ]
-    report.project_file = data["project_file"]
-    root = data.get("repository_root")
-    report.repository_root = (root["path"], root["found_by"]) if root else None
-    report.pythons = [str(version) for version in data.get("pythons", [])]
-    report.pythons_chosen = data.get("pythons_chosen")
-    report.suite, report.tests = _suite(data)
-    return report
-
-
-def _suite(data: dict[str, Any]) -> tuple[SuiteSummary | None, list[SuiteCase]]:
-    """``tests_run`` and ``tests`` (with --tests) back into the report they were written from."""
-    run = data.get("tests_run")
-    if run is None:
-        return None, []
-    summary = SuiteSummary(
-        tuple(run["paths"]),
-        run["chosen_by"],
-        run["requirements_from"],
-        run["mode"],
-        run["collected"],
-    )
-    cases = [
-        SuiteCase(
-            t["nodeid"],
-            t["wheel"],
-            t["checkout"],
-            t["seconds"],
-            t["code"],
-            t["detail"],
-            t.get("python"),
-        )
-        for t in data.get("tests", [])
-    ]
-    return summary, cases
-
-
-def _finding(data: dict[str, Any]) -> Finding:
-    return Finding(
-        data["code"],
-        data["path"],
-        data["message"],
-        hint=data["hint"],
-        line=data["line"],
-        repo_path=data.get("repo_path"),
-        affects=tuple(data.get("affects", ())),
-        kind=data.get("kind", "file"),
-        pythons=tuple(data.get("pythons", ())),
-    )

@@ -275,6 +275,13 @@ class Report:
     # What the probe's venv had installed (canonical distribution name -> version): --fix reads it
     # from a proof run; no reporter prints it.
     installed: dict[str, str] = field(default_factory=dict)
+    # When the findings were computed (ISO 8601, UTC) if this run replayed them from the result cache
+    # (mcheck.cache.results) because nothing they depend on changed; None: computed by this run.
+    computed_at: str | None = None
+
+    @property
+    def cached(self) -> bool:
+        return self.computed_at is not None
 
     @property
     def sorted_findings(self) -> list[Finding]:

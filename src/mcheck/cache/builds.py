@@ -35,7 +35,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,12 +90,12 @@ def identify(project: Project, *, sandboxed: bool, python: str | None = None) ->
     try:
         pins = _resolve(uv, project.build_requires, python or sys.executable)
         vcs = (
-            _vcs_state(project)
+            vcs_state(project)
             if project.uses_vcs_version and project.git_root is not None
             else None
         )
         source = _source_digest(project)
-        outside = _outside_digest(project)
+        outside = outside_digest(project)
     except (InstallFailed, OSError, subprocess.CalledProcessError):
         return None
     build_system = project.pyproject.get("build-system", {})
@@ -185,9 +185,14 @@ def _resolve(uv: str, requirements: Sequence[str], python: str) -> list[str]:
 
 def _source_digest(project: Project) -> str:
     """One digest of every staged file's path, permission bits and content (symlinks followed, as staged)."""
+    return files_digest(project.root, project.build_files or project.files)
+
+
+def files_digest(root: Path, paths: Iterable[str]) -> str:
+    """One digest of the path, permission bits and content of each of ``paths`` below ``root``."""
     total = hashlib.sha256()
-    for rel in sorted(project.build_files or project.files):
-        path = project.root / rel
+    for rel in sorted(set(paths)):
+        path = root / rel
         with path.open("rb") as handle:
             content = hashlib.file_digest(handle, "sha256").hexdigest()
         total.update(
@@ -198,7 +203,7 @@ def _source_digest(project: Project) -> str:
     return total.hexdigest()
 
 
-def _outside_digest(project: Project) -> str | None:
+def outside_digest(project: Project) -> str | None:
     """A digest of what a build staged from git sees above the project directory: the tracked files of
     the named outside paths and of the parent directories (their top level)."""
     if not project.stages_from_git or project.git_root is None or project.git_root == project.root:
@@ -218,7 +223,7 @@ def _outside_digest(project: Project) -> str | None:
     return total.hexdigest()
 
 
-def _vcs_state(project: Project) -> dict[str, str]:
+def vcs_state(project: Project) -> dict[str, str]:
     """What a VCS version plugin derives the version from: the commit, the nearest tag and dirtiness."""
     head = _git(project, "rev-parse", "HEAD")
     describe = _git(project, "describe", "--tags", "--long", "--always")

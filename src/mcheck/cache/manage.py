@@ -16,7 +16,7 @@ from mcheck.cache import cache_dir, evict
 from mcheck.errors import UsageError
 from mcheck.workdirs import remove_abandoned
 
-KINDS = ("builds", "venvs")
+KINDS = ("builds", "venvs", "results")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 86400}  # a bare number is days

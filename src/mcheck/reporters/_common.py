@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from mcheck.findings import Report
+
 # ANSI/VT escape sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks) and two-byte escapes.
 # Build-backend and installer logs quoted in finding messages often carry them.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
@@ -31,3 +33,11 @@ def on_pythons(pythons: tuple[str, ...]) -> str:
     if not pythons:
         return ""
     return f" (on Python {', '.join(pythons)} only)"
+
+
+def cached_note(report: Report) -> str:
+    """What a replayed report says about itself: when its findings were computed, and how to redo."""
+    return (
+        f"replayed from the result cache: nothing it depends on changed since {report.computed_at} "
+        "(--no-cache checks again)"
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mcheck.findings import Finding, Report, Severity
-from mcheck.reporters._common import clean_text, location, on_pythons
+from mcheck.reporters._common import cached_note, clean_text, location, on_pythons
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 _RESULT = {0: "passed", 1: "failed"}
@@ -64,13 +64,17 @@ def github_step_summary(reports: Sequence[Report]) -> str:
             str(r.count(s)) for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
         )
         lines.append(
-            f"| {_cell(r.target)} | {_RESULT.get(r.exit_code, 'failed')} | {counts} "
+            f"| {_cell(r.target)} | {_RESULT.get(r.exit_code, 'failed')}{_cached(r)} | {counts} "
             f"| {r.modules.imported} | {r.modules.failed} |"
         )
     for r in reports:
         if r.findings:
             lines.extend(_findings_table(r))
     return "\n".join(lines) + "\n"
+
+
+def _cached(report: Report) -> str:
+    return f" ({_cell(cached_note(report))})" if report.cached else ""
 
 
 def _findings_table(report: Report) -> list[str]:

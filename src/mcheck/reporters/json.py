@@ -11,7 +11,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import mcheck
-from mcheck.findings import AppOutcome, Finding, ModuleOutcome, Report, SuiteCase
+from mcheck.findings import (
+    AppOutcome,
+    Finding,
+    ModuleCounts,
+    ModuleOutcome,
+    ModuleStatus,
+    Report,
+    Severity,
+    StageTiming,
+    SuiteCase,
+    SuiteSummary,
+)
 
 SCHEMA_VERSION = 1
 
@@ -52,6 +63,8 @@ def _report_object(report: Report) -> dict[str, Any]:
         "apps": [_app_object(a) for a in report.apps],
         "project_file": report.project_file,
         "fail_on": report.fail_on.value,
+        "cached": report.cached,
+        **({"computed_at": report.computed_at} if report.cached else {}),
         **_repository_root(report),
         **_pythons(report),
         **_tests(report),
@@ -161,3 +174,88 @@ def _finding_object(finding: Finding) -> dict[str, Any]:
         "kind": finding.kind,
         **({"pythons": list(finding.pythons)} if finding.pythons else {}),
     }
+
+
+# --- reading it back ------------------------------------------------------------------------------
+
+
+def report_from_data(data: dict[str, Any]) -> Report:
+    """The report one report object of this schema was written from (``mcheck merge`` reads shards
+    with it, the result cache replays entries with it). What no reporter writes (the fixes' edits,
+    the installed versions) is not in it."""
+    report = Report(target=str(data["target"]), fail_on=Severity(data.get("fail_on", "error")))
+    report.findings = [_finding(f) for f in data["findings"]]
+    report.stages = [
+        StageTiming(s["name"], float(s["seconds"]), bool(s["ok"])) for s in data["stages"]
+    ]
+    report.module_outcomes = [
+        ModuleOutcome(
+            o["name"], ModuleStatus(o["status"]), o["seconds"], o["reason"], o.get("python")
+        )
+        for o in data["module_outcomes"]
+    ]
+    modules = data["modules"]
+    report.modules = ModuleCounts(modules["imported"], modules["failed"], modules["skipped"])
+    report.apps = [
+        AppOutcome(
+            a["spec"],
+            a["source"],
+            a["mode"],
+            a["ok"],
+            a["health"],
+            a["status"],
+            a["seconds"],
+            tuple(a["command"]),
+            a.get("python"),
+        )
+        for a in data["apps"]
+    ]
+    report.project_file = data["project_file"]
+    root = data.get("repository_root")
+    report.repository_root = (root["path"], root["found_by"]) if root else None
+    report.pythons = [str(version) for version in data.get("pythons", [])]
+    report.pythons_chosen = data.get("pythons_chosen")
+    report.suite, report.tests = _suite(data)
+    report.computed_at = data.get("computed_at")
+    return report
+
+
+def _suite(data: dict[str, Any]) -> tuple[SuiteSummary | None, list[SuiteCase]]:
+    """``tests_run`` and ``tests`` (with --tests) back into the report they were written from."""
+    run = data.get("tests_run")
+    if run is None:
+        return None, []
+    summary = SuiteSummary(
+        tuple(run["paths"]),
+        run["chosen_by"],
+        run["requirements_from"],
+        run["mode"],
+        run["collected"],
+    )
+    cases = [
+        SuiteCase(
+            t["nodeid"],
+            t["wheel"],
+            t["checkout"],
+            t["seconds"],
+            t["code"],
+            t["detail"],
+            t.get("python"),
+        )
+        for t in data.get("tests", [])
+    ]
+    return summary, cases
+
+
+def _finding(data: dict[str, Any]) -> Finding:
+    return Finding(
+        data["code"],
+        data["path"],
+        data["message"],
+        hint=data["hint"],
+        line=data["line"],
+        repo_path=data.get("repo_path"),
+        affects=tuple(data.get("affects", ())),
+        kind=data.get("kind", "file"),
+        pythons=tuple(data.get("pythons", ())),
+    )

@@ -55,6 +55,9 @@ def _testsuite(report: Report) -> ET.Element:
     )
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", name="mcheck.version", value=mcheck.__version__)
+    ET.SubElement(properties, "property", name="mcheck.cached", value=str(report.cached).lower())
+    if report.computed_at is not None:
+        ET.SubElement(properties, "property", name="mcheck.computed_at", value=report.computed_at)
     suite.extend(cases)
     return suite
 

@@ -75,7 +75,11 @@ def _result(finding: Finding, report: Report) -> dict[str, Any]:
         "level": LEVELS[finding.severity],
         "message": {"text": text},
         "locations": _locations(finding, report.project_file),
-        "properties": {"target": report.target, "stage": finding.stage.value},
+        "properties": {
+            "target": report.target,
+            "stage": finding.stage.value,
+            **({"cached": True, "computed_at": report.computed_at} if report.cached else {}),
+        },
     }
 
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mcheck.findings import AppOutcome, Finding, Report, Severity, SuiteCounts
-from mcheck.reporters._common import clean_text, location, on_pythons
+from mcheck.reporters._common import cached_note, clean_text, location, on_pythons
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 # "  error   MC101  " : the fix line and message continuation lines align under the code column.
@@ -41,6 +41,8 @@ def _report_lines(report: Report, verbosity: int) -> list[Text]:
     if len(report.pythons) > 1 or (report.pythons and verbosity > 0):
         # Which interpreters a green run speaks for; one chosen by default is named with -v.
         lines.append(Text(f"  Python {', '.join(report.pythons)}: {report.pythons_chosen}"))
+    if report.cached:
+        lines.append(Text(f"  {cached_note(report)}", style="dim"))
     if not findings:
         lines.append(Text("  no problems found", style="green"))
     # sorted_findings orders by pipeline stage first, so consecutive groups are whole stages.

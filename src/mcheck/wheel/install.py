@@ -82,17 +82,19 @@ def create_target_env(
     extras: Sequence[str] = (),
     cache: bool = False,
     local_wheels: Sequence[Path] = (),
+    pins: Sequence[str] | None = None,
 ) -> TargetEnv:
     """Create ``venv_dir`` and install ``wheel`` (with ``extras``) and its dependencies into it.
 
     ``local_wheels`` are the wheels of the repository's own projects ``wheel`` depends on by path:
     installed from those files, so an index is never asked for their names. With ``cache``, the other
-    dependencies come from a cached venv with the same resolved dependency set.
+    dependencies come from a cached venv with the same resolved dependency set: ``pins`` when this
+    run resolved it already (:func:`resolve_dependencies`), else resolved here.
     """
     interpreter = python or sys.executable
     uv = find_uv()
     if cache and uv is not None:
-        env = _env_from_cache(uv, wheel, venv_dir, interpreter, extras, local_wheels)
+        env = _env_from_cache(uv, wheel, venv_dir, interpreter, extras, local_wheels, pins)
         if env is not None:
             return env
         shutil.rmtree(
@@ -170,11 +172,15 @@ def _env_from_cache(
     interpreter: str,
     extras: Sequence[str],
     local_wheels: Sequence[Path] = (),
+    pins: Sequence[str] | None = None,
 ) -> TargetEnv | None:
     """A copy of the cached venv for the wheel's resolved dependencies, with the wheel (and the local
     wheels) installed; None when the cache cannot serve this run."""
     try:
-        pins = resolve_dependencies(uv, wheel, interpreter, extras, venv_dir.parent, local_wheels)
+        if pins is None:
+            pins = resolve_dependencies(
+                uv, wheel, interpreter, extras, venv_dir.parent, local_wheels
+            )
         key = dependency_key(uv, interpreter, pins)
         if key is None:
             return None

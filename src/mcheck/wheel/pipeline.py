@@ -22,6 +22,8 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from mcheck.analysis import analyse_wheel
 from mcheck.analysis.model import StaticAnalysis
+from mcheck.cache import results as results_cache
+from mcheck.cache.results import result_key
 from mcheck.checks import CheckContext, run_checks
 from mcheck.checks.contents import dropped_from_local_wheel
 from mcheck.checks.probe_failures import probe_failure
@@ -60,6 +62,7 @@ from mcheck.wheel.discover import Project, discover_project
 from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env, install_into
 from mcheck.wheel.local_deps import LocalDependency, local_dependencies, workspace_siblings
 from mcheck.wheel.pythons import SUPPORTED, PythonChoice, choose_pythons
+from mcheck.wheel.replay import ResultInputs, replayable, result_inputs
 from mcheck.wheel.selection import failure_anchor
 from mcheck.wheel.source_map import RepoPaths, project_file, with_project_file_path
 from mcheck.wheel.suite import (
@@ -95,6 +98,9 @@ class Options:
     pytest_args: tuple[str, ...] = ()  # with --tests: what follows `--` (-k EXPR, test paths)
     fix: str | None = None  # "write" (--fix) or "diff" (--diff): prove the findings' fixes
     force: bool = False  # --fix also where the files it touches have uncommitted changes
+    # Replay the report of an earlier run with the same inputs (mcheck.cache.results); --fix's proof
+    # runs never do: each proves a changed copy.
+    replay: bool = True
 
 
 @dataclass
@@ -136,6 +142,7 @@ class Run:
         # (interpreter label when several, the wheel, its probe), set once the wheel is known
         self._imported: list[tuple[str | None, WheelContents, ProbeResult | None]] = []
         self._suite: Suite | None = None  # with --tests: the project's suite, found once
+        self._results: ResultInputs | None = None  # the result-cache key, when this run may store
 
     def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
         return timed_stage(self.report, name, self.progress)
@@ -156,14 +163,18 @@ class Run:
         self.settings = self._settings(project)
         self.report.fail_on = self.settings.fail_on
         self._produce(project)
+        if self.report.cached:
+            return self.report
         self._finish(project)
+        if self._results is not None:
+            results_cache.store(result_key(self._results.key_identity), self.report)
         if self.options.fix is not None and project is not None:
             self._fix(project)
         return self.report
 
     def _fix(self, project: Project) -> None:
         """--fix/--diff: prove each finding's fix on a copy, then write or render the proven ones."""
-        again = dataclasses.replace(self.options, fix=None, keep=False)
+        again = dataclasses.replace(self.options, fix=None, keep=False, replay=False)
         assert self.options.fix is not None
         with self.stage("fix"):
             fix_report(
@@ -215,10 +226,12 @@ class Run:
             return
         choice = self._choose_pythons(artifacts.wheel)
         self._suite = self._find_suite(project)
+        local_wheels = self._local_wheels(project)
+        if local_wheels is not None and self._replayed(project, artifacts, local_wheels, choice):
+            return
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Static analysis needs only the wheel: it runs while the venvs are created and probed.
             analysis = pool.submit(analyse_wheel, artifacts.wheel)
-            local_wheels = self._local_wheels(project)
             earlier = [*self.report.findings, *choice.findings]
 
             def check_on(python: Interpreter) -> PythonRun:
@@ -256,6 +269,48 @@ class Run:
             self.report.suite = dataclasses.replace(
                 self.report.suite, collected=first.wheel.collected
             )
+
+    def _replayed(
+        self,
+        project: Project | None,
+        artifacts: Artifacts,
+        local_wheels: list[Path],
+        choice: PythonChoice,
+    ) -> bool:
+        """Look the run's inputs up in the result cache; on a hit the report is the stored one (with
+        this run's timings and when it was computed) and the run is done."""
+        options = self.options
+        may_replay = options.replay and replayable(
+            self.settings, fix=options.fix is not None, serve=options.serve, keep=options.keep
+        )
+        if not may_replay:
+            return False
+        with self.stage("results"):
+            built = [artifacts.wheel.path, artifacts.sdist.path if artifacts.sdist else None]
+            self._results = result_inputs(
+                target=self.target,
+                project=project,
+                artifacts=[p for p in (*built, _path_of(artifacts.fresh_wheel)) if p is not None],
+                local_wheels=local_wheels,
+                interpreters=choice.interpreters,
+                settings=self.settings,
+                sandboxed=self.sandbox is not None,
+                scratch=self.workdir / "replay",
+            )
+            stored = (
+                results_cache.lookup(result_key(self._results.key_identity))
+                if self._results is not None
+                else None
+            )
+        if stored is None:
+            return False
+        self.report.stages[-1] = dataclasses.replace(
+            self.report.stages[-1], name="results (cached)"
+        )
+        stored.target, stored.stages = self.report.target, self.report.stages
+        self.report = stored
+        self.progress(f"nothing changed since {stored.computed_at}: its findings replayed")
+        return True
 
     def _find_suite(self, project: Project | None) -> Suite | None:
         """With --tests: the project's suite (said in the report either way)."""
@@ -548,6 +603,7 @@ class Run:
                     extras=self.settings.extras,
                     cache=self.settings.cache,
                     local_wheels=local_wheels,
+                    pins=self._results.pins.get(python.path) if self._results else None,
                 )
             except InstallFailed as exc:
                 sink.append(
@@ -639,6 +695,10 @@ def run_pipeline(target: Path, options: Options, progress: Progress | None = Non
         return run.execute()
     finally:
         run.cleanup()
+
+
+def _path_of(wheel: WheelContents | None) -> Path | None:
+    return wheel.path if wheel is not None else None
 
 
 def _on(stage: str, python: str) -> str:
