@@ -104,6 +104,9 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmark mcheck against `uv build --wheel`, tox and a naive script; writes bench/RESULTS.md."""
-    session.install(".", "tox", "pip")  # pip downloads the pinned sdist of project (b)
+    """Benchmark mcheck against `uv build --wheel`, tox, build-and-inspect and a naive script; writes
+    bench/RESULTS.md."""
+    # pip downloads the pinned sdist of project (b); build, check-wheel-contents and twine are the
+    # build-and-inspect pipeline mcheck is measured against.
+    session.install(".", "tox", "pip", "build", "check-wheel-contents", "twine")
     session.run("python", "bench/run.py", *session.posargs)

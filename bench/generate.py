@@ -1,8 +1,12 @@
-"""Generate benchmark project (c): one package of exactly N modules in nested sub-packages.
+"""Generate benchmark projects (c) and (d).
 
-Layout: ``genpkg/`` with 10 sub-packages, each with 10 sub-sub-packages, holding the leaf modules;
-every ``__init__.py`` counts as a module. Each leaf is a small but real module: stdlib imports, a
-relative import of its package, a function, a class with methods, a dataclass.
+(c): one package of exactly N modules in nested sub-packages. Layout: ``genpkg/`` with 10
+sub-packages, each with 10 sub-sub-packages, holding the leaf modules; every ``__init__.py`` counts
+as a module. Each leaf is a small but real module: stdlib imports, a relative import of its package,
+a function, a class with methods, a dataclass.
+
+(d): a uv workspace of N small members (``packages/memberNN``, flit-core, each depending on
+``packaging`` from the registry), as a monorepo of libraries is laid out.
 """
 
 from __future__ import annotations
@@ -80,6 +84,59 @@ def generate(root: Path, count: int = 2000, fanout: int = 10) -> list[str]:
         (directory / f"mod{index}.py").write_text(LEAF.format(name=name, index=index), "utf-8")
         modules.append(name)
     return modules
+
+
+WORKSPACE_ROOT = """\
+[tool.uv.workspace]
+members = ["packages/*"]
+"""
+
+MEMBER_PYPROJECT = """\
+[build-system]
+requires = ["flit_core>=3.9,<4"]
+build-backend = "flit_core.buildapi"
+
+[project]
+name = "{name}"
+version = "1.0.0"
+description = "mcheck benchmark: workspace member {index}"
+requires-python = ">=3.9"
+dependencies = ["packaging>=23"]
+"""
+
+MEMBER_INIT = '''\
+"""Workspace member {index}."""
+
+from packaging.version import Version
+
+from .core import compute
+
+__all__ = ["Version", "compute"]
+'''
+
+
+def generate_workspace(root: Path, members: int = 20) -> list[Path]:
+    """Write the workspace under ``root``; returns the member directories."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(WORKSPACE_ROOT, "utf-8")
+    directories = []
+    for index in range(members):
+        name = f"member{index:02d}"
+        member = root / "packages" / name
+        package = member / name
+        package.mkdir(parents=True)
+        (member / "pyproject.toml").write_text(
+            MEMBER_PYPROJECT.format(name=name, index=index), "utf-8"
+        )
+        (package / "__init__.py").write_text(MEMBER_INIT.format(index=index), "utf-8")
+        (package / "core.py").write_text(
+            LEAF.format(name=name, index=index).replace(
+                "from . import PACKAGE_ID", "PACKAGE_ID = 0"
+            ),
+            "utf-8",
+        )
+        directories.append(member)
+    return directories
 
 
 def _write_init(directory: Path, package_id: int) -> None:
