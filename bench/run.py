@@ -160,17 +160,22 @@ class Bench:
         copy = self.fresh_copy(project, "mcheck")
         env = {"MCHECK_CACHE_DIR": str(cache)}
 
-        def run(label: str, expect_build: str, replayed: bool) -> tuple[Cost, dict[str, float]]:
+        def run(
+            label: str, expect_build: str, replayed: bool, result_cache: bool = True
+        ) -> tuple[Cost, dict[str, float]]:
             report = self.work / f"mcheck-report-{self.counter}-{label}.json"
             self.counter += 1
             cost = self.measure(
                 [self.tools["mcheck"], "wheel", str(copy), "-q", "-f", "json", "-o", str(report)],
-                env={**env, **({} if replayed else NO_RESULT_CACHE)},
+                env={**env, **({} if result_cache else NO_RESULT_CACHE)},
             )
             return cost, _stages(report, expect_build=expect_build, replayed=replayed)
 
         def best(label: str, replayed: bool) -> tuple[Cost, dict[str, float]]:
-            runs = [run(f"{label}{i}", "build (cached)", replayed) for i in range(self.repeat)]
+            runs = [
+                run(f"{label}{i}", "build (cached)", replayed, result_cache=replayed)
+                for i in range(self.repeat)
+            ]
             return min(runs, key=lambda measured: measured[0].wall)
 
         cold, cold_stages = run("cold", "build", replayed=False)
