@@ -52,6 +52,11 @@ MODULES = {
         """),
     "writes_cwd.py": "import os\nwith open('probe_was_here.txt', 'w') as fh:\n    fh.write(os.getcwd())\n",
     "forks_itself.py": "import os\nif os.fork() == 0:\n    pass  # the grandchild returns from the import too\n",
+    # The result pipe closed, or its descriptor reused for something else: the file fallback reports.
+    "closes_descriptors.py": "import os\nos.closerange(3, 4096)\n",
+    "reuses_descriptors.py": "import os\nos.closerange(3, 4096)\nPIPES = [os.pipe() for _ in range(8)]\n",
+    # A result larger than a pipe's buffer: drained while the child writes it, never a deadlock.
+    "raises_huge.py": "raise RuntimeError('x' * 300_000)\n",
 }
 # Only importable if the test's cwd or PYTHONPATH leaked onto the probe's sys.path:
 LEAK_MODULES = ("shadow_in_cwd", "from_pythonpath")
@@ -123,6 +128,9 @@ def test_every_module_gets_a_result(probed: tuple[ProbeResult, Path, Path]) -> N
         "spawns_child": "ok",
         "writes_cwd": "ok",
         "forks_itself": "ok",
+        "closes_descriptors": "ok",
+        "reuses_descriptors": "ok",
+        "raises_huge": "error",
         "shadow_in_cwd": "error",
         "from_pythonpath": "error",
     }

@@ -148,13 +148,15 @@ def _retry_after_package(
 def _progress_counter(
     results_dir: Path, total: int, on_progress: Callable[[int, int], None]
 ) -> Callable[[], None]:
-    """Count the per-module result files the probe writes and report changes."""
+    """Read how many modules the probe finished (one byte each in its progress file) and report
+    changes."""
     last = -1
+    progress = results_dir / "progress"
 
     def tick() -> None:
         nonlocal last
         try:
-            done = min(total, sum(1 for _ in results_dir.glob("result-*.json")))
+            done = min(total, progress.stat().st_size)
         except OSError:
             return
         if done != last:

@@ -27,12 +27,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mcheck.cache import cache_dir, evict, file_identity, publish_entry, touch_entry
 from mcheck.cache.local_refs import local_reference_digests
+from mcheck.cache.resolutions import RESOLUTIONS
 
 __all__ = [
     "InstallFailed",
@@ -211,7 +213,27 @@ def resolve_dependencies(
     local_wheels: Sequence[Path] = (),
 ) -> list[str]:
     """The pinned dependency set a fresh install of ``wheel[extras]`` (with ``local_wheels``) would
-    get, without those wheels themselves."""
+    get, without those wheels themselves. Wheels that declare the same dependencies get the same
+    answer: one resolution for them all (:mod:`mcheck.cache.resolutions`)."""
+
+    def resolve() -> list[str]:
+        return _resolve_dependencies(uv, wheel, interpreter, extras, scratch, local_wheels)
+
+    declared = [_declared_dependencies(path) for path in (wheel, *local_wheels)]
+    if any(d is None for d in declared):
+        return resolve()
+    request = ("dependencies", uv, interpreter, tuple(extras), tuple(declared))
+    return RESOLUTIONS.answer(request, resolve)
+
+
+def _resolve_dependencies(
+    uv: str,
+    wheel: Path,
+    interpreter: str,
+    extras: Sequence[str],
+    scratch: Path,
+    local_wheels: Sequence[Path],
+) -> list[str]:
     requirement = f"{wheel.resolve()}[{','.join(extras)}]" if extras else str(wheel.resolve())
     files = [wheel.resolve(), *(w.resolve() for w in local_wheels)]
     own = tuple(form for f in files for form in (str(f), f.as_uri()))
@@ -223,11 +245,45 @@ def resolve_dependencies(
     ]
 
 
+def _declared_dependencies(wheel: Path) -> tuple[str, ...] | None:
+    """What decides a wheel's resolution but its own name: its Requires-Dist and Requires-Python
+    lines, sorted. None when they cannot be read, or name a URL or a path (whose content may change
+    under the same line)."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            name = next(
+                n
+                for n in archive.namelist()
+                if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+            )
+            metadata = archive.read(name).decode("utf-8", "surrogateescape")
+    except (OSError, zipfile.BadZipFile, StopIteration, KeyError):
+        return None
+    headers = metadata.split("\n\n", 1)[0].splitlines()
+    requires = sorted(
+        line.strip()
+        for line in headers
+        if line.lower().startswith(("requires-dist:", "requires-python:"))
+    )
+    return None if any("@" in line for line in requires) else tuple(requires)  # "@": a URL
+
+
 def resolve_requirements(
     uv: str, requirements: Sequence[str], interpreter: str, scratch: Path
 ) -> list[str]:
     """The sorted pins ``uv pip compile`` resolves ``requirements`` to for ``interpreter``; InstallFailed when
-    they cannot be resolved (e.g. offline)."""
+    they cannot be resolved (e.g. offline). Requirements by name only (build requirements) are
+    answered once for every target asking (:mod:`mcheck.cache.resolutions`)."""
+
+    def resolve() -> list[str]:
+        return _compile(uv, requirements, interpreter, scratch)
+
+    if any("/" in line or "@" in line or "\\" in line for line in requirements):
+        return resolve()  # a file or a URL: its content may change under the same line
+    return RESOLUTIONS.answer(("requirements", uv, interpreter, tuple(requirements)), resolve)
+
+
+def _compile(uv: str, requirements: Sequence[str], interpreter: str, scratch: Path) -> list[str]:
     scratch.mkdir(parents=True, exist_ok=True)
     request = Path(tempfile.mkstemp(prefix="mcheck-requirements-", suffix=".in", dir=scratch)[1])
     try:

@@ -194,25 +194,77 @@ def _flush_std_streams() -> None:
             continue
 
 
-def _child_main(name: str, result_path: str, output_fd: int, trial: bool) -> None:
-    """Body of a forked child: never returns. A ``trial`` also reports whether its import was fork-safe."""
+def _child_main(name: str, result: tuple, output_fd: int, trial: bool) -> None:
+    """Body of a forked child: never returns. A ``trial`` also reports whether its import was fork-safe.
+
+    ``result`` is ``(fd, path)``: the result goes to the pipe ``fd`` (no file to create, write, rename,
+    open and read per module), or to the file ``path`` when the import closed or replaced that
+    descriptor (a module that daemonises closes every descriptor it did not open)."""
     me = os.getpid()
+    result_fd, result_path = result
     try:
+        _close_progress()
         os.setpgid(0, 0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # undo the parent's cleanup handler
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
+        pipe = _identity(result_fd)
         before = _fork_state() if trial else None
-        result = import_one(name)
+        outcome = import_one(name)
         if trial:
-            result[FORK_SAFE_KEY] = result["status"] == "ok" and _fork_safe_since(before)
+            outcome[FORK_SAFE_KEY] = outcome["status"] == "ok" and _fork_safe_since(before)
         _flush_std_streams()
-        if os.getpid() == me:  # a module that forked: only the original child reports
-            write_result(result, result_path)
+        # Only the original child reports (a module that forked has copies of this code running).
+        piped = pipe is not None and _identity(result_fd) == pipe
+        if os.getpid() == me and not (piped and _write_all(result_fd, outcome)):
+            write_result(outcome, result_path)
     finally:
         _exit(0)
+
+
+# --- progress: one byte appended per finished module, read by the host as the file's size ---------
+
+PROGRESS_FILE = "progress"
+_progress_fd = None  # opened by main, inherited by the fork servers, closed in every module's child
+
+
+def _open_progress(tmpdir: str) -> None:
+    global _progress_fd
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+    _progress_fd = os.open(os.path.join(tmpdir, PROGRESS_FILE), flags, 0o600)
+
+
+def _tick_progress() -> None:
+    if _progress_fd is not None:
+        _ignore_oserror(os.write, _progress_fd, b".")  # appends of one byte never interleave
+
+
+def _close_progress() -> None:
+    """In a module's child: the import must not be able to write to (or count on) it."""
+    if _progress_fd is not None:
+        _ignore_oserror(os.close, _progress_fd)
+
+
+def _identity(fd: int) -> tuple | None:
+    """What ``fd`` refers to (device, inode), or None when it is closed."""
+    try:
+        status = os.fstat(fd)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+def _write_all(fd: int, result: dict) -> bool:
+    """The result, whole, to the pipe (the parent drains it while it waits); False on failure."""
+    data = memoryview(_dumps(result).encode("utf-8"))
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    except OSError:
+        return False
+    return True
 
 
 # --- fork safety: what a fork would not carry over faithfully ----------------------------------------
@@ -286,6 +338,8 @@ class Job:
         self.pid = 0
         self.output_fd: int | None = None
         self.exit_fd: int | None = None  # readable once the child exited (a pidfd), where available
+        self.result_fd: int | None = None  # the child's result arrives here (ForkJob)
+        self.result_data = b""
         self.exit_code: int | None = None
         self.signal: int | None = None
         self.timed_out = False
@@ -293,8 +347,11 @@ class Job:
     def add_output(self, data: bytes) -> None:
         self.tail = (self.tail + data)[-TAIL_BYTES:]
 
+    def add_result(self, data: bytes) -> None:
+        self.result_data += data
+
     def result(self) -> dict:
-        result = _read_result(self.result_path)
+        result = _parsed(self.result_data) or _read_result(self.result_path)
         if result is None:
             result = {
                 "name": self.name,
@@ -320,16 +377,20 @@ class Job:
 class ForkJob(Job):
     def start(self) -> None:
         read_fd, write_fd = os.pipe()
+        result_read, result_write = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(read_fd)
-            _child_main(self.name, self.result_path, write_fd, self.trial)
+            os.close(result_read)
+            _child_main(self.name, (result_write, self.result_path), write_fd, self.trial)
         os.close(write_fd)
+        os.close(result_write)
         self.pid = pid
         self.output_fd = read_fd
-        os.set_blocking(
-            read_fd, False
-        )  # a grandchild may keep the pipe open after the child is gone
+        self.result_fd = result_read
+        # A grandchild may keep the pipes open after the child is gone: never block on them.
+        os.set_blocking(read_fd, False)
+        os.set_blocking(result_read, False)
         self.exit_fd = _pidfd(pid)
         # Also done by the child; whoever runs first closes the race with killpg. Fails harmlessly
         # when the child already exited.
@@ -413,20 +474,37 @@ class SubprocessJob(Job):
 
 def _drain(job: Job) -> None:
     """Read whatever the child wrote; EOF closes the pipe."""
-    if job.output_fd is None:
-        return
+    if job.output_fd is not None and not _read_available(job.output_fd, job.add_output):
+        job.output_fd = None
+
+
+def _drain_result(job: Job) -> None:
+    if job.result_fd is not None and not _read_available(job.result_fd, job.add_result):
+        job.result_fd = None
+
+
+def _read_available(fd: int, into: object) -> bool:
+    """Pass what ``fd`` holds now to ``into``; False (and ``fd`` closed) at EOF."""
     while True:
         try:
-            data = os.read(job.output_fd, 65536)
+            data = os.read(fd, 65536)
         except BlockingIOError:
-            return
+            return True
         except OSError:
             data = b""
         if not data:
-            os.close(job.output_fd)
-            job.output_fd = None
-            return
-        job.add_output(data)
+            os.close(fd)
+            return False
+        into(data)  # type: ignore[operator]
+
+
+def _parsed(data: bytes) -> dict | None:
+    """A whole JSON result, or None (nothing came, or the child was killed while writing it)."""
+    try:
+        result = json.loads(data) if data else None
+    except ValueError:
+        return None
+    return result if isinstance(result, dict) else None
 
 
 def _pidfd(pid: int) -> int | None:
@@ -443,21 +521,30 @@ def _pidfd(pid: int) -> int | None:
 
 def _wait_for_activity(running: list) -> None:
     fds = [job.output_fd for job in running if job.output_fd is not None]
+    fds += [job.result_fd for job in running if job.result_fd is not None]
     fds += [job.exit_fd for job in running if job.exit_fd is not None]
     if fds:
         ready = select.select(fds, [], [], POLL_SECONDS)[0]
         for job in running:
             if job.output_fd in ready:
                 _drain(job)
+            if job.result_fd in ready:
+                _drain_result(job)
     else:
         time.sleep(POLL_SECONDS)
 
 
 def _finish(job: Job) -> dict:
     _drain(job)
-    if job.output_fd is not None:  # a grandchild kept the pipe open; it was killed with the group
-        os.close(job.output_fd)
-        job.output_fd = None
+    _drain_result(job)
+    for name in (
+        "output_fd",
+        "result_fd",
+    ):  # a grandchild kept a pipe open; it was killed with the group
+        fd = getattr(job, name)
+        if fd is not None:
+            os.close(fd)
+            setattr(job, name, None)
     return job.result()
 
 
@@ -538,6 +625,7 @@ def run_jobs(
             if job.poll():
                 running.remove(job)
                 finished.append((job, _finish(job)))
+                _tick_progress()
     return finished
 
 
@@ -730,6 +818,7 @@ def main(argv: list) -> int:
     output = os.path.abspath(argv[2])
     tmpdir = output + ".d"
     os.makedirs(tmpdir, exist_ok=True)
+    _open_progress(tmpdir)
     use_fork = hasattr(os, "fork") and request.get("isolation", "fork") == "fork"
     _flush_std_streams()  # nothing buffered may be duplicated into the children
     become_subreaper()
