@@ -12,13 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcheck.deploy import check_deploy
 from mcheck.findings import Report
 from mcheck.wheel.pipeline import Options, Progress, run_pipeline
 
+if TYPE_CHECKING:
+    from mcheck.deploy.pipeline import check_deploy
+
 __all__ = ["Report", "check_deploy", "check_wheel"]
+
+
+def __getattr__(name: str) -> object:
+    """``check_deploy`` on first use: ``mcheck wheel`` never loads the deploy pipeline."""
+    if name == "check_deploy":
+        from mcheck.deploy.pipeline import check_deploy
+
+        return check_deploy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_wheel(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -59,6 +60,39 @@ def test_every_sample_replays_the_report_it_computed(
 
 def subjects(report: Report) -> list[tuple[str, str | None, int | None]]:
     return sorted((f.code, f.path, f.line) for f in report.findings)
+
+
+# A temporary directory (a run's work directory, a build environment quoted by a backend's log)
+# differs on every run.
+RUN_DIR = re.compile(re.escape(tempfile.gettempdir()) + r"/[^/\s]+")
+
+
+def findings_of(report: Report) -> list[tuple[object, ...]]:
+    """Every finding whole, run directories masked."""
+
+    def masked(text: str | None) -> str | None:
+        return RUN_DIR.sub("<run>", text) if text is not None else None
+
+    return sorted(
+        (f.code, f.path, f.line, masked(f.message), masked(f.hint), f.repo_path, f.affects, f.kind)
+        for f in report.findings
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_every_sample_reports_the_same_without_any_cache(
+    name: str, sample_run: Callable[[str], CheckedSample], tmp_path: Path
+) -> None:
+    computed = sample_run(name)  # with the build, venv and result caches
+    root = copy_sample(name, tmp_path / name)
+    with tempfile.TemporaryDirectory(prefix="mcheck-cwd-") as empty, contextlib.chdir(empty):
+        uncached = check_wheel(root.resolve(), cache=False, timeout=SAMPLE_TIMEOUTS.get(name))
+    assert not uncached.cached
+    assert findings_of(uncached) == findings_of(computed.report)
+    outcomes = [(o.name, o.status, o.reason, o.python) for o in uncached.module_outcomes]
+    assert outcomes == [
+        (o.name, o.status, o.reason, o.python) for o in computed.report.module_outcomes
+    ]
 
 
 @pytest.fixture
