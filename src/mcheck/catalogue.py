@@ -685,8 +685,8 @@ _ENTRIES = [
         """
         A deploy file (Dockerfile, Procfile, railway.toml/json, render.yaml, fly.toml, nixpacks.toml,
         app.json, ...) is malformed, or none of them names a start command mcheck can resolve to a Python
-        server (`uvicorn`, `gunicorn`, `hypercorn`, `granian`, `fastapi run`, `python -m mod`,
-        `python path.py`).
+        server or worker (`uvicorn`, `gunicorn`, `hypercorn`, `granian`, `fastapi run`, `celery -A`,
+        `python -m mod`, `python path.py`), directly or through an entrypoint script it runs.
         """,
         """
         [deploy]
@@ -868,6 +868,28 @@ _ENTRIES = [
         """,
         """
         pip install -U twine pkginfo    # or upload with `uv publish`
+        """,
+    ),
+    _entry(
+        "MC609",
+        W,
+        Stage.DIFF,
+        "the index accepts the sdist's file name but it is not normalised (with --release)",
+        """
+        PEP 625 names an sdist `{normalised_name}-{version}.tar.gz`: the project name lower-cased
+        with runs of `-_.` turned into one `_`. setuptools before 69.3 writes the name as declared
+        (`Django-5.1.4.tar.gz`, `my.pkg-1.0.tar.gz`). The index still accepts such uploads and emails
+        the maintainers a deprecation warning (pypi/warehouse#12245 tracks rejecting them), and
+        tools that look the file up by its normalised name do not find it. Only reported with
+        `--release`: it concerns the upload alone.
+        """,
+        """
+        [build-system]
+        requires = ["setuptools<69.3"]      # writes My_Pkg-1.0.tar.gz for name = "My_Pkg"
+        """,
+        """
+        [build-system]
+        requires = ["setuptools>=69.3"]     # writes my_pkg-1.0.tar.gz
         """,
     ),
     _entry(

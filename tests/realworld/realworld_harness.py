@@ -387,9 +387,9 @@ RELEASE_REVIEW = {
     "MC601": "Django 5.1.4's build requirements keep setuptools below 77, which writes License-File "
     "under Metadata-Version 2.1; the index answers 400 to uv publish and hatch publish for that field "
     "(twine drops it): a finding about the rebuild and the uploader, not the files on the index",
-    "MC604": "the rebuilt sdist is named Django-5.1.4.tar.gz (setuptools before 69.3 does not "
+    "MC609": "the rebuilt sdist is named Django-5.1.4.tar.gz (setuptools before 69.3 does not "
     "normalise, PEP 625); the index still accepts such names and warns by email (pypi/warehouse#12245 "
-    "open, #17378 warns for wheels): stricter than the index today, left as found",
+    "open): a warning, as the index gives it",
     "MC608": "the wheel rebuilt today (current hatchling or flit-core) has Metadata-Version 2.5, "
     "which twine 6.2.0 refuses (pypa/twine#1327): a warning about the rebuild, not the upload",
 }

@@ -22,7 +22,17 @@ from mcheck.checks import CheckContext
 from mcheck.checks.release import index_metadata_problems, twine_refuses
 from mcheck.wheel.artifacts import WheelContents
 
-RELEASE_CODES = {"MC601", "MC602", "MC603", "MC604", "MC605", "MC606", "MC607", "MC608"}
+RELEASE_CODES = {
+    "MC601",
+    "MC602",
+    "MC603",
+    "MC604",
+    "MC605",
+    "MC606",
+    "MC607",
+    "MC608",
+    "MC609",
+}
 
 # sample -> the (code, path) of every release finding with --release
 SPEC: dict[str, set[tuple[str, str]]] = {
@@ -35,6 +45,8 @@ SPEC: dict[str, set[tuple[str, str]]] = {
     "release_typed_not_shipped": {
         ("MC606", "release_typed_not_shipped-1.0.dist-info/METADATA"),
     },
+    # setuptools < 69.3 keeps the declared spelling: the index accepts the file and warns.
+    "release_sdist_name_not_normalised": {("MC609", "Release.Sdist_Name-1.0.tar.gz")},
 }
 
 
@@ -342,8 +354,9 @@ def test_a_given_sdist_is_checked_as_uploaded_and_its_wheel_built_from_it(tmp_pa
     renamed = shutil.copy(built, dist / "Clean.Flit-0.1.0.tar.gz")
     report = check_wheel(Path(renamed), release=True)
     assert [(c, p) for c, p, _ in release_findings(report)] == [
-        ("MC604", "Clean.Flit-0.1.0.tar.gz")
+        ("MC609", "Clean.Flit-0.1.0.tar.gz")
     ]
+    assert report.exit_code == 0  # the index accepts it: a warning
     assert check_wheel(Path(renamed)).exit_code == 0  # only the upload cares
 
 
@@ -472,3 +485,14 @@ def test_license_file_under_an_old_metadata_version_is_a_release_gate_finding(
     assert problem.startswith("license-file introduced in metadata version 2.4, not 2.1: ")
     assert "uv publish" in problem
     assert "setuptools>=77" in problem
+
+
+def test_a_sdist_name_that_is_not_normalised_warns_only_with_release(released):
+    name = "release_sdist_name_not_normalised"
+    [(code, path, message)] = release_findings(released(name, True))
+    assert message.startswith(
+        "Release.Sdist_Name-1.0.tar.gz is not normalised as PEP 625 asks: "
+        "release_sdist_name-1.0.tar.gz"
+    )
+    assert released(name, True).exit_code == 0
+    assert release_findings(released(name, False)) == []

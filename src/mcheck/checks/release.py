@@ -433,6 +433,28 @@ def _missing_license_files(
             )
 
 
+@check("MC609")
+def sdist_name_not_normalised(ctx: CheckContext, sdist: SdistContents) -> Iterator[Finding]:
+    """The index accepts a PEP 625 name that is not normalised, and warns (warehouse#12245)."""
+    if not ctx.release:
+        return
+    name = sdist.path.name
+    try:
+        project, version = parse_sdist_filename(name)
+    except InvalidSdistFilename:
+        return  # MC604 says so
+    expected = f"{project.replace('-', '_')}-{version}.tar.gz"
+    if name != expected:
+        yield Finding(
+            "MC609",
+            path=name,
+            message=f"{name} is not normalised as PEP 625 asks: {expected}; the index accepts it "
+            "and warns the maintainers",
+            hint="build the sdist with setuptools >= 69.3 (or any current backend): it writes "
+            f"{expected}",
+        )
+
+
 @check("MC601", "MC604")
 def sdist_the_index_rejects(ctx: CheckContext, sdist: SdistContents) -> Iterator[Finding]:
     """With --release the sdist is uploaded too: its file name (PEP 625) and its PKG-INFO."""
@@ -468,10 +490,6 @@ def _sdist_name_problems(name: str) -> Iterator[str]:
         yield f"{name}: an sdist must be a .tar.gz (PEP 625)"
         return
     try:
-        project, version = parse_sdist_filename(name)
+        parse_sdist_filename(name)
     except InvalidSdistFilename as exc:
         yield f"{name} is not a valid sdist name: {exc}"
-        return
-    expected = f"{project.replace('-', '_')}-{version}.tar.gz"
-    if name != expected:
-        yield f"{name} is not normalised as PEP 625 requires: {expected}"

@@ -1,0 +1,1 @@
+"""A package whose distribution name is not normalised."""
