@@ -226,3 +226,40 @@ def test_a_venv_copy_is_a_real_copy_with_links_and_modes_kept(tmp_path: Path) ->
     assert (source / "lib" / "dep.py").read_text() == "VALUE = 1\n"
     with pytest.raises(FileExistsError):
         _copy_tree(source, copy)
+
+
+PREFETCH_PKG_INFO = (
+    "Metadata-Version: 2.2\nName: cachedemo\nVersion: 1.0\nRequires-Dist: pygments>=2.10\n"
+)
+
+
+def test_the_sdists_metadata_fills_the_venv_the_wheel_then_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcheck.wheel.install import prefetch_dependencies
+
+    monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    prefetch_dependencies(PREFETCH_PKG_INFO, tmp_path / "prefetch")
+    [entry] = cache_entries(tmp_path / "cache")
+    assert "pygments==" in (entry / "requirements.txt").read_text()
+    monkeypatch.setattr("mcheck.wheel.install._fill_entry", refuse_fresh_install)
+    env = create_target_env(make_wheel(tmp_path), tmp_path / "venv", cache=True)  # the same entry
+    assert env.python.is_file()
+    assert cache_entries(tmp_path / "cache") == [entry]
+
+
+@pytest.mark.parametrize(
+    "pkg_info",
+    [
+        PREFETCH_PKG_INFO.replace("2.2", "2.1"),  # before PEP 643 nothing in PKG-INFO is final
+        PREFETCH_PKG_INFO + "Dynamic: Requires-Dist\n",  # the wheel may declare others
+    ],
+)
+def test_metadata_that_may_still_change_prefetches_nothing(
+    pkg_info: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcheck.wheel.install import prefetch_dependencies
+
+    monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    prefetch_dependencies(pkg_info, tmp_path / "prefetch")
+    assert not (tmp_path / "cache" / "venvs").exists()

@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Literal
@@ -156,11 +156,14 @@ def build_artifacts(
     timeout: float = DEFAULT_BUILD_TIMEOUT,
     cache: bool = False,
     python: str | None = None,
+    on_sdist: Callable[[Path], None] | None = None,
 ) -> BuildResult:
     """Build sdist then wheel-from-sdist for ``project`` entirely inside ``workdir``; with ``sandbox`` the
     backend's hooks run in it (build requirements are still installed outside: that needs the network).
     With ``cache``, unchanged build inputs get the artifacts of an earlier run instead. ``python``
-    runs the backend (a platform wheel is built for the interpreter that builds it); None: mcheck's."""
+    runs the backend (a platform wheel is built for the interpreter that builds it); None: mcheck's.
+    ``on_sdist(sdist)`` is called once the sdist is built, before its wheel (work that needs only the
+    sdist starts there, side by side with the wheel's build)."""
     inputs = (
         build_cache.identify(project, sandboxed=sandbox is not None, python=python)
         if cache
@@ -172,7 +175,7 @@ def build_artifacts(
             return BuildResult(sdist=cached.sdist, wheel=cached.wheel, from_cache=True)
     dynamic_requires: list[str] = []
     result = _build_from_source(
-        project, workdir, sandbox, _Deadline.after(timeout), dynamic_requires, python
+        project, workdir, sandbox, _Deadline.after(timeout), dynamic_requires, python, on_sdist
     )
     if inputs is not None and result.failure is None:
         assert result.sdist is not None and result.wheel is not None
@@ -187,6 +190,7 @@ def _build_from_source(
     deadline: _Deadline,
     dynamic_requires: list[str],
     python: str | None = None,
+    on_sdist: Callable[[Path], None] | None = None,
 ) -> BuildResult:
     """Run the backend: the sdist of the staged source, then the wheel of the unpacked sdist."""
     staged = stage_source(project, workdir / "source")
@@ -202,6 +206,8 @@ def _build_from_source(
         )
         if failure is not None:
             return BuildResult(failure=failure)
+        if on_sdist is not None:
+            on_sdist(sdist)
         unpacked = unpack_sdist(sdist, workdir / "sdist")
         wheel, failure = _build_one(
             env,

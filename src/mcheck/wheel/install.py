@@ -20,6 +20,7 @@ installs from scratch, so failures read exactly as without the cache.
 
 from __future__ import annotations
 
+import email.parser
 import hashlib
 import json
 import os
@@ -31,6 +32,9 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from mcheck.cache import cache_dir, evict, file_identity, publish_entry, touch_entry
 from mcheck.cache.local_refs import local_reference_digests
@@ -324,6 +328,53 @@ def dependency_key(uv: str, interpreter: str, pins: Sequence[str]) -> str | None
         "uv": file_identity(uv),
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def prefetch_dependencies(
+    pkg_info: str, scratch: Path, *, python: str | None = None, extras: Sequence[str] = ()
+) -> None:
+    """Fill the venv cache for the dependencies an sdist's PKG-INFO declares, while its wheel is
+    still being built: the install stage then finds the entry ready. Only where the metadata is
+    final (Metadata-Version 2.2+ and neither Requires-Dist nor Requires-Python dynamic, PEP 643):
+    the wheel then declares the same, so it resolves to the same pins and key. Never raises: a
+    prefetch that cannot run costs the time it would have saved, nothing else."""
+    uv = find_uv()
+    stand_in = _metadata_wheel(pkg_info, scratch) if uv is not None else None
+    if uv is None or stand_in is None:
+        return
+    interpreter = python or sys.executable
+    try:
+        pins = resolve_dependencies(uv, stand_in, interpreter, extras, scratch)
+        key = dependency_key(uv, interpreter, pins)
+        if key is not None:
+            _cached_venv(uv, key, interpreter, pins)
+    except (InstallFailed, OSError):
+        return
+
+
+def _metadata_wheel(pkg_info: str, scratch: Path) -> Path | None:
+    """A wheel holding nothing but ``pkg_info`` as its METADATA (what a resolver reads of a wheel),
+    or None when that metadata may still change in the wheel."""
+    message = email.parser.HeaderParser().parsestr(pkg_info)
+    dynamic = {value.strip().lower() for value in message.get_all("Dynamic") or ()}
+    try:
+        major, minor = (int(part) for part in str(message["Metadata-Version"]).split(".")[:2])
+        name, version = canonicalize_name(message["Name"]), Version(message["Version"])
+    except (TypeError, ValueError):
+        return None
+    if (major, minor) < (2, 2) or dynamic & {"requires-dist", "requires-python"}:
+        return None
+    stem = f"{name.replace('-', '_')}-{version}"
+    path = scratch / f"{stem}-py3-none-any.whl"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{stem}.dist-info/METADATA", pkg_info)
+        archive.writestr(
+            f"{stem}.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: mcheck\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        archive.writestr(f"{stem}.dist-info/RECORD", "")
+    return path
 
 
 def _cached_venv(uv: str, key: str, interpreter: str, pins: Sequence[str]) -> Path:

@@ -59,7 +59,13 @@ from mcheck.wheel.build import (
 )
 from mcheck.wheel.compatibility import foreign_tags
 from mcheck.wheel.discover import Project, discover_project
-from mcheck.wheel.install import InstallFailed, TargetEnv, create_target_env, install_into
+from mcheck.wheel.install import (
+    InstallFailed,
+    TargetEnv,
+    create_target_env,
+    install_into,
+    prefetch_dependencies,
+)
 from mcheck.wheel.local_deps import LocalDependency, local_dependencies, workspace_siblings
 from mcheck.wheel.pythons import SUPPORTED, PythonChoice, choose_pythons
 from mcheck.wheel.replay import ResultInputs, replayable, result_inputs
@@ -143,6 +149,8 @@ class Run:
         self._imported: list[tuple[str | None, WheelContents, ProbeResult | None]] = []
         self._suite: Suite | None = None  # with --tests: the project's suite, found once
         self._results: ResultInputs | None = None  # the result-cache key, when this run may store
+        # Fills the venv cache from the sdist's metadata while the wheel builds (see _prefetch).
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcheck-prefetch")
 
     def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
         return timed_stage(self.report, name, self.progress)
@@ -151,6 +159,7 @@ class Run:
         self.report.findings.extend(findings)
 
     def cleanup(self) -> None:
+        self._background.shutdown(wait=True)  # its files live in the work directory
         if self.options.keep:
             self.progress(f"kept the work directory {self.workdir}")
         else:
@@ -405,7 +414,7 @@ class Run:
             assert given is not None
             return Artifacts(wheel=given)
         with self.stage("build"):
-            built = self._build(project, "build")
+            built = self._build(project, "build", on_sdist=self._prefetch_for(project))
         if built.from_cache:  # say so in the timings (-v, JSON): the backend did not run
             self.report.stages[-1] = dataclasses.replace(
                 self.report.stages[-1], name="build (cached)"
@@ -430,7 +439,13 @@ class Run:
             return Artifacts(wheel=given, sdist=sdist, fresh_wheel=fresh)
         return Artifacts(wheel=fresh, sdist=sdist)
 
-    def _build(self, project: Project, directory: str, python: str | None = None) -> BuildResult:
+    def _build(
+        self,
+        project: Project,
+        directory: str,
+        python: str | None = None,
+        on_sdist: Callable[[Path], None] | None = None,
+    ) -> BuildResult:
         """The build stage with this run's settings, in its own work directory."""
         return build_artifacts(
             project,
@@ -439,7 +454,35 @@ class Run:
             timeout=self.settings.build_timeout,
             cache=self.settings.cache,
             python=python,
+            on_sdist=on_sdist,
         )
+
+    def _prefetch_for(self, project: Project) -> Callable[[Path], None] | None:
+        """Once the sdist is built, fill the venv cache for the dependencies it declares while the
+        wheel builds: a cold run then finds them installed. Only where the install will use that
+        entry: the cache on, mcheck's own interpreter, no local dependencies (their wheels are part
+        of the resolution), a wheel built here."""
+        if (
+            not self.settings.cache
+            or self.settings.python
+            or self.target.suffix == ".whl"
+            or local_dependencies(project.root, project.pyproject)
+        ):
+            return None
+
+        def prefetch(sdist: Path) -> None:
+            try:
+                pkg_info = SdistContents.read(sdist).pkg_info_text
+            except (OSError, ValueError, UsageError):  # the checks report an unreadable sdist
+                return
+            self._background.submit(
+                prefetch_dependencies,
+                pkg_info,
+                self.workdir / "prefetch",
+                extras=self.settings.extras,
+            )
+
+        return prefetch
 
     def _given_sdist(self) -> Path | None:
         return self.target if self.target.name.endswith(".tar.gz") else None
