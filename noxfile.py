@@ -49,6 +49,14 @@ def realworld(session: nox.Session) -> None:
 
 
 @nox.session
+def caches(session: nox.Session) -> None:
+    """Slow: every sample checked with --no-cache gives the findings it gives with every cache (the
+    default suite checks one sample of each shape, and that every sample replays its report)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-n", "2", "-m", "slow", "tests/cache", *session.posargs)
+
+
+@nox.session
 def realbugs(session: nox.Session) -> None:
     """Slow: the real-bug corpus (tests/realbugs/corpus.toml) from local mirrors; rewrites docs/realbugs.md.
 

@@ -133,7 +133,9 @@ SETTINGS: tuple[Setting, ...] = (
         "cache",
         "switch",
         True,
-        "Reuse cached venvs (same resolved dependencies) and build artifacts (same build inputs).",
+        "Reuse cached venvs (same resolved dependencies) and build artifacts (same build inputs), "
+        "and replay the report of an unchanged target (same files, artifacts, resolved "
+        "dependencies, interpreters and settings).",
         "--cache/--no-cache",
     ),
     Setting(

@@ -79,7 +79,25 @@ def findings_of(report: Report) -> list[tuple[object, ...]]:
     )
 
 
-@pytest.mark.parametrize("name", sorted(SPEC))
+# In the default suite: one sample of each shape (a clean project, dropped files, an undeclared
+# dependency, a failing build, an entry point, a file the sdist drops); every sample with `-m slow`.
+NO_CACHE_IN_DEFAULT_SUITE = {
+    "clean_setuptools_src",
+    "incident1_monorepo_core",
+    "undeclared_dependency",
+    "build_fails",
+    "entrypoint_missing_attr",
+    "sdist_drops_file",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        name if name in NO_CACHE_IN_DEFAULT_SUITE else pytest.param(name, marks=pytest.mark.slow)
+        for name in sorted(SPEC)
+    ],
+)
 def test_every_sample_reports_the_same_without_any_cache(
     name: str, sample_run: Callable[[str], CheckedSample], tmp_path: Path
 ) -> None:

@@ -489,7 +489,7 @@ def test_license_file_under_an_old_metadata_version_is_a_release_gate_finding(
 
 def test_a_sdist_name_that_is_not_normalised_warns_only_with_release(released):
     name = "release_sdist_name_not_normalised"
-    [(code, path, message)] = release_findings(released(name, True))
+    [(_, _, message)] = release_findings(released(name, True))
     assert message.startswith(
         "Release.Sdist_Name-1.0.tar.gz is not normalised as PEP 625 asks: "
         "release_sdist_name-1.0.tar.gz"
