@@ -201,3 +201,9 @@ def test_a_stored_report_is_data_that_reads_back_whole(small: Path, tmp_path: Pa
     stored = json.loads((entry / "report.json").read_text())
     report = report_from_data(stored["report"])
     assert to_json_data([report]) == stored["report"]
+
+
+def test_a_changed_mcheck_is_checked_again(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An edited check in an editable install, or a new release of a library a check uses."""
+    monkeypatch.setattr("mcheck.wheel.replay._tool_identity", lambda: ("edited", ()))
+    assert not run_check(small).cached

@@ -11,7 +11,10 @@ It runs after the build (served by the build cache on a warm run) and before the
 * the workspace siblings a module may come from;
 * per interpreter: its binary, and the dependency set ``uv pip compile`` resolves *now* (a new release
   of a dependency is a new key, as for the venv cache);
-* the settings, the sandbox, and the environment the probes are given.
+* the settings, the sandbox, and the environment the probes are given;
+* mcheck itself: its version, the files of its code (an editable install changes without a new
+  version) and the versions of the libraries its checks use (a new trove-classifiers release knows
+  new classifiers).
 
 Nothing here decides whether a run may replay: :func:`replayable` does, from the options.
 """
@@ -19,9 +22,12 @@ Nothing here decides whether a run may replay: :func:`replayable` does, from the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import importlib.metadata
 import json
 import os
+import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -96,6 +102,7 @@ def result_inputs(
             "settings": _settings_identity(settings),
             "sandboxed": sandboxed,
             "environment": _probe_environment(),
+            "tool": _tool_identity(),
         }
     except (InstallFailed, OSError, subprocess.SubprocessError, ValueError):
         return None
@@ -124,6 +131,27 @@ def _settings_identity(settings: Settings) -> str:
     """Every setting, and where each came from (reports quote it: "declared by [tool.mcheck]")."""
     values = dataclasses.asdict(settings)
     return json.dumps(values, sort_keys=True, default=str)
+
+
+@functools.cache
+def _tool_identity() -> tuple[object, ...]:
+    """mcheck's own code (path, size and mtime of each file: a stat, no read) and the versions of
+    the distributions it requires, once per process."""
+    package = Path(__file__).resolve().parent.parent
+    code = sorted(
+        (str(path.relative_to(package)), stat.st_size, stat.st_mtime_ns)
+        for path in package.rglob("*.py")
+        for stat in (path.stat(),)
+    )
+    requires = [r for r in importlib.metadata.requires("mcheck") or [] if "extra ==" not in r]
+    names = sorted({re.split(r"[\s;\[<>=!~(]", line, maxsplit=1)[0] for line in requires})
+    versions = []
+    for name in names:
+        try:
+            versions.append((name, importlib.metadata.version(name)))
+        except importlib.metadata.PackageNotFoundError:  # an extra's requirement, not installed
+            continue
+    return (hashlib.sha256(repr(code).encode()).hexdigest(), tuple(versions))
 
 
 def _probe_environment() -> dict[str, str]:
