@@ -19,7 +19,7 @@ from tests.conftest import copy_sample
 from mcheck.api import check_wheel
 from mcheck.errors import UsageError
 from mcheck.settings import resolve_settings
-from mcheck.wheel.install import cache_dir, create_target_env
+from mcheck.wheel.install import cache_dir, create_target_env, verify_links
 
 RUN_DIR = re.compile(r"/mcheck-[A-Za-z0-9_]{8}(?=/)")
 CACHE_DEMO_FILES = {
@@ -263,3 +263,38 @@ def test_metadata_that_may_still_change_prefetches_nothing(
     monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
     prefetch_dependencies(pkg_info, tmp_path / "prefetch")
     assert not (tmp_path / "cache" / "venvs").exists()
+
+
+def test_a_run_links_to_the_cached_files_and_its_scripts_are_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    create_target_env(make_wheel(tmp_path), tmp_path / "run1" / "venv", cache=True)  # fills
+    env = create_target_env(make_wheel(tmp_path), tmp_path / "run2" / "venv", cache=True)
+    [entry] = cache_entries(tmp_path / "cache")
+    assert env.linked_from == entry
+    [shared] = env.path.glob("lib/python*/site-packages/pygments/lexer.py")
+    cached = entry / "venv" / shared.relative_to(env.path)
+    assert shared.stat().st_ino == cached.stat().st_ino  # a link, not a copy
+    script, cached_script = env.path / "bin" / "pygmentize", entry / "venv" / "bin" / "pygmentize"
+    assert script.stat().st_ino != cached_script.stat().st_ino
+    origin = (entry / "origin.txt").read_text()  # where the entry was made
+    assert origin in cached_script.read_text() and origin not in script.read_text()
+    assert verify_links(env)
+    assert cache_entries(tmp_path / "cache") == [entry]
+
+
+def test_a_run_that_wrote_into_a_shared_file_evicts_the_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    create_target_env(make_wheel(tmp_path), tmp_path / "run1" / "venv", cache=True)
+    env = create_target_env(make_wheel(tmp_path), tmp_path / "run2" / "venv", cache=True)
+    [shared] = env.path.glob("lib/python*/site-packages/pygments/__init__.py")
+    with shared.open("a") as handle:  # what a package that patches itself in place does
+        handle.write("\nPATCHED = True\n")
+    assert not verify_links(env)
+    assert cache_entries(tmp_path / "cache") == []
+    fresh = create_target_env(make_wheel(tmp_path), tmp_path / "run3" / "venv", cache=True)
+    [rebuilt] = fresh.path.glob("lib/python*/site-packages/pygments/__init__.py")
+    assert "PATCHED" not in rebuilt.read_text()  # and uv's own cache was never written through

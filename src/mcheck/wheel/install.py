@@ -48,6 +48,7 @@ __all__ = [
     "find_uv",
     "install_into",
     "resolve_requirements",
+    "verify_links",
 ]
 
 INSTALL_LOG_TAIL = 25
@@ -55,12 +56,17 @@ CACHE_FORMAT = 2  # bump when the layout of a cache entry changes
 ORIGIN_FILE = (
     "origin.txt"  # where the cached venv was created: scripts in its bin/ hard-code that path
 )
+# Size and mtime of every file of the cached venv when it was made: a run that linked to it
+# proves with it that nothing wrote into the shared files (verify_links).
+MANIFEST_FILE = "manifest.json"
 
 
 @dataclass(frozen=True)
 class TargetEnv:
     path: Path
     python: Path
+    # The cached venv whose files this one links to (hard links), if any: see verify_links().
+    linked_from: Path | None = None
 
 
 class InstallFailed(Exception):
@@ -192,8 +198,8 @@ def _env_from_cache(
             return None
         cached = _cached_venv(uv, key, interpreter, pins)
         try:
-            _copy_venv(cached, venv_dir)
-            env = TargetEnv(path=venv_dir, python=_venv_python(venv_dir))
+            linked = _copy_venv(cached, venv_dir)
+            env = TargetEnv(venv_dir, _venv_python(venv_dir), cached.parent if linked else None)
             if not env.python.is_file():
                 raise OSError(f"{cached} has no interpreter")
         except OSError:
@@ -393,26 +399,91 @@ def _fill_entry(uv: str, staging: Path, interpreter: str, pins: Sequence[str]) -
     env = _create_venv(uv, staging / "venv", interpreter)
     if pins:
         (staging / "requirements.txt").write_text("\n".join(pins) + "\n", "utf-8")
-        _uv_install(uv, env, ["-r", str(staging / "requirements.txt")], "install the dependencies")
+        # Copies, not uv's default hard links into its own cache: runs link to this entry, and a
+        # file one of them wrote through must spoil this entry only (evicted), never uv's cache.
+        requirements = ["--link-mode", "copy", "-r", str(staging / "requirements.txt")]
+        _uv_install(uv, env, requirements, "install the dependencies")
     (staging / ORIGIN_FILE).write_text(str(staging / "venv"), "utf-8")
+    (staging / MANIFEST_FILE).write_text(json.dumps(_file_states(staging / "venv")), "utf-8")
 
 
-def _copy_venv(cached: Path, venv_dir: Path) -> None:
-    """Copy the cached venv to ``venv_dir`` and point its scripts (shebangs, activate) at the copy."""
+def _copy_venv(cached: Path, venv_dir: Path) -> bool:
+    """Make ``venv_dir`` a copy of the cached venv, its files hard links to the entry's where the
+    entry has a manifest to verify them with (True), and point its scripts (shebangs, activate) at
+    the copy: rewritten as new files, so the links to the entry's scripts are broken, not written
+    through."""
     origin = (cached.parent / ORIGIN_FILE).read_text("utf-8").encode()
-    _copy_tree(cached, venv_dir)
+    linked = (cached.parent / MANIFEST_FILE).is_file() and _link_tree(cached, venv_dir)
+    if not linked:
+        _copy_tree(cached, venv_dir)
     for script in (venv_dir / ("Scripts" if os.name == "nt" else "bin")).iterdir():
         if script.is_symlink() or not script.is_file():
             continue
         content = script.read_bytes()
         if origin in content:
-            script.write_bytes(content.replace(origin, str(venv_dir).encode()))
+            _replace_file(script, content.replace(origin, str(venv_dir).encode()))
+    return linked
+
+
+def verify_links(env: TargetEnv) -> bool:
+    """After a run that linked ``env`` to a cached venv: False (and the entry evicted) when a file of
+    the entry no longer has the size and mtime it was made with, i.e. something the run imported or
+    installed wrote into a shared file instead of replacing it. The next run builds the entry
+    afresh; this one's own results stand (it saw its own writes, as an unlinked copy would)."""
+    if env.linked_from is None:
+        return True
+    try:
+        made = json.loads((env.linked_from / MANIFEST_FILE).read_text("utf-8"))
+        intact = _file_states(env.linked_from / "venv") == made
+    except (OSError, ValueError):
+        intact = False
+    if not intact:
+        evict(env.linked_from)
+    return intact
+
+
+def _file_states(venv: Path) -> dict[str, list[int]]:
+    states = {}
+    for path in venv.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            stat = path.stat()
+            states[path.relative_to(venv).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    return states
+
+
+def _replace_file(path: Path, content: bytes) -> None:
+    """Write ``content`` to a new file renamed over ``path`` (mode kept): never through a link."""
+    temporary = path.with_name(f".{path.name}.mcheck-tmp")
+    temporary.write_bytes(content)
+    shutil.copymode(path, temporary)
+    temporary.replace(path)
+
+
+def _link_tree(source: Path, dest: Path) -> bool:
+    """``dest`` as a tree of directories of hard links to ``source``'s files (GNU ``cp -al``: a
+    venv of thousands of files in a tenth of the time of a copy); False where links cannot be made
+    (another file system, no GNU cp), nothing left behind."""
+    if dest.exists():
+        raise FileExistsError(f"{dest} already exists")
+    cp = shutil.which("cp")
+    if not sys.platform.startswith("linux") or cp is None:
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [cp, "-al", "--", str(source), str(dest)],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    if done.returncode != 0:
+        shutil.rmtree(dest, ignore_errors=True)
+    return done.returncode == 0
 
 
 def _copy_tree(source: Path, dest: Path) -> None:
-    """A real copy (never hard links: the project's code may write into its dependencies' files, and the
-    cache must not see that). GNU ``cp -a`` is about 4x faster than :func:`shutil.copytree` on a venv of
-    thousands of small files, and clones blocks where the file system can (``--reflink=auto``)."""
+    """A real copy: for cache entries made before they had a manifest, and where links cannot be
+    made. GNU ``cp -a`` is about 4x faster than :func:`shutil.copytree` on a venv of thousands of
+    small files, and clones blocks where the file system can (``--reflink=auto``)."""
     if dest.exists():  # as shutil.copytree; `cp -a` would copy into it instead
         raise FileExistsError(f"{dest} already exists")
     cp = shutil.which("cp")

@@ -65,6 +65,7 @@ from mcheck.wheel.install import (
     create_target_env,
     install_into,
     prefetch_dependencies,
+    verify_links,
 )
 from mcheck.wheel.local_deps import LocalDependency, local_dependencies, workspace_siblings
 from mcheck.wheel.pythons import SUPPORTED, PythonChoice, choose_pythons
@@ -151,6 +152,7 @@ class Run:
         self._results: ResultInputs | None = None  # the result-cache key, when this run may store
         # Fills the venv cache from the sdist's metadata while the wheel builds (see _prefetch).
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcheck-prefetch")
+        self._envs: list[TargetEnv] = []  # the venvs this run made (their links are verified)
 
     def stage(self, name: str) -> contextlib.AbstractContextManager[None]:
         return timed_stage(self.report, name, self.progress)
@@ -160,6 +162,8 @@ class Run:
 
     def cleanup(self) -> None:
         self._background.shutdown(wait=True)  # its files live in the work directory
+        for env in self._envs:  # a shared cached venv that this run wrote into is evicted
+            verify_links(env)
         if self.options.keep:
             self.progress(f"kept the work directory {self.workdir}")
         else:
@@ -639,7 +643,7 @@ class Run:
     ) -> TargetEnv | None:
         with self.stage(_on("install", label)):
             try:
-                return create_target_env(
+                env = create_target_env(
                     wheel.path,
                     self.workdir / _in("venv", label),
                     python=python.path,
@@ -648,6 +652,8 @@ class Run:
                     local_wheels=local_wheels,
                     pins=self._results.pins.get(python.path) if self._results else None,
                 )
+                self._envs.append(env)
+                return env
             except InstallFailed as exc:
                 sink.append(
                     Finding(
