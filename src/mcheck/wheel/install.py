@@ -11,8 +11,12 @@ between runs. With ``cache=True`` the dependency set is first resolved (``uv pip
 with its extras, for the target interpreter), and a venv holding exactly those pins is kept under
 ``venvs/`` of :func:`mcheck.cache.cache_dir`, keyed by the interpreter, the pins and uv's version. Each
 run then gets its own copy of that venv at ``venv_dir`` and installs only the wheel into the copy
-(``--no-deps``): runs never share a mutable venv, and the copy holds the same distributions a fresh
-install would. Cache entries are published atomically under a per-key lock
+(``--no-deps``): the copy holds the same distributions a fresh install would. The copy's directories
+are its own and its files are hard links to the entry's (a tenth of the time of copying thousands
+of files); what a run installs or rewrites replaces files rather than writing through the links,
+and a run that did write through one (a package patching itself in place) is caught by the
+entry's manifest of sizes and mtimes (:func:`verify_links`), which evicts the entry. Entries are
+filled with copies, never with links into uv's own cache, so such a write spoils nothing else. Cache entries are published atomically under a per-key lock
 (:func:`mcheck.cache.publish_entry`), so concurrent runs neither see half-built entries nor build the
 same one twice. Whenever the cache cannot serve a run (resolution fails, the copy fails ...) the run
 installs from scratch, so failures read exactly as without the cache.
