@@ -207,3 +207,21 @@ def test_a_changed_mcheck_is_checked_again(small: Path, monkeypatch: pytest.Monk
     """An edited check in an editable install, or a new release of a library a check uses."""
     monkeypatch.setattr("mcheck.wheel.replay._tool_identity", lambda: ("edited", ()))
     assert not run_check(small).cached
+
+
+def test_a_given_sdist_replays_although_it_is_unpacked_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
+    project = copy_sample("clean_flit", tmp_path / "project")
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "uv", "build", "--sdist", "-q", "-o", str(dist), str(project)],
+        check=True,
+    )
+    (sdist,) = dist.glob("*.tar.gz")
+    assert not run_check(sdist).cached
+    assert run_check(sdist).cached

@@ -92,7 +92,7 @@ def result_inputs(
         venvs = [dependency_key(uv, python.path, pins[python.path]) for python in interpreters]
         identity = {
             "target": str(target.resolve()),
-            "project": _project_identity(project) if project is not None else None,
+            "project": _project_identity(project, target) if project is not None else None,
             "artifacts": [_sha256(path) for path in artifacts],
             "local_wheels": [_sha256(path) for path in local_wheels],
             "interpreters": [
@@ -111,10 +111,12 @@ def result_inputs(
     return ResultInputs(identity, pins)
 
 
-def _project_identity(project: Project) -> dict[str, object]:
+def _project_identity(project: Project, target: Path) -> dict[str, object]:
     siblings = workspace_siblings(project.root)
+    # A given sdist is unpacked into this run's work directory: it is where it came from.
+    given_sdist = target.name.endswith(".tar.gz")
     return {
-        "root": str(project.root.resolve()),
+        "root": None if given_sdist else str(project.root.resolve()),
         "files": files_digest(project.root, (*project.files, *project.build_files)),
         # The commit only where the version comes from it: in a monorepo, a commit to one member
         # must not be a new key for every other.
