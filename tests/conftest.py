@@ -202,3 +202,16 @@ def golden_diff(path: Path, report: Report) -> str:
         Version(version)  # a real version, not whatever text followed ">="
         text = text.replace(f"{{installed:{dist}}}", version)
     return text
+
+
+def built_sdist(project: Path, dist: Path) -> Path:
+    """The sdist ``uv build --sdist`` makes of ``project`` in ``dist``."""
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "uv", "build", "--sdist", "-q", "-o", str(dist), str(project)],
+        check=True,
+    )
+    (sdist,) = dist.glob("*.tar.gz")
+    return sdist

@@ -11,7 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.conftest import SAMPLE_TIMEOUTS, CheckedSample, copy_sample, run_check
+from tests.conftest import (
+    SAMPLE_TIMEOUTS,
+    CheckedSample,
+    built_sdist,
+    copy_sample,
+    run_check,
+)
 from tests.wheel.test_samples import SPEC
 
 from mcheck.api import check_wheel
@@ -212,16 +218,7 @@ def test_a_changed_mcheck_is_checked_again(small: Path, monkeypatch: pytest.Monk
 def test_a_given_sdist_replays_although_it_is_unpacked_anew(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import subprocess
-    import sys
-
     monkeypatch.setenv("MCHECK_CACHE_DIR", str(tmp_path / "cache"))
-    project = copy_sample("clean_flit", tmp_path / "project")
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "uv", "build", "--sdist", "-q", "-o", str(dist), str(project)],
-        check=True,
-    )
-    (sdist,) = dist.glob("*.tar.gz")
+    sdist = built_sdist(copy_sample("clean_flit", tmp_path / "project"), tmp_path / "dist")
     assert not run_check(sdist).cached
     assert run_check(sdist).cached

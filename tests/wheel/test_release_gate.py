@@ -9,14 +9,13 @@ Metadata-Version newer than twine reads can raise.
 from __future__ import annotations
 
 import hashlib
-import sys
 import zipfile
 from base64 import urlsafe_b64encode
 from pathlib import Path
 
 import pytest
 
-from conftest import copy_sample
+from conftest import built_sdist, copy_sample
 from mcheck.api import check_wheel
 from mcheck.checks import CheckContext
 from mcheck.checks.release import index_metadata_problems, twine_refuses
@@ -338,15 +337,9 @@ def test_a_file_matched_by_license_files_but_not_shipped_is_mc603(tmp_path: Path
 
 def test_a_given_sdist_is_checked_as_uploaded_and_its_wheel_built_from_it(tmp_path: Path) -> None:
     import shutil
-    import subprocess
 
-    project = copy_sample("clean_flit", tmp_path / "project")
     dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "uv", "build", "--sdist", "-q", "-o", str(dist), str(project)],
-        check=True,
-    )
-    (built,) = dist.glob("*.tar.gz")
+    built = built_sdist(copy_sample("clean_flit", tmp_path / "project"), dist)
     assert built.name == "clean_flit-0.1.0.tar.gz"
     clean = check_wheel(built, release=True)
     assert (clean.exit_code, release_findings(clean)) == (0, [])

@@ -16,10 +16,11 @@ are its own and its files are hard links to the entry's (a tenth of the time of 
 of files); what a run installs or rewrites replaces files rather than writing through the links,
 and a run that did write through one (a package patching itself in place) is caught by the
 entry's manifest of sizes and mtimes (:func:`verify_links`), which evicts the entry. Entries are
-filled with copies, never with links into uv's own cache, so such a write spoils nothing else. Cache entries are published atomically under a per-key lock
-(:func:`mcheck.cache.publish_entry`), so concurrent runs neither see half-built entries nor build the
-same one twice. Whenever the cache cannot serve a run (resolution fails, the copy fails ...) the run
-installs from scratch, so failures read exactly as without the cache.
+filled with copies, never with links into uv's own cache, so such a write spoils nothing else.
+Cache entries are published atomically under a per-key lock (:func:`mcheck.cache.publish_entry`),
+so concurrent runs neither see half-built entries nor build the same one twice. Whenever the cache
+cannot serve a run (resolution fails, the copy fails ...) the run installs from scratch, so failures
+read exactly as without the cache.
 """
 
 from __future__ import annotations
