@@ -150,7 +150,7 @@ class Run:
         self._imported: list[tuple[str | None, WheelContents, ProbeResult | None]] = []
         self._suite: Suite | None = None  # with --tests: the project's suite, found once
         self._results: ResultInputs | None = None  # the result-cache key, when this run may store
-        # Fills the venv cache from the sdist's metadata while the wheel builds (see _prefetch).
+        # Fills the venv cache from the sdist's metadata while the wheel builds (_prefetch_for).
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcheck-prefetch")
         self._envs: list[TargetEnv] = []  # the venvs this run made (their links are verified)
 
