@@ -193,8 +193,7 @@ def files_digest(root: Path, paths: Iterable[str]) -> str:
     total = hashlib.sha256()
     for rel in sorted(set(paths)):
         path = root / rel
-        with path.open("rb") as handle:
-            content = hashlib.file_digest(handle, "sha256").hexdigest()
+        content = file_sha256(path)
         total.update(
             f"{rel}\0{path.stat().st_mode & 0o777:o}\0{content}\n".encode(
                 "utf-8", "surrogateescape"
@@ -295,7 +294,7 @@ def _fill(staging: Path, sdist: Path, wheel: Path) -> None:
         "sdist": sdist.name,
         "wheel": wheel.name,
         "sha256": {
-            kind: _sha256(artifact) for kind, artifact in (("sdist", sdist), ("wheel", wheel))
+            kind: file_sha256(artifact) for kind, artifact in (("sdist", sdist), ("wheel", wheel))
         },
         "mcheck": __version__,
     }
@@ -309,14 +308,15 @@ def _intact(entry: Path) -> bool:
     try:
         meta = json.loads((entry / META_FILE).read_text("utf-8"))
         return all(
-            _sha256(entry / kind / meta[kind]) == meta["sha256"][kind]
+            file_sha256(entry / kind / meta[kind]) == meta["sha256"][kind]
             for kind in ("sdist", "wheel")
         )
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of ``path``'s content (the build and result caches key artifacts by it)."""
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 

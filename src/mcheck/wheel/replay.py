@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcheck.cache import file_identity
-from mcheck.cache.builds import files_digest, outside_digest, vcs_state
+from mcheck.cache.builds import file_sha256, files_digest, outside_digest, vcs_state
 from mcheck.interpreters import Interpreter
 from mcheck.probes.runner import ENV_ALLOWLIST
 from mcheck.settings import Settings
@@ -93,8 +93,8 @@ def result_inputs(
         identity = {
             "target": str(target.resolve()),
             "project": _project_identity(project, target) if project is not None else None,
-            "artifacts": [_sha256(path) for path in artifacts],
-            "local_wheels": [_sha256(path) for path in local_wheels],
+            "artifacts": [file_sha256(path) for path in artifacts],
+            "local_wheels": [file_sha256(path) for path in local_wheels],
             "interpreters": [
                 [python.full_version, file_identity(python.path)] for python in interpreters
             ],
@@ -162,8 +162,3 @@ def _probe_environment() -> dict[str, str]:
         for key, value in sorted(os.environ.items())
         if key in ENV_ALLOWLIST or key.startswith("LC_")
     }
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
